@@ -1,0 +1,3 @@
+// Placeholder entry until the CLI commands land; replaced by the command dispatcher.
+console.error("deepspark: no commands yet")
+process.exit(2)
