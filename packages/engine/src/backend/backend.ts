@@ -1,0 +1,139 @@
+/**
+ * The seam between layers and the kernels that compute them. A layer only ever calls these methods on
+ * plain Float32Array storage (with element offsets); it never looks at a backend's internals, so
+ * swapping `reference` (plain loops, the correctness oracle), `cpu` (WebAssembly SIMD) or `gpu` (gpu.js)
+ * changes no layer code.
+ *
+ * Storage: blobs get their Float32Arrays from `allocator` so a backend can place them where its kernels
+ * read without copying (e.g. inside WebAssembly memory). Kernels must accept any Float32Array.
+ */
+
+export interface BlobAllocator {
+  allocFloat32(count: number): Float32Array
+}
+
+export const heapAllocator: BlobAllocator = {
+  allocFloat32: (count) => new Float32Array(count)
+}
+
+/** One image's im2col geometry (Caffe's 2-D case). */
+export interface ConvGeometry {
+  readonly channels: number
+  readonly height: number
+  readonly width: number
+  readonly kernelH: number
+  readonly kernelW: number
+  readonly padH: number
+  readonly padW: number
+  readonly strideH: number
+  readonly strideW: number
+  readonly dilationH: number
+  readonly dilationW: number
+  /** Output spatial size: (in + 2p − (d(k−1)+1)) / s + 1. */
+  readonly outH: number
+  readonly outW: number
+}
+
+/** Pooling geometry over a whole (num × channels) batch. */
+export interface PoolGeometry {
+  readonly num: number
+  readonly channels: number
+  readonly height: number
+  readonly width: number
+  readonly kernelH: number
+  readonly kernelW: number
+  readonly padH: number
+  readonly padW: number
+  readonly strideH: number
+  readonly strideW: number
+  readonly pooledH: number
+  readonly pooledW: number
+}
+
+/** Cross-channel LRN geometry. */
+export interface LrnGeometry {
+  readonly num: number
+  readonly channels: number
+  readonly height: number
+  readonly width: number
+  readonly size: number
+  readonly alpha: number
+  readonly beta: number
+  readonly k: number
+}
+
+export interface Backend {
+  /** "reference" | "cpu" | "gpu". */
+  readonly name: string
+  /** Human-readable detail logged at start-up (e.g. "wasm simd128 + relaxed FMA"). */
+  readonly description: string
+  readonly allocator: BlobAllocator
+
+  /** C[M×N] = alpha·op(A)·op(B) + beta·C, row-major; op(A) is M×K, op(B) is K×N. */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    aOffset: number,
+    B: Float32Array,
+    bOffset: number,
+    beta: number,
+    C: Float32Array,
+    cOffset: number
+  ): void
+
+  /** y = alpha·op(A)·x + beta·y; A is M×N row-major, op(A) = Aᵀ when transA. */
+  gemv(
+    transA: boolean,
+    M: number,
+    N: number,
+    alpha: number,
+    A: Float32Array,
+    aOffset: number,
+    x: Float32Array,
+    xOffset: number,
+    beta: number,
+    y: Float32Array,
+    yOffset: number
+  ): void
+
+  /** Writes col[(c·kh·kw) × (outH·outW)] from one image starting at data[dataOffset]. */
+  im2col(g: ConvGeometry, data: Float32Array, dataOffset: number, col: Float32Array): void
+  /** Overwrites the image at data[dataOffset] with the sum of col's contributions (Caffe's col2im). */
+  col2im(g: ConvGeometry, col: Float32Array, data: Float32Array, dataOffset: number): void
+
+  /** MAX pooling; `mask` receives the argmax index (h·W + w) within each input plane. */
+  maxPoolForward(g: PoolGeometry, bottom: Float32Array, top: Float32Array, mask: Int32Array): void
+  /** Adds nothing: overwrites bottomDiff (zeroes it, then routes each top diff to its argmax). */
+  maxPoolBackward(g: PoolGeometry, topDiff: Float32Array, mask: Int32Array, bottomDiff: Float32Array): void
+  avePoolForward(g: PoolGeometry, bottom: Float32Array, top: Float32Array): void
+  avePoolBackward(g: PoolGeometry, topDiff: Float32Array, bottomDiff: Float32Array): void
+
+  /** y = max(x,0) + slope·min(x,0) over n elements (in place allowed: x === y). */
+  reluForward(x: Float32Array, y: Float32Array, n: number, slope: number): void
+  /** dx = dy·(x > 0 ? 1 : slope), x = the bottom data (in place allowed: dy === dx). */
+  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number, slope: number): void
+
+  /** Softmax along the middle axis of an (outer × channels × inner) array, max-subtracted. */
+  softmaxForward(x: Float32Array, y: Float32Array, outer: number, channels: number, inner: number): void
+
+  /** ACROSS_CHANNELS LRN; `scale` receives k + α/n·Σx² (kept for backward). */
+  lrnForward(g: LrnGeometry, x: Float32Array, y: Float32Array, scale: Float32Array): void
+  lrnBackward(
+    g: LrnGeometry,
+    x: Float32Array,
+    y: Float32Array,
+    scale: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array
+  ): void
+
+  /** y[i] += alpha·x[i]. */
+  axpy(n: number, alpha: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): void
+  /** Σ x[i]·y[i] (accumulated in float64). */
+  dot(n: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): number
+}
