@@ -1,0 +1,218 @@
+/**
+ * Tokenizer for protobuf text format, following protobuf's own io::Tokenizer rules as Caffe's
+ * `TextFormat::Parse` sees them: `#` comments, identifiers, decimal / octal / hex integers, floats
+ * (`.5`, `1.`, `5e-05`, optional trailing `f`), single- or double-quoted strings with C escapes, and
+ * one-character symbols. Positions are 1-based line and column (column counts UTF-16 units).
+ */
+
+export type TokenKind = "ident" | "int" | "float" | "string" | "symbol" | "eof"
+
+export interface Token {
+  readonly kind: TokenKind
+  /** Source text of the token (for strings: the decoded bytes live in `bytes`). */
+  readonly text: string
+  readonly bytes?: Uint8Array
+  readonly line: number
+  readonly column: number
+}
+
+/** Thrown by the tokenizer; the parser turns it into a PrototxtError with the field path. */
+export class TokenizeFailure {
+  constructor(
+    readonly reason: string,
+    readonly line: number,
+    readonly column: number
+  ) {}
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57
+const isHexDigit = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)
+const isLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95
+const isIdentChar = (c: number) => isLetter(c) || isDigit(c)
+const SYMBOLS = "{}<>:[],;-"
+const utf8 = new TextEncoder()
+
+export class Tokenizer {
+  private pos = 0
+  private line = 1
+  private lineStart = 0
+
+  constructor(private readonly src: string) {}
+
+  private fail(reason: string, line: number, column: number): never {
+    throw new TokenizeFailure(reason, line, column)
+  }
+
+  private skipSpaceAndComments(): void {
+    const s = this.src
+    while (this.pos < s.length) {
+      const c = s.charCodeAt(this.pos)
+      if (c === 10) {
+        this.pos++
+        this.line++
+        this.lineStart = this.pos
+      } else if (c === 32 || c === 9 || c === 13 || c === 11 || c === 12) {
+        this.pos++
+      } else if (c === 35 /* # */) {
+        while (this.pos < s.length && s.charCodeAt(this.pos) !== 10) this.pos++
+      } else {
+        return
+      }
+    }
+  }
+
+  next(): Token {
+    this.skipSpaceAndComments()
+    const s = this.src
+    const line = this.line
+    const column = this.pos - this.lineStart + 1
+    if (this.pos >= s.length) return { kind: "eof", text: "", line, column }
+    const start = this.pos
+    const c = s.charCodeAt(start)
+    if (isLetter(c)) {
+      while (this.pos < s.length && isIdentChar(s.charCodeAt(this.pos))) this.pos++
+      return { kind: "ident", text: s.slice(start, this.pos), line, column }
+    }
+    if (isDigit(c) || (c === 46 && isDigit(s.charCodeAt(start + 1)))) return this.number(line, column)
+    if (c === 34 || c === 39) return this.string(c, line, column)
+    const ch = s[start]!
+    if (SYMBOLS.includes(ch)) {
+      this.pos++
+      return { kind: "symbol", text: ch, line, column }
+    }
+    const shown = c < 32 || c === 127 ? `\\x${c.toString(16).padStart(2, "0")}` : String.fromCodePoint(s.codePointAt(start)!)
+    return this.fail(`unexpected character '${shown}'`, line, column)
+  }
+
+  private number(line: number, column: number): Token {
+    const s = this.src
+    const start = this.pos
+    let isFloat = false
+    const c0 = s.charCodeAt(start)
+    const c1 = s.charCodeAt(start + 1)
+    if (c0 === 48 && (c1 === 120 || c1 === 88)) {
+      this.pos += 2
+      if (!isHexDigit(s.charCodeAt(this.pos))) this.fail(`"0x" must be followed by hex digits`, line, column)
+      while (isHexDigit(s.charCodeAt(this.pos))) this.pos++
+    } else {
+      while (isDigit(s.charCodeAt(this.pos))) this.pos++
+      if (s.charCodeAt(this.pos) === 46 /* . */) {
+        isFloat = true
+        this.pos++
+        while (isDigit(s.charCodeAt(this.pos))) this.pos++
+      }
+      const e = s.charCodeAt(this.pos)
+      if (e === 101 || e === 69) {
+        isFloat = true
+        this.pos++
+        const sign = s.charCodeAt(this.pos)
+        if (sign === 43 || sign === 45) this.pos++
+        if (!isDigit(s.charCodeAt(this.pos))) this.fail(`exponent "e" must be followed by digits`, line, column)
+        while (isDigit(s.charCodeAt(this.pos))) this.pos++
+      }
+      const f = s.charCodeAt(this.pos)
+      if (f === 102 || f === 70) {
+        isFloat = true
+        this.pos++
+      }
+      if (!isFloat && c0 === 48 && this.pos - start > 1) {
+        for (let i = start + 1; i < this.pos; i++) {
+          const d = s.charCodeAt(i)
+          if (d > 55) this.fail(`numbers starting with a leading zero must be in octal`, line, column)
+        }
+      }
+    }
+    const after = s.charCodeAt(this.pos)
+    if (isIdentChar(after) || after === 46) {
+      this.fail(`need space between number and identifier (at "${s.slice(start, this.pos + 1)}")`, line, column)
+    }
+    return { kind: isFloat ? "float" : "int", text: s.slice(start, this.pos), line, column }
+  }
+
+  private string(quote: number, line: number, column: number): Token {
+    const s = this.src
+    const start = this.pos
+    this.pos++
+    const out: Array<number> = []
+    const pushText = (from: number, to: number) => {
+      if (to > from) for (const b of utf8.encode(s.slice(from, to))) out.push(b)
+    }
+    let runStart = this.pos
+    for (;;) {
+      if (this.pos >= s.length) this.fail("unterminated string (end of file reached)", line, column)
+      const c = s.charCodeAt(this.pos)
+      if (c === quote) {
+        pushText(runStart, this.pos)
+        this.pos++
+        break
+      }
+      if (c === 10) this.fail("unterminated string (string literals cannot cross line boundaries)", line, column)
+      if (c !== 92 /* \ */) {
+        this.pos++
+        continue
+      }
+      pushText(runStart, this.pos)
+      const escLine = this.line
+      const escColumn = this.pos - this.lineStart + 1
+      this.pos++
+      const e = s[this.pos]
+      this.pos++
+      switch (e) {
+        case "n": out.push(10); break
+        case "t": out.push(9); break
+        case "r": out.push(13); break
+        case "a": out.push(7); break
+        case "b": out.push(8); break
+        case "f": out.push(12); break
+        case "v": out.push(11); break
+        case "\\": out.push(92); break
+        case "'": out.push(39); break
+        case '"': out.push(34); break
+        case "?": out.push(63); break
+        case "x":
+        case "X": {
+          let v = 0
+          let n = 0
+          while (n < 2 && isHexDigit(s.charCodeAt(this.pos))) {
+            v = v * 16 + parseInt(s[this.pos]!, 16)
+            this.pos++
+            n++
+          }
+          if (n === 0) this.fail(`"\\x" escape must be followed by hex digits`, escLine, escColumn)
+          out.push(v)
+          break
+        }
+        case "u":
+        case "U": {
+          const len = e === "u" ? 4 : 8
+          const hex = s.slice(this.pos, this.pos + len)
+          if (hex.length !== len || ![...hex].every((h) => isHexDigit(h.charCodeAt(0)))) {
+            this.fail(`"\\${e}" escape must be followed by ${len} hex digits`, escLine, escColumn)
+          }
+          const cp = parseInt(hex, 16)
+          if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) this.fail(`invalid code point in "\\${e}" escape`, escLine, escColumn)
+          this.pos += len
+          for (const b of utf8.encode(String.fromCodePoint(cp))) out.push(b)
+          break
+        }
+        default: {
+          if (e !== undefined && e >= "0" && e <= "7") {
+            let v = e.charCodeAt(0) - 48
+            let n = 1
+            while (n < 3 && s.charCodeAt(this.pos) >= 48 && s.charCodeAt(this.pos) <= 55) {
+              v = v * 8 + (s.charCodeAt(this.pos) - 48)
+              this.pos++
+              n++
+            }
+            out.push(v & 0xff)
+            break
+          }
+          if (e === undefined || e === "\n") this.fail("unterminated string (end of line after \\)", line, column)
+          this.fail(`invalid escape sequence "\\${e}"`, escLine, escColumn)
+        }
+      }
+      runStart = this.pos
+    }
+    return { kind: "string", text: s.slice(start, this.pos), bytes: Uint8Array.from(out), line, column }
+  }
+}
