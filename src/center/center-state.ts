@@ -1,0 +1,361 @@
+import {
+  allFinite,
+  averageRound,
+  centerAddDelta,
+  centerElastic,
+  distance,
+  isSynchronous,
+  syncElasticRound
+} from "../easgd/rules.js"
+import { rateSchedule, type EasgdSettings } from "../easgd/settings.js"
+import { CenterRejected } from "../transport/protocol.js"
+
+/**
+ * The center variable x̃ and the bookkeeping around it, as plain synchronous code: each method runs to
+ * completion on the center's thread, so each exchange is applied whole as it arrives, with no barrier
+ * across workers and no lock (DeepSpark's lock-free center, with whole-exchange atomicity for free).
+ * The Effect service in ./center.ts wraps this with mailboxes, timers, tests and checkpoints.
+ */
+
+export interface CenterConfig {
+  readonly token: string
+  readonly settings: EasgdSettings
+  /** Planned number of workers (the decay schedule counts exchanges per N workers). */
+  readonly workers: number
+  readonly initial: Float32Array
+  /** Stop the run after this many exchanges (0 = workers decide by max_iter). */
+  readonly maxExchanges?: number
+}
+
+export interface WorkerRecord {
+  readonly workerId: string
+  incarnation: number
+  partition: { index: number; count: number }
+  lastSeq: number
+  clock: number
+  cursor: string | null
+  lastSeen: number
+  exchanges: number
+  lastDistance: number
+  lastLoss: number
+  itersPerSecond: number
+  resets: number
+  stopped: boolean
+  connected: boolean
+}
+
+export interface ExchangeRequest {
+  readonly workerId: string
+  readonly incarnation: number
+  readonly token: string
+  readonly seq: number
+  readonly clock: number
+  readonly params: Float32Array
+  readonly lossSum: number
+  readonly iterations: number
+  readonly cursor: string | null
+}
+
+export interface ExchangeReply {
+  readonly center: Float32Array
+  readonly alpha: number
+  readonly version: number
+  readonly duplicate: boolean
+  readonly reset: boolean
+  readonly stop: boolean
+}
+
+/** What the center persists in its checkpoint besides x̃ (which goes into a .caffemodel). */
+export interface CenterCheckpointState {
+  readonly format: "deepspark-center/1"
+  readonly version: number
+  readonly exchanges: number
+  readonly rule: string
+  readonly alpha: number
+  readonly centerRate: number
+  readonly workers: ReadonlyArray<{
+    readonly workerId: string
+    readonly incarnation: number
+    readonly partition: { readonly index: number; readonly count: number }
+    readonly clock: number
+    readonly cursor: string | null
+    readonly exchanges: number
+  }>
+}
+
+export type CenterEvent =
+  | { readonly type: "registered"; readonly workerId: string; readonly incarnation: number; readonly resumed: boolean }
+  | { readonly type: "exchange"; readonly workerId: string; readonly exchanges: number; readonly distance: number; readonly staleness: number; readonly loss: number }
+  | { readonly type: "duplicate"; readonly workerId: string; readonly seq: number }
+  | { readonly type: "diverged"; readonly workerId: string; readonly clock: number }
+  | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
+
+const reject = (reason: CenterRejected["reason"], message: string) => new CenterRejected({ reason, message })
+
+export class CenterState {
+  readonly x: Float32Array
+  version = 0
+  exchanges = 0
+  readonly workers = new Map<string, WorkerRecord>()
+  private readonly schedule
+  private readonly versionAtReply = new Map<string, number>()
+  stopping = false
+  onEvent: (e: CenterEvent) => void = () => {}
+
+  constructor(readonly config: CenterConfig) {
+    this.x = config.initial.slice()
+    this.schedule = rateSchedule(config.settings, Math.max(1, config.workers))
+  }
+
+  get paramCount(): number {
+    return this.x.length
+  }
+  get alpha(): number {
+    return this.schedule.alpha(this.exchanges)
+  }
+  get centerRate(): number {
+    return this.schedule.centerRate(this.exchanges)
+  }
+
+  private emit(e: CenterEvent): void {
+    this.onEvent(e)
+  }
+
+  private authenticate(workerId: string, token: string): void {
+    if (token !== this.config.token) {
+      this.emit({ type: "rejected", workerId, reason: "auth", message: "bad token" })
+      throw reject("auth", `worker "${workerId}": authentication failed (wrong token)`)
+    }
+  }
+
+  private checkTensor(workerId: string, params: Float32Array): void {
+    if (params.length !== this.x.length) {
+      this.emit({ type: "rejected", workerId, reason: "shape", message: `length ${params.length}` })
+      throw reject("shape", `worker "${workerId}": parameter tensor has ${params.length} values, the net has ${this.x.length}`)
+    }
+  }
+
+  /** Looks up a registered worker and checks its incarnation. */
+  private current(workerId: string, incarnation: number, token: string): WorkerRecord {
+    this.authenticate(workerId, token)
+    const w = this.workers.get(workerId)
+    if (!w) throw reject("unknown-worker", `worker "${workerId}" is not registered`)
+    if (incarnation !== w.incarnation)
+      throw reject("stale", `worker "${workerId}": incarnation ${incarnation} is stale (current ${w.incarnation})`)
+    return w
+  }
+
+  register(
+    req: { workerId: string; token: string; paramCount: number; partition: { index: number; count: number } },
+    now: number
+  ) {
+    this.authenticate(req.workerId, req.token)
+    if (req.paramCount !== this.x.length)
+      throw reject("shape", `worker "${req.workerId}": its net has ${req.paramCount} parameters, the center's has ${this.x.length}`)
+    if (!(req.partition.count >= 1 && req.partition.index >= 0 && req.partition.index < req.partition.count))
+      throw reject("bad-request", `worker "${req.workerId}": bad partition ${req.partition.index}/${req.partition.count}`)
+    const prev = this.workers.get(req.workerId)
+    const record: WorkerRecord = prev ?? {
+      workerId: req.workerId,
+      incarnation: 0,
+      partition: req.partition,
+      lastSeq: 0,
+      clock: 0,
+      cursor: null,
+      lastSeen: now,
+      exchanges: 0,
+      lastDistance: 0,
+      lastLoss: NaN,
+      itersPerSecond: 0,
+      resets: 0,
+      stopped: false,
+      connected: true
+    }
+    record.incarnation += 1
+    record.lastSeq = 0
+    record.partition = req.partition
+    record.lastSeen = now
+    record.connected = true
+    record.stopped = false
+    this.workers.set(req.workerId, record)
+    this.versionAtReply.set(req.workerId, this.version)
+    this.emit({ type: "registered", workerId: req.workerId, incarnation: record.incarnation, resumed: prev !== undefined })
+    return {
+      incarnation: record.incarnation,
+      center: this.x.slice(),
+      alpha: this.alpha,
+      version: this.version,
+      resumeIteration: record.clock,
+      resumeCursor: record.cursor
+    }
+  }
+
+  /**
+   * Validates an exchange and classifies it. Synchronous rules are applied by the caller in rounds
+   * (see applyRound); asynchronous ones are applied here at once.
+   */
+  exchange(req: ExchangeRequest, now: number): ExchangeReply {
+    const w = this.current(req.workerId, req.incarnation, req.token)
+    this.checkTensor(req.workerId, req.params)
+    w.lastSeen = now
+    if (req.seq <= w.lastSeq) {
+      this.emit({ type: "duplicate", workerId: w.workerId, seq: req.seq })
+      return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: true, reset: false, stop: this.stopping }
+    }
+    w.lastSeq = req.seq
+    if (!allFinite(req.params) || !Number.isFinite(req.lossSum)) {
+      // Divergence: the center never absorbs NaN/Inf; the worker restarts from x̃.
+      w.resets++
+      this.emit({ type: "diverged", workerId: w.workerId, clock: req.clock })
+      return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: false, reset: true, stop: this.stopping }
+    }
+    const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
+    const rule = this.config.settings.rule
+    const reply = new Float32Array(this.x.length)
+    let alpha = this.alpha
+    if (rule === "downpour") {
+      centerAddDelta(this.x, req.params)
+      reply.set(this.x)
+      alpha = 1
+    } else if (rule === "async-easgd") {
+      centerElastic(this.x, req.params, this.centerRate, reply)
+    } else if (rule === "easgd" || rule === "eamsgd" || rule === "single") {
+      centerElastic(this.x, req.params, rule === "single" ? 1 : alpha, reply)
+      if (rule === "single") alpha = 0
+    } else {
+      throw new Error(`exchange: rule ${rule} is synchronous; use applyRound`)
+    }
+    const dist = distance(req.params, reply)
+    this.accept(w, req, dist)
+    this.emit({ type: "exchange", workerId: w.workerId, exchanges: this.exchanges, distance: dist, staleness, loss: w.lastLoss })
+    this.versionAtReply.set(w.workerId, this.version)
+    return { center: reply, alpha, version: this.version, duplicate: false, reset: false, stop: this.shouldStop() }
+  }
+
+  private accept(w: WorkerRecord, req: ExchangeRequest, dist: number): void {
+    this.version++
+    this.exchanges++
+    w.exchanges++
+    w.clock = req.clock
+    w.cursor = req.cursor
+    w.lastDistance = dist
+    if (req.iterations > 0) w.lastLoss = req.lossSum / req.iterations
+  }
+
+  /** Validates a synchronous-round member without applying it (duplicates and resets answered at once). */
+  validateForRound(req: ExchangeRequest, now: number): ExchangeReply | "join" {
+    const w = this.current(req.workerId, req.incarnation, req.token)
+    this.checkTensor(req.workerId, req.params)
+    w.lastSeen = now
+    if (req.seq <= w.lastSeq) return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: true, reset: false, stop: this.stopping }
+    if (!allFinite(req.params)) {
+      w.lastSeq = req.seq
+      w.resets++
+      this.emit({ type: "diverged", workerId: w.workerId, clock: req.clock })
+      return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: false, reset: true, stop: this.stopping }
+    }
+    return "join"
+  }
+
+  /** Applies one synchronous round (sync-easgd or sync-avg) to the members' parameters, in place. */
+  applyRound(members: ReadonlyArray<ExchangeRequest>): ExchangeReply[] {
+    if (!isSynchronous(this.config.settings.rule)) throw new Error("applyRound: rule is asynchronous")
+    const copies = members.map((m) => m.params.slice())
+    if (this.config.settings.rule === "sync-easgd") syncElasticRound(this.x, copies, this.alpha)
+    else averageRound(this.x, copies)
+    return members.map((m, i) => {
+      const w = this.workers.get(m.workerId)!
+      w.lastSeq = m.seq
+      const dist = distance(m.params, this.x)
+      this.accept(w, m, dist)
+      this.emit({ type: "exchange", workerId: w.workerId, exchanges: this.exchanges, distance: dist, staleness: 0, loss: w.lastLoss })
+      return { center: copies[i]!, alpha: 1, version: this.version, duplicate: false, reset: false, stop: this.shouldStop() }
+    })
+  }
+
+  report(req: { workerId: string; incarnation: number; token: string; clock: number; loss: number; itersPerSecond: number; cursor: string | null }, now: number): void {
+    const w = this.current(req.workerId, req.incarnation, req.token)
+    w.lastSeen = now
+    w.clock = Math.max(w.clock, req.clock)
+    w.lastLoss = req.loss
+    w.itersPerSecond = req.itersPerSecond
+  }
+
+  heartbeat(req: { workerId: string; incarnation: number; token: string; clock: number }, now: number): { stop: boolean } {
+    const w = this.current(req.workerId, req.incarnation, req.token)
+    w.lastSeen = now
+    w.connected = true
+    return { stop: this.shouldStop() }
+  }
+
+  stopWorker(req: { workerId: string; incarnation: number; token: string }): void {
+    const w = this.current(req.workerId, req.incarnation, req.token)
+    w.stopped = true
+  }
+
+  /** Marks workers not heard from within `timeoutMs` as disconnected; returns their ids. */
+  dropSilent(now: number, timeoutMs: number): string[] {
+    const dropped: string[] = []
+    for (const w of this.workers.values())
+      if (w.connected && !w.stopped && now - w.lastSeen > timeoutMs) {
+        w.connected = false
+        dropped.push(w.workerId)
+      }
+    return dropped
+  }
+
+  activeWorkers(): WorkerRecord[] {
+    return [...this.workers.values()].filter((w) => w.connected && !w.stopped)
+  }
+
+  shouldStop(): boolean {
+    const max = this.config.maxExchanges ?? 0
+    if (max > 0 && this.exchanges >= max) this.stopping = true
+    return this.stopping
+  }
+
+  checkpointState(): CenterCheckpointState {
+    return {
+      format: "deepspark-center/1",
+      version: this.version,
+      exchanges: this.exchanges,
+      rule: this.config.settings.rule,
+      alpha: this.alpha,
+      centerRate: this.centerRate,
+      workers: [...this.workers.values()].map((w) => ({
+        workerId: w.workerId,
+        incarnation: w.incarnation,
+        partition: w.partition,
+        clock: w.clock,
+        cursor: w.cursor,
+        exchanges: w.exchanges
+      }))
+    }
+  }
+
+  /** Restores x̃ and the bookkeeping from a checkpoint (workers must register again). */
+  restore(x: Float32Array, state: CenterCheckpointState): void {
+    if (state.format !== "deepspark-center/1") throw new Error(`unknown center checkpoint format ${JSON.stringify(state.format)}`)
+    if (x.length !== this.x.length) throw new Error(`checkpoint has ${x.length} parameters, the net has ${this.x.length}`)
+    this.x.set(x)
+    this.version = state.version
+    this.exchanges = state.exchanges
+    for (const s of state.workers)
+      this.workers.set(s.workerId, {
+        workerId: s.workerId,
+        incarnation: s.incarnation,
+        partition: { ...s.partition },
+        lastSeq: 0,
+        clock: s.clock,
+        cursor: s.cursor,
+        lastSeen: 0,
+        exchanges: s.exchanges,
+        lastDistance: 0,
+        lastLoss: NaN,
+        itersPerSecond: 0,
+        resets: 0,
+        stopped: false,
+        connected: false
+      })
+  }
+}

@@ -1,0 +1,109 @@
+import { Rpc, RpcGroup } from "@effect/rpc"
+import { Schema } from "effect"
+import { Float32ArrayFromBytes } from "./float32-schema.js"
+
+/**
+ * Every message between workers and the center, as one RpcGroup. The same group runs over
+ * worker_threads (local mode) and over TCP (multi-process / multi-host), serialised with msgpack.
+ *
+ * Identity: a worker registers with the shared token and gets an `incarnation` number; every later call
+ * carries (workerId, incarnation, token). A restarted worker registers again and gets a new
+ * incarnation, so a late message from its dead predecessor is recognisably stale.
+ *
+ * Exchanges carry a per-incarnation sequence number `seq` (1, 2, …): an exchange whose seq is not
+ * above the last one applied for that worker is a duplicate (a retry whose reply was lost); the center
+ * does not absorb it again and answers with the current x̃ and `duplicate: true`.
+ */
+
+export const RejectReason = Schema.Literal("auth", "unknown-worker", "stale", "shape", "size", "stopped", "bad-request")
+
+/** The center refused a request; nothing was applied. */
+export class CenterRejected extends Schema.TaggedError<CenterRejected>()("CenterRejected", {
+  reason: RejectReason,
+  message: Schema.String
+}) {}
+
+export const WorkerIdentity = {
+  workerId: Schema.String,
+  incarnation: Schema.Int,
+  token: Schema.String
+}
+
+/** The cursor of a worker's partition (opaque to the center; JSON of the data package's cursor). */
+export const Cursor = Schema.NullOr(Schema.String)
+
+export const Register = Rpc.make("Register", {
+  payload: {
+    workerId: Schema.String,
+    token: Schema.String,
+    paramCount: Schema.Int,
+    partition: Schema.Struct({ index: Schema.Int, count: Schema.Int })
+  },
+  success: Schema.Struct({
+    incarnation: Schema.Int,
+    center: Float32ArrayFromBytes,
+    alpha: Schema.Number,
+    version: Schema.Int,
+    /** Where this worker (by id) stopped last time: its local iteration and partition cursor. */
+    resumeIteration: Schema.Int,
+    resumeCursor: Cursor
+  }),
+  error: CenterRejected
+})
+
+export const Exchange = Rpc.make("Exchange", {
+  payload: {
+    ...WorkerIdentity,
+    seq: Schema.Int,
+    /** The worker's local iteration count (its clock). */
+    clock: Schema.Int,
+    params: Float32ArrayFromBytes,
+    /** Sum of the training losses since the previous exchange, and how many iterations that covers. */
+    lossSum: Schema.Number,
+    iterations: Schema.Int,
+    cursor: Cursor
+  },
+  success: Schema.Struct({
+    /** x̃ as it was before this exchange was applied (or the current x̃ for duplicates and resets). */
+    center: Float32ArrayFromBytes,
+    /** The elastic rate the worker applies: x_i ← α·x̃ + (1−α)·x_i (1 = take x̃ as it is). */
+    alpha: Schema.Number,
+    version: Schema.Int,
+    duplicate: Schema.Boolean,
+    /** The worker's parameters were not finite: it must restart from x̃. */
+    reset: Schema.Boolean,
+    /** The run is over: the worker should stop after applying this reply. */
+    stop: Schema.Boolean
+  }),
+  error: CenterRejected
+})
+
+export const Report = Rpc.make("Report", {
+  payload: {
+    ...WorkerIdentity,
+    clock: Schema.Int,
+    loss: Schema.Number,
+    itersPerSecond: Schema.Number,
+    cursor: Cursor
+  },
+  error: CenterRejected
+})
+
+export const Heartbeat = Rpc.make("Heartbeat", {
+  payload: { ...WorkerIdentity, clock: Schema.Int },
+  success: Schema.Struct({ stop: Schema.Boolean }),
+  error: CenterRejected
+})
+
+export const Snapshot = Rpc.make("Snapshot", {
+  payload: { token: Schema.String },
+  success: Schema.Struct({ caffemodel: Schema.String, state: Schema.String }),
+  error: CenterRejected
+})
+
+export const Stop = Rpc.make("Stop", {
+  payload: { ...WorkerIdentity, reason: Schema.String },
+  error: CenterRejected
+})
+
+export class CenterRpcs extends RpcGroup.make(Register, Exchange, Report, Heartbeat, Snapshot, Stop) {}
