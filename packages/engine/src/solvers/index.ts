@@ -1,0 +1,13 @@
+// Solvers: Caffe's update rules, usable without the training loop (applyUpdate(params, iteration)).
+export * from "./errors.js"
+export * from "./update-settings.js"
+export * from "./lr-policy.js"
+export * from "./learnable-param.js"
+export * from "./solver-base.js"
+export * from "./sgd.js"
+export * from "./nesterov.js"
+export * from "./adagrad.js"
+export * from "./rmsprop.js"
+export * from "./adadelta.js"
+export * from "./adam.js"
+export * from "./create-solver.js"
