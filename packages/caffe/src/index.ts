@@ -21,3 +21,35 @@ export {
 } from "./schema/caffe.js"
 export { fieldDefault, getOr } from "./schema/defaults.js"
 export type * from "./schema/types.js"
+
+// Binary protobuf codec (descriptor-driven), Caffe binary files, Datum and BlobProto helpers.
+export { decode } from "./binary/decode.js"
+export { encode } from "./binary/encode.js"
+export { decodeEffect, encodeEffect } from "./binary/codec.js"
+export {
+  BlobProtoError,
+  CaffeFileError,
+  ProtoDecodeError,
+  ProtoEncodeError
+} from "./binary/errors.js"
+export { decodeDatum, encodeDatum } from "./binary/datum.js"
+export { blobCount, blobData, blobDiff, blobShape, makeBlobProto, shapeEquals } from "./binary/blob.js"
+export { writeFileAtomic, writeFileAtomicSync } from "./binary/atomic-write.js"
+export {
+  readBinaryproto,
+  readBinaryprotoSync,
+  readCaffemodel,
+  readCaffemodelSync,
+  readMessageFile,
+  readMessageFileSync,
+  readSolverState,
+  readSolverStateSync,
+  writeBinaryproto,
+  writeBinaryprotoSync,
+  writeCaffemodel,
+  writeCaffemodelSync,
+  writeMessageFile,
+  writeMessageFileSync,
+  writeSolverState,
+  writeSolverStateSync
+} from "./binary/files.js"
