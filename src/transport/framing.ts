@@ -8,16 +8,9 @@ import { Packr, Unpackr } from "msgpackr"
  * multi-MB tensors; here each frame is assembled once into one buffer of its exact size and unpacked
  * once. Frames over `maxFrameBytes` are refused before any allocation.
  */
-export class FrameTooLargeError extends Error {
-  readonly _tag = "FrameTooLargeError"
-  constructor(
-    readonly frameBytes: number,
-    readonly maxFrameBytes: number
-  ) {
-    super(`message of ${frameBytes} bytes exceeds the limit of ${maxFrameBytes} bytes`)
-    this.name = "FrameTooLargeError"
-  }
-}
+/** Raised for a frame over the limit; as an RpcSerializationError the RPC server closes that connection (1009). */
+export const frameTooLarge = (frameBytes: number, maxFrameBytes: number) =>
+  new RpcSerialization.RpcSerializationError({ reason: "BufferSizeExceeded", maxBufferSize: maxFrameBytes, bufferSize: frameBytes })
 
 export interface FramingOptions {
   /** Largest accepted message (default 512 MiB). */
@@ -61,7 +54,7 @@ export const makeFrameDecoder = (maxFrameBytes: number, unpack: (frame: Uint8Arr
           const len = pendingLength
           pendingLength = -1
           header = new Uint8Array(4)
-          throw new FrameTooLargeError(len, maxFrameBytes)
+          throw frameTooLarge(len, maxFrameBytes)
         }
       }
       if (buffered < pendingLength) break

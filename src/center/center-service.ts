@@ -1,0 +1,219 @@
+import { Context, Deferred, Duration, Effect, Layer, Ref, Schedule } from "effect"
+import { isSynchronous } from "../easgd/rules.js"
+import { CenterRejected, CenterRpcs } from "../transport/protocol.js"
+import {
+  CenterState,
+  type CenterCheckpointState,
+  type CenterConfig,
+  type CenterEvent,
+  type ExchangeReply,
+  type ExchangeRequest
+} from "./center-state.js"
+
+/**
+ * The center variable as an actor: the CenterState (x̃ and its bookkeeping) owned by one Effect
+ * service. Asynchronous rules apply each exchange the moment it is handled — handlers run on the
+ * center's thread one at a time and never wait for another worker. Synchronous rules gather rounds.
+ * Tests of x̃ and checkpoints run in forked fibers on copies, so they never hold up an exchange.
+ */
+
+export interface CenterEvaluation {
+  /** Caffe's test outputs, in output order: name → mean value. */
+  readonly outputs: ReadonlyArray<{ readonly name: string; readonly value: number; readonly lossWeight?: number }>
+}
+
+export interface CenterOptions {
+  /** Test x̃ every this many exchanges (0 = never); DeepSpark's `test_interval` in exchanges. */
+  readonly testInterval?: number
+  readonly evaluate?: (x: Float32Array, exchanges: number) => Effect.Effect<CenterEvaluation, unknown>
+  /** Checkpoint every this many exchanges (0 = never). */
+  readonly checkpointEvery?: number
+  readonly writeCheckpoint?: (x: Float32Array, state: CenterCheckpointState) => Effect.Effect<string, unknown>
+  /** A worker not heard from for this long is dropped (default 60 s). */
+  readonly heartbeatTimeout?: Duration.DurationInput
+  readonly onEvent?: (e: CenterEvent) => void
+  readonly log?: (line: string) => void
+  /** Test results as they arrive (for plots and the event log). */
+  readonly onEvaluation?: (exchanges: number, result: CenterEvaluation) => void
+}
+
+export interface CenterApi {
+  readonly state: CenterState
+  readonly register: (p: {
+    workerId: string
+    token: string
+    paramCount: number
+    partition: { index: number; count: number }
+  }) => Effect.Effect<ReturnType<CenterState["register"]>, CenterRejected>
+  readonly exchange: (p: ExchangeRequest) => Effect.Effect<ExchangeReply, CenterRejected>
+  readonly report: (p: Parameters<CenterState["report"]>[0]) => Effect.Effect<void, CenterRejected>
+  readonly heartbeat: (p: Parameters<CenterState["heartbeat"]>[0]) => Effect.Effect<{ stop: boolean }, CenterRejected>
+  readonly stopWorker: (p: { workerId: string; incarnation: number; token: string; reason: string }) => Effect.Effect<void, CenterRejected>
+  readonly snapshot: (token: string) => Effect.Effect<{ caffemodel: string; state: string }, CenterRejected>
+  /** Tests x̃ now (waits for the result). */
+  readonly testNow: Effect.Effect<CenterEvaluation | undefined>
+  /** Writes a checkpoint now (waits for it). */
+  readonly checkpointNow: Effect.Effect<string | undefined>
+  /** Asks every worker to stop at its next exchange or heartbeat. */
+  readonly requestStop: Effect.Effect<void>
+  /** Completes when a stop was requested or the exchange target was reached. */
+  readonly stopped: Effect.Effect<void>
+  /** Waits until every background test and checkpoint has finished. */
+  readonly quiesce: Effect.Effect<void>
+}
+
+export class Center extends Context.Tag("deepspark/Center")<Center, CenterApi>() {}
+
+const catchDefects = <A>(f: () => A): Effect.Effect<A, CenterRejected> =>
+  Effect.try({
+    try: f,
+    catch: (e) => (e instanceof CenterRejected ? e : new CenterRejected({ reason: "bad-request", message: String(e) }))
+  })
+
+export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
+  Effect.gen(function* () {
+    const state = new CenterState(config)
+    const log = options.log ?? (() => {})
+    state.onEvent = options.onEvent ?? (() => {})
+    const stopped = yield* Deferred.make<void>()
+    const now = () => Date.now()
+    const testSem = yield* Effect.makeSemaphore(1)
+    const ckptSem = yield* Effect.makeSemaphore(1)
+    const testPending = yield* Ref.make(false)
+
+    const runTest = (x: Float32Array, exchanges: number) =>
+      options.evaluate
+        ? testSem.withPermits(1)(
+            options.evaluate(x, exchanges).pipe(
+              Effect.tap((r) =>
+                Effect.sync(() => {
+                  log(`Iteration ${exchanges}, Testing net (#0)`)
+                  r.outputs.forEach((o, k) => log(`    Test net output #${k}: ${o.name} = ${formatG(o.value)}`))
+                  options.onEvaluation?.(exchanges, r)
+                })
+              ),
+              Effect.asSome,
+              Effect.catchAllCause((cause) => Effect.logError("center test failed", cause).pipe(Effect.as(undefinedOption)))
+            )
+          )
+        : Effect.succeed(undefinedOption)
+
+    const runCheckpoint = (x: Float32Array, s: CenterCheckpointState) =>
+      options.writeCheckpoint
+        ? ckptSem.withPermits(1)(
+            options.writeCheckpoint(x, s).pipe(
+              Effect.asSome,
+              Effect.catchAllCause((cause) => Effect.logError("center checkpoint failed", cause).pipe(Effect.as(undefinedOption)))
+            )
+          )
+        : Effect.succeed(undefinedOption)
+
+    /** After each applied exchange: maybe test (skipped if one is still running) and maybe checkpoint. */
+    const afterExchange = Effect.gen(function* () {
+      const e = state.exchanges
+      if (options.testInterval && e % options.testInterval === 0) {
+        const busy = yield* Ref.getAndSet(testPending, true)
+        if (!busy) yield* Effect.forkDaemon(runTest(state.x.slice(), e).pipe(Effect.ensuring(Ref.set(testPending, false))))
+      }
+      if (options.checkpointEvery && e % options.checkpointEvery === 0)
+        yield* Effect.forkDaemon(runCheckpoint(state.x.slice(), state.checkpointState()))
+      if (state.shouldStop()) yield* Deferred.succeed(stopped, undefined)
+    })
+
+    // Synchronous rules: members wait here until every active worker has arrived.
+    let round: Array<{ req: ExchangeRequest; done: Deferred.Deferred<ExchangeReply, CenterRejected> }> = []
+    const closeRoundIfComplete = Effect.gen(function* () {
+      const active = state.activeWorkers().length
+      if (round.length === 0 || round.length < active) return
+      const members = round
+      round = []
+      const replies = state.applyRound(members.map((m) => m.req))
+      for (let i = 0; i < members.length; i++) yield* Deferred.succeed(members[i]!.done, replies[i]!)
+      yield* afterExchange
+    })
+
+    const exchange = (req: ExchangeRequest): Effect.Effect<ExchangeReply, CenterRejected> =>
+      isSynchronous(config.settings.rule)
+        ? Effect.gen(function* () {
+            const v = yield* catchDefects(() => state.validateForRound(req, now()))
+            if (v !== "join") return v
+            const done = yield* Deferred.make<ExchangeReply, CenterRejected>()
+            round = round.filter((m) => m.req.workerId !== req.workerId)
+            round.push({ req, done })
+            yield* closeRoundIfComplete
+            return yield* Deferred.await(done)
+          })
+        : catchDefects(() => state.exchange(req, now())).pipe(Effect.tap((r) => (r.duplicate || r.reset ? Effect.void : afterExchange)))
+
+    // Drop silent workers; a dropped worker no longer holds up a synchronous round.
+    const timeout = Duration.toMillis(options.heartbeatTimeout ?? "60 seconds")
+    yield* Effect.gen(function* () {
+      const dropped = state.dropSilent(now(), timeout)
+      for (const id of dropped) log(`Worker ${id} dropped: no message for ${Math.round(timeout / 1000)} s`)
+      if (dropped.length) yield* closeRoundIfComplete
+    }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(50, Math.min(timeout / 4, 5000))))), Effect.forkScoped)
+
+    const api: CenterApi = {
+      state,
+      register: (p) => catchDefects(() => state.register(p, now())),
+      exchange,
+      report: (p) => catchDefects(() => state.report(p, now())),
+      heartbeat: (p) => catchDefects(() => state.heartbeat(p, now())),
+      stopWorker: (p) =>
+        catchDefects(() => state.stopWorker(p)).pipe(
+          Effect.tap(() => Effect.sync(() => log(`Worker ${p.workerId} stopped: ${p.reason}`))),
+          Effect.zipRight(closeRoundIfComplete)
+        ),
+      snapshot: (token) =>
+        token !== config.token
+          ? Effect.fail(new CenterRejected({ reason: "auth", message: "snapshot: authentication failed (wrong token)" }))
+          : runCheckpoint(state.x.slice(), state.checkpointState()).pipe(
+              Effect.flatMap((path) =>
+                path._tag === "Some"
+                  ? Effect.succeed({ caffemodel: path.value, state: path.value.replace(/\.caffemodel$/, ".dsstate") })
+                  : Effect.fail(new CenterRejected({ reason: "bad-request", message: "this center writes no snapshots" }))
+              )
+            ),
+      testNow: runTest(state.x.slice(), state.exchanges).pipe(Effect.map((o) => (o._tag === "Some" ? o.value : undefined))),
+      checkpointNow: runCheckpoint(state.x.slice(), state.checkpointState()).pipe(Effect.map((o) => (o._tag === "Some" ? o.value : undefined))),
+      requestStop: Effect.sync(() => {
+        state.stopping = true
+      }).pipe(Effect.zipRight(Deferred.succeed(stopped, undefined)), Effect.asVoid),
+      stopped: Deferred.await(stopped),
+      quiesce: testSem.withPermits(1)(ckptSem.withPermits(1)(Effect.void))
+    }
+    return api
+  })
+
+const undefinedOption = { _tag: "None" } as const satisfies { _tag: "None" }
+
+export const layerCenter = (config: CenterConfig, options: CenterOptions = {}) => Layer.scoped(Center, makeCenter(config, options))
+
+/** The RPC handlers: every CenterRpcs message delegated to the Center service. */
+export const CenterHandlersLive = CenterRpcs.toLayer(
+  Effect.gen(function* () {
+    const center = yield* Center
+    return {
+      Register: (p) => center.register(p),
+      Exchange: (p) => center.exchange(p),
+      Report: (p) => center.report(p),
+      Heartbeat: (p) => center.heartbeat(p),
+      Snapshot: (p) => center.snapshot(p.token),
+      Stop: (p) => center.stopWorker(p)
+    }
+  })
+)
+
+/** C++ `%g`-style 6-significant-digit formatting, as Caffe's logs print numbers. */
+export const formatG = (v: number): string => {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf"
+  if (v === 0) return "0"
+  const exp = Math.floor(Math.log10(Math.abs(v)))
+  if (exp < -5 || exp >= 6) {
+    const [m, e] = v.toExponential(5).split("e")
+    const mant = m!.replace(/\.?0+$/, "")
+    const en = Number(e)
+    return `${mant}e${en < 0 ? "-" : "+"}${String(Math.abs(en)).padStart(2, "0")}`
+  }
+  return String(Number(v.toPrecision(6)))
+}

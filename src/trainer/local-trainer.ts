@@ -1,0 +1,25 @@
+/**
+ * What the trainer actor needs from whatever computes: one net's parameters as one flat vector, and
+ * one local iteration at a time. The engine's Solver implements it for real Caffe nets; the
+ * simulator's problems implement it for fast tests. Keeping the runtime on this interface is what lets
+ * it not care which backend computes.
+ */
+export interface LocalTrainer {
+  /** Number of learnable parameter values (the center's x̃ has the same length). */
+  readonly paramCount: number
+  /** Copies the parameters into `out` (flattened in the net's learnable-parameter order). */
+  readParams(out: Float32Array): void
+  /** Overwrites the parameters from `x`. */
+  writeParams(x: Float32Array): void
+  /** Runs one local training iteration (forward, backward, update); returns its loss. */
+  step(): number
+  /** Local iteration counter (drives the solver's lr policy). */
+  readonly iteration: number
+  /** Sets the local iteration (when resuming). */
+  setIteration(iteration: number): void
+  /** The partition cursor as an opaque string, for exact resume. */
+  cursor(): string | null
+  restoreCursor(cursor: string | null): void
+  /** Drops optimiser history (momentum) after a reset from x̃. */
+  resetHistory(): void
+}

@@ -1,0 +1,108 @@
+import { Duration, Effect, Schedule } from "effect"
+import type { CenterClient } from "../transport/tcp.js"
+import type { LocalTrainer } from "./local-trainer.js"
+import { workerElastic } from "../easgd/rules.js"
+
+/**
+ * The trainer actor's life: register with the center, start from x̃ (or resume), then run τ local
+ * iterations and exchange, until max_iter or the center says stop. The numeric work is synchronous, so
+ * the loop yields to the event loop between iterations (setImmediate, not yieldNow, which would not let
+ * sockets and timers run) to keep heartbeats and replies flowing.
+ */
+export interface TrainerLoopOptions {
+  readonly workerId: string
+  readonly token: string
+  readonly partition: { readonly index: number; readonly count: number }
+  /** τ. */
+  readonly period: number
+  /** Local iterations to run in total (DeepSpark: every worker runs max_iter). */
+  readonly maxIter: number
+  readonly adaptivePeriod?: boolean
+  readonly heartbeatEvery?: Duration.DurationInput
+  readonly onIteration?: (iteration: number, loss: number) => void
+  readonly onExchange?: (info: { seq: number; version: number; alpha: number; reset: boolean; latencyMs: number }) => void
+}
+
+export interface TrainerLoopResult {
+  readonly iterations: number
+  readonly exchanges: number
+  readonly resets: number
+  readonly stoppedByCenter: boolean
+}
+
+const yieldToEventLoop = Effect.async<void>((resume) => {
+  const h = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(h))
+})
+
+export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, options: TrainerLoopOptions) =>
+  Effect.gen(function* () {
+    const reg = yield* client.Register({
+      workerId: options.workerId,
+      token: options.token,
+      paramCount: trainer.paramCount,
+      partition: { index: options.partition.index, count: options.partition.count }
+    })
+    const identity = { workerId: options.workerId, incarnation: reg.incarnation, token: options.token }
+    trainer.writeParams(reg.center)
+    trainer.setIteration(reg.resumeIteration)
+    trainer.restoreCursor(reg.resumeCursor)
+
+    let clock = reg.resumeIteration
+    yield* client
+      .Heartbeat({ ...identity, clock })
+      .pipe(
+        Effect.repeat(Schedule.spaced(options.heartbeatEvery ?? "5 seconds")),
+        Effect.catchAll(() => Effect.void),
+        Effect.forkScoped
+      )
+
+    const params = new Float32Array(trainer.paramCount)
+    let seq = 0
+    let exchanges = 0
+    let resets = 0
+    let since = 0
+    let lossSum = 0
+    let firstPeriodLoss: number | null = null
+    let stoppedByCenter = false
+    while (clock < options.maxIter && !stoppedByCenter) {
+      const loss = trainer.step()
+      clock = trainer.iteration
+      since++
+      lossSum += loss
+      options.onIteration?.(clock, loss)
+      const due = options.adaptivePeriod && firstPeriodLoss !== null ? lossSum > firstPeriodLoss : since >= options.period
+      if (due || clock >= options.maxIter) {
+        if (firstPeriodLoss === null) firstPeriodLoss = lossSum
+        trainer.readParams(params)
+        seq++
+        const t0 = Date.now()
+        const reply = yield* client.Exchange({
+          ...identity,
+          seq,
+          clock,
+          params,
+          lossSum,
+          iterations: since,
+          cursor: trainer.cursor()
+        })
+        exchanges++
+        if (reply.reset) {
+          resets++
+          trainer.writeParams(reply.center)
+          trainer.resetHistory()
+        } else if (reply.alpha === 1) trainer.writeParams(reply.center)
+        else if (reply.alpha > 0) {
+          workerElastic(params, reply.center, reply.alpha)
+          trainer.writeParams(params)
+        }
+        options.onExchange?.({ seq, version: reply.version, alpha: reply.alpha, reset: reply.reset, latencyMs: Date.now() - t0 })
+        stoppedByCenter = reply.stop
+        since = 0
+        lossSum = 0
+      }
+      yield* yieldToEventLoop
+    }
+    yield* client.Stop({ ...identity, reason: stoppedByCenter ? "stopped by the center" : `reached max_iter ${options.maxIter}` })
+    return { iterations: clock, exchanges, resets, stoppedByCenter } satisfies TrainerLoopResult
+  })

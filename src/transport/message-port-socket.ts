@@ -1,0 +1,75 @@
+import { NodeSocket } from "@effect/platform-node"
+import { Socket, SocketServer } from "@effect/platform"
+import { Effect, Exit, FiberSet, Queue, Scope } from "effect"
+import { Duplex } from "node:stream"
+import type { MessagePort } from "node:worker_threads"
+
+/**
+ * A byte stream over a worker_threads MessagePort, so local mode (trainers in worker threads) speaks
+ * the very same framed RPC as TCP mode. Each written chunk is posted with its buffer transferred (the
+ * framing allocates one fresh buffer per message), so tensors move between threads without a copy.
+ */
+export const messagePortDuplex = (port: MessagePort): Duplex => {
+  const duplex = new Duplex({
+    read() {},
+    write(chunk: Buffer | Uint8Array, _encoding, callback) {
+      try {
+        const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk)
+        const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)
+        if (owned) port.postMessage(bytes, [bytes.buffer as ArrayBuffer])
+        else port.postMessage(bytes.slice())
+        callback()
+      } catch (e) {
+        callback(e as Error)
+      }
+    },
+    final(callback) {
+      port.postMessage(null)
+      callback()
+    },
+    destroy(err, callback) {
+      port.close()
+      callback(err)
+    }
+  })
+  port.on("message", (m: Uint8Array | null) => {
+    if (m === null) duplex.push(null)
+    else duplex.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength))
+  })
+  port.on("close", () => duplex.push(null))
+  return duplex
+}
+
+/** A Socket (for RpcClient.layerProtocolSocket) over a MessagePort. */
+export const socketFromMessagePort = (port: MessagePort): Effect.Effect<Socket.Socket> =>
+  NodeSocket.fromDuplex(Effect.acquireRelease(Effect.sync(() => messagePortDuplex(port)), (d) => Effect.sync(() => d.destroy())))
+
+/**
+ * A SocketServer whose connections are MessagePorts handed to `accept` (one per worker thread), for
+ * RpcServer.layerProtocolSocketServer in the center's thread.
+ */
+export const makeMessagePortSocketServer = Effect.gen(function* () {
+  const incoming = yield* Queue.unbounded<MessagePort>()
+  const accept = (port: MessagePort) => Queue.unsafeOffer(incoming, port)
+  const run = <R, E, _>(handler: (socket: Socket.Socket) => Effect.Effect<_, E, R>) =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const fibers = yield* FiberSet.make().pipe(Scope.extend(scope))
+      return yield* Queue.take(incoming).pipe(
+        Effect.flatMap((port) =>
+          FiberSet.run(
+            fibers,
+            socketFromMessagePort(port).pipe(
+              Effect.flatMap(handler),
+              Effect.catchAllCause((cause) => Effect.logDebug("message-port connection ended", cause))
+            )
+          )
+        ),
+        Effect.forever,
+        Effect.ensuring(Scope.close(scope, Exit.void))
+      )
+    }) as Effect.Effect<never, SocketServer.SocketServerError, R>
+  const server = SocketServer.SocketServer.of({ address: { _tag: "UnixAddress", path: "message-port" }, run })
+  return { server, accept }
+})
+
