@@ -1,0 +1,33 @@
+import type { NetParameter } from "@deepspark/caffe"
+import type { LearnableParam } from "../solvers/learnable-param.js"
+
+/** One net output blob as the solver prints it (`Train net output #k: name = v (* w = w·v loss)`). */
+export interface NetOutputView {
+  readonly name: string
+  /** The output's values (count elements), read after a forward pass. */
+  readonly values: () => ArrayLike<number>
+  /** The blob's loss weight (0 for non-loss outputs such as accuracy). */
+  readonly lossWeight: number
+}
+
+/**
+ * What the training loop needs from a net (the engine Net, adapted by ./net-adapter.ts). Kept narrow so
+ * the loop is testable with small hand-written nets and usable by the distributed runtime.
+ */
+export interface SolverNet {
+  readonly name: string
+  /** Forward pass; returns the weighted loss. */
+  forward(): number
+  /** Forward then backward (accumulating parameter gradients); returns the loss. */
+  forwardBackward(): number
+  clearParamDiffs(): void
+  learnableParams(): ReadonlyArray<LearnableParam>
+  /** Output blobs in Caffe's order (sorted by name). */
+  outputs(): ReadonlyArray<NetOutputView>
+  /** Makes this (test) net use `source`'s parameter storage, matched by layer name. */
+  shareTrainedLayersWith(source: SolverNet): void
+  /** Copies parameters by layer name; `file` is named in errors and logs. */
+  copyTrainedLayersFrom(weights: NetParameter, file?: string): void
+  /** The net with its current parameters (Caffe's Net::ToProto). */
+  toProto(writeDiff: boolean): NetParameter
+}
