@@ -32,6 +32,18 @@ export interface LayerServices {
 export abstract class Layer {
   /** Learnable (or statistic) parameter blobs, in Caffe's order (weights, bias, …). */
   blobs: Blob[] = []
+  /**
+   * Caffe's param_propagate_down_: whether backward must accumulate into blobs[i].diff. The Net sets it
+   * false for parameters with lr_mult 0 (unless force_backward); layers skip those gradients.
+   */
+  private readonly paramPropagate: boolean[] = []
+
+  paramPropagateDown(index: number): boolean {
+    return this.paramPropagate[index] ?? true
+  }
+  setParamPropagateDown(index: number, value: boolean): void {
+    this.paramPropagate[index] = value
+  }
 
   constructor(
     readonly param: LayerParameter,
@@ -87,6 +99,11 @@ export abstract class Layer {
   /** Loss layers get loss weight 1 on top 0 by default (Caffe's AutoTopBlobs / loss default). */
   isLoss(): boolean {
     return false
+  }
+
+  /** An error naming this layer (throw it from setup/reshape on bad configuration or shapes). */
+  protected setupError(detail: string): LayerSetupError {
+    return new LayerSetupError(this.name, this.type, detail)
   }
 
   protected checkBlobCounts(bottom: Blob[], top: Blob[]): void {
