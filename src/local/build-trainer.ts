@@ -1,0 +1,26 @@
+import { Rng } from "@deepspark/engine"
+import { softmaxRegressionProblem } from "../simulator/problem.js"
+import { problemTrainer } from "../simulator/problem-trainer.js"
+import type { LocalTrainer } from "../trainer/local-trainer.js"
+import type { TrainerSpec } from "./trainer-spec.js"
+
+/** Builders for each trainer kind; the "caffe" kind is registered by the engine integration. */
+export type TrainerBuilder = (spec: TrainerSpec, partition: { index: number; count: number }) => Promise<LocalTrainer>
+
+const builders = new Map<TrainerSpec["kind"], TrainerBuilder>()
+
+export const registerTrainerBuilder = (kind: TrainerSpec["kind"], builder: TrainerBuilder): void => {
+  builders.set(kind, builder)
+}
+
+registerTrainerBuilder("softmax-problem", async (spec, partition) => {
+  if (spec.kind !== "softmax-problem") throw new Error("wrong spec")
+  const problem = softmaxRegressionProblem({ seed: spec.problemSeed, separation: 0.6 }, (s) => new Rng(s))
+  return problemTrainer(problem, partition.index, partition.count, new Rng(spec.seed + partition.index))
+})
+
+export const buildTrainer = async (spec: TrainerSpec, partition: { index: number; count: number }): Promise<LocalTrainer> => {
+  const builder = builders.get(spec.kind)
+  if (!builder) throw new Error(`no trainer builder for kind "${spec.kind}"`)
+  return builder(spec, partition)
+}

@@ -1,0 +1,106 @@
+import { RpcServer } from "@effect/rpc"
+import { SocketServer } from "@effect/platform"
+import { Duration, Effect, Layer } from "effect"
+import { MessageChannel, Worker } from "node:worker_threads"
+import { CenterHandlersLive } from "../center/center-service.js"
+import { layerLengthPrefixedMsgPack } from "../transport/framing.js"
+import { makeMessagePortSocketServer } from "../transport/message-port-socket.js"
+import { CenterRpcs } from "../transport/protocol.js"
+import type { WorkerAssignment } from "./trainer-spec.js"
+
+/**
+ * Local mode: each trainer in its own worker thread, the center in this thread, CenterRpcs between
+ * them over MessagePorts. Each trainer is supervised: if its thread dies (an exception, a crash,
+ * terminate()), it is restarted with exponential backoff; the new incarnation re-registers, re-pulls
+ * x̃ and resumes its partition from the cursor of its last exchange. The others never wait for it.
+ */
+
+export interface LocalWorkersOptions {
+  readonly assignments: ReadonlyArray<WorkerAssignment>
+  readonly maxRestarts?: number
+  readonly backoff?: Duration.DurationInput
+  readonly log?: (line: string) => void
+  /** Called with each live Worker (tests use it to kill one). */
+  readonly onSpawn?: (workerId: string, worker: Worker, attempt: number) => void
+}
+
+export interface LocalWorkerOutcome {
+  readonly workerId: string
+  readonly restarts: number
+  readonly result: unknown
+}
+
+export class WorkerFailedError extends Error {
+  readonly _tag = "WorkerFailedError"
+  constructor(
+    readonly workerId: string,
+    readonly attempts: number,
+    readonly lastError: string
+  ) {
+    super(`worker ${workerId} failed ${attempts} times; last error: ${lastError}`)
+    this.name = "WorkerFailedError"
+  }
+}
+
+const bootstrap = new URL("./worker-bootstrap.mjs", import.meta.url)
+
+/** Runs one worker thread to its end; fails with the reason when it dies. */
+const runThread = (
+  assignment: WorkerAssignment,
+  accept: (port: import("node:worker_threads").MessagePort) => void,
+  onSpawn: LocalWorkersOptions["onSpawn"],
+  attempt: number
+) =>
+  Effect.async<unknown, string>((resume) => {
+    const { port1, port2 } = new MessageChannel()
+    accept(port1)
+    const worker = new Worker(bootstrap, {
+      workerData: { assignment, port: port2 },
+      transferList: [port2],
+      stderr: false
+    })
+    let result: unknown
+    worker.on("message", (m: { type: string; result: unknown }) => {
+      if (m?.type === "done") result = m.result
+    })
+    worker.on("error", (e) => resume(Effect.fail(e.message)))
+    worker.on("exit", (code) => {
+      port1.close()
+      if (code === 0 && result !== undefined) resume(Effect.succeed(result))
+      else resume(Effect.fail(`thread exited with code ${code}`))
+    })
+    onSpawn?.(assignment.workerId, worker, attempt)
+    return Effect.promise(() => worker.terminate())
+  })
+
+export const runLocalWorkers = (options: LocalWorkersOptions) =>
+  Effect.gen(function* () {
+    const log = options.log ?? (() => {})
+    const { server, accept } = yield* makeMessagePortSocketServer
+    yield* Layer.build(
+      RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
+        Layer.provide(CenterHandlersLive),
+        Layer.provide(RpcServer.layerProtocolSocketServer),
+        Layer.provide(Layer.succeed(SocketServer.SocketServer, server)),
+        Layer.provide(layerLengthPrefixedMsgPack())
+      )
+    )
+    const maxRestarts = options.maxRestarts ?? 5
+    const backoff = Duration.toMillis(options.backoff ?? "200 millis")
+
+    const supervise = (assignment: WorkerAssignment): Effect.Effect<LocalWorkerOutcome, WorkerFailedError> => {
+      const attempt = (n: number): Effect.Effect<LocalWorkerOutcome, WorkerFailedError> =>
+        runThread(n === 0 ? assignment : { ...assignment, crashAtIteration: undefined as never }, accept, options.onSpawn, n).pipe(
+          Effect.map((result) => ({ workerId: assignment.workerId, restarts: n, result })),
+          Effect.catchAll((reason) => {
+            if (n >= maxRestarts) return Effect.fail(new WorkerFailedError(assignment.workerId, n + 1, reason))
+            const delay = backoff * 2 ** n
+            log(`Worker ${assignment.workerId} died (${reason}); restarting in ${delay} ms (restart ${n + 1}/${maxRestarts})`)
+            return Effect.sleep(Duration.millis(delay)).pipe(Effect.zipRight(attempt(n + 1)))
+          })
+        )
+      return attempt(0)
+    }
+
+    return yield* Effect.all(options.assignments.map(supervise), { concurrency: "unbounded" })
+  })

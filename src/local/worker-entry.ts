@@ -1,0 +1,55 @@
+import { Effect, Layer } from "effect"
+import { RpcClient } from "@effect/rpc"
+import { Socket } from "@effect/platform"
+import { parentPort, workerData, type MessagePort } from "node:worker_threads"
+import { layerLengthPrefixedMsgPack } from "../transport/framing.js"
+import { socketFromMessagePort } from "../transport/message-port-socket.js"
+import { makeCenterClient } from "../transport/tcp.js"
+import { runTrainerLoop } from "../trainer/trainer-loop.js"
+import { buildTrainer } from "./build-trainer.js"
+import type { WorkerAssignment } from "./trainer-spec.js"
+
+/**
+ * A trainer in a worker thread: builds its LocalTrainer, then runs the trainer loop against the center
+ * in the main thread over the MessagePort it was given (the same framed RPC as TCP mode).
+ */
+const { assignment, port } = workerData as { assignment: WorkerAssignment; port: MessagePort }
+
+const main = Effect.gen(function* () {
+  const base = yield* Effect.promise(() => import("./engine-trainer.js").then(() => buildTrainer(assignment.spec, assignment.partition)))
+  const trainer =
+    assignment.crashAtIteration === undefined
+      ? base
+      : Object.assign(Object.create(base), {
+          step: () => {
+            if (base.iteration + 1 >= assignment.crashAtIteration!) throw new Error(`injected crash at iteration ${assignment.crashAtIteration}`)
+            return base.step()
+          }
+        })
+  const client = yield* makeCenterClient
+  const result = yield* runTrainerLoop(client, trainer, {
+    workerId: assignment.workerId,
+    token: assignment.token,
+    partition: assignment.partition,
+    period: assignment.period,
+    maxIter: assignment.maxIter,
+    adaptivePeriod: assignment.adaptivePeriod
+  })
+  parentPort?.postMessage({ type: "done", result })
+}).pipe(
+  Effect.scoped,
+  Effect.provide(
+    RpcClient.layerProtocolSocket().pipe(
+      Layer.provide(Layer.effect(Socket.Socket, socketFromMessagePort(port))),
+      Layer.provide(layerLengthPrefixedMsgPack())
+    )
+  )
+)
+
+Effect.runPromise(main).then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`worker ${assignment.workerId}: ${e instanceof Error ? e.message : String(e)}`)
+    process.exit(1)
+  }
+)
