@@ -53,3 +53,31 @@ export {
   writeSolverState,
   writeSolverStateSync
 } from "./binary/files.js"
+
+// Prototxt (protobuf text format) parser/printer and the file readers that run Caffe's upgrades.
+export {
+  PrototxtError,
+  parsePrototxt,
+  parsePrototxtEffect,
+  printPrototxt,
+  readNetPrototxt,
+  readNetPrototxtSync,
+  readSolverPrototxt,
+  readSolverPrototxtSync,
+  type ParseOptions,
+  type PrintOptions,
+  type ReadPrototxtOptions
+} from "./text/index.js"
+
+// Caffe's legacy-format upgrades (UpgradeNetAsNeeded / solver upgrades) as pure functions.
+export {
+  UpgradeError,
+  upgradeNetAsNeeded,
+  upgradeNetAsNeededEffect,
+  upgradeSolverAsNeeded,
+  upgradeSolverAsNeededEffect,
+  type SolverUpgradeOptions,
+  type UpgradeLogger,
+  type UpgradeLogLevel,
+  type UpgradeOptions
+} from "./upgrade/index.js"

@@ -37,7 +37,10 @@ export class Tokenizer {
   private line = 1
   private lineStart = 0
 
-  constructor(private readonly src: string) {}
+  constructor(private readonly src: string) {
+    // A UTF-8 byte-order mark is not part of the text.
+    if (src.charCodeAt(0) === 0xfeff) this.pos = this.lineStart = 1
+  }
 
   private fail(reason: string, line: number, column: number): never {
     throw new TokenizeFailure(reason, line, column)
