@@ -45,6 +45,8 @@ export interface DatumDb {
   cursor(start?: Uint8Array | string): DbCursor
   /** Key-ordered iteration of the records in [start, end) without wrapping. */
   range(options?: { start?: Uint8Array | string; end?: Uint8Array | string }): IterableIterator<DbRecord>
+  /** Keys in order, without reading values. */
+  keys(): IterableIterator<Uint8Array>
   get(key: Uint8Array | string): Uint8Array | undefined
   close(): Promise<void>
 }

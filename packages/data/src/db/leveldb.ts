@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from "node:fs"
 import { DatumDbError } from "../errors.js"
 import type { DatumDb, DatumDbWriter, DbCursor, DbRecord } from "./datum-db.js"
 import { keyBytes } from "./datum-db.js"
-import { compareKeys } from "./lmdb-format.js"
+import { KeyIndex, KeyIndexBuilder } from "./key-index.js"
 
 /** classic-level hands out Buffers; records are plain Uint8Arrays everywhere in deepspark. */
 const plain = (v: Uint8Array): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
@@ -18,61 +18,19 @@ type Db = ClassicLevel<Uint8Array, Uint8Array>
 
 const BUFFER = { keyEncoding: "view", valueEncoding: "view" } as const
 
-/** All keys of the database, sorted, packed as offsets into one byte buffer. */
-class KeyIndex {
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly offsets: Uint32Array,
-    readonly count: number
-  ) {}
-  key(i: number): Uint8Array {
-    return this.bytes.subarray(this.offsets[i]!, this.offsets[i + 1]!)
-  }
-  /** First index whose key is ≥ key (count if none). */
-  lowerBound(key: Uint8Array): number {
-    let lo = 0
-    let hi = this.count
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (compareKeys(this.key(mid), key) < 0) lo = mid + 1
-      else hi = mid
-    }
-    return lo
-  }
-}
-
 const scanKeys = async (db: Db): Promise<KeyIndex> => {
-  let bytes = new Uint8Array(1 << 16)
-  let offsets = new Uint32Array(1 << 12)
-  let count = 0
-  let used = 0
+  const keys = new KeyIndexBuilder()
   const it = db.keys(BUFFER)
   try {
     for (;;) {
       const batch = await it.nextv(4096)
       if (batch.length === 0) break
-      for (const k of batch) {
-        if (used + k.length > bytes.length) {
-          const grown = new Uint8Array(Math.max(bytes.length * 2, used + k.length))
-          grown.set(bytes.subarray(0, used))
-          bytes = grown
-        }
-        if (count + 2 > offsets.length) {
-          const grown = new Uint32Array(offsets.length * 2)
-          grown.set(offsets)
-          offsets = grown
-        }
-        bytes.set(k, used)
-        offsets[count] = used
-        used += k.length
-        count++
-      }
+      for (const k of batch) keys.add(k)
     }
   } finally {
     await it.close()
   }
-  offsets[count] = used
-  return new KeyIndex(bytes.slice(0, used), offsets.slice(0, count + 1), count)
+  return keys.build()
 }
 
 class LevelDbReader implements DatumDb {
@@ -80,15 +38,15 @@ class LevelDbReader implements DatumDb {
   constructor(
     readonly path: string,
     private readonly db: Db,
-    private readonly keys: KeyIndex
+    private readonly keyIndex: KeyIndex
   ) {}
 
   count(): number {
-    return this.keys.count
+    return this.keyIndex.count
   }
 
   private at(i: number): DbRecord {
-    const key = this.keys.key(i)
+    const key = this.keyIndex.key(i)
     const value = this.db.getSync(key, BUFFER)
     if (value === undefined) {
       throw new DatumDbError({ path: this.path, message: `${this.path}: record vanished while reading (the database changed after it was opened)` })
@@ -97,12 +55,12 @@ class LevelDbReader implements DatumDb {
   }
 
   cursor(start?: Uint8Array | string): DbCursor {
-    if (this.keys.count === 0) {
+    if (this.keyIndex.count === 0) {
       throw new DatumDbError({ path: this.path, message: `${this.path}: the database is empty (expected records)` })
     }
     const reader = this
-    const n = this.keys.count
-    let i = start === undefined ? 0 : this.keys.lowerBound(keyBytes(start)) % n
+    const n = this.keyIndex.count
+    let i = start === undefined ? 0 : this.keyIndex.lowerBound(keyBytes(start)) % n
     let wraps = 0
     return {
       get wraps() {
@@ -118,7 +76,7 @@ class LevelDbReader implements DatumDb {
         return rec
       },
       seek(key) {
-        i = reader.keys.lowerBound(keyBytes(key)) % n
+        i = reader.keyIndex.lowerBound(keyBytes(key)) % n
       },
       rewind() {
         i = 0
@@ -127,9 +85,13 @@ class LevelDbReader implements DatumDb {
   }
 
   *range(options: { start?: Uint8Array | string; end?: Uint8Array | string } = {}): IterableIterator<DbRecord> {
-    const from = options.start === undefined ? 0 : this.keys.lowerBound(keyBytes(options.start))
-    const to = options.end === undefined ? this.keys.count : this.keys.lowerBound(keyBytes(options.end))
+    const from = options.start === undefined ? 0 : this.keyIndex.lowerBound(keyBytes(options.start))
+    const to = options.end === undefined ? this.keyIndex.count : this.keyIndex.lowerBound(keyBytes(options.end))
     for (let i = from; i < to; i++) yield this.at(i)
+  }
+
+  *keys(): IterableIterator<Uint8Array> {
+    for (let i = 0; i < this.keyIndex.count; i++) yield this.keyIndex.key(i)
   }
 
   get(key: Uint8Array | string): Uint8Array | undefined {

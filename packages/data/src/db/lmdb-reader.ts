@@ -305,6 +305,18 @@ class LmdbReader implements DatumDb {
     }
   }
 
+  /** Keys in order, without reading values (overflow pages are not touched). */
+  *keys(): IterableIterator<Uint8Array> {
+    this.check()
+    const stack = this.descend(null)
+    while (this.settle(stack)) {
+      const top = stack[stack.length - 1]!
+      const off = nodeOffset(top.page, top.index)
+      yield copyOut(top.page, off + NODE_HEADER_SIZE, top.page.readUInt16LE(off + 6))
+      top.index++
+    }
+  }
+
   get(key: Uint8Array | string): Uint8Array | undefined {
     this.check()
     const k = keyBytes(key)
