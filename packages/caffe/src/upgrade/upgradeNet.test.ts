@@ -259,3 +259,13 @@ describe("BatchNorm params", () => {
     expect(lines).toEqual([])
   })
 })
+
+describe("blob sharing", () => {
+  it("moves weights of a V1 caffemodel-style net without copying them", () => {
+    const data = new Float32Array(1000)
+    const input = { layers: [{ name: "ip", type: "INNER_PRODUCT", blobs: [{ data }] }] }
+    const up = upgradeNetAsNeeded(input as NetParameter)
+    expect(up.layer![0]!.blobs![0]!.data).toBe(data)
+    expect(input.layers[0]!.blobs[0]!.data).toBe(data)
+  })
+})

@@ -13,7 +13,8 @@ import { netNeedsV1ToV2Upgrade, upgradeV1Net } from "./v1ToV2.js"
  * Caffe's UpgradeNetAsNeeded, run on every NetParameter read (prototxt or caffemodel): V0 → V1,
  * data-transformation fields, V1 → V2, input fields → Input layer, old BatchNorm params. Pure: returns
  * a new message. Caffe's non-fatal problems ("continuing anyway") are logged at level "error"; its
- * fatal ones throw UpgradeError. Log lines use Caffe's wording.
+ * fatal ones throw UpgradeError. Log lines use Caffe's wording. The input is never mutated; the result
+ * shares BlobProto objects (weights) with it rather than copying them.
  */
 export const upgradeNetAsNeeded = (input: NetParameter, options: UpgradeOptions = {}): NetParameter => {
   const ctx = upgradeContext(options)

@@ -51,7 +51,8 @@ export const upgradeV0PaddingLayers = (net: PlainMessage, ctx: UpgradeContext): 
   for (const name of list<string>(net, "input")) lastTop.set(name, -1)
   layers.forEach((wrapper, i) => {
     const type = typeOf(wrapper)
-    if (type !== "padding") out.push(clone(wrapper))
+    // Shallow copy: the fields changed below (layer.pad, bottom) are replaced, never mutated.
+    if (type !== "padding") out.push({ ...wrapper })
     const bottoms = list<string>(wrapper, "bottom")
     bottoms.forEach((blob, j) => {
       const topIdx = lastTop.get(blob)
@@ -103,8 +104,9 @@ export const upgradeV0LayerParameter = (
     }
     layer["type"] = v1Type
   }
+  // Blobs are shared with the input (not copied): they can be large.
   for (const f of ["blobs", "blobs_lr", "weight_decay"]) {
-    if (list(v0, f).length > 0) layer[f] = clone(v0[f])
+    if (list(v0, f).length > 0) layer[f] = [...list(v0, f)]
   }
   /** Sets `layer[param][field]`, creating the typed param. */
   const put = (param: string, field: string, value: unknown) => {

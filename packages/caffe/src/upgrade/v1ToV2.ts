@@ -81,7 +81,8 @@ export const upgradeV1LayerParameter = (
     }
     layer["type"] = name
   }
-  if (list(v1, "blobs").length > 0) layer["blobs"] = clone(v1["blobs"])
+  // Blobs (possibly hundreds of MB from a caffemodel) are shared with the input, not copied.
+  if (list(v1, "blobs").length > 0) layer["blobs"] = [...list(v1, "blobs")]
   const params: Array<PlainMessage> = []
   const spec = (i: number): PlainMessage => {
     while (params.length <= i) params.push({})
