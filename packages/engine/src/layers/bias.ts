@@ -73,7 +73,7 @@ export class BiasLayer extends Layer {
     const dy = top[0]!.diff
     if (propagateDown[0] && bottom[0] !== top[0]) bottom[0]!.diff.set(dy.subarray(0, top[0]!.count))
     const isParam = bottom.length === 1
-    if (!isParam && !propagateDown[1]) return
+    if (isParam ? !this.paramPropagateDown(0) : !propagateDown[1]) return
     const target = isParam ? this.blobs[0]! : bottom[1]!
     const db = target.diff
     const { outer, biasDim, inner } = this

@@ -59,7 +59,7 @@ export class PReLULayer extends NeuronLayer {
     const dim = b.countRange(2)
     const channels = b.shape[1]!
     const channelOf = (i: number) => (this.channelShared ? 0 : Math.floor(i / dim) % channels)
-    for (let i = 0; i < b.count; i++) {
+    for (let i = 0; i < b.count && this.paramPropagateDown(0); i++) {
       if (x[i]! <= 0) {
         const c = channelOf(i)
         slopeDiff[c] = slopeDiff[c]! + dy[i]! * x[i]!

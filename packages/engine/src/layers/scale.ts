@@ -94,12 +94,12 @@ export class ScaleLayer extends Layer {
   }
 
   backward(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
-    this.biasLayer?.backward(top, [false], [top[0]!])
+    if (this.biasLayer && this.paramPropagateDown(this.blobs.length - 1)) this.biasLayer.backward(top, [false], [top[0]!])
     const isParam = bottom.length === 1
     const scale = isParam ? this.blobs[0]! : bottom[1]!
     const dy = top[0]!.diff
     const { outer, scaleDim, inner } = this
-    if (isParam || propagateDown[1]) {
+    if (isParam ? this.paramPropagateDown(0) : propagateDown[1]) {
       const x = top[0] === bottom[0] ? this.temp : bottom[0]!.data
       const sums = new Float64Array(scaleDim)
       let i = 0
