@@ -39,7 +39,8 @@ const readBytes = (file: string): Uint8Array => {
       throw new IdxFormatError({ file, message: `${file}: gzip data is corrupt (${(e as Error).message})` })
     }
   }
-  return bytes
+  // plain Uint8Array view (not a Buffer), like every record in deepspark
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 const header = (file: string, bytes: Uint8Array, words: number, what: string): Array<number> => {

@@ -1,0 +1,104 @@
+import { encodeDatum } from "@deepspark/caffe"
+import { mkdtempSync, rmSync } from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { openBatchSource } from "../src/batch-source.js"
+import { convertMnist } from "../src/convert/mnist.js"
+import { createLmdb } from "../src/db/lmdb-writer.js"
+import { readIdxImages, readIdxLabels } from "../src/idx.js"
+import { mnistPackageFiles } from "../src/mnist-files.js"
+import { SeededRng } from "../src/rng.js"
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), "deepspark-bs-"))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+const files = mnistPackageFiles()
+const scale = 0.00390625
+
+beforeAll(async () => {
+  await convertMnist(files.testImages, files.testLabels, path.join(tmp, "mnist_test_lmdb"), { backend: "lmdb" })
+  await convertMnist(files.testImages, files.testLabels, path.join(tmp, "mnist_test_leveldb"), { backend: "leveldb" })
+})
+
+/** Batch b as Caffe's Data layer forms it, computed straight from the IDX files (key order = file order). */
+const expectedBatch = (b: number, batch: number) => {
+  const images = readIdxImages(files.testImages)
+  const labels = readIdxLabels(files.testLabels)
+  const data = new Float32Array(batch * 784)
+  const label = new Float32Array(batch)
+  for (let i = 0; i < batch; i++) {
+    const item = (b * batch + i) % images.count
+    for (let j = 0; j < 784; j++) data[i * 784 + j] = Math.fround(images.pixels[item * 784 + j]! * Math.fround(scale))
+    label[i] = labels.labels[item]!
+  }
+  return { data, label }
+}
+const sum = (a: Float32Array) => a.reduce((s, v) => s + v, 0)
+
+describe("batchSource (the Data layer's input)", () => {
+  it("feeds LeNet's batches: shapes, pixels·scale and labels equal to the IDX files, wrapping at the end", async () => {
+    const src = await openBatchSource({
+      dataParam: { source: "mnist_test_lmdb", batch_size: 64, backend: "LMDB" },
+      transformParam: { scale },
+      phase: "TRAIN",
+      rng: new SeededRng(1701),
+      baseDir: tmp,
+      numClasses: 10
+    })
+    expect(src.shape).toEqual({ data: [64, 1, 28, 28], label: [64] })
+    const data = new Float32Array(64 * 784)
+    const label = new Float32Array(64)
+    src.next(data, label)
+    const want = expectedBatch(0, 64)
+    expect(sum(data)).toBe(sum(want.data))
+    expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(want.data.buffer))).toBe(0)
+    expect([...label]).toEqual([...want.label])
+    // batches 1..156: batch 156 holds records 9984..9999 then 0..47
+    for (let b = 1; b <= 156; b++) src.next(data, label)
+    const wrapped = expectedBatch(156, 64)
+    expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(wrapped.data.buffer))).toBe(0)
+    expect([...label]).toEqual([...wrapped.label])
+    await src.close()
+  })
+
+  it("LEVELDB is the backend when data_param.backend is absent (Caffe's default)", async () => {
+    const src = await openBatchSource({
+      dataParam: { source: path.join(tmp, "mnist_test_leveldb"), batch_size: 100 },
+      transformParam: { scale, crop_size: 20 },
+      phase: "TEST",
+      rng: new SeededRng(1)
+    })
+    expect(src.shape.data).toEqual([100, 1, 20, 20])
+    const data = new Float32Array(100 * 400)
+    const label = new Float32Array(100)
+    src.next(data, label)
+    const want = expectedBatch(0, 100)
+    expect(data[0]).toBe(want.data[4 * 28 + 4]) // centred crop of 28 → 20 starts at (4, 4)
+    expect([...label]).toEqual([...want.label])
+    await src.close()
+    await expect(
+      openBatchSource({ dataParam: { source: path.join(tmp, "mnist_test_lmdb"), batch_size: 1 }, phase: "TEST", rng: new SeededRng(1) })
+    ).rejects.toThrow(/mnist_test_lmdb/)
+  })
+
+  it("labels outside the classes and undecodable records name the database and key", async () => {
+    const dir = path.join(tmp, "bad_lmdb")
+    const w = createLmdb(dir)
+    w.putSync("00000000", encodeDatum({ channels: 1, height: 2, width: 2, data: new Uint8Array(4), label: 3 }))
+    w.putSync("00000001", encodeDatum({ channels: 1, height: 2, width: 2, data: new Uint8Array(4), label: 12 }))
+    w.putSync("00000002", Uint8Array.from([0x22, 0x50, 0x01]))
+    await w.close()
+    const src = await openBatchSource({
+      dataParam: { source: dir, batch_size: 1, backend: "LMDB" },
+      phase: "TEST",
+      rng: new SeededRng(1),
+      numClasses: 10
+    })
+    const data = new Float32Array(4)
+    const label = new Float32Array(1)
+    src.next(data, label)
+    expect(() => src.next(data, label)).toThrow(/bad_lmdb: record "00000001" has label 12, expected a class in \[0, 10\)/)
+    expect(() => src.next(data, label)).toThrow(/bad_lmdb: record "00000002" is not a Datum/)
+    await src.close()
+  })
+})
