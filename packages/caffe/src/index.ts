@@ -81,3 +81,6 @@ export {
   type UpgradeLogLevel,
   type UpgradeOptions
 } from "./upgrade/index.js"
+
+// Net graph (NetState filter, splits, shapes, parameter ownership) and solver net resolution.
+export * from "./graph/index.js"
