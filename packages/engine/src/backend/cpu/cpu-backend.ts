@@ -1,0 +1,299 @@
+/**
+ * The `cpu` backend: every Backend kernel in WebAssembly SIMD (f32x4), single-threaded (one trainer per
+ * core gives the parallelism). Blobs allocated through `allocator` live inside the module's shared
+ * memory and are used in place; any other Float32Array is staged through scratch (wasm-kernels.ts).
+ */
+import type { Backend, BlobAllocator, ConvGeometry, LrnGeometry, PoolGeometry } from "../backend.js"
+import { type GemmBlocking, WasmGemm, defaultBlocking } from "./gemm.js"
+import { WasmKernels } from "./wasm-kernels.js"
+import { hasRelaxedSimd, hasSimd128 } from "./wasm-module.js"
+import { type GemmShape, defaultGemmShape } from "../../../wasm/gemm.wat.js"
+
+export interface CpuBackendOptions {
+  /** Use relaxed-SIMD FMA when available (default true); false forces the mul+add path. */
+  readonly fma?: boolean
+  readonly gemmShape?: GemmShape
+  readonly blocking?: GemmBlocking
+}
+
+export class CpuBackendUnavailable extends Error {
+  override readonly name = "CpuBackendUnavailable"
+}
+
+// Staging slots per argument position (GEMM uses 0..5 itself; other kernels use these).
+const s0 = 0
+const s1 = 1
+const s2 = 2
+const s3 = 3
+const s4 = 4
+const s5 = 5
+
+export class CpuBackend implements Backend {
+  readonly name = "cpu"
+  readonly description: string
+  readonly allocator: BlobAllocator
+  private readonly gemmDriver: WasmGemm
+
+  constructor(readonly kernels: WasmKernels, blocking: GemmBlocking = defaultBlocking) {
+    const g = kernels.options.gemm ?? defaultGemmShape
+    this.description =
+      `wasm simd128 ${kernels.options.fma ? "+ relaxed-simd FMA" : "(mul+add, no FMA)"}, gemm ${g.mr}×${g.nr}` +
+      `, module ${kernels.fromCache ? "from cache" : "assembled"} in ${kernels.buildMs.toFixed(0)} ms`
+    this.allocator = { allocFloat32: (count) => kernels.heap.allocFloat32(count) }
+    this.gemmDriver = new WasmGemm(kernels, blocking)
+  }
+
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    A: Float32Array,
+    aOffset: number,
+    B: Float32Array,
+    bOffset: number,
+    beta: number,
+    C: Float32Array,
+    cOffset: number
+  ): void {
+    this.gemmDriver.gemm(transA, transB, M, N, K, alpha, A, aOffset, B, bOffset, beta, C, cOffset)
+  }
+
+  gemv(
+    transA: boolean,
+    M: number,
+    N: number,
+    alpha: number,
+    A: Float32Array,
+    aOffset: number,
+    x: Float32Array,
+    xOffset: number,
+    beta: number,
+    y: Float32Array,
+    yOffset: number
+  ): void {
+    if (M <= 0 || N <= 0) return
+    const k = this.kernels
+    const xLen = transA ? M : N
+    const yLen = transA ? N : M
+    const a = k.input(s0, A, aOffset, M * N)
+    const xa = k.input(s1, x, xOffset, xLen)
+    const ya = k.inout(s2, y, yOffset, yLen, beta !== 0)
+    if (transA) k.exports.gemv_t(M, N, alpha, a, xa, beta, ya)
+    else k.exports.gemv_n(M, N, alpha, a, xa, beta, ya)
+    k.output(ya, y, yOffset, yLen)
+  }
+
+  im2col(g: ConvGeometry, data: Float32Array, dataOffset: number, col: Float32Array): void {
+    const k = this.kernels
+    const imageLen = g.channels * g.height * g.width
+    const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
+    const d = k.input(s0, data, dataOffset, imageLen)
+    const c = k.inout(s1, col, 0, colLen, false)
+    k.exports.im2col(...geometryArgs(g), d, c)
+    k.output(c, col, 0, colLen)
+  }
+
+  col2im(g: ConvGeometry, col: Float32Array, data: Float32Array, dataOffset: number): void {
+    const k = this.kernels
+    const imageLen = g.channels * g.height * g.width
+    const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
+    const c = k.input(s0, col, 0, colLen)
+    const d = k.inout(s1, data, dataOffset, imageLen, false)
+    k.exports.col2im(...geometryArgs(g), c, d)
+    k.output(d, data, dataOffset, imageLen)
+  }
+
+  maxPoolForward(g: PoolGeometry, bottom: Float32Array, top: Float32Array, mask: Int32Array): void {
+    const k = this.kernels
+    const { inLen, outLen } = poolSizes(g)
+    const b = k.input(s0, bottom, 0, inLen)
+    const t = k.inout(s1, top, 0, outLen, false)
+    const m = this.int32Out(s2, mask, outLen)
+    k.exports.max_pool_fwd(...poolArgs(g), b, t, m)
+    k.output(t, top, 0, outLen)
+    this.int32Back(m, mask, outLen)
+  }
+
+  maxPoolBackward(g: PoolGeometry, topDiff: Float32Array, mask: Int32Array, bottomDiff: Float32Array): void {
+    const k = this.kernels
+    const { inLen, outLen } = poolSizes(g)
+    const t = k.input(s0, topDiff, 0, outLen)
+    const m = this.int32In(s1, mask, outLen)
+    const b = k.inout(s2, bottomDiff, 0, inLen, false)
+    k.exports.max_pool_bwd(g.num * g.channels, g.height * g.width, g.pooledH * g.pooledW, t, m, b)
+    k.output(b, bottomDiff, 0, inLen)
+  }
+
+  avePoolForward(g: PoolGeometry, bottom: Float32Array, top: Float32Array): void {
+    const k = this.kernels
+    const { inLen, outLen } = poolSizes(g)
+    const b = k.input(s0, bottom, 0, inLen)
+    const t = k.inout(s1, top, 0, outLen, false)
+    k.exports.ave_pool_fwd(...poolArgs(g), b, t)
+    k.output(t, top, 0, outLen)
+  }
+
+  avePoolBackward(g: PoolGeometry, topDiff: Float32Array, bottomDiff: Float32Array): void {
+    const k = this.kernels
+    const { inLen, outLen } = poolSizes(g)
+    const t = k.input(s0, topDiff, 0, outLen)
+    const b = k.inout(s1, bottomDiff, 0, inLen, false)
+    k.exports.ave_pool_bwd(...poolArgs(g), t, b)
+    k.output(b, bottomDiff, 0, inLen)
+  }
+
+  reluForward(x: Float32Array, y: Float32Array, n: number, slope: number): void {
+    if (n <= 0) return
+    const k = this.kernels
+    const xa = k.input(s0, x, 0, n)
+    // In place on a staged input: write straight back over the staged copy.
+    const ya = x === y ? xa : k.inout(s1, y, 0, n, false)
+    k.exports.relu_fwd(xa, ya, n, slope)
+    k.output(ya, y, 0, n)
+  }
+
+  reluBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, n: number, slope: number): void {
+    if (n <= 0) return
+    const k = this.kernels
+    const xa = k.input(s0, x, 0, n)
+    const dya = k.input(s1, dy, 0, n)
+    const dxa = dx === dy ? dya : k.inout(s2, dx, 0, n, false)
+    k.exports.relu_bwd(xa, dya, dxa, n, slope)
+    k.output(dxa, dx, 0, n)
+  }
+
+  softmaxForward(x: Float32Array, y: Float32Array, outer: number, channels: number, inner: number): void {
+    const n = outer * channels * inner
+    if (n <= 0) return
+    const k = this.kernels
+    const xa = k.input(s0, x, 0, n)
+    const ya = x === y ? xa : k.inout(s1, y, 0, n, false)
+    k.exports.softmax(xa, ya, outer, channels, inner)
+    k.output(ya, y, 0, n)
+  }
+
+  lrnForward(g: LrnGeometry, x: Float32Array, y: Float32Array, scale: Float32Array): void {
+    const n = g.num * g.channels * g.height * g.width
+    if (n <= 0) return
+    const k = this.kernels
+    const xa = k.input(s0, x, 0, n)
+    const ya = k.inout(s1, y, 0, n, false)
+    const sa = k.inout(s2, scale, 0, n, false)
+    k.exports.lrn_fwd(g.num, g.channels, g.height * g.width, lrnHalf(g), g.alpha / g.size, g.k, -g.beta, xa, ya, sa)
+    k.output(ya, y, 0, n)
+    k.output(sa, scale, 0, n)
+  }
+
+  lrnBackward(
+    g: LrnGeometry,
+    x: Float32Array,
+    y: Float32Array,
+    scale: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array
+  ): void {
+    const n = g.num * g.channels * g.height * g.width
+    if (n <= 0) return
+    const k = this.kernels
+    const xa = k.input(s0, x, 0, n)
+    const ya = k.input(s1, y, 0, n)
+    const sa = k.input(s2, scale, 0, n)
+    const dya = k.input(s3, dy, 0, n)
+    const dxa = k.inout(s4, dx, 0, n, false)
+    const tmp = k.scratch(s5, n)
+    const ratio = (2 * g.alpha * g.beta) / g.size
+    k.exports.lrn_bwd(g.num, g.channels, g.height * g.width, lrnHalf(g), ratio, -g.beta, xa, ya, sa, dya, dxa, tmp)
+    k.output(dxa, dx, 0, n)
+  }
+
+  axpy(n: number, alpha: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): void {
+    if (n <= 0) return
+    const k = this.kernels
+    const xa = k.input(s0, x, xOffset, n)
+    const ya = k.inout(s1, y, yOffset, n, true)
+    k.exports.axpy(n, alpha, xa, ya)
+    k.output(ya, y, yOffset, n)
+  }
+
+  dot(n: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): number {
+    if (n <= 0) return 0
+    const k = this.kernels
+    const xa = k.input(s0, x, xOffset, n)
+    const ya = k.input(s1, y, yOffset, n)
+    return k.exports.dot(n, xa, ya) as number
+  }
+
+  /** Int32Array arguments (the pooling mask) staged like float ones (same 4-byte elements). */
+  private int32In(slot: number, a: Int32Array, count: number): number {
+    const k = this.kernels
+    const at = k.heap.addressOf(a)
+    if (at >= 0) return at
+    const address = k.scratch(slot, count)
+    new Int32Array(k.heap.memory.buffer, address, count).set(a.subarray(0, count))
+    return address
+  }
+
+  private int32Out(slot: number, a: Int32Array, count: number): number {
+    const at = this.kernels.heap.addressOf(a)
+    return at >= 0 ? at : this.kernels.scratch(slot, count)
+  }
+
+  private int32Back(address: number, a: Int32Array, count: number): void {
+    if (this.kernels.heap.addressOf(a) >= 0) return
+    a.set(new Int32Array(this.kernels.heap.memory.buffer, address, count))
+  }
+}
+
+const geometryArgs = (g: ConvGeometry): number[] => [
+  g.channels,
+  g.height,
+  g.width,
+  g.kernelH,
+  g.kernelW,
+  g.padH,
+  g.padW,
+  g.strideH,
+  g.strideW,
+  g.dilationH,
+  g.dilationW,
+  g.outH,
+  g.outW
+]
+
+const poolArgs = (g: PoolGeometry): number[] => [
+  g.num * g.channels,
+  g.height,
+  g.width,
+  g.kernelH,
+  g.kernelW,
+  g.padH,
+  g.padW,
+  g.strideH,
+  g.strideW,
+  g.pooledH,
+  g.pooledW
+]
+
+const poolSizes = (g: PoolGeometry) => ({
+  inLen: g.num * g.channels * g.height * g.width,
+  outLen: g.num * g.channels * g.pooledH * g.pooledW
+})
+
+const lrnHalf = (g: LrnGeometry): number => {
+  if (g.size % 2 !== 1) throw new RangeError(`LRN local_size must be odd, got ${g.size}`)
+  return (g.size - 1) / 2
+}
+
+/**
+ * Compiles the kernels and returns the backend. Picks relaxed-SIMD FMA when the runtime has it (Node 20:
+ * behind a V8 flag this sets), else plain f32x4 mul+add; fails when there is no SIMD at all.
+ */
+export const createCpuBackend = async (options: CpuBackendOptions = {}): Promise<CpuBackend> => {
+  if (!hasSimd128()) throw new CpuBackendUnavailable("cpu backend: this runtime has no WebAssembly SIMD (simd128)")
+  const fma = (options.fma ?? true) && hasRelaxedSimd()
+  const kernels = await WasmKernels.create({ fma, ...(options.gemmShape ? { gemm: options.gemmShape } : {}) })
+  return new CpuBackend(kernels, options.blocking)
+}

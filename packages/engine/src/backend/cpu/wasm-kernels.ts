@@ -1,0 +1,104 @@
+/**
+ * The instantiated kernel module plus its heap and the staging logic every kernel wrapper uses:
+ * an argument that already lives in the wasm memory is passed by address; any other Float32Array is
+ * copied into a per-slot scratch area first (and copied back for outputs).
+ */
+import type { KernelOptions } from "../../../wasm/kernels.wat.js"
+import { WasmHeap } from "./wasm-heap.js"
+import { buildKernelModule } from "./wasm-module.js"
+
+/** Exports of the kernel module (addresses are byte addresses into the heap). */
+export interface KernelExports {
+  gemm_pack_a(src: number, rs: number, cs: number, rows: number, cols: number, scale: number, dst: number): void
+  gemm_pack_b(src: number, rs: number, cs: number, rows: number, cols: number, scale: number, dst: number): void
+  gemm_macro(
+    mc: number,
+    nc: number,
+    kc: number,
+    pa: number,
+    pb: number,
+    c: number,
+    ldc: number,
+    beta: number,
+    tile: number
+  ): void
+  [name: string]: (...args: number[]) => number | void
+}
+
+/** A growable scratch region inside the heap, reused across calls. */
+export class Scratch {
+  private address = 0
+  private capacity = 0
+  constructor(private readonly heap: WasmHeap) {}
+
+  /** Byte address of at least `floats` floats (contents undefined). */
+  reserve(floats: number): number {
+    if (floats > this.capacity) {
+      if (this.capacity > 0) this.heap.release(this.address, Math.ceil((this.capacity * 4) / 64) * 64)
+      const cap = Math.max(floats, Math.ceil(this.capacity * 1.5), 1024)
+      this.address = this.heap.allocBytes(cap * 4)
+      this.capacity = cap
+    }
+    return this.address
+  }
+}
+
+export class WasmKernels {
+  readonly exports: KernelExports
+  /** Staging areas, one per argument position so inputs never overwrite each other. */
+  private readonly slots: Scratch[]
+
+  private constructor(
+    readonly heap: WasmHeap,
+    instance: WebAssembly.Instance,
+    readonly options: KernelOptions,
+    readonly buildMs: number,
+    readonly fromCache: boolean
+  ) {
+    this.exports = instance.exports as unknown as KernelExports
+    this.slots = Array.from({ length: 8 }, () => new Scratch(heap))
+  }
+
+  static async create(options: KernelOptions): Promise<WasmKernels> {
+    const heap = new WasmHeap()
+    const built = await buildKernelModule(options)
+    const instance = new WebAssembly.Instance(built.module, { env: { memory: heap.memory } })
+    return new WasmKernels(heap, instance, options, built.buildMs, built.fromCache)
+  }
+
+  /** Scratch of `floats` floats in slot `slot` (byte address). */
+  scratch(slot: number, floats: number): number {
+    return this.slots[slot]!.reserve(floats)
+  }
+
+  /**
+   * Byte address of `array[offset .. offset+count)` for the kernels to read: in place when the array
+   * lives in the heap, else copied into slot `slot`.
+   */
+  input(slot: number, array: Float32Array, offset: number, count: number): number {
+    const at = this.heap.addressOf(array, offset)
+    if (at >= 0) return at
+    const address = this.slots[slot]!.reserve(count)
+    this.heap.heapF32.set(array.subarray(offset, offset + count), address >> 2)
+    return address
+  }
+
+  /**
+   * Byte address to write `count` floats of `array` at `offset`: in place when possible, else a slot
+   * (pre-filled with the current contents when `readToo`); call `output` after the kernel ran.
+   */
+  inout(slot: number, array: Float32Array, offset: number, count: number, readToo: boolean): number {
+    const at = this.heap.addressOf(array, offset)
+    if (at >= 0) return at
+    const address = this.slots[slot]!.reserve(count)
+    if (readToo) this.heap.heapF32.set(array.subarray(offset, offset + count), address >> 2)
+    return address
+  }
+
+  /** Copies a staged output back into `array` (no-op when it was written in place). */
+  output(address: number, array: Float32Array, offset: number, count: number): void {
+    if (this.heap.addressOf(array, offset) >= 0) return
+    const base = address >> 2
+    array.set(this.heap.heapF32.subarray(base, base + count), offset)
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * im2col / col2im for one image (Caffe's 2-D case, with padding, stride and dilation).
+ *
+ * For each column-matrix row (c, kh, kw) and output row oh, the valid output columns form one interval
+ * [owLo, owHi) computed up front, so the inner loop never tests bounds: im2col zero-fills the two ends
+ * and copies the middle (memory.copy when stride is 1); col2im adds the middle into the image (f32x4
+ * when stride is 1). col2im adds in the same (c, kh, kw, oh, ow) order as the reference, so it is
+ * bit-exact.
+ */
+export const convWat = (): string => {
+  // Shared prologue of both kernels: row loops and the valid interval for the current (c, ki, kj, oh).
+  const rows = (validRow: string, invalidRow: string) => `
+  (local.set $c (i32.const 0))
+  (block $c_done (loop $c_loop
+    (br_if $c_done (i32.ge_s (local.get $c) (local.get $channels)))
+    (local.set $ki (i32.const 0))
+    (block $ki_done (loop $ki_loop
+      (br_if $ki_done (i32.ge_s (local.get $ki) (local.get $kh)))
+      (local.set $kj (i32.const 0))
+      (block $kj_done (loop $kj_loop
+        (br_if $kj_done (i32.ge_s (local.get $kj) (local.get $kw)))
+        ;; w of output column 0 and the valid interval [owLo, owHi) of output columns
+        (local.set $w0 (i32.sub (i32.mul (local.get $kj) (local.get $dw)) (local.get $pw)))
+        (local.set $owLo (select (i32.const 0)
+          (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $w0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+          (i32.ge_s (local.get $w0) (i32.const 0))))
+        (local.set $t (i32.sub (i32.sub (local.get $width) (i32.const 1)) (local.get $w0)))
+        (local.set $owHi (select (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)) (i32.const 0)
+          (i32.ge_s (local.get $t) (i32.const 0))))
+        (if (i32.gt_s (local.get $owHi) (local.get $outW)) (then (local.set $owHi (local.get $outW))))
+        (if (i32.gt_s (local.get $owLo) (local.get $outW)) (then (local.set $owLo (local.get $outW))))
+        (if (i32.lt_s (local.get $owHi) (local.get $owLo)) (then (local.set $owHi (local.get $owLo))))
+        (local.set $oh (i32.const 0))
+        (block $oh_done (loop $oh_loop
+          (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $outH)))
+          (local.set $h (i32.add (i32.sub (i32.mul (local.get $oh) (local.get $sh)) (local.get $ph)) (i32.mul (local.get $ki) (local.get $dh))))
+          (if (i32.and (i32.ge_s (local.get $h) (i32.const 0)) (i32.lt_s (local.get $h) (local.get $height)))
+            (then
+              ;; address of image pixel (c, h, w0 + owLo·sw)
+              (local.set $src (i32.add (local.get $data) (i32.shl
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height)) (local.get $h)) (local.get $width))
+                         (i32.add (local.get $w0) (i32.mul (local.get $owLo) (local.get $sw))))
+                (i32.const 2))))
+              ${validRow})
+            (else ${invalidRow}))
+          (local.set $col (i32.add (local.get $col) (i32.shl (local.get $outW) (i32.const 2))))
+          (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+          (br $oh_loop)))
+        (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
+        (br $kj_loop)))
+      (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
+      (br $ki_loop)))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $c_loop)))`
+  const params = `(param $channels i32) (param $height i32) (param $width i32) (param $kh i32) (param $kw i32)
+  (param $ph i32) (param $pw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
+  (param $outH i32) (param $outW i32)`
+  const loc = `(local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $h i32) (local $w0 i32)
+  (local $owLo i32) (local $owHi i32) (local $t i32) (local $src i32) (local $dst i32) (local $end i32) (local $ow i32)`
+  return `
+(func $im2col (export "im2col") ${params} (param $data i32) (param $col i32)
+  ${loc}
+  ${rows(
+
+    `
+      (memory.fill (local.get $col) (i32.const 0) (i32.shl (local.get $owLo) (i32.const 2)))
+      (local.set $dst (i32.add (local.get $col) (i32.shl (local.get $owLo) (i32.const 2))))
+      (if (i32.eq (local.get $sw) (i32.const 1))
+        (then (memory.copy (local.get $dst) (local.get $src) (i32.shl (i32.sub (local.get $owHi) (local.get $owLo)) (i32.const 2))))
+        (else
+          (local.set $end (i32.add (local.get $col) (i32.shl (local.get $owHi) (i32.const 2))))
+          (local.set $t (i32.shl (local.get $sw) (i32.const 2)))
+          (block $s_done (loop $s_loop
+            (br_if $s_done (i32.ge_u (local.get $dst) (local.get $end)))
+            (f32.store (local.get $dst) (f32.load (local.get $src)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+            (local.set $src (i32.add (local.get $src) (local.get $t)))
+            (br $s_loop)))))
+      (memory.fill (i32.add (local.get $col) (i32.shl (local.get $owHi) (i32.const 2))) (i32.const 0)
+                   (i32.shl (i32.sub (local.get $outW) (local.get $owHi)) (i32.const 2)))`,
+    `(memory.fill (local.get $col) (i32.const 0) (i32.shl (local.get $outW) (i32.const 2)))`
+  )})
+
+(func $col2im (export "col2im") ${params} (param $col i32) (param $data i32)
+  ${loc}
+  (memory.fill (local.get $data) (i32.const 0)
+    (i32.shl (i32.mul (local.get $channels) (i32.mul (local.get $height) (local.get $width))) (i32.const 2)))
+  ${rows(
+
+    `
+      (local.set $dst (i32.add (local.get $col) (i32.shl (local.get $owLo) (i32.const 2))))
+      (local.set $end (i32.add (local.get $col) (i32.shl (local.get $owHi) (i32.const 2))))
+      (if (i32.eq (local.get $sw) (i32.const 1))
+        (then
+          (block $v_done (loop $v_loop
+            (br_if $v_done (i32.gt_u (i32.add (local.get $dst) (i32.const 16)) (local.get $end)))
+            (v128.store (local.get $src) (f32x4.add (v128.load (local.get $src)) (v128.load (local.get $dst))))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (br $v_loop)))
+          (local.set $t (i32.const 4)))
+        (else (local.set $t (i32.shl (local.get $sw) (i32.const 2)))))
+      (block $s_done (loop $s_loop
+        (br_if $s_done (i32.ge_u (local.get $dst) (local.get $end)))
+        (f32.store (local.get $src) (f32.add (f32.load (local.get $src)) (f32.load (local.get $dst))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $src (i32.add (local.get $src) (local.get $t)))
+        (br $s_loop)))`,
+    `(nop)`
+  )})
+`
+}

@@ -1,0 +1,232 @@
+/**
+ * GEMM kernels in the Goto/BLIS structure (the driver loops live in src/backend/cpu/gemm.ts):
+ *
+ *   gemm_pack_a   op(A) block (mc × kc) → MR-row panels, k-major inside a panel, scaled by alpha,
+ *                 zero-padded to a multiple of MR rows;
+ *   gemm_pack_b   op(B) block (kc × nc) → NR-column panels, k-major inside a panel, zero-padded;
+ *   gemm_macro    C block (mc × nc) = packedA·packedB + beta·C, looping an MR × NR register-blocked
+ *                 micro-kernel over the panels (edge tiles go through a small scratch tile).
+ *
+ * The micro-kernel keeps MR·NR/4 f32x4 accumulators in locals; V8 maps wasm locals onto the 16 xmm
+ * registers, so MR·NR/4 + NR/4 + 1 must stay ≤ 15 or the loop spills (see bench/cpu.ts).
+ */
+import { type KernelFeatures, f32At, forLoop, get, i32, locals, madd, set } from "./wat.js"
+
+export interface GemmShape {
+  /** Rows of the micro-tile (broadcast from packed A). */
+  readonly mr: number
+  /** Columns of the micro-tile (multiple of 4: vectors loaded from packed B). */
+  readonly nr: number
+  /** k-loop unrolling factor of the micro-kernel. */
+  readonly unroll: number
+}
+
+export const defaultGemmShape: GemmShape = { mr: 6, nr: 8, unroll: 2 }
+
+export const gemmWat = (f: KernelFeatures, s: GemmShape = defaultGemmShape): string =>
+  [packWat("gemm_pack_a", s.mr), packWat("gemm_pack_b", s.nr), macroWat(f, s)].join("\n")
+
+/**
+ * (func $name (src rs cs rows cols scale dst)): element (r, k) of the source is src[r·rs + k·cs]
+ * (floats; src/dst are byte addresses). Output: for panel p, k, i: dst[(p·cols + k)·P + i].
+ */
+const packWat = (name: string, P: number): string => {
+  const vecs = P >> 2
+  const tail = P & 3
+  // Fast path (rs == 1, full panel): P contiguous source floats per k → vector copies.
+  const contiguousBody: string[] = []
+  for (let v = 0; v < vecs; v++) {
+    contiguousBody.push(
+      `(v128.store offset=${16 * v} ${get("d")} (f32x4.mul (v128.load offset=${16 * v} ${get("s")}) ${get("vscale")}))`
+    )
+  }
+  for (let t = 0; t < tail; t++) {
+    const o = 16 * vecs + 4 * t
+    contiguousBody.push(`(f32.store offset=${o} ${get("d")} (f32.mul (f32.load offset=${o} ${get("s")}) ${get("scale")}))`)
+  }
+  return `
+(func $${name} (export "${name}")
+  (param $src i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $cols i32) (param $scale f32) (param $dst i32)
+  ${locals("i32", ["p", "i", "k", "r", "s", "d", "csb", "rsb", "panelb"])} (local $vscale v128)
+  (local.set $vscale (f32x4.splat ${get("scale")}))
+  (local.set $csb (i32.shl ${get("cs")} (i32.const 2)))
+  (local.set $rsb (i32.shl ${get("rs")} (i32.const 2)))
+  (local.set $panelb (i32.mul ${get("cols")} (i32.const ${P * 4})))
+  ${forLoop(
+    "p",
+    i32(0),
+    get("rows"),
+    P,
+    `
+    (if (i32.and (i32.eq ${get("rs")} (i32.const 1)) (i32.le_s (i32.add ${get("p")} (i32.const ${P})) ${get("rows")}))
+      (then
+        ${set("s", f32At(get("src"), `(i32.mul ${get("p")} ${get("rs")})`))}
+        ${set("d", get("dst"))}
+        ${forLoop(
+          "k",
+          i32(0),
+          get("cols"),
+          1,
+          `${contiguousBody.join("\n        ")}
+          ${set("s", `(i32.add ${get("s")} ${get("csb")})`)}
+          ${set("d", `(i32.add ${get("d")} (i32.const ${P * 4}))`)}`
+        )})
+      (else
+        ${forLoop(
+          "i",
+          i32(0),
+          i32(P),
+          1,
+          `
+          ${set("r", `(i32.add ${get("p")} ${get("i")})`)}
+          ${set("d", f32At(get("dst"), get("i")))}
+          (if (i32.lt_s ${get("r")} ${get("rows")})
+            (then
+              ${set("s", f32At(get("src"), `(i32.mul ${get("r")} ${get("rs")})`))}
+              ${forLoop(
+                "k",
+                i32(0),
+                get("cols"),
+                1,
+                `(f32.store ${get("d")} (f32.mul (f32.load ${get("s")}) ${get("scale")}))
+                ${set("s", `(i32.add ${get("s")} ${get("csb")})`)}
+                ${set("d", `(i32.add ${get("d")} (i32.const ${P * 4}))`)}`
+              )})
+            (else
+              ${forLoop(
+                "k",
+                i32(0),
+                get("cols"),
+                1,
+                `(f32.store ${get("d")} (f32.const 0))
+                ${set("d", `(i32.add ${get("d")} (i32.const ${P * 4}))`)}`
+              )}))`
+        )}))
+    (local.set $dst (i32.add ${get("dst")} ${get("panelb")}))`
+  )})`
+}
+
+/**
+ * (func gemm_macro (mc nc kc pa pb c ldc beta tile)): C[i·ldc + j] (i < mc, j < nc) =
+ * Σ_k pa·pb + beta·C, where beta == 0 never reads C (BLAS semantics: NaNs in C do not leak).
+ * `tile` is MR·NR floats of scratch for edge tiles.
+ */
+const macroWat = (f: KernelFeatures, s: GemmShape): string => {
+  const { mr: MR, nr: NR, unroll } = s
+  const NV = NR >> 2
+  if (NR % 4 !== 0) throw new Error(`gemm: NR=${NR} must be a multiple of 4`)
+  const acc = (i: number, v: number) => `c${i}_${v}`
+  const accNames: string[] = []
+  for (let i = 0; i < MR; i++) for (let v = 0; v < NV; v++) accNames.push(acc(i, v))
+  const bNames = Array.from({ length: NV }, (_, v) => `b${v}`)
+
+  // One k step at byte offset `o` into the current A/B panel rows.
+  const step = (u: number): string => {
+    const lines: string[] = []
+    for (let v = 0; v < NV; v++) lines.push(set(bNames[v]!, `(v128.load offset=${(u * NR + 4 * v) * 4} ${get("b")})`))
+    for (let i = 0; i < MR; i++) {
+      lines.push(set("a0", `(v128.load32_splat offset=${(u * MR + i) * 4} ${get("a")})`))
+      for (let v = 0; v < NV; v++) lines.push(set(acc(i, v), madd(f, get("a0"), get(bNames[v]!), get(acc(i, v)))))
+    }
+    return lines.join("\n        ")
+  }
+  const zero = accNames.map((n) => set(n, "(v128.const i32x4 0 0 0 0)")).join(" ")
+
+  // Stores of the accumulators at row stride `ldcb` bytes from `cp`, in one of three beta modes.
+  const storeTile = (mode: "zero" | "one" | "scale", rowStride: string): string => {
+    const lines: string[] = []
+    for (let i = 0; i < MR; i++) {
+      const row = i === 0 ? get("cp") : `(i32.add ${get("cp")} (i32.mul ${rowStride} (i32.const ${i})))`
+      lines.push(set("row", row))
+      for (let v = 0; v < NV; v++) {
+        const cur = `(v128.load offset=${16 * v} ${get("row")})`
+        const value =
+          mode === "zero"
+            ? get(acc(i, v))
+            : mode === "one"
+              ? `(f32x4.add ${cur} ${get(acc(i, v))})`
+              : madd(f, cur, get("vbeta"), get(acc(i, v)))
+        lines.push(`(v128.store offset=${16 * v} ${get("row")} ${value})`)
+      }
+    }
+    return lines.join("\n          ")
+  }
+
+  const kUnrolled = Array.from({ length: unroll }, (_, u) => step(u)).join("\n        ")
+  return `
+(func $gemm_macro (export "gemm_macro")
+  (param $mc i32) (param $nc i32) (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32)
+  (param $beta f32) (param $tile i32)
+  ${locals("i32", ["ir", "jr", "a", "b", "k", "cp", "row", "ldcb", "pbj", "mre", "nre", "i", "j", "t", "cc"])}
+  ${locals("v128", [...accNames, ...bNames, "a0", "vbeta"])}
+  (local.set $ldcb (i32.shl ${get("ldc")} (i32.const 2)))
+  (local.set $vbeta (f32x4.splat ${get("beta")}))
+  ${forLoop(
+    "jr",
+    i32(0),
+    get("nc"),
+    NR,
+    `
+    (local.set $pbj (i32.add ${get("pb")} (i32.mul ${get("jr")} (i32.shl ${get("kc")} (i32.const 2)))))
+    ${forLoop(
+      "ir",
+      i32(0),
+      get("mc"),
+      MR,
+      `
+      (local.set $a (i32.add ${get("pa")} (i32.mul ${get("ir")} (i32.shl ${get("kc")} (i32.const 2)))))
+      (local.set $b ${get("pbj")})
+      ${zero}
+      (local.set $k ${get("kc")})
+      (block $kdone_u
+        (br_if $kdone_u (i32.lt_s ${get("k")} (i32.const ${unroll})))
+        (loop $kloop_u
+          ${kUnrolled}
+          (local.set $a (i32.add ${get("a")} (i32.const ${MR * 4 * unroll})))
+          (local.set $b (i32.add ${get("b")} (i32.const ${NR * 4 * unroll})))
+          (local.set $k (i32.sub ${get("k")} (i32.const ${unroll})))
+          (br_if $kloop_u (i32.ge_s ${get("k")} (i32.const ${unroll})))))
+      (block $kdone
+        (br_if $kdone (i32.eqz ${get("k")}))
+        (loop $kloop
+          ${step(0)}
+          (local.set $a (i32.add ${get("a")} (i32.const ${MR * 4})))
+          (local.set $b (i32.add ${get("b")} (i32.const ${NR * 4})))
+          (local.set $k (i32.sub ${get("k")} (i32.const 1)))
+          (br_if $kloop ${get("k")})))
+      (local.set $mre (i32.sub ${get("mc")} ${get("ir")}))
+      (local.set $nre (i32.sub ${get("nc")} ${get("jr")}))
+      (if (i32.and (i32.ge_s ${get("mre")} (i32.const ${MR})) (i32.ge_s ${get("nre")} (i32.const ${NR})))
+        (then
+          (local.set $cp ${f32At(get("c"), `(i32.add (i32.mul ${get("ir")} ${get("ldc")}) ${get("jr")})`)})
+          (if (f32.eq ${get("beta")} (f32.const 0))
+            (then ${storeTile("zero", get("ldcb"))})
+            (else (if (f32.eq ${get("beta")} (f32.const 1))
+              (then ${storeTile("one", get("ldcb"))})
+              (else ${storeTile("scale", get("ldcb"))})))))
+        (else
+          (local.set $cp ${get("tile")})
+          ${storeTile("zero", i32(NR * 4))}
+          (if (i32.gt_s ${get("mre")} (i32.const ${MR})) (then (local.set $mre (i32.const ${MR}))))
+          (if (i32.gt_s ${get("nre")} (i32.const ${NR})) (then (local.set $nre (i32.const ${NR}))))
+          ${forLoop(
+            "i",
+            i32(0),
+            get("mre"),
+            1,
+            `${forLoop(
+              "j",
+              i32(0),
+              get("nre"),
+              1,
+              `
+              (local.set $t ${f32At(get("tile"), `(i32.add (i32.mul ${get("i")} (i32.const ${NR})) ${get("j")})`)})
+              (local.set $cc ${f32At(get("c"), `(i32.add (i32.mul (i32.add ${get("ir")} ${get("i")}) ${get("ldc")}) (i32.add ${get("jr")} ${get("j")}))`)})
+              (if (f32.eq ${get("beta")} (f32.const 0))
+                (then (f32.store ${get("cc")} (f32.load ${get("t")})))
+                (else (f32.store ${get("cc")} (f32.add (f32.load ${get("t")}) (f32.mul ${get("beta")} (f32.load ${get("cc")}))))))`
+            )}`
+          )}))`
+    )}`
+  )})`
+}

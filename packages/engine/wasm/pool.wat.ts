@@ -1,0 +1,126 @@
+/**
+ * MAX and AVE pooling, forward and backward, over (planes = num·channels) input planes.
+ *
+ * Scalar: the windows are tiny (LeNet: 2×2 stride 2) and ragged at the edges, and the results must be
+ * bit-identical to the reference (first strict maximum wins; AVE sums in float64 like the reference),
+ * so there is nothing for f32x4 lanes to win here; the gain over JS is the absence of bounds checks.
+ */
+const params = `(param $planes i32) (param $height i32) (param $width i32) (param $kh i32) (param $kw i32)
+  (param $padH i32) (param $padW i32) (param $sh i32) (param $sw i32) (param $pooledH i32) (param $pooledW i32)`
+
+/** Loops p (plane), oh, ow computing the clipped window [hs,he)×[ws,we); `body` sees $out (output index). */
+const windows = (clipToPad: boolean, body: string): string => `
+  (local.set $out (i32.const 0))
+  (local.set $p (i32.const 0))
+  (block $p_done (loop $p_loop
+    (br_if $p_done (i32.ge_s (local.get $p) (local.get $planes)))
+    (local.set $oh (i32.const 0))
+    (block $oh_done (loop $oh_loop
+      (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $pooledH)))
+      (local.set $ow (i32.const 0))
+      (block $ow_done (loop $ow_loop
+        (br_if $ow_done (i32.ge_s (local.get $ow) (local.get $pooledW)))
+        (local.set $hs (i32.sub (i32.mul (local.get $oh) (local.get $sh)) (local.get $padH)))
+        (local.set $ws (i32.sub (i32.mul (local.get $ow) (local.get $sw)) (local.get $padW)))
+        ${
+          clipToPad
+            ? `(local.set $he (i32.add (local.get $hs) (local.get $kh)))
+        (if (i32.gt_s (local.get $he) (i32.add (local.get $height) (local.get $padH))) (then (local.set $he (i32.add (local.get $height) (local.get $padH)))))
+        (local.set $we (i32.add (local.get $ws) (local.get $kw)))
+        (if (i32.gt_s (local.get $we) (i32.add (local.get $width) (local.get $padW))) (then (local.set $we (i32.add (local.get $width) (local.get $padW)))))
+        (local.set $divisor (f64.convert_i32_s (i32.mul (i32.sub (local.get $he) (local.get $hs)) (i32.sub (local.get $we) (local.get $ws)))))`
+            : `(local.set $he (i32.add (local.get $hs) (local.get $kh)))
+        (local.set $we (i32.add (local.get $ws) (local.get $kw)))`
+        }
+        (if (i32.lt_s (local.get $hs) (i32.const 0)) (then (local.set $hs (i32.const 0))))
+        (if (i32.lt_s (local.get $ws) (i32.const 0)) (then (local.set $ws (i32.const 0))))
+        (if (i32.gt_s (local.get $he) (local.get $height)) (then (local.set $he (local.get $height))))
+        (if (i32.gt_s (local.get $we) (local.get $width)) (then (local.set $we (local.get $width))))
+        ${body}
+        (local.set $out (i32.add (local.get $out) (i32.const 1)))
+        (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+        (br $ow_loop)))
+      (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+      (br $oh_loop)))
+    (local.set $plane (i32.add (local.get $plane) (i32.shl (i32.mul (local.get $height) (local.get $width)) (i32.const 2))))
+    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+    (br $p_loop)))`
+
+/** for h in [hs,he), w in [ws,we): body sees $idx = h·W + w and $addr (byte address in the plane). */
+const windowCells = (body: string): string => `
+        (local.set $h (local.get $hs))
+        (block $h_done (loop $h_loop
+          (br_if $h_done (i32.ge_s (local.get $h) (local.get $he)))
+          (local.set $w (local.get $ws))
+          (block $w_done (loop $w_loop
+            (br_if $w_done (i32.ge_s (local.get $w) (local.get $we)))
+            (local.set $idx (i32.add (i32.mul (local.get $h) (local.get $width)) (local.get $w)))
+            (local.set $addr (i32.add (local.get $plane) (i32.shl (local.get $idx) (i32.const 2))))
+            ${body}
+            (local.set $w (i32.add (local.get $w) (i32.const 1)))
+            (br $w_loop)))
+          (local.set $h (i32.add (local.get $h) (i32.const 1)))
+          (br $h_loop)))`
+
+const loc = `(local $p i32) (local $oh i32) (local $ow i32) (local $hs i32) (local $he i32) (local $ws i32) (local $we i32)
+  (local $h i32) (local $w i32) (local $idx i32) (local $addr i32) (local $out i32) (local $plane i32) (local $divisor f64)`
+
+export const poolWat = (): string => `
+(func $max_pool_fwd (export "max_pool_fwd") ${params} (param $bottom i32) (param $top i32) (param $mask i32)
+  ${loc} (local $best f32) (local $arg i32) (local $v f32)
+  (local.set $plane (local.get $bottom))
+  ${windows(
+    false,
+    `(local.set $best (f32.const -3.4028234663852886e38))
+        (local.set $arg (i32.const -1))
+        ${windowCells(`(local.set $v (f32.load (local.get $addr)))
+            (if (f32.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v)) (local.set $arg (local.get $idx))))`)}
+        (f32.store (i32.add (local.get $top) (i32.shl (local.get $out) (i32.const 2))) (local.get $best))
+        (i32.store (i32.add (local.get $mask) (i32.shl (local.get $out) (i32.const 2))) (local.get $arg))`
+  )})
+
+;; bottomDiff = 0, then bottomDiff[plane, mask] += topDiff.
+(func $max_pool_bwd (export "max_pool_bwd") (param $planes i32) (param $planeIn i32) (param $planeOut i32)
+  (param $topDiff i32) (param $mask i32) (param $bottomDiff i32)
+  (local $p i32) (local $i i32) (local $arg i32) (local $a i32)
+  (memory.fill (local.get $bottomDiff) (i32.const 0) (i32.shl (i32.mul (local.get $planes) (local.get $planeIn)) (i32.const 2)))
+  (block $p_done (loop $p_loop
+    (br_if $p_done (i32.ge_s (local.get $p) (local.get $planes)))
+    (local.set $i (i32.const 0))
+    (block $i_done (loop $i_loop
+      (br_if $i_done (i32.ge_s (local.get $i) (local.get $planeOut)))
+      (local.set $arg (i32.load (local.get $mask)))
+      (if (i32.ge_s (local.get $arg) (i32.const 0))
+        (then
+          (local.set $a (i32.add (local.get $bottomDiff) (i32.shl (local.get $arg) (i32.const 2))))
+          (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32.load (local.get $topDiff))))))
+      (local.set $mask (i32.add (local.get $mask) (i32.const 4)))
+      (local.set $topDiff (i32.add (local.get $topDiff) (i32.const 4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $i_loop)))
+    (local.set $bottomDiff (i32.add (local.get $bottomDiff) (i32.shl (local.get $planeIn) (i32.const 2))))
+    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+    (br $p_loop))))
+
+(func $ave_pool_fwd (export "ave_pool_fwd") ${params} (param $bottom i32) (param $top i32)
+  ${loc} (local $s f64)
+  (local.set $plane (local.get $bottom))
+  ${windows(
+    true,
+    `(local.set $s (f64.const 0))
+        ${windowCells(`(local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $addr)))))`)}
+        (f32.store (i32.add (local.get $top) (i32.shl (local.get $out) (i32.const 2)))
+          (f32.demote_f64 (f64.div (local.get $s) (local.get $divisor))))`
+  )})
+
+(func $ave_pool_bwd (export "ave_pool_bwd") ${params} (param $topDiff i32) (param $bottomDiff i32)
+  ${loc} (local $d f64)
+  (memory.fill (local.get $bottomDiff) (i32.const 0)
+    (i32.shl (i32.mul (local.get $planes) (i32.mul (local.get $height) (local.get $width))) (i32.const 2)))
+  (local.set $plane (local.get $bottomDiff))
+  ${windows(
+    true,
+    `(local.set $d (f64.div (f64.promote_f32 (f32.load (i32.add (local.get $topDiff) (i32.shl (local.get $out) (i32.const 2))))) (local.get $divisor)))
+        ${windowCells(`(f32.store (local.get $addr) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $addr))) (local.get $d))))`)}`
+  )})
+`
