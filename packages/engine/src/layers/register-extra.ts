@@ -44,11 +44,17 @@ export const EXTRA_LAYER_TYPES = [
   "SigmoidCrossEntropyLoss", "Silence", "Slice", "Swish", "TanH", "Threshold", "Tile"
 ] as const
 
+let registered = false
+
 /**
- * Registers the non-core layer types. "Python" is deliberately not registered: the registry's
- * UnknownLayerTypeError already says `Layer "<name>": type Python is not supported`.
+ * Registers the non-core layer types, once (later calls do nothing). Importing this module registers
+ * them too, so `import "./register-extra.js"` and `registerExtraLayers()` both work. "Python" is
+ * deliberately not registered: the registry's UnknownLayerTypeError already says
+ * `Layer "<name>": type Python is not supported`.
  */
 export const registerExtraLayers = (): void => {
+  if (registered) return
+  registered = true
   registerLayer("AbsVal", (p, ctx) => new AbsValLayer(p, ctx))
   registerLayer("ArgMax", (p, ctx) => new ArgMaxLayer(p, ctx))
   registerLayer("BNLL", (p, ctx) => new BNLLLayer(p, ctx))
@@ -86,3 +92,5 @@ export const registerExtraLayers = (): void => {
   registerLayer("Threshold", (p, ctx) => new ThresholdLayer(p, ctx))
   registerLayer("Tile", (p, ctx) => new TileLayer(p, ctx))
 }
+
+registerExtraLayers()
