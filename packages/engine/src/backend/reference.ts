@@ -1,4 +1,4 @@
-import type { Backend, ConvGeometry, PoolGeometry } from "./backend.js"
+import type { Backend, PoolGeometry } from "./backend.js"
 import { heapAllocator } from "./backend.js"
 
 /**
@@ -12,19 +12,34 @@ export const referenceBackend: Backend = {
   allocator: heapAllocator,
 
   gemm(transA, transB, M, N, K, alpha, A, aOffset, B, bOffset, beta, C, cOffset) {
-    // op(A)[i,k] = transA ? A[k·M + i] : A[i·K + k]; op(B)[k,j] = transB ? B[j·K + k] : B[k·N + j].
+    // op(A)[i,k] = A[aOffset + i·aRow + k·aCol]; op(B)[k,j] = B[bOffset + k·N + j] or, transposed, B[bOffset + j·K + k].
+    const aRow = transA ? 1 : K
+    const aCol = transA ? M : 1
+    const bRow = N
+    const bCol = K
+    // Row accumulators in float64; every C[i,j] sums its k terms in ascending order whichever loop
+    // order is used (dot-product order when B is transposed, so both operands are read contiguously).
+    const acc = new Float64Array(N)
     for (let i = 0; i < M; i++) {
-      for (let j = 0; j < N; j++) {
-        let s = 0
-        for (let k = 0; k < K; k++) {
-          const a = transA ? A[aOffset + k * M + i]! : A[aOffset + i * K + k]!
-          const b = transB ? B[bOffset + j * K + k]! : B[bOffset + k * N + j]!
-          s += a * b
+      if (transB) {
+        for (let j = 0; j < N; j++) {
+          let s = 0
+          const bBase = bOffset + j * bCol
+          for (let k = 0; k < K; k++) s += A[aOffset + i * aRow + k * aCol]! * B[bBase + k]!
+          acc[j] = s
         }
-        const c = cOffset + i * N + j
-        // beta 0 ignores C (it may hold garbage/NaN), as BLAS does.
-        C[c] = beta === 0 ? alpha * s : alpha * s + beta * C[c]!
+      } else {
+        acc.fill(0)
+        for (let k = 0; k < K; k++) {
+          const a = A[aOffset + i * aRow + k * aCol]!
+          const bBase = bOffset + k * bRow
+          for (let j = 0; j < N; j++) acc[j] += a * B[bBase + j]!
+        }
       }
+      const cBase = cOffset + i * N
+      // beta 0 ignores C (it may hold garbage/NaN), as BLAS does.
+      if (beta === 0) for (let j = 0; j < N; j++) C[cBase + j] = alpha * acc[j]!
+      else for (let j = 0; j < N; j++) C[cBase + j] = alpha * acc[j]! + beta * C[cBase + j]!
     }
   },
 
@@ -45,16 +60,42 @@ export const referenceBackend: Backend = {
   },
 
   im2col(g, data, dataOffset, col) {
-    forEachColumnEntry(g, (colIndex, imageIndex) => {
-      col[colIndex] = imageIndex < 0 ? 0 : data[dataOffset + imageIndex]!
-    })
+    let at = 0
+    for (let c = 0; c < g.channels; c++) {
+      for (let kh = 0; kh < g.kernelH; kh++) {
+        for (let kw = 0; kw < g.kernelW; kw++) {
+          for (let oh = 0; oh < g.outH; oh++) {
+            const h = oh * g.strideH - g.padH + kh * g.dilationH
+            for (let ow = 0; ow < g.outW; ow++) {
+              const w = ow * g.strideW - g.padW + kw * g.dilationW
+              // Taps in the padding read zero.
+              col[at++] = h >= 0 && h < g.height && w >= 0 && w < g.width ? data[dataOffset + (c * g.height + h) * g.width + w]! : 0
+            }
+          }
+        }
+      }
+    }
   },
 
   col2im(g, col, data, dataOffset) {
     data.fill(0, dataOffset, dataOffset + g.channels * g.height * g.width)
-    forEachColumnEntry(g, (colIndex, imageIndex) => {
-      if (imageIndex >= 0) data[dataOffset + imageIndex] = data[dataOffset + imageIndex]! + col[colIndex]!
-    })
+    let at = 0
+    for (let c = 0; c < g.channels; c++) {
+      for (let kh = 0; kh < g.kernelH; kh++) {
+        for (let kw = 0; kw < g.kernelW; kw++) {
+          for (let oh = 0; oh < g.outH; oh++) {
+            const h = oh * g.strideH - g.padH + kh * g.dilationH
+            for (let ow = 0; ow < g.outW; ow++, at++) {
+              const w = ow * g.strideW - g.padW + kw * g.dilationW
+              if (h >= 0 && h < g.height && w >= 0 && w < g.width) {
+                const i = dataOffset + (c * g.height + h) * g.width + w
+                data[i] = data[i]! + col[at]!
+              }
+            }
+          }
+        }
+      }
+    }
   },
 
   maxPoolForward(g, bottom, top, mask) {
@@ -193,29 +234,6 @@ export const referenceBackend: Backend = {
     let s = 0
     for (let i = 0; i < n; i++) s += x[xOffset + i]! * y[yOffset + i]!
     return s
-  }
-}
-
-/**
- * Visits every entry of the im2col matrix: row (c, kh, kw), column (oh, ow); imageIndex is the source
- * pixel c·H·W + h·W + w, or −1 where the dilated kernel tap falls into the padding.
- */
-const forEachColumnEntry = (g: ConvGeometry, visit: (colIndex: number, imageIndex: number) => void): void => {
-  const outPlane = g.outH * g.outW
-  for (let c = 0; c < g.channels; c++) {
-    for (let kh = 0; kh < g.kernelH; kh++) {
-      for (let kw = 0; kw < g.kernelW; kw++) {
-        const row = (c * g.kernelH + kh) * g.kernelW + kw
-        for (let oh = 0; oh < g.outH; oh++) {
-          const h = oh * g.strideH - g.padH + kh * g.dilationH
-          for (let ow = 0; ow < g.outW; ow++) {
-            const w = ow * g.strideW - g.padW + kw * g.dilationW
-            const inside = h >= 0 && h < g.height && w >= 0 && w < g.width
-            visit(row * outPlane + oh * g.outW + ow, inside ? (c * g.height + h) * g.width + w : -1)
-          }
-        }
-      }
-    }
   }
 }
 

