@@ -106,3 +106,34 @@ describe("LeNet (lenet_train_test.prototxt)", () => {
     expect(test.layerByName("conv1")!.blobs[0]!.data).toBe(train.layerByName("conv1")!.blobs[0]!.data)
   })
 })
+
+describe("LeNet fed from an LMDB through @deepspark/data", () => {
+  it("the Data layer reads Caffe's MNIST records and reproduces the iteration-0 loss", async () => {
+    const { createDatumDb, encodeDatum, formatInt } = await import("@deepspark/data")
+    const { openNetDataSources } = await import("./data-sources.js")
+    const { mkdtempSync, rmSync } = await import("node:fs")
+    const os = await import("node:os")
+    const { Rng } = await import("../core/rng.js")
+    const dir = mkdtempSync(path.join(os.tmpdir(), "lenet-lmdb-"))
+    try {
+      // The first 100 training items, as convert_mnist_data writes them.
+      const images = readFileSync(path.join(mnistDir, "train-images-idx3-ubyte"))
+      const labels = readFileSync(path.join(mnistDir, "train-labels-idx1-ubyte"))
+      const db = await createDatumDb(path.join(dir, "examples/mnist/mnist_train_lmdb"), "lmdb")
+      for (let i = 0; i < 100; i++)
+        await db.put(formatInt(i, 8), encodeDatum({ channels: 1, height: 28, width: 28, data: images.subarray(16 + i * 784, 16 + (i + 1) * 784), label: labels[8 + i]! }))
+      await db.close()
+      const param = readNetPrototxtSync(lenetPrototxt)
+      const data = await openNetDataSources(param, { state: { phase: "TRAIN" }, rng: new Rng(1), baseDir: dir })
+      try {
+        const net = new Net(param, { state: { phase: "TRAIN" }, services: { dataSourceFactory: data.factory } })
+        net.copyTrainedLayersFrom(readCaffemodelSync(initModel))
+        expect(net.forward()).toBeCloseTo(2.32814, 4)
+      } finally {
+        await data.close()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

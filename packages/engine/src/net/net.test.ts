@@ -217,3 +217,15 @@ layer { name: "cv" type: "Convolution" bottom: "x" top: "y" convolution_param { 
     expect(test.layerByName("ip2")!.blobs[0]!.data[0]).toBe(42)
   })
 })
+
+describe("Net with legacy weights", () => {
+  it("upgrades V1 `layers` weights before copying; lists Input tops as inputs", () => {
+    const net = netOf(SMALL, { phase: "TRAIN" })
+    expect(net.inputBlobs().map((i) => i.name)).toEqual(["x", "label"])
+    const w = Float32Array.from({ length: 15 }, (_, i) => i / 10)
+    net.copyTrainedLayersFrom({
+      layers: [{ name: "ip2", type: "INNER_PRODUCT", blobs: [{ num: 1, channels: 1, height: 3, width: 5, data: w }, { num: 1, channels: 1, height: 1, width: 3, data: new Float32Array(3) }] }]
+    })
+    expect(Array.from(net.layerByName("ip2")!.blobs[0]!.data)).toEqual(Array.from(w))
+  })
+})

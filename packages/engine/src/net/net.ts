@@ -4,6 +4,7 @@ import {
   buildNetGraph,
   makeBlobProto,
   shapeEquals,
+  upgradeNetAsNeeded,
   type GraphLayer,
   type LayerParameter,
   type NetGraph,
@@ -152,9 +153,10 @@ export class Net {
       gl.lossWeights.forEach((w, j) => {
         if (w === 0) return
         const t = top[j]!
-        // The loss top's diff holds its weight (what the loss layer's backward scales by).
+        // The loss top's diff holds its weight (what the loss layer's backward scales by); Caffe sums
+        // the layer losses in float32.
         t.diff.fill(w, 0, t.count)
-        loss += this.backend.dot(t.count, t.data, 0, t.diff, 0)
+        loss = Math.fround(loss + Math.fround(this.backend.dot(t.count, t.data, 0, t.diff, 0)))
       })
     })
     return loss
@@ -189,6 +191,11 @@ export class Net {
     return this.outputs
   }
 
+  /** Tops of Input layers, in order (Caffe's net_input_blobs_): fill these before forward. */
+  inputBlobs(): ReadonlyArray<{ readonly name: string; readonly blob: Blob }> {
+    return this.graph.inputs.map((name) => ({ name, blob: this.blobs.get(name)! }))
+  }
+
   blobByName(name: string): Blob | undefined {
     return this.blobs.get(name)
   }
@@ -209,9 +216,9 @@ export class Net {
    * unknown names are logged as `Ignoring source layer X`.
    */
   copyTrainedLayersFrom(weights: NetParameter, options: CopyTrainedLayersOptions = {}): void {
-    if ((weights.layers?.length ?? 0) > 0 && (weights.layer?.length ?? 0) === 0)
-      throw new WeightsMismatchError("", "weights use the V1 `layers` format; upgrade them (upgradeNet) before copying", options.file)
-    for (const source of weights.layer ?? []) {
+    // Old (V0/V1) caffemodels are upgraded first, as Caffe's ReadNetParamsFromBinaryFileOrDie does.
+    const upgraded = (weights.layers?.length ?? 0) > 0 ? upgradeNetAsNeeded(weights, options.file !== undefined ? { file: options.file } : {}) : weights
+    for (const source of upgraded.layer ?? []) {
       const name = source.name ?? ""
       const target = this.layerByName(name)
       if (!target) {

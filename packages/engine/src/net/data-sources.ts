@@ -1,0 +1,56 @@
+import { filterNet, resolveNetState, type LayerParameter, type NetParameter, type NetState } from "@deepspark/caffe"
+import { openBatchSource, type BatchSource } from "@deepspark/data"
+import type { Rng } from "../core/rng.js"
+import type { DataBatchSource, DataSourceFactory } from "../layers/data.js"
+
+export interface NetDataSources {
+  /** Pass as `services.dataSourceFactory` when building the Net. */
+  readonly factory: DataSourceFactory
+  readonly sources: ReadonlyArray<BatchSource>
+  close(): Promise<void>
+}
+
+/**
+ * Opens the record databases of a net's Data layers (for one NetState) before the Net is built: the
+ * data package opens them asynchronously, while layer setup is synchronous. The returned factory hands
+ * each Data layer its source, matched by layer name in net order.
+ */
+export const openNetDataSources = async (
+  net: NetParameter,
+  options: { readonly state?: NetState; readonly rng: Rng; readonly baseDir?: string }
+): Promise<NetDataSources> => {
+  const filtered = filterNet(net, options.state ?? net.state)
+  const phase = resolveNetState(filtered.state).phase
+  const byName = new Map<string, BatchSource[]>()
+  const sources: BatchSource[] = []
+  try {
+    for (const layer of filtered.layer ?? []) {
+      if (layer.type !== "Data") continue
+      const source = await openBatchSource({
+        dataParam: layer.data_param ?? {},
+        ...(layer.transform_param !== undefined ? { transformParam: layer.transform_param } : {}),
+        phase: layer.phase ?? phase,
+        rng: options.rng.fork(),
+        ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
+        layer: layer.name ?? ""
+      })
+      sources.push(source)
+      const list = byName.get(layer.name ?? "") ?? []
+      list.push(source)
+      byName.set(layer.name ?? "", list)
+    }
+  } catch (e) {
+    await Promise.all(sources.map((s) => s.close()))
+    throw e
+  }
+  const factory: DataSourceFactory = (param: LayerParameter) => {
+    const source = byName.get(param.name ?? "")?.shift()
+    if (!source) throw new Error(`Data layer "${param.name ?? ""}": no opened data source (open the net's data sources for the same NetState)`)
+    const adapted: DataBatchSource = {
+      itemShape: source.shape.data.slice(1),
+      nextBatch: (_batch, data, labels) => source.next(data, labels ?? null)
+    }
+    return adapted
+  }
+  return { factory, sources, close: async () => void (await Promise.all(sources.map((s) => s.close()))) }
+}
