@@ -1,5 +1,5 @@
 import { filterNet, resolveNetState, type LayerParameter, type NetParameter, type NetState } from "@deepspark/caffe"
-import { openBatchSource, type BatchSource } from "@deepspark/data"
+import type { BatchSource } from "@deepspark/data"
 import type { Rng } from "../core/rng.js"
 import type { DataBatchSource, DataSourceFactory } from "../layers/data.js"
 
@@ -19,6 +19,9 @@ export const openNetDataSources = async (
   net: NetParameter,
   options: { readonly state?: NetState; readonly rng: Rng; readonly baseDir?: string }
 ): Promise<NetDataSources> => {
+  // Loaded on demand: the data package brings native database and image modules that a net fed by
+  // Input/MemoryData layers never needs.
+  const { openBatchSource } = await import("@deepspark/data")
   const filtered = filterNet(net, options.state ?? net.state)
   const phase = resolveNetState(filtered.state).phase
   const byName = new Map<string, BatchSource[]>()
