@@ -153,9 +153,20 @@ layer { name: "loss" type: "SoftmaxWithLoss" bottom: "s" bottom: "label" top: "l
     for (let i = 0; i < x.count; i++) expect(analytic[i]).toBeCloseTo(numericGrad(net, x.data, i), 2)
   })
 
-  it("setup errors name the layer", () => {
+  it("setup errors name the layer and its bottom blobs", () => {
     expect(() => netOf(`layer { name: "in" type: "Input" top: "x" input_param { shape { dim: 2 dim: 3 } } }
-layer { name: "cv" type: "Convolution" bottom: "x" top: "y" convolution_param { num_output: 2 kernel_size: 3 } }`)).toThrow(/cv/)
+layer { name: "cv" type: "Convolution" bottom: "x" top: "y" convolution_param { num_output: 2 kernel_size: 3 } }`)).toThrow(/"cv" \(Convolution\).*bottoms: x \[2, 3\]/)
+  })
+
+  it("PERMISSIVE sharing needs equal counts only; STRICT needs equal shapes", () => {
+    const text = (mode: string) => `
+layer { name: "in" type: "Input" top: "a" input_param { shape { dim: 2 dim: 3 } } }
+layer { name: "p1" type: "InnerProduct" bottom: "a" top: "y1" param { name: "w" } inner_product_param { num_output: 2 bias_term: false } }
+layer { name: "p2" type: "InnerProduct" bottom: "a" top: "y2" param { name: "w" share_mode: ${mode} } inner_product_param { num_output: 2 bias_term: false transpose: true } }`
+    const net = netOf(text("PERMISSIVE"))
+    expect(net.layerByName("p2")!.blobs[0]!.shape).toEqual([3, 2])
+    expect(net.layerByName("p2")!.blobs[0]!.data).toBe(net.layerByName("p1")!.blobs[0]!.data)
+    expect(() => netOf(text("STRICT"))).toThrow(/p2/)
   })
 
   it("toProto: runtime params, loss_weight, splits without blobs, shape+data blobs; encode/decode round trip is bit-identical", () => {

@@ -111,8 +111,9 @@ export class Net {
       try {
         layer.setUp(bottom, top)
       } catch (e) {
-        if (e instanceof LayerSetupError) throw e
-        throw new LayerSetupError(gl.name, gl.type, `setting up with bottoms ${describeBlobs(gl.bottom, bottom)}: ${(e as Error).message}`)
+        // Name the layer and its bottom blobs (with their shapes) whatever the layer threw.
+        const detail = e instanceof LayerSetupError ? e.detail : (e as Error).message
+        throw new LayerSetupError(gl.name, gl.type, `${detail} (bottoms: ${describeBlobs(gl.bottom, bottom)})`)
       }
       if (layer.blobs.length !== gl.paramShapes.length)
         throw new LayerSetupError(gl.name, gl.type, `created ${layer.blobs.length} parameter blobs, the net graph expects ${gl.paramShapes.length}`)
