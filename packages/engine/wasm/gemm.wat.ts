@@ -44,10 +44,75 @@ const packWat = (name: string, P: number): string => {
     const o = 16 * vecs + 4 * t
     contiguousBody.push(`(f32.store offset=${o} ${get("d")} (f32.mul (f32.load offset=${o} ${get("s")}) ${get("scale")}))`)
   }
+  // Fast path (cs == 1, full panel): each panel row is contiguous along k. Load 4 k's of every row and
+  // transpose in registers (4×4 blocks; a leftover pair interleaved, a leftover single row per lane).
+  const rowLoad = (i: number) =>
+    `(f32x4.mul (v128.load (i32.add ${get("s")} (i32.mul ${get("rsb")} (i32.const ${i})))) ${get("vscale")})`
+  const shuffle = (a: string, b: string, lanes: number[]) =>
+    `(i8x16.shuffle ${lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]).join(" ")} ${a} ${b})`
+  const at = (t: number, i: number) => `offset=${(t * P + i) * 4}`
+  const transposed: string[] = []
+  let i0 = 0
+  for (; i0 + 4 <= P; i0 += 4) {
+    transposed.push(
+      set("r0", rowLoad(i0)),
+      set("r1", rowLoad(i0 + 1)),
+      set("r2", rowLoad(i0 + 2)),
+      set("r3", rowLoad(i0 + 3)),
+      set("t0", shuffle(get("r0"), get("r1"), [0, 4, 1, 5])),
+      set("t1", shuffle(get("r0"), get("r1"), [2, 6, 3, 7])),
+      set("t2", shuffle(get("r2"), get("r3"), [0, 4, 1, 5])),
+      set("t3", shuffle(get("r2"), get("r3"), [2, 6, 3, 7])),
+      `(v128.store ${at(0, i0)} ${get("d")} ${shuffle(get("t0"), get("t2"), [0, 1, 4, 5])})`,
+      `(v128.store ${at(1, i0)} ${get("d")} ${shuffle(get("t0"), get("t2"), [2, 3, 6, 7])})`,
+      `(v128.store ${at(2, i0)} ${get("d")} ${shuffle(get("t1"), get("t3"), [0, 1, 4, 5])})`,
+      `(v128.store ${at(3, i0)} ${get("d")} ${shuffle(get("t1"), get("t3"), [2, 3, 6, 7])})`
+    )
+  }
+  for (; i0 + 2 <= P; i0 += 2) {
+    transposed.push(
+      set("r0", rowLoad(i0)),
+      set("r1", rowLoad(i0 + 1)),
+      set("t0", shuffle(get("r0"), get("r1"), [0, 4, 1, 5])),
+      set("t1", shuffle(get("r0"), get("r1"), [2, 6, 3, 7])),
+      `(v128.store64_lane ${at(0, i0)} 0 ${get("d")} ${get("t0")})`,
+      `(v128.store64_lane ${at(1, i0)} 0 ${get("d")} (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${get("t0")} ${get("t0")}))`,
+      `(v128.store64_lane ${at(2, i0)} 0 ${get("d")} ${get("t1")})`,
+      `(v128.store64_lane ${at(3, i0)} 0 ${get("d")} (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${get("t1")} ${get("t1")}))`
+    )
+  }
+  for (; i0 < P; i0++) {
+    transposed.push(set("r0", rowLoad(i0)))
+    for (let t = 0; t < 4; t++) transposed.push(`(f32.store ${at(t, i0)} ${get("d")} (f32x4.extract_lane ${t} ${get("r0")}))`)
+  }
+  const tailRows = Array.from(
+    { length: P },
+    (_, i) =>
+      `(f32.store offset=${i * 4} ${get("d")} (f32.mul (f32.load (i32.add ${get("s")} (i32.mul ${get("rsb")} (i32.const ${i})))) ${get("scale")}))`
+  ).join("\n          ")
+  const rowContiguousPanel = `
+        ${set("s", f32At(get("src"), `(i32.mul ${get("p")} ${get("rs")})`))}
+        ${set("d", get("dst"))}
+        (local.set $k (i32.const 0))
+        (block $t_done (loop $t_loop
+          (br_if $t_done (i32.gt_s (i32.add ${get("k")} (i32.const 4)) ${get("cols")}))
+          ${transposed.join("\n          ")}
+          ${set("s", `(i32.add ${get("s")} (i32.const 16))`)}
+          ${set("d", `(i32.add ${get("d")} (i32.const ${P * 16}))`)}
+          (local.set $k (i32.add ${get("k")} (i32.const 4)))
+          (br $t_loop)))
+        (block $u_done (loop $u_loop
+          (br_if $u_done (i32.ge_s ${get("k")} ${get("cols")}))
+          ${tailRows}
+          ${set("s", `(i32.add ${get("s")} (i32.const 4))`)}
+          ${set("d", `(i32.add ${get("d")} (i32.const ${P * 4}))`)}
+          (local.set $k (i32.add ${get("k")} (i32.const 1)))
+          (br $u_loop)))`
   return `
 (func $${name} (export "${name}")
   (param $src i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $cols i32) (param $scale f32) (param $dst i32)
   ${locals("i32", ["p", "i", "k", "r", "s", "d", "csb", "rsb", "panelb"])} (local $vscale v128)
+  ${locals("v128", ["r0", "r1", "r2", "r3", "t0", "t1", "t2", "t3"])}
   (local.set $vscale (f32x4.splat ${get("scale")}))
   (local.set $csb (i32.shl ${get("cs")} (i32.const 2)))
   (local.set $rsb (i32.shl ${get("rs")} (i32.const 2)))
@@ -71,6 +136,8 @@ const packWat = (name: string, P: number): string => {
           ${set("s", `(i32.add ${get("s")} ${get("csb")})`)}
           ${set("d", `(i32.add ${get("d")} (i32.const ${P * 4}))`)}`
         )})
+      (else (if (i32.and (i32.eq ${get("cs")} (i32.const 1)) (i32.le_s (i32.add ${get("p")} (i32.const ${P})) ${get("rows")}))
+      (then ${rowContiguousPanel})
       (else
         ${forLoop(
           "i",
@@ -101,7 +168,7 @@ const packWat = (name: string, P: number): string => {
                 `(f32.store ${get("d")} (f32.const 0))
                 ${set("d", `(i32.add ${get("d")} (i32.const ${P * 4}))`)}`
               )}))`
-        )}))
+        )}))))
     (local.set $dst (i32.add ${get("dst")} ${get("panelb")}))`
   )})`
 }
