@@ -5,16 +5,17 @@
 import { decodeDatum, encodeDatum } from "@deepspark/caffe"
 import type { Datum } from "@deepspark/caffe"
 import { RecordError } from "./errors.js"
+import { readDatum } from "./datum-view.js"
 import { keyText } from "./db/datum-db.js"
 
 export type { Datum }
 
 export { decodeDatum, encodeDatum }
 
-/** Decodes a stored record; an undecodable value raises RecordError naming source and key. */
+/** Decodes a stored record (`data` may view `value`); an undecodable value raises RecordError naming source and key. */
 export const decodeRecord = (source: string, key: Uint8Array, value: Uint8Array): Datum => {
   try {
-    return decodeDatum(value)
+    return readDatum(value)
   } catch (e) {
     throw new RecordError({
       source,

@@ -149,9 +149,13 @@ interface Frame {
   count: number
 }
 
-/** A plain Uint8Array copy (records outlive the cached page chunk they came from). */
-const copyOut = (page: Buffer, at: number, length: number): Uint8Array =>
-  new Uint8Array(page.buffer, page.byteOffset + at, length).slice()
+/**
+ * A plain Uint8Array view into the page chunk (no copy: allocating a backing store per record costs more
+ * than the read). Chunks are never reused after eviction, so views stay valid; a kept view keeps its
+ * chunk (up to 256 KiB) alive, so callers that retain many records should copy them.
+ */
+const viewOf = (page: Buffer, at: number, length: number): Uint8Array =>
+  new Uint8Array(page.buffer, page.byteOffset + at, length)
 const numKeys = (page: Buffer): number => (page.readUInt16LE(12) - PAGE_HEADER_SIZE) >> 1
 const nodeOffset = (page: Buffer, i: number): number => page.readUInt16LE(PAGE_HEADER_SIZE + 2 * i)
 const nodeKey = (page: Buffer, off: number): Buffer =>
@@ -246,7 +250,7 @@ class LmdbReader implements DatumDb {
     const flags = page.readUInt16LE(off + 4)
     const ksize = page.readUInt16LE(off + 6)
     const dsize = page.readUInt16LE(off) + page.readUInt16LE(off + 2) * 0x10000
-    const key = copyOut(page, off + NODE_HEADER_SIZE, ksize)
+    const key = viewOf(page, off + NODE_HEADER_SIZE, ksize)
     if (flags & (F_SUBDATA | F_DUPDATA)) {
       throw this.pages.corrupt(`key "${keyText(key)}" is a named or DUPSORT database, not Caffe's layout`)
     }
@@ -254,7 +258,7 @@ class LmdbReader implements DatumDb {
     const value =
       flags & F_BIGDATA
         ? this.pages.overflow(Number(page.readBigUInt64LE(dataAt)), dsize)
-        : copyOut(page, dataAt, dsize)
+        : viewOf(page, dataAt, dsize)
     return { key, value }
   }
 
@@ -312,7 +316,7 @@ class LmdbReader implements DatumDb {
     while (this.settle(stack)) {
       const top = stack[stack.length - 1]!
       const off = nodeOffset(top.page, top.index)
-      yield copyOut(top.page, off + NODE_HEADER_SIZE, top.page.readUInt16LE(off + 6))
+      yield viewOf(top.page, off + NODE_HEADER_SIZE, top.page.readUInt16LE(off + 6))
       top.index++
     }
   }
