@@ -1,3 +1,5 @@
-// Placeholder entry until the CLI commands land; replaced by the command dispatcher.
-console.error("deepspark: no commands yet")
-process.exit(2)
+// Entry point of the `deepspark` command (bin/deepspark.mjs imports this file).
+import { processIo } from "./command.js"
+import { runCli } from "./run-cli.js"
+
+process.exitCode = await runCli(process.argv.slice(2), processIo)

@@ -1,0 +1,62 @@
+import { buildNetGraph, messageType, printPrototxt, type SolverNet, type SolverParameter } from "@deepspark/caffe"
+import { netJson, netTable, type NetJson } from "./inspect-net.js"
+import type { GraphOptionsFor } from "./inspect-options.js"
+
+const floatFields = new Set(
+  messageType("SolverParameter")
+    .fields.filter((f) => f.type.kind === "scalar" && f.type.scalar === "float")
+    .map((f) => f.name)
+)
+
+/** The shortest decimal that rounds to the same float32 (0.999 for Math.fround(0.999)). */
+const shortestFloat32 = (x: number): number => {
+  const f = Math.fround(x)
+  if (!Number.isFinite(f) || f === 0) return f
+  for (let p = 1; p <= 9; p++) {
+    const candidate = Number(f.toPrecision(p))
+    if (Math.fround(candidate) === f) return candidate
+  }
+  return f
+}
+
+/** Float fields as the float32 Caffe computes with, written in their shortest form (0.999, not 0.9990000128746033). */
+export const solverJson = (solver: SolverParameter): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(solver).map(([k, v]) => [
+      k,
+      floatFields.has(k) && typeof v === "number" ? shortestFloat32(v) : v
+    ])
+  )
+
+export interface SolverNetJson extends NetJson {
+  readonly role: "train" | "test"
+  readonly index: number
+  readonly source: string
+  readonly testIter?: number
+}
+
+export const solverNetJson = (n: SolverNet, options: GraphOptionsFor): SolverNetJson => ({
+  role: n.role,
+  index: n.index,
+  source: n.source,
+  ...(n.testIter !== undefined ? { testIter: n.testIter } : {}),
+  ...netJson(buildNetGraph(n.net, options(n)))
+})
+
+/** The solver as prototxt (inline nets summarised; they are listed below it) then each net's table. */
+export const solverText = (solver: SolverParameter, nets: ReadonlyArray<SolverNet>, options: GraphOptionsFor): string[] => {
+  const shown: SolverParameter = { ...solver }
+  delete shown.net_param
+  delete shown.train_net_param
+  delete shown.test_net_param
+  const lines = ["# resolved solver (after upgrades, with Caffe's defaults)", ...printPrototxt("SolverParameter", shown).trimEnd().split("\n")]
+  for (const field of ["net_param", "train_net_param"] as const) {
+    if (solver[field] !== undefined) lines.push(`${field} { ... }  # inline net "${solver[field]!.name ?? ""}", below`)
+  }
+  for (const t of solver.test_net_param ?? []) lines.push(`test_net_param { ... }  # inline net "${t.name ?? ""}", below`)
+  for (const n of nets) {
+    lines.push("", `== ${n.role === "train" ? "train net" : `test net #${n.index} (test_iter ${n.testIter})`} from ${n.source}`)
+    lines.push(...netTable(buildNetGraph(n.net, options(n))))
+  }
+  return lines
+}
