@@ -154,10 +154,11 @@ export class Net {
       gl.lossWeights.forEach((w, j) => {
         if (w === 0) return
         const t = top[j]!
-        // The loss top's diff holds its weight (what the loss layer's backward scales by); Caffe sums
-        // the layer losses in float32.
+        // The loss top's diff holds its weight (what the loss layer's backward scales by). Summed in
+        // float64 (Caffe sums in float32; identical for one loss top, and finite differences of the
+        // net's loss stay precise).
         t.diff.fill(w, 0, t.count)
-        loss = Math.fround(loss + Math.fround(this.backend.dot(t.count, t.data, 0, t.diff, 0)))
+        loss += this.backend.dot(t.count, t.data, 0, t.diff, 0)
       })
     })
     return loss
