@@ -172,110 +172,66 @@ const packWat = (name: string, P: number): string => {
     (local.set $dst (i32.add ${get("dst")} ${get("panelb")}))`
   )})`
 }
-
 /**
  * (func gemm_macro (mc nc kc pa pb c ldc beta tile)): C[i·ldc + j] (i < mc, j < nc) =
  * Σ_k pa·pb + beta·C, where beta == 0 never reads C (BLAS semantics: NaNs in C do not leak).
- * `tile` is MR·NR floats of scratch for edge tiles.
+ * Edge tiles call a micro-kernel with only the rows / column vectors that exist (one per m × v,
+ * through a function table), so no flops are wasted on padding beyond a 4-column vector; columns past
+ * the last full vector go through the `tile` scratch (MR·NR floats) and a scalar copy.
  */
 const macroWat = (f: KernelFeatures, s: GemmShape): string => {
-  const { mr: MR, nr: NR, unroll } = s
+  const { mr: MR, nr: NR } = s
   const NV = NR >> 2
   if (NR % 4 !== 0) throw new Error(`gemm: NR=${NR} must be a multiple of 4`)
-  const acc = (i: number, v: number) => `c${i}_${v}`
-  const accNames: string[] = []
-  for (let i = 0; i < MR; i++) for (let v = 0; v < NV; v++) accNames.push(acc(i, v))
-  const bNames = Array.from({ length: NV }, (_, v) => `b${v}`)
-
-  // One k step at byte offset `o` into the current A/B panel rows.
-  const step = (u: number): string => {
-    const lines: string[] = []
-    for (let v = 0; v < NV; v++) lines.push(set(bNames[v]!, `(v128.load offset=${(u * NR + 4 * v) * 4} ${get("b")})`))
-    for (let i = 0; i < MR; i++) {
-      lines.push(set("a0", `(v128.load32_splat offset=${(u * MR + i) * 4} ${get("a")})`))
-      for (let v = 0; v < NV; v++) lines.push(set(acc(i, v), madd(f, get("a0"), get(bNames[v]!), get(acc(i, v)))))
+  const micros: string[] = []
+  const names: string[] = []
+  for (let m = 1; m <= MR; m++) {
+    for (let v = 1; v <= NV; v++) {
+      names.push(`$micro_${m}_${v}`)
+      micros.push(microWat(f, s, m, v))
     }
-    return lines.join("\n        ")
   }
-  const zero = accNames.map((n) => set(n, "(v128.const i32x4 0 0 0 0)")).join(" ")
-
-  // Stores of the accumulators at row stride `ldcb` bytes from `cp`, in one of three beta modes.
-  const storeTile = (mode: "zero" | "one" | "scale", rowStride: string): string => {
-    const lines: string[] = []
-    for (let i = 0; i < MR; i++) {
-      const row = i === 0 ? get("cp") : `(i32.add ${get("cp")} (i32.mul ${rowStride} (i32.const ${i})))`
-      lines.push(set("row", row))
-      for (let v = 0; v < NV; v++) {
-        const cur = `(v128.load offset=${16 * v} ${get("row")})`
-        const value =
-          mode === "zero"
-            ? get(acc(i, v))
-            : mode === "one"
-              ? `(f32x4.add ${cur} ${get(acc(i, v))})`
-              : madd(f, cur, get("vbeta"), get(acc(i, v)))
-        lines.push(`(v128.store offset=${16 * v} ${get("row")} ${value})`)
-      }
-    }
-    return lines.join("\n          ")
-  }
-
-  const kUnrolled = Array.from({ length: unroll }, (_, u) => step(u)).join("\n        ")
   return `
+(type $micro_t (func (param i32 i32 i32 i32 i32 f32)))
+(table ${names.length} funcref)
+(elem (i32.const 0) ${names.join(" ")})
+${micros.join("\n")}
 (func $gemm_macro (export "gemm_macro")
   (param $mc i32) (param $nc i32) (param $kc i32) (param $pa i32) (param $pb i32) (param $c i32) (param $ldc i32)
   (param $beta f32) (param $tile i32)
-  ${locals("i32", ["ir", "jr", "a", "b", "k", "cp", "row", "ldcb", "pbj", "mre", "nre", "i", "j", "t", "cc"])}
-  ${locals("v128", [...accNames, ...bNames, "a0", "vbeta"])}
+  ${locals("i32", ["ir", "jr", "a", "pbj", "ldcb", "kcb", "mre", "nre", "nve", "fullCols", "cp", "i", "j", "t", "cc", "fn"])}
   (local.set $ldcb (i32.shl ${get("ldc")} (i32.const 2)))
-  (local.set $vbeta (f32x4.splat ${get("beta")}))
+  (local.set $kcb (i32.shl ${get("kc")} (i32.const 2)))
   ${forLoop(
     "jr",
     i32(0),
     get("nc"),
     NR,
     `
-    (local.set $pbj (i32.add ${get("pb")} (i32.mul ${get("jr")} (i32.shl ${get("kc")} (i32.const 2)))))
+    (local.set $pbj (i32.add ${get("pb")} (i32.mul ${get("jr")} ${get("kcb")})))
+    (local.set $nre (i32.sub ${get("nc")} ${get("jr")}))
+    (if (i32.gt_s ${get("nre")} (i32.const ${NR})) (then (local.set $nre (i32.const ${NR}))))
+    (local.set $nve (i32.shr_u (i32.add ${get("nre")} (i32.const 3)) (i32.const 2)))
+    (local.set $fullCols (i32.eq ${get("nre")} (i32.shl ${get("nve")} (i32.const 2))))
     ${forLoop(
       "ir",
       i32(0),
       get("mc"),
       MR,
       `
-      (local.set $a (i32.add ${get("pa")} (i32.mul ${get("ir")} (i32.shl ${get("kc")} (i32.const 2)))))
-      (local.set $b ${get("pbj")})
-      ${zero}
-      (local.set $k ${get("kc")})
-      (block $kdone_u
-        (br_if $kdone_u (i32.lt_s ${get("k")} (i32.const ${unroll})))
-        (loop $kloop_u
-          ${kUnrolled}
-          (local.set $a (i32.add ${get("a")} (i32.const ${MR * 4 * unroll})))
-          (local.set $b (i32.add ${get("b")} (i32.const ${NR * 4 * unroll})))
-          (local.set $k (i32.sub ${get("k")} (i32.const ${unroll})))
-          (br_if $kloop_u (i32.ge_s ${get("k")} (i32.const ${unroll})))))
-      (block $kdone
-        (br_if $kdone (i32.eqz ${get("k")}))
-        (loop $kloop
-          ${step(0)}
-          (local.set $a (i32.add ${get("a")} (i32.const ${MR * 4})))
-          (local.set $b (i32.add ${get("b")} (i32.const ${NR * 4})))
-          (local.set $k (i32.sub ${get("k")} (i32.const 1)))
-          (br_if $kloop ${get("k")})))
+      (local.set $a (i32.add ${get("pa")} (i32.mul ${get("ir")} ${get("kcb")})))
       (local.set $mre (i32.sub ${get("mc")} ${get("ir")}))
-      (local.set $nre (i32.sub ${get("nc")} ${get("jr")}))
-      (if (i32.and (i32.ge_s ${get("mre")} (i32.const ${MR})) (i32.ge_s ${get("nre")} (i32.const ${NR})))
+      (if (i32.gt_s ${get("mre")} (i32.const ${MR})) (then (local.set $mre (i32.const ${MR}))))
+      (local.set $cp ${f32At(get("c"), `(i32.add (i32.mul ${get("ir")} ${get("ldc")}) ${get("jr")})`)})
+      (if ${get("fullCols")}
         (then
-          (local.set $cp ${f32At(get("c"), `(i32.add (i32.mul ${get("ir")} ${get("ldc")}) ${get("jr")})`)})
-          (if (f32.eq ${get("beta")} (f32.const 0))
-            (then ${storeTile("zero", get("ldcb"))})
-            (else (if (f32.eq ${get("beta")} (f32.const 1))
-              (then ${storeTile("one", get("ldcb"))})
-              (else ${storeTile("scale", get("ldcb"))})))))
+          (if (i32.and (i32.eq ${get("mre")} (i32.const ${MR})) (i32.eq ${get("nve")} (i32.const ${NV})))
+            (then (call $micro_${MR}_${NV} ${get("a")} ${get("pbj")} ${get("kc")} ${get("cp")} ${get("ldcb")} ${get("beta")}))
+            (else (call_indirect (type $micro_t) ${get("a")} ${get("pbj")} ${get("kc")} ${get("cp")} ${get("ldcb")} ${get("beta")}
+              (i32.add (i32.mul (i32.sub ${get("mre")} (i32.const 1)) (i32.const ${NV})) (i32.sub ${get("nve")} (i32.const 1)))))))
         (else
-          (local.set $cp ${get("tile")})
-          ${storeTile("zero", i32(NR * 4))}
-          (if (i32.gt_s ${get("mre")} (i32.const ${MR})) (then (local.set $mre (i32.const ${MR}))))
-          (if (i32.gt_s ${get("nre")} (i32.const ${NR})) (then (local.set $nre (i32.const ${NR}))))
+          (call_indirect (type $micro_t) ${get("a")} ${get("pbj")} ${get("kc")} ${get("tile")} (i32.const ${NR * 4}) (f32.const 0)
+            (i32.add (i32.mul (i32.sub ${get("mre")} (i32.const 1)) (i32.const ${NV})) (i32.sub ${get("nve")} (i32.const 1))))
           ${forLoop(
             "i",
             i32(0),
@@ -288,7 +244,7 @@ const macroWat = (f: KernelFeatures, s: GemmShape): string => {
               1,
               `
               (local.set $t ${f32At(get("tile"), `(i32.add (i32.mul ${get("i")} (i32.const ${NR})) ${get("j")})`)})
-              (local.set $cc ${f32At(get("c"), `(i32.add (i32.mul (i32.add ${get("ir")} ${get("i")}) ${get("ldc")}) (i32.add ${get("jr")} ${get("j")}))`)})
+              (local.set $cc ${f32At(get("cp"), `(i32.add (i32.mul ${get("i")} ${get("ldc")}) ${get("j")})`)})
               (if (f32.eq ${get("beta")} (f32.const 0))
                 (then (f32.store ${get("cc")} (f32.load ${get("t")})))
                 (else (f32.store ${get("cc")} (f32.add (f32.load ${get("t")}) (f32.mul ${get("beta")} (f32.load ${get("cc")}))))))`
@@ -296,4 +252,68 @@ const macroWat = (f: KernelFeatures, s: GemmShape): string => {
           )}))`
     )}`
   )})`
+}
+
+/**
+ * (func $micro_m_v (a b kc c ldcb beta)): the m × 4v block at byte address c (row stride ldcb bytes)
+ * = Σ_k packedA·packedB + beta·C. Packed panels always have MR rows / NR columns per k step.
+ */
+const microWat = (f: KernelFeatures, s: GemmShape, m: number, nv: number): string => {
+  const { mr: MR, nr: NR, unroll } = s
+  const acc = (i: number, v: number) => `c${i}_${v}`
+  const accNames: string[] = []
+  for (let i = 0; i < m; i++) for (let v = 0; v < nv; v++) accNames.push(acc(i, v))
+  const bNames = Array.from({ length: nv }, (_, v) => `b${v}`)
+  const step = (u: number): string => {
+    const lines: string[] = []
+    for (let v = 0; v < nv; v++) lines.push(set(bNames[v]!, `(v128.load offset=${(u * NR + 4 * v) * 4} ${get("b")})`))
+    for (let i = 0; i < m; i++) {
+      lines.push(set("a0", `(v128.load32_splat offset=${(u * MR + i) * 4} ${get("a")})`))
+      for (let v = 0; v < nv; v++) lines.push(set(acc(i, v), madd(f, get("a0"), get(bNames[v]!), get(acc(i, v)))))
+    }
+    return lines.join("\n      ")
+  }
+  const store = (mode: "zero" | "one" | "scale"): string => {
+    const lines: string[] = []
+    for (let i = 0; i < m; i++) {
+      lines.push(set("row", i === 0 ? get("c") : `(i32.add ${get("c")} (i32.mul ${get("ldcb")} (i32.const ${i})))`))
+      for (let v = 0; v < nv; v++) {
+        const cur = `(v128.load offset=${16 * v} ${get("row")})`
+        const value =
+          mode === "zero"
+            ? get(acc(i, v))
+            : mode === "one"
+              ? `(f32x4.add ${cur} ${get(acc(i, v))})`
+              : madd(f, cur, get("vbeta"), get(acc(i, v)))
+        lines.push(`(v128.store offset=${16 * v} ${get("row")} ${value})`)
+      }
+    }
+    return lines.join("\n        ")
+  }
+  const unrolled = Array.from({ length: unroll }, (_, u) => step(u)).join("\n      ")
+  return `
+(func $micro_${m}_${nv} (type $micro_t) (param $a i32) (param $b i32) (param $kc i32) (param $c i32) (param $ldcb i32) (param $beta f32)
+  ${locals("i32", ["k", "row"])} ${locals("v128", [...accNames, ...bNames, "a0", "vbeta"])}
+  (local.set $k ${get("kc")})
+  (block $ku_done
+    (br_if $ku_done (i32.lt_s ${get("k")} (i32.const ${unroll})))
+    (loop $ku
+      ${unrolled}
+      (local.set $a (i32.add ${get("a")} (i32.const ${MR * 4 * unroll})))
+      (local.set $b (i32.add ${get("b")} (i32.const ${NR * 4 * unroll})))
+      (local.set $k (i32.sub ${get("k")} (i32.const ${unroll})))
+      (br_if $ku (i32.ge_s ${get("k")} (i32.const ${unroll})))))
+  (block $k_done
+    (br_if $k_done (i32.eqz ${get("k")}))
+    (loop $k1
+      ${step(0)}
+      (local.set $a (i32.add ${get("a")} (i32.const ${MR * 4})))
+      (local.set $b (i32.add ${get("b")} (i32.const ${NR * 4})))
+      (local.set $k (i32.sub ${get("k")} (i32.const 1)))
+      (br_if $k1 ${get("k")})))
+  (if (f32.eq ${get("beta")} (f32.const 0))
+    (then ${store("zero")})
+    (else (if (f32.eq ${get("beta")} (f32.const 1))
+      (then ${store("one")})
+      (else (local.set $vbeta (f32x4.splat ${get("beta")})) ${store("scale")})))))`
 }
