@@ -37,6 +37,10 @@ export type { ChwImage, ColorMode, DecodeOptions } from "./image/decode-image.js
 export { createSyncImageDecoder } from "./image/sync-decoder.js"
 export type { SyncImageDecoder } from "./image/sync-decoder.js"
 
+// HDF5Data layer readers
+export { openHdf5Reader, readHdf5SourceList } from "./hdf5/hdf5-reader.js"
+export type { Hdf5Blob, Hdf5Reader } from "./hdf5/hdf5-reader.js"
+
 // Transform
 export { DataTransformer } from "./transform/data-transformer.js"
 export type { Phase, RawImage, RecordOrigin, TransformerOptions } from "./transform/data-transformer.js"
