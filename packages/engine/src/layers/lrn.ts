@@ -73,17 +73,19 @@ export class LRNLayer extends Layer {
   backward(top: Blob[], propagateDown: boolean[], bottom: Blob[]): void {
     if (!propagateDown[0]) return
     const x = bottom[0]!.data
-    const y = top[0]!.data
     const dy = top[0]!.diff
     const dx = bottom[0]!.diff
-    if (!this.within) return this.ctx.backend.lrnBackward(this.geometry!, x, y, this.scale, dy, dx)
+    // ACROSS reads the top data, as Caffe's CrossChannelBackward does.
+    if (!this.within) return this.ctx.backend.lrnBackward(this.geometry!, x, top[0]!.data, this.scale, dy, dx)
     const g = this.geometry!
     const s = this.scale
     const half = (g.size - 1) / 2
     const ratio = (2 * this.alpha * this.beta) / (g.size * g.size)
-    // r_i = dy_i·y_i/s_i = dy_i·x_i·s_i^(−β−1), summed over the windows that contain each pixel.
+    // r_i = dy_i·x_i·s_i^(−β−1), summed over the windows that contain each pixel. Computed from the
+    // input and the kept scale, never from the top: Caffe's composition keeps its own intermediate
+    // blobs, so an in-place layer after WITHIN_CHANNEL LRN (e.g. ReLU) must not change the gradient.
     const r = new Float64Array(bottom[0]!.count)
-    for (let i = 0; i < r.length; i++) r[i] = (dy[i]! * y[i]!) / s[i]!
+    for (let i = 0; i < r.length; i++) r[i] = dy[i]! * x[i]! * Math.pow(s[i]!, -this.beta - 1)
     this.eachPixel(g, (plane, h, w) => {
       let acc = 0
       for (let i = Math.max(0, h - half); i <= Math.min(g.height - 1, h + half); i++)

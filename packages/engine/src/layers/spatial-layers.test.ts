@@ -73,6 +73,22 @@ describe("LRN", () => {
         expectGradientsOk(new LRNLayer(param({ type: "LRN", lrn_param }), testContext()), [randomBlob(shape, rng, -1.5, 1.5)], [new Blob()])
   })
 
+  it("WITHIN_CHANNEL backward does not read the top (a later in-place layer may overwrite it)", () => {
+    const rng = new Rng(44)
+    const x = randomBlob([1, 2, 4, 3], rng)
+    const dy = randomBlob([1, 2, 4, 3], rng)
+    const run = (clobber: boolean) => {
+      const top = new Blob()
+      const layer = new LRNLayer(param({ type: "LRN", lrn_param: { norm_region: "WITHIN_CHANNEL", local_size: 3 } }), testContext())
+      setUpForward(layer, [x], [top])
+      if (clobber) top.data.fill(7)
+      top.diff.set(dy.data.subarray(0, dy.count))
+      layer.backward([top], [true], [x])
+      return Array.from(x.diff.subarray(0, x.count))
+    }
+    expect(run(true)).toEqual(run(false))
+  })
+
   it("rejects even local_size, non-4-D input and in place", () => {
     expect(() => new LRNLayer(param({ name: "n1", type: "LRN", lrn_param: { local_size: 4 } }), testContext()).setUp([new Blob([1, 3, 2, 2])], [new Blob()])).toThrow(/n1.*odd/)
     expect(() => new LRNLayer(param({ name: "n2", type: "LRN" }), testContext()).setUp([new Blob([3, 2])], [new Blob()])).toThrow(/n2.*4 axes/)
