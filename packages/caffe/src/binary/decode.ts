@@ -34,6 +34,19 @@ const utf8 = new TextDecoder("utf-8")
 
 type Target = Record<string, unknown>
 
+/** Short ASCII strings (layer names, types, blob names) are decoded without a TextDecoder call. */
+const decodeUtf8 = (bytes: Uint8Array): string => {
+  const n = bytes.length
+  if (n > 64) return utf8.decode(bytes)
+  let s = ""
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!
+    if (c >= 0x80) return utf8.decode(bytes)
+    s += String.fromCharCode(c)
+  }
+  return s
+}
+
 /** Packed float/double chunks and single unpacked elements, concatenated when the message ends. */
 interface TypedAccumulator {
   readonly plan: FieldPlan
@@ -174,13 +187,13 @@ class Decoder {
     const kind = field.kind
     if (kind === Kind.Message) {
       if (wire !== WIRE_LEN) return this.skip(wire, number, end, tagStart)
+      const list = field.repeated ? ((target[field.name] ??= []) as Array<Target>) : undefined
+      if (list !== undefined) this.path[this.path.length - 1] = `${field.name}[${list.length}]`
       const len = this.readLength(end)
       const subEnd = this.pos + len
       if (++this.depth > MAX_DEPTH) this.fail(`messages nested deeper than ${MAX_DEPTH}`)
       let sub: Target
-      if (field.repeated) {
-        const list = (target[field.name] ??= []) as Array<Target>
-        this.path[this.path.length - 1] = `${field.name}[${list.length}]`
+      if (list !== undefined) {
         sub = {}
         list.push(sub)
       } else {
@@ -196,7 +209,7 @@ class Decoder {
       const len = this.readLength(end)
       const bytes = this.buf.subarray(this.pos, this.pos + len)
       this.pos += len
-      const value = kind === Kind.String ? utf8.decode(bytes) : bytes.slice()
+      const value = kind === Kind.String ? decodeUtf8(bytes) : bytes.slice()
       if (field.repeated) ((target[field.name] ??= []) as Array<unknown>).push(value)
       else target[field.name] = value
       return

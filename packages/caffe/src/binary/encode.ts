@@ -64,6 +64,8 @@ const isTypedFloat = (v: unknown): v is Float32Array | Float64Array =>
 class Encoder {
   /** Sizes of nested messages (by object) and payload sizes of packed varint lists (by array). */
   private readonly sizes = new Map<object, number>()
+  /** Present fields of each measured message, in ascending field number (the write order). */
+  private readonly present = new Map<object, ReadonlyArray<FieldPlan>>()
   private readonly path: Array<string> = []
   private out: Uint8Array = new Uint8Array(0)
   private view: DataView = new DataView(this.out.buffer)
@@ -85,18 +87,25 @@ class Encoder {
     }
     if (++this.depth > MAX_DEPTH) this.fail(`messages nested deeper than ${MAX_DEPTH} (a cycle?)`)
     const src = msg as Source
+    // Work on the PRESENT keys only (messages are sparse; LayerParameter declares ~60 fields).
+    const present: Array<FieldPlan> = []
+    let sorted = true
     for (const key of Object.keys(src)) {
-      if (src[key] !== undefined && !plan.byName.has(key)) this.fail(`${plan.name} has no field "${key}"`)
+      if (src[key] === undefined) continue
+      const field = plan.byName.get(key)
+      if (field === undefined) this.fail(`${plan.name} has no field "${key}"`)
+      if (present.length > 0 && present[present.length - 1]!.number > field.number) sorted = false
+      present.push(field)
     }
+    if (!sorted) present.sort((a, b) => a.number - b.number)
     let size = 0
-    for (const field of plan.sorted) {
-      const value = src[field.name]
-      if (value === undefined) continue
+    for (const field of present) {
       this.path.push(field.name)
-      size += this.measureField(field, value)
+      size += this.measureField(field, src[field.name])
       this.path.pop()
     }
     this.sizes.set(src, size)
+    this.present.set(src, present)
     this.depth--
     return size
   }
@@ -202,15 +211,14 @@ class Encoder {
     this.out = new Uint8Array(size)
     this.view = new DataView(this.out.buffer)
     this.pos = 0
-    this.writeMessage(plan, msg as Source)
+    this.writeMessage(msg as Source)
     if (this.pos !== size) this.fail(`internal: wrote ${this.pos} bytes, measured ${size}`)
     return this.out
   }
 
-  private writeMessage(plan: MessagePlan, src: Source): void {
-    for (const field of plan.sorted) {
+  private writeMessage(src: Source): void {
+    for (const field of this.present.get(src)!) {
       const value = src[field.name]
-      if (value === undefined) continue
       if (!field.repeated) {
         this.writeTag(field)
         this.writeValue(field, value)
@@ -299,7 +307,7 @@ class Encoder {
       case Kind.Message: {
         const sub = value as Source
         this.writeVarint(this.sizes.get(sub)!)
-        this.writeMessage(messagePlan(field.messageName!), sub)
+        this.writeMessage(sub)
         return
       }
     }
