@@ -4,7 +4,7 @@
  */
 import { convertCifar, parseBackend } from "@deepspark/data"
 import type { Command } from "./data-args.js"
-import { parseArgs, runCommand, UsageError } from "./data-args.js"
+import { parseArgs, resolvePath, runCommand, UsageError } from "./data-args.js"
 
 const USAGE = "deepspark convert-cifar INPUT_FOLDER OUTPUT_FOLDER [--backend lmdb|leveldb]"
 
@@ -15,7 +15,7 @@ export const convertCifarCommand: Command = (argv, io) =>
     const [input, output, dbType] = args.positional as [string, string, string | undefined]
     // Caffe takes the db type as a third positional argument; --backend is accepted too.
     const backend = parseBackend((args.flags.get("backend") as string | undefined) ?? dbType ?? "lmdb")
-    const { train, test } = await convertCifar(input, output, { backend })
+    const { train, test } = await convertCifar(resolvePath(io, input), resolvePath(io, output), { backend })
     io.stdout(`${train.path}: ${train.count} records\n${test.path}: ${test.count} records`)
     return 0
   })

@@ -4,7 +4,7 @@
  */
 import { convertImageset, parseBackend, SeededRng } from "@deepspark/data"
 import type { Command } from "./data-args.js"
-import { intFlag, parseArgs, runCommand, UsageError } from "./data-args.js"
+import { intFlag, parseArgs, resolvePath, runCommand, UsageError } from "./data-args.js"
 
 const USAGE =
   "deepspark convert-imageset ROOTFOLDER/ LISTFILE DB_NAME [--resize_height N] [--resize_width N] [--encoded] [--encode_type png|jpg] [--shuffle] [--seed N] [--gray] [--backend lmdb|leveldb]"
@@ -14,7 +14,7 @@ export const convertImagesetCommand: Command = (argv, io) =>
     const args = parseArgs(argv, ["resize_height", "resize_width", "encode_type", "backend", "seed"], ["encoded", "shuffle", "gray"])
     if (args.positional.length !== 3) throw new UsageError("expected ROOTFOLDER/ LISTFILE DB_NAME")
     const [root, list, out] = args.positional as [string, string, string]
-    const res = await convertImageset(root, list, out, {
+    const res = await convertImageset(resolvePath(io, root), resolvePath(io, list), resolvePath(io, out), {
       backend: parseBackend((args.flags.get("backend") as string | undefined) ?? "lmdb"),
       resizeHeight: intFlag(args, "resize_height", 0),
       resizeWidth: intFlag(args, "resize_width", 0),

@@ -4,10 +4,17 @@
  * `--flag=value`, boolean `--flag` / `--noflag`).
  */
 
+import path from "node:path"
+
 export interface CommandIo {
   readonly stdout: (text: string) => void
   readonly stderr: (text: string) => void
+  /** Working directory for relative paths (default process.cwd()). */
+  readonly cwd?: string
 }
+
+/** A path argument resolved against the command's working directory. */
+export const resolvePath = (io: CommandIo, p: string): string => path.resolve(io.cwd ?? process.cwd(), p)
 
 export type Command = (argv: ReadonlyArray<string>, io: CommandIo) => Promise<number>
 

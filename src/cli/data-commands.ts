@@ -1,15 +1,13 @@
-/** The data commands by name, for the dispatcher in ./main.ts to register. */
-import { computeMeanCommand } from "./compute-mean.js"
-import { convertCifarCommand } from "./convert-cifar.js"
-import { convertImagesetCommand } from "./convert-imageset.js"
-import { convertMnistCommand } from "./convert-mnist.js"
+/**
+ * The data commands by name, for the dispatcher (./commands.ts). Each is imported only when it runs:
+ * @deepspark/data pulls in native modules (sharp, classic-level) that other commands should not load.
+ */
 import type { Command } from "./data-args.js"
-import { dataCommand } from "./data.js"
 
 export const dataCommands: Readonly<Record<string, Command>> = {
-  data: dataCommand,
-  "convert-mnist": convertMnistCommand,
-  "convert-cifar": convertCifarCommand,
-  "convert-imageset": convertImagesetCommand,
-  "compute-mean": computeMeanCommand
+  data: async (argv, io) => (await import("./data.js")).dataCommand(argv, io),
+  "convert-mnist": async (argv, io) => (await import("./convert-mnist.js")).convertMnistCommand(argv, io),
+  "convert-cifar": async (argv, io) => (await import("./convert-cifar.js")).convertCifarCommand(argv, io),
+  "convert-imageset": async (argv, io) => (await import("./convert-imageset.js")).convertImagesetCommand(argv, io),
+  "compute-mean": async (argv, io) => (await import("./compute-mean.js")).computeMeanCommand(argv, io)
 }

@@ -6,7 +6,7 @@
 import path from "node:path"
 import { convertMnist, mnistPackageFiles, parseBackend } from "@deepspark/data"
 import type { Command } from "./data-args.js"
-import { parseArgs, runCommand, UsageError } from "./data-args.js"
+import { parseArgs, resolvePath, runCommand, UsageError } from "./data-args.js"
 
 const USAGE = "deepspark data mnist --out DIR [--backend lmdb|leveldb]"
 
@@ -24,7 +24,7 @@ export const dataCommand: Command = (argv, io) =>
       ["test", files.testImages, files.testLabels]
     ] as const) {
       const started = Date.now()
-      const target = path.join(out, `mnist_${split}_${backend}`)
+      const target = path.join(resolvePath(io, out), `mnist_${split}_${backend}`)
       const res = await convertMnist(images, labels, target, { backend })
       io.stdout(`${target}: ${res.count} records (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     }
