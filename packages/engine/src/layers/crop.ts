@@ -1,3 +1,4 @@
+import { getOr } from "@deepspark/caffe"
 import type { Blob } from "../core/blob.js"
 import { Layer, LayerSetupError } from "../core/layer.js"
 
@@ -74,7 +75,7 @@ export class CropLayer extends Layer {
   }
 
   private startAxis(b: Blob): number {
-    const axis = this.param.crop_param?.axis ?? 2
+    const axis = getOr(this.param.crop_param, "CropParameter", "axis")
     try {
       return b.canonicalAxis(axis)
     } catch (e) {

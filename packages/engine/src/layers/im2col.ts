@@ -1,3 +1,4 @@
+import { getOr } from "@deepspark/caffe"
 import type { Blob } from "../core/blob.js"
 import type { ConvGeometry } from "../backend/backend.js"
 import { Layer, LayerSetupError } from "../core/layer.js"
@@ -29,7 +30,7 @@ export class Im2colLayer extends Layer {
     const p = this.param.convolution_param ?? {}
     const b = bottom[0]!
     try {
-      this.channelAxis = b.canonicalAxis(p.axis ?? 1)
+      this.channelAxis = b.canonicalAxis(getOr(p, "ConvolutionParameter", "axis"))
     } catch (e) {
       this.fail((e as Error).message)
     }

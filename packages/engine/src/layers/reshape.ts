@@ -1,3 +1,4 @@
+import { getOr } from "@deepspark/caffe"
 import type { Blob } from "../core/blob.js"
 import { Layer, LayerSetupError } from "../core/layer.js"
 
@@ -38,10 +39,10 @@ export class ReshapeLayer extends Layer {
   reshape(bottom: Blob[], top: Blob[]): void {
     const b = bottom[0]!
     const p = this.param.reshape_param
-    const inputStart = p?.axis ?? 0
+    const inputStart = getOr(p, "ReshapeParameter", "axis")
     const start = inputStart >= 0 ? inputStart : b.numAxes + inputStart + 1
     if (start < 0 || start > b.numAxes) this.fail(`axis ${inputStart} out of range for a ${b.numAxes}-D input blob`)
-    const numAxes = p?.num_axes ?? -1
+    const numAxes = getOr(p, "ReshapeParameter", "num_axes")
     if (numAxes < -1) this.fail(`num_axes must be >= 0, or -1 for all; got ${numAxes}`)
     const end = numAxes === -1 ? b.numAxes : start + numAxes
     if (end > b.numAxes) this.fail(`end_axis = axis + num_axes = ${end} is out of range for ${b.shapeString()}`)

@@ -1,3 +1,4 @@
+import { getOr } from "@deepspark/caffe"
 import type { Blob } from "../core/blob.js"
 import { Layer, LayerSetupError } from "../core/layer.js"
 
@@ -31,7 +32,7 @@ export class SliceLayer extends Layer {
       this.axis = p.slice_dim
     } else {
       try {
-        this.axis = b.canonicalAxis(p?.axis ?? 1)
+        this.axis = b.canonicalAxis(getOr(p, "SliceParameter", "axis"))
       } catch (e) {
         this.fail((e as Error).message)
       }

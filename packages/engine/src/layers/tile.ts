@@ -1,3 +1,4 @@
+import { getOr } from "@deepspark/caffe"
 import type { Blob } from "../core/blob.js"
 import { Layer, LayerSetupError } from "../core/layer.js"
 
@@ -24,7 +25,7 @@ export class TileLayer extends Layer {
     const p = this.param.tile_param
     let axis: number
     try {
-      axis = b.canonicalAxis(p?.axis ?? 1)
+      axis = b.canonicalAxis(getOr(p, "TileParameter", "axis"))
     } catch (e) {
       throw new LayerSetupError(this.name, this.type, (e as Error).message)
     }
