@@ -1,0 +1,9 @@
+/** The multi-process commands by name, for the dispatcher in ./main.ts to register (like dataCommands). */
+import type { Command } from "../remote/args.js"
+import { centerCommand } from "./center.js"
+import { workerCommand } from "./worker.js"
+
+export const remoteCommands: Readonly<Record<string, Command>> = {
+  center: centerCommand,
+  worker: workerCommand
+}

@@ -1,0 +1,160 @@
+import { Duration, Effect, Schedule } from "effect"
+import { Center, layerCenter, type CenterEvaluation, formatG } from "../center/center-service.js"
+import type { CenterCheckpointState, CenterConfig, CenterEvent } from "../center/center-state.js"
+import type { EasgdSettings } from "../easgd/settings.js"
+import { serveCenterTcp } from "../transport/tcp.js"
+import type { CenterJob } from "./center-job.js"
+import { readCenterCheckpoint, writeCenterCheckpoint } from "./center-checkpoint.js"
+
+/**
+ * A center process: x̃ from a CenterJob, served over TCP to `deepspark worker` processes, with periodic
+ * tests and atomic checkpoints, optionally resumed from a checkpoint. Ends when the exchange target is
+ * reached, when every planned worker has finished its max_iter, or when `signal` aborts (Ctrl-C) —
+ * always leaving a checkpoint of the final x̃ when checkpoints are on.
+ */
+export interface RunCenterOptions {
+  readonly job: CenterJob
+  readonly token: string
+  readonly host: string
+  readonly port: number
+  readonly settings: EasgdSettings
+  /** Planned workers: the decay schedule's N, and the run ends once that many have finished. */
+  readonly workers: number
+  /** Stop the run after this many exchanges in total (counting those before a resume); 0 = never. */
+  readonly maxExchanges?: number
+  /** Checkpoint every this many exchanges (0 = only at the end, when a prefix is set). */
+  readonly checkpointEvery?: number
+  readonly checkpointPrefix?: string
+  /** A .dsstate to resume from. */
+  readonly resume?: string
+  /** Test x̃ every this many exchanges (0 = only at the end). */
+  readonly testInterval?: number
+  readonly heartbeatTimeoutMs?: number
+  readonly maxMessageBytes?: number
+  /** Log one line every this many exchanges (0 = never). */
+  readonly display?: number
+  readonly log: (line: string) => void
+  readonly onListening?: (address: { host: string; port: number }) => void
+  readonly onEvent?: (e: CenterEvent) => void
+  readonly signal?: AbortSignal
+  /** After the exchange target, how long to let workers collect their last reply and say goodbye. */
+  readonly drainMs?: number
+}
+
+export interface RunCenterResult {
+  readonly exchanges: number
+  readonly version: number
+  readonly reason: "exchange-target" | "workers-finished" | "interrupted"
+  readonly evaluation?: CenterEvaluation
+  /** The last checkpoint's model file. */
+  readonly checkpoint?: string
+}
+
+export const runCenter = async (options: RunCenterOptions): Promise<RunCenterResult> => {
+  const { job, log } = options
+  const resumed = options.resume ? await readCenterCheckpoint(job, options.resume) : undefined
+  const prefix = options.checkpointPrefix ?? job.defaultCheckpointPrefix
+  const checkpoints = prefix !== undefined && job.writeModel !== undefined
+  let lastCheckpoint: { path: string; exchanges: number } | undefined
+
+  const config: CenterConfig = {
+    token: options.token,
+    settings: options.settings,
+    workers: options.workers,
+    initial: resumed ? resumed.x : job.initialParams(),
+    ...(options.maxExchanges ? { maxExchanges: options.maxExchanges } : {})
+  }
+  const display = options.display ?? 0
+  const onEvent = (e: CenterEvent) => {
+    options.onEvent?.(e)
+    if (e.type === "registered") log(`Worker ${e.workerId} registered (incarnation ${e.incarnation}${e.resumed ? ", resuming" : ""})`)
+    else if (e.type === "diverged") log(`Worker ${e.workerId} diverged at iteration ${e.clock}: reset from the center`)
+    else if (e.type === "rejected") log(`Rejected a request from ${JSON.stringify(e.workerId)}: ${e.reason} (${e.message})`)
+    else if (e.type === "exchange" && display > 0 && e.exchanges % display === 0)
+      log(`Exchange ${e.exchanges}: worker ${e.workerId}, loss = ${formatG(e.loss)}, distance = ${formatG(e.distance)}, staleness ${e.staleness}`)
+  }
+
+  const program = (writeCheckpoint: (x: Float32Array, state: CenterCheckpointState) => Effect.Effect<string, unknown>) =>
+    Effect.gen(function* () {
+      const center = yield* Center
+      if (resumed) {
+        center.state.restore(resumed.x, resumed.state)
+        log(`Resumed from ${options.resume}: exchange ${resumed.state.exchanges}, ${resumed.state.workers.length} known workers`)
+      }
+      const address = yield* serveCenterTcp({
+        host: options.host,
+        port: options.port,
+        ...(options.maxMessageBytes ? { maxFrameBytes: options.maxMessageBytes } : {})
+      })
+      log(`Center listening on ${address.host}:${address.port}: ${job.description}, rule ${options.settings.rule}, ${options.workers} worker(s)`)
+      options.onListening?.(address)
+
+      const finished = () => {
+        const ws = [...center.state.workers.values()]
+        return ws.length >= options.workers && ws.every((w) => w.stopped)
+      }
+      const poll = (done: () => boolean) =>
+        Effect.sync(done).pipe(Effect.repeat({ schedule: Schedule.spaced(Duration.millis(50)), until: (d) => d }))
+      const aborted = Effect.async<void>((resume) => {
+        const signal = options.signal
+        if (!signal) return
+        if (signal.aborted) return resume(Effect.void)
+        const h = () => resume(Effect.void)
+        signal.addEventListener("abort", h, { once: true })
+        return Effect.sync(() => signal.removeEventListener("abort", h))
+      })
+      const reason = yield* Effect.raceAll([
+        center.stopped.pipe(Effect.as("exchange-target" as const)),
+        poll(finished).pipe(Effect.as("workers-finished" as const)),
+        aborted.pipe(Effect.as("interrupted" as const))
+      ])
+      if (reason === "exchange-target") {
+        // Workers learn of the stop from their next reply or heartbeat; let them finish talking.
+        yield* poll(() => center.state.activeWorkers().length === 0).pipe(Effect.timeout(Duration.millis(options.drainMs ?? 2000)), Effect.ignore)
+      }
+      yield* center.quiesce
+      const exchanges = center.state.exchanges
+      log(`Center stopping (${reason}) after ${exchanges} exchanges`)
+      // The final x̃, read now (not through center.checkpointNow/testNow, which capture x̃ when built).
+      if (checkpoints && lastCheckpoint?.exchanges !== exchanges) yield* writeCheckpoint(center.state.x.slice(), center.state.checkpointState())
+      let evaluation: CenterEvaluation | undefined
+      if (job.evaluate) {
+        evaluation = yield* Effect.promise(() => job.evaluate!(center.state.x.slice(), exchanges))
+        log(`Exchange ${exchanges}, Testing the center`)
+        evaluation.outputs.forEach((o, k) => log(`    Test net output #${k}: ${o.name} = ${formatG(o.value)}`))
+      }
+      return { exchanges, version: center.state.version, reason, evaluation }
+    })
+
+  const writeCheckpoint = (x: Float32Array, state: CenterCheckpointState) =>
+    Effect.tryPromise(() => writeCenterCheckpoint(job, prefix!, x, state)).pipe(
+      Effect.tap((p) =>
+        Effect.sync(() => {
+          if (!lastCheckpoint || state.exchanges >= lastCheckpoint.exchanges) lastCheckpoint = { path: p, exchanges: state.exchanges }
+          log(`Snapshotting the center to ${p}`)
+        })
+      )
+    )
+  const result = await Effect.runPromise(
+    program(writeCheckpoint).pipe(
+      Effect.scoped,
+      Effect.provide(
+        layerCenter(config, {
+          onEvent,
+          log,
+          heartbeatTimeout: Duration.millis(options.heartbeatTimeoutMs ?? 60_000),
+          ...(job.evaluate ? { evaluate: (x: Float32Array, n: number) => Effect.promise(() => job.evaluate!(x, n)) } : {}),
+          ...(options.testInterval ? { testInterval: options.testInterval } : {}),
+          ...(checkpoints ? { checkpointEvery: options.checkpointEvery ?? 0, writeCheckpoint } : {})
+        })
+      )
+    )
+  )
+  return {
+    exchanges: result.exchanges,
+    version: result.version,
+    reason: result.reason,
+    ...(result.evaluation ? { evaluation: result.evaluation } : {}),
+    ...(lastCheckpoint ? { checkpoint: lastCheckpoint.path } : {})
+  }
+}
