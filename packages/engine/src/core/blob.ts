@@ -1,3 +1,5 @@
+import type { BlobAllocator } from "../backend/backend.js"
+
 /**
  * A Caffe blob: an N-D array of float32 values (`data`) and their gradients (`diff`), row-major.
  * Reshaping never shrinks the storage and only reallocates when the new count exceeds the capacity,
@@ -9,12 +11,35 @@ export class Blob {
   data: Float32Array
   diff: Float32Array
   private capacity: number
+  private allocator: BlobAllocator | undefined
 
-  constructor(shape: ReadonlyArray<number> = []) {
+  /** `allocator` (optional) places the storage where a backend's kernels read it without copying. */
+  constructor(shape: ReadonlyArray<number> = [], allocator?: BlobAllocator) {
     this.capacity = 0
+    this.allocator = allocator
     this.data = new Float32Array(0)
     this.diff = new Float32Array(0)
     this.reshape(shape)
+  }
+
+  private alloc(count: number): Float32Array {
+    return this.allocator ? this.allocator.allocFloat32(count) : new Float32Array(count)
+  }
+
+  /**
+   * Moves the storage (values included) into `allocator`'s memory; later growth allocates there too.
+   * Call before sharing the storage with other blobs: blobs sharing the old arrays keep them.
+   */
+  useAllocator(allocator: BlobAllocator): this {
+    if (this.allocator === allocator) return this
+    this.allocator = allocator
+    const data = this.alloc(this.capacity)
+    const diff = this.alloc(this.capacity)
+    data.set(this.data.subarray(0, this.capacity))
+    diff.set(this.diff.subarray(0, this.capacity))
+    this.data = data
+    this.diff = diff
+    return this
   }
 
   /** Changes the shape; reallocates (zeroed) only when the count grows past the capacity. */
@@ -29,8 +54,8 @@ export class Blob {
     this.count = count
     if (count > this.capacity) {
       this.capacity = count
-      this.data = new Float32Array(count)
-      this.diff = new Float32Array(count)
+      this.data = this.alloc(count)
+      this.diff = this.alloc(count)
     }
     return this
   }

@@ -35,8 +35,8 @@ export abstract class BaseConvolutionLayer extends Layer {
   protected topDim = 0
   protected is1x1 = false
   protected geometry!: ConvGeometry
-  protected col = new Float32Array(0)
-  protected ones = new Float32Array(0)
+  protected col: Float32Array = new Float32Array(0)
+  protected ones: Float32Array = new Float32Array(0)
 
   /** Deconvolution swaps the roles of input and output. */
   protected abstract reverseDimensions(): boolean
@@ -136,8 +136,8 @@ export abstract class BaseConvolutionLayer extends Layer {
     this.bottomDim = b0.countRange(this.channelAxis)
     this.topDim = top[0]!.countRange(this.channelAxis)
     const colCount = this.kernelDim * this.group * this.convOutSpatialDim
-    if (!this.is1x1 && this.col.length < colCount) this.col = new Float32Array(colCount)
-    if (this.biasTerm && this.ones.length !== this.outSpatialDim) this.ones = new Float32Array(this.outSpatialDim).fill(1)
+    if (!this.is1x1 && this.col.length < colCount) this.col = this.ctx.backend.allocator.allocFloat32(colCount)
+    if (this.biasTerm && this.ones.length !== this.outSpatialDim) this.ones = this.ctx.backend.allocator.allocFloat32(this.outSpatialDim).fill(1)
   }
 
   /** output = W ∗ input for one image (Caffe's forward_cpu_gemm). */

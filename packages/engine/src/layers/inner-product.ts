@@ -13,7 +13,7 @@ export class InnerProductLayer extends Layer {
   private N = 0
   private biasTerm = true
   private transpose = false
-  private ones = new Float32Array(0)
+  private ones: Float32Array = new Float32Array(0)
 
   override exactNumBottomBlobs(): number {
     return 1
@@ -46,7 +46,7 @@ export class InnerProductLayer extends Layer {
       throw this.setupError(`input size incompatible with inner product parameters: bottom "${b.shape.join("×")}" gives ${k} inputs from axis ${axis}, weights expect ${this.K}`)
     this.M = b.countRange(0, axis)
     top[0]!.reshape([...b.shape.slice(0, axis), this.N])
-    if (this.biasTerm && this.ones.length !== this.M) this.ones = new Float32Array(this.M).fill(1)
+    if (this.biasTerm && this.ones.length !== this.M) this.ones = this.ctx.backend.allocator.allocFloat32(this.M).fill(1)
   }
   forward(bottom: Blob[], top: Blob[]): void {
     const be = this.ctx.backend

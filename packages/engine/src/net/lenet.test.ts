@@ -68,22 +68,44 @@ describe("LeNet (lenet_train_test.prototxt)", () => {
     expect(test.outputBlobs().map((o) => o.name)).toEqual(["accuracy", "loss"])
   })
 
-  it("with Caffe's seed-1701 initial weights, the first training batch gives Caffe's iteration-0 loss 2.32814", () => {
+  // One reference-backend forward/backward (the slow oracle), shared by the tests below.
+  let referenceRun: { loss: number; diffs: Float32Array[]; log: string[] } | undefined
+  const reference = () => {
+    if (referenceRun) return referenceRun
     const train = lenet("TRAIN")
     const log: string[] = []
     train.copyTrainedLayersFrom(readCaffemodelSync(initModel), { log: (l) => log.push(l), file: initModel })
+    train.clearParamDiffs()
+    const loss = train.forwardBackward()
+    referenceRun = { loss, diffs: train.learnableParams().map((p) => p.blob.diff.slice(0, p.blob.count)), log }
+    return referenceRun
+  }
+
+  it("with Caffe's seed-1701 initial weights, the first training batch gives Caffe's iteration-0 loss 2.32814", () => {
+    const { loss, diffs, log } = reference()
     expect(log.every((l) => l.startsWith("Ignoring source layer"))).toBe(true)
-    const loss = train.forward()
     expect(Number.isFinite(loss)).toBe(true)
     expect(loss).toBeCloseTo(2.32814, 4)
-    // a backward pass gives finite, non-zero gradients everywhere
-    train.clearParamDiffs()
-    train.backward()
-    for (const p of train.learnableParams()) {
-      const d = p.blob.diff.subarray(0, p.blob.count)
+    // backward gives finite, non-zero gradients everywhere
+    for (const d of diffs) {
       expect(d.every(Number.isFinite)).toBe(true)
       expect(d.some((v) => v !== 0)).toBe(true)
     }
+  })
+
+  it("the cpu (WebAssembly) backend gives the same loss and gradients as the reference backend", async () => {
+    const { createCpuBackend } = await import("../backend/cpu/cpu-backend.js")
+    const net = new Net(readNetPrototxtSync(lenetPrototxt), { state: { phase: "TRAIN" }, services: { dataSourceFactory: mnistSource }, backend: await createCpuBackend() })
+    net.copyTrainedLayersFrom(readCaffemodelSync(initModel))
+    net.clearParamDiffs()
+    const loss = net.forwardBackward()
+    const ref = reference()
+    expect(loss).toBeCloseTo(ref.loss, 5)
+    net.learnableParams().forEach((p, k) => {
+      const r = ref.diffs[k]!
+      const scale = r.reduce((m, v) => Math.max(m, Math.abs(v)), 0)
+      for (let i = 0; i < p.blob.count; i += 97) expect(Math.abs(p.blob.diff[i]! - r[i]!)).toBeLessThan(1e-4 * scale + 1e-7)
+    })
   })
 
   it("toProto → encode → decode → copyTrainedLayersFrom is bit-identical; the test net shares the train net's weights", () => {
@@ -126,7 +148,9 @@ describe("LeNet fed from an LMDB through @deepspark/data", () => {
       const param = readNetPrototxtSync(lenetPrototxt)
       const data = await openNetDataSources(param, { state: { phase: "TRAIN" }, rng: new Rng(1), baseDir: dir })
       try {
-        const net = new Net(param, { state: { phase: "TRAIN" }, services: { dataSourceFactory: data.factory } })
+        // The data path is under test here, so the fast backend computes.
+        const { createCpuBackend } = await import("../backend/cpu/cpu-backend.js")
+        const net = new Net(param, { state: { phase: "TRAIN" }, services: { dataSourceFactory: data.factory }, backend: await createCpuBackend() })
         net.copyTrainedLayersFrom(readCaffemodelSync(initModel))
         expect(net.forward()).toBeCloseTo(2.32814, 4)
       } finally {

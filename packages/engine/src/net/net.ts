@@ -104,7 +104,7 @@ export class Net {
       })
       const top = gl.top.map((name, j) => {
         if (gl.inPlace[j]) return bottom[j]!
-        const b = new Blob()
+        const b = new Blob([], this.backend.allocator)
         this.blobs.set(name, b)
         return b
       })
@@ -117,6 +117,8 @@ export class Net {
       }
       if (layer.blobs.length !== gl.paramShapes.length)
         throw new LayerSetupError(gl.name, gl.type, `created ${layer.blobs.length} parameter blobs, the net graph expects ${gl.paramShapes.length}`)
+      // Parameters move into the backend's memory before anything shares them.
+      for (const b of layer.blobs) b.useAllocator(this.backend.allocator)
       this.loadLayerBlobs(gl, layer)
       gl.paramPropagateDown.forEach((p, k) => layer.setParamPropagateDown(k, p))
       this.shareOwnedParams(gl, layer, layers)
