@@ -70,6 +70,10 @@ export const checkGradients = (
 
   // Analytic gradients.
   objective()
+  // Zero the inputs' diffs BEFORE writing the top diffs: a layer whose top shares its bottom's diff
+  // storage (Reshape, Flatten, a one-top Slice) must see the top diff, not a zeroed one.
+  for (const b of bottom) b.zeroDiff()
+  for (const p of layer.blobs) p.zeroDiff()
   top.forEach((t, k) => {
     if (options.lossLayer) {
       t.diff.fill(0, 0, t.count)
@@ -77,8 +81,6 @@ export const checkGradients = (
     } else t.diff.set(weights[k]!.subarray(0, t.count))
   })
   const checkBottoms = options.checkBottom ?? bottom.map((_, i) => i)
-  for (const b of bottom) b.zeroDiff()
-  for (const p of layer.blobs) p.zeroDiff()
   layer.backward(top, bottom.map((_, i) => checkBottoms.includes(i)), bottom)
 
   const targets: Array<{ name: string; blob: Blob; analytic: Float32Array }> = []
