@@ -1,16 +1,23 @@
 /**
- * The engine's Data layer input: Caffe's DataLayer over a record database. Records come in key order
- * and wrap at the end (DataReader / db cursor), each is transformed by DataTransformer into the
- * caller's batch buffers, labels go to the label top. The API is synchronous (the engine's forward pass
- * is); read-ahead keeps up to `prefetch` batches of raw records (DataParameter.prefetch, default 4),
- * refilled on a setImmediate after each batch so reading overlaps whatever the engine does between calls.
+ * The engine's Data layer input. `openBatchSource` is Caffe's DataLayer over a record database: records
+ * in key order, wrapping at the end, each transformed by DataTransformer into the caller's batch
+ * buffers, labels into the label top. `datasetBatchSource` feeds the same way from a Dataset (a worker's
+ * partition, optionally shuffled per epoch) and reports a resumable cursor.
+ *
+ * The API is synchronous (the engine's forward pass is). Read-ahead keeps up to `prefetch` batches of
+ * raw records (DataParameter.prefetch, default 4), refilled on a setImmediate after each batch so that
+ * reading overlaps whatever the engine does between calls; decoding and transforming happen in `next`.
  */
 import path from "node:path"
 import type { DataParameter, TransformationParameter } from "@deepspark/caffe"
-import type { DatumDb, DbCursor, DbRecord } from "./db/datum-db.js"
+import type { DbCursor } from "./db/datum-db.js"
 import { keyText, parseBackend } from "./db/datum-db.js"
 import { openDatumDb } from "./db/open.js"
+import type { Datum } from "./datum.js"
 import { decodeRecord } from "./datum.js"
+import type { RecordSource } from "./dataset/dataset.js"
+import type { CursorState, ReaderOptions } from "./dataset/cursor.js"
+import { recordReader } from "./dataset/cursor.js"
 import { RecordError, TransformError } from "./errors.js"
 import type { Rng } from "./rng.js"
 import type { Phase } from "./transform/data-transformer.js"
@@ -27,107 +34,191 @@ export interface BatchSourceOptions {
   readonly numClasses?: number
   /** Layer name for messages. */
   readonly layer?: string
+  /** Resume at the first record whose key is ≥ this one (a `position()` saved earlier). */
+  readonly startKey?: string
 }
 
-export interface BatchSource {
+export interface BatchSource<P = string> {
   /** Top shapes: data [batch, C, H', W'] from the first record; label [batch]. */
   readonly shape: { readonly data: ReadonlyArray<number>; readonly label: ReadonlyArray<number> }
   readonly source: string
   /** Fills one batch (dataOut holds batch·C·H'·W' values, labelOut batch values or null). */
   next(dataOut: Float32Array, labelOut: Float32Array | null): void
+  /** Where the next batch starts (a key for databases, a dataset cursor for datasets). */
+  position(): P
   close(): Promise<void>
 }
 
-export const openBatchSource = async (options: BatchSourceOptions): Promise<BatchSource> => {
+/** One record as the assembler needs it: its key and a (lazy) Datum. */
+interface FeedRecord {
+  readonly key: string
+  readonly datum: () => Datum
+}
+
+interface Feed<P> {
+  readonly source: string
+  /** The position before the next `read`. */
+  mark(): P
+  read(): FeedRecord
+}
+
+interface AssembleOptions {
+  readonly batchSize: number
+  readonly prefetch: number
+  readonly numClasses: number | undefined
+  readonly layer: string
+}
+
+const assemble = <P>(feed: Feed<P>, transformer: DataTransformer, options: AssembleOptions, onClose: () => Promise<void>): BatchSource<P> => {
+  const { batchSize, prefetch, numClasses, layer } = options
+  const source = feed.source
+  // The first record fixes the top shapes (DataLayerSetUp); it is delivered again as the first of batch 1.
+  const start = feed.mark()
+  const first = feed.read()
+  const [C, H, W] = transformer.outputShape(transformer.raw(first.datum(), { source, key: first.key }))
+  const firstBatch: Array<FeedRecord> = [first]
+  const itemSize = C * H * W
+  const queue: Array<{ mark: P; records: Array<FeedRecord> }> = []
+  const readBatch = (): { mark: P; records: Array<FeedRecord> } => {
+    const mark = queue.length === 0 && firstBatch.length > 0 ? start : feed.mark()
+    const records = firstBatch.splice(0)
+    while (records.length < batchSize) records.push(feed.read())
+    return { mark, records }
+  }
+  let pending: NodeJS.Immediate | null = null
+  const refill = () => {
+    pending = null
+    while (queue.length < prefetch) queue.push(readBatch())
+  }
+  return {
+    shape: { data: [batchSize, C, H, W], label: [batchSize] },
+    source,
+    next(dataOut, labelOut) {
+      if (dataOut.length < batchSize * itemSize) {
+        throw new TransformError({
+          source: layer,
+          message: `layer "${layer}": data buffer holds ${dataOut.length} values, a batch needs ${batchSize * itemSize}`
+        })
+      }
+      const batch = (queue.shift() ?? readBatch()).records
+      for (let i = 0; i < batchSize; i++) {
+        const rec = batch[i]!
+        const origin = { source, key: rec.key }
+        const datum = rec.datum()
+        const raw = transformer.raw(datum, origin)
+        const shape = transformer.outputShape(raw)
+        if (shape[0] !== C || shape[1] !== H || shape[2] !== W) {
+          throw new RecordError({
+            ...origin,
+            message: `${source}: record "${rec.key}" transforms to ${shape.join("×")}, expected ${C}×${H}×${W} like the first record`
+          })
+        }
+        transformer.transformRaw(raw, dataOut, i * itemSize, origin)
+        if (labelOut !== null) {
+          const label = datum.label ?? 0
+          if (numClasses !== undefined && !(label >= 0 && label < numClasses)) {
+            throw new RecordError({
+              ...origin,
+              message: `${source}: record "${rec.key}" has label ${label}, expected a class in [0, ${numClasses})`
+            })
+          }
+          labelOut[i] = label
+        }
+      }
+      if (prefetch > 0 && pending === null) {
+        pending = setImmediate(refill)
+        pending.unref()
+      }
+    },
+    position: () => (queue.length > 0 ? queue[0]!.mark : firstBatch.length > 0 ? start : feed.mark()),
+    async close() {
+      if (pending !== null) clearImmediate(pending)
+      await transformer.close()
+      await onClose()
+    }
+  }
+}
+
+const checkBatchSize = (layer: string, batchSize: number | undefined): number => {
+  if (batchSize === undefined || !Number.isInteger(batchSize) || batchSize < 1) {
+    throw new TransformError({ source: layer, message: `layer "${layer}": batch_size must be ≥ 1 (got ${batchSize})` })
+  }
+  return batchSize
+}
+
+/** Caffe's DataLayer: a database named by data_param (backend LEVELDB when absent). */
+export const openBatchSource = async (options: BatchSourceOptions): Promise<BatchSource<string>> => {
   const { dataParam, phase, rng } = options
   const layer = options.layer ?? "Data"
   if (dataParam.source === undefined) {
     throw new TransformError({ source: layer, message: `layer "${layer}": data_param.source is required` })
   }
-  const batchSize = dataParam.batch_size ?? 0
-  if (batchSize < 1) {
-    throw new TransformError({ source: layer, message: `layer "${layer}": data_param.batch_size must be ≥ 1 (got ${batchSize})` })
-  }
+  const batchSize = checkBatchSize(layer, dataParam.batch_size)
   const source = path.resolve(options.baseDir ?? ".", dataParam.source)
-  const db: DatumDb = await openDatumDb(source, parseBackend(dataParam.backend))
+  const db = await openDatumDb(source, parseBackend(dataParam.backend))
   try {
     const transformer = new DataTransformer(options.transformParam ?? {}, phase, rng, {
       ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
       source: `layer "${layer}" transform_param`
     })
-    const cursor: DbCursor = db.cursor()
+    const cursor: DbCursor = db.cursor(options.startKey)
     // Older Caffe DataReader: skip Rand(rand_skip) records at the start.
-    const skip = dataParam.rand_skip ? rng.nextInt(dataParam.rand_skip) : 0
-    for (let i = 0; i < skip; i++) cursor.next()
-    // The first record fixes the top shapes (DataLayerSetUp); it is read again as the first of batch 1.
-    const first = cursor.next()
-    cursor.seek(first.key)
-    const firstDatum = decodeRecord(source, first.key, first.value)
-    const raw0 = transformer.raw(firstDatum, { source, key: keyText(first.key) })
-    const [C, H, W] = transformer.outputShape(raw0)
-    const itemSize = C * H * W
-    const prefetch = dataParam.prefetch ?? 4
-    const queue: Array<Array<DbRecord>> = []
-    const readBatch = (): Array<DbRecord> => {
-      const batch: Array<DbRecord> = new Array(batchSize)
-      for (let i = 0; i < batchSize; i++) batch[i] = cursor.next()
-      return batch
+    if (options.startKey === undefined && dataParam.rand_skip) {
+      const skip = rng.nextInt(dataParam.rand_skip)
+      for (let i = 0; i < skip; i++) cursor.next()
     }
-    let pending: NodeJS.Immediate | null = null
-    const refill = () => {
-      pending = null
-      while (queue.length < prefetch) queue.push(readBatch())
-    }
-    return {
-      shape: { data: [batchSize, C, H, W], label: [batchSize] },
+    const feed: Feed<string> = {
       source,
-      next(dataOut, labelOut) {
-        if (dataOut.length < batchSize * itemSize) {
-          throw new TransformError({
-            source: layer,
-            message: `layer "${layer}": data buffer holds ${dataOut.length} values, a batch needs ${batchSize * itemSize}`
-          })
-        }
-        const batch = queue.shift() ?? readBatch()
-        for (let i = 0; i < batchSize; i++) {
-          const rec = batch[i]!
-          const key = keyText(rec.key)
-          const datum = decodeRecord(source, rec.key, rec.value)
-          const raw = transformer.raw(datum, { source, key })
-          const shape = transformer.outputShape(raw)
-          if (shape[0] !== C || shape[1] !== H || shape[2] !== W) {
-            throw new RecordError({
-              source,
-              key,
-              message: `${source}: record "${key}" transforms to ${shape.join("×")}, expected ${C}×${H}×${W} like the first record`
-            })
-          }
-          transformer.transformRaw(raw, dataOut, i * itemSize, { source, key })
-          if (labelOut !== null) {
-            const label = datum.label ?? 0
-            if (options.numClasses !== undefined && !(label >= 0 && label < options.numClasses)) {
-              throw new RecordError({
-                source,
-                key,
-                message: `${source}: record "${key}" has label ${label}, expected a class in [0, ${options.numClasses})`
-              })
-            }
-            labelOut[i] = label
-          }
-        }
-        if (prefetch > 0 && pending === null) {
-          pending = setImmediate(refill)
-          pending.unref()
-        }
+      mark() {
+        const rec = cursor.next()
+        cursor.seek(rec.key)
+        return keyText(rec.key)
       },
-      async close() {
-        if (pending !== null) clearImmediate(pending)
-        await transformer.close()
-        await db.close()
+      read() {
+        const rec = cursor.next()
+        return { key: keyText(rec.key), datum: () => decodeRecord(source, rec.key, rec.value) }
       }
     }
+    return assemble(feed, transformer, { batchSize, prefetch: dataParam.prefetch ?? 4, numClasses: options.numClasses, layer }, () => db.close())
   } catch (e) {
     await db.close()
     throw e
   }
 }
+
+export interface DatasetBatchSourceOptions extends ReaderOptions {
+  readonly batchSize: number
+  readonly transformParam?: TransformationParameter
+  readonly phase: Phase
+  readonly rng: Rng
+  readonly baseDir?: string
+  readonly numClasses?: number
+  readonly prefetch?: number
+  readonly layer?: string
+}
+
+/**
+ * Batches from a dataset (a worker's partition), epoch after epoch, shuffled per epoch when asked.
+ * `position()` is the cursor to save; passing it back as `cursor` resumes with the same next batch
+ * (the transformer's random draws come from `rng`, which the caller seeds).
+ */
+export const datasetBatchSource = (dataset: RecordSource<Datum>, options: DatasetBatchSourceOptions): BatchSource<CursorState> => {
+  const layer = options.layer ?? "Data"
+  const batchSize = checkBatchSize(layer, options.batchSize)
+  const transformer = new DataTransformer(options.transformParam ?? {}, options.phase, options.rng, {
+    ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),
+    source: `layer "${layer}" transform_param`
+  })
+  const reader = recordReader(dataset, options)
+  const feed: Feed<CursorState> = {
+    source: dataset.name,
+    mark: () => reader.cursor(),
+    read() {
+      const key = reader.peekKey()
+      const datum = reader.next()
+      return { key, datum: () => datum }
+    }
+  }
+  return assemble(feed, transformer, { batchSize, prefetch: options.prefetch ?? 4, numClasses: options.numClasses, layer }, async () => {})
+}
+

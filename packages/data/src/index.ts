@@ -61,5 +61,5 @@ export { localStager, writePartitionLmdb } from "./dataset/stage.js"
 export type { PartitionStager, StagedPartition } from "./dataset/stage.js"
 
 // Engine input
-export { openBatchSource } from "./batch-source.js"
-export type { BatchSource, BatchSourceOptions } from "./batch-source.js"
+export { datasetBatchSource, openBatchSource } from "./batch-source.js"
+export type { BatchSource, BatchSourceOptions, DatasetBatchSourceOptions } from "./batch-source.js"

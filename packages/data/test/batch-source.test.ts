@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { openBatchSource } from "../src/batch-source.js"
+import { datasetBatchSource, openBatchSource } from "../src/batch-source.js"
+import { Dataset } from "../src/dataset/dataset.js"
 import { convertMnist } from "../src/convert/mnist.js"
 import { createLmdb } from "../src/db/lmdb-writer.js"
 import { readIdxImages, readIdxLabels } from "../src/idx.js"
@@ -100,5 +101,60 @@ describe("batchSource (the Data layer's input)", () => {
     expect(() => src.next(data, label)).toThrow(/bad_lmdb: record "00000001" has label 12, expected a class in \[0, 10\)/)
     expect(() => src.next(data, label)).toThrow(/bad_lmdb: record "00000002" is not a Datum/)
     await src.close()
+  })
+
+  it("position() resumes a database source at the next batch, despite read-ahead", async () => {
+    const open = (startKey?: string) =>
+      openBatchSource({
+        dataParam: { source: path.join(tmp, "mnist_test_lmdb"), batch_size: 10, backend: "LMDB", prefetch: 3 },
+        phase: "TEST",
+        rng: new SeededRng(1),
+        ...(startKey !== undefined ? { startKey } : {})
+      })
+    const a = await open()
+    const data = new Float32Array(7840)
+    const label = new Float32Array(10)
+    expect(a.position()).toBe("00000000")
+    a.next(data, label)
+    a.next(data, label)
+    await new Promise((r) => setImmediate(r)) // let the read-ahead run
+    const saved = a.position()
+    expect(saved).toBe("00000020")
+    a.next(data, label)
+    const want = Float32Array.from(data)
+    await a.close()
+    const b = await open(saved)
+    b.next(data, label)
+    expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(want.buffer))).toBe(0)
+    await b.close()
+  })
+
+  it("datasetBatchSource: a partition, shuffled per epoch, resumes exactly from its cursor", () => {
+    const part = Dataset.mnist("test").partition(4, { mode: "hash" })[3]!
+    const make = (cursor?: ReturnType<ReturnType<typeof datasetBatchSource>["position"]>) =>
+      datasetBatchSource(part, {
+        batchSize: 32,
+        phase: "TRAIN",
+        rng: new SeededRng(5),
+        transformParam: { scale },
+        shuffle: true,
+        seed: 11,
+        ...(cursor !== undefined ? { cursor } : {})
+      })
+    const a = make()
+    expect(a.shape.data).toEqual([32, 1, 28, 28])
+    const data = new Float32Array(32 * 784)
+    const label = new Float32Array(32)
+    const batches = Math.ceil(part.size / 32) + 2 // run past the epoch boundary
+    for (let b = 0; b < batches; b++) a.next(data, label)
+    const saved = JSON.parse(JSON.stringify(a.position()))
+    expect(saved.epoch).toBe(1)
+    a.next(data, label)
+    const wantData = Float32Array.from(data)
+    const wantLabel = Float32Array.from(label)
+    const b = make(saved)
+    b.next(data, label)
+    expect(Buffer.compare(Buffer.from(data.buffer), Buffer.from(wantData.buffer))).toBe(0)
+    expect([...label]).toEqual([...wantLabel])
   })
 })
