@@ -34,7 +34,7 @@ export { parseImageList, readImageList } from "./image/image-list.js"
 export type { ImageListEntry } from "./image/image-list.js"
 export { decodeImage, encodeImage, readImageFile } from "./image/decode-image.js"
 export type { ChwImage, ColorMode, DecodeOptions } from "./image/decode-image.js"
-export { createSyncImageDecoder } from "./image/sync-decoder.js"
+export { createSyncImageDecoder, readImageFileSync } from "./image/sync-decoder.js"
 export type { SyncImageDecoder } from "./image/sync-decoder.js"
 
 // HDF5Data layer readers

@@ -12,6 +12,7 @@ import { keyText } from "../src/db/datum-db.js"
 import { openDatumDb } from "../src/db/open.js"
 import { readIdxImages } from "../src/idx.js"
 import { parseImageList } from "../src/image/image-list.js"
+import { createSyncImageDecoder, readImageFileSync } from "../src/image/sync-decoder.js"
 import { mnistPackageFiles } from "../src/mnist-files.js"
 import { SeededRng } from "../src/rng.js"
 import { DataTransformer } from "../src/transform/data-transformer.js"
@@ -120,6 +121,11 @@ describe("convert_imageset", () => {
     expect([out[0 * 12 + 5], out[1 * 12 + 5], out[2 * 12 + 5]]).toEqual([200, 101, 10])
 
     await convertImageset(root, list, path.join(tmp, "gray_lmdb"), { gray: true, resizeHeight: 6, resizeWidth: 8, shuffle: true, rng: new SeededRng(3) })
+    const decoder = createSyncImageDecoder()
+    const img = readImageFileSync(decoder, path.join(root, "a.png"), { mode: "color", height: 6, width: 2 })
+    expect([img.channels, img.height, img.width]).toEqual([3, 6, 2])
+    expect(() => readImageFileSync(decoder, path.join(root, "broken.png"), { mode: "color" })).toThrow(/broken\.png: cannot decode image/)
+    await decoder.close()
     const g = await openDatumDb(path.join(tmp, "gray_lmdb"), "lmdb")
     const gd = [...g.range()].map((r) => ({ key: keyText(r.key), datum: decodeDatum(r.value) }))
     expect(gd.map((r) => r.key.slice(9)).sort()).toEqual(["a.png", "sub/b c.png"])

@@ -4,8 +4,10 @@
  * caller blocks on Atomics.wait, then takes the reply with receiveMessageOnPort (no event-loop turn).
  * The worker loads plain-JS ./decode-core.mjs, so it needs no TypeScript loader.
  */
+import { readFileSync } from "node:fs"
 import { MessageChannel, receiveMessageOnPort, Worker } from "node:worker_threads"
 import type { MessagePort } from "node:worker_threads"
+import { ImageError } from "../errors.js"
 import type { ChwImage, ColorMode } from "./decode-core.mjs"
 
 const WORKER_SOURCE = `
@@ -56,5 +58,24 @@ export const createSyncImageDecoder = (): SyncImageDecoder => {
       port1.close()
       await worker.terminate()
     }
+  }
+}
+
+/** Reads and decodes an image file synchronously (ImageData layer: ReadImageToCVMat), naming it in errors. */
+export const readImageFileSync = (
+  decoder: SyncImageDecoder,
+  file: string,
+  options: { mode: ColorMode; height?: number; width?: number }
+): ChwImage => {
+  let bytes: Uint8Array
+  try {
+    bytes = readFileSync(file)
+  } catch (e) {
+    throw new ImageError({ source: file, message: `${file}: cannot read image (${(e as Error).message})` })
+  }
+  try {
+    return decoder.decode(bytes, options)
+  } catch (e) {
+    throw new ImageError({ source: file, message: `${file}: cannot decode image (${(e as Error).message})` })
   }
 }
