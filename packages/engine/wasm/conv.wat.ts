@@ -3,10 +3,28 @@
  *
  * For each column-matrix row (c, kh, kw) and output row oh, the valid output columns form one interval
  * [owLo, owHi) computed up front, so the inner loop never tests bounds: im2col zero-fills the two ends
- * and copies the middle (memory.copy when stride is 1); col2im adds the middle into the image (f32x4
+ * and copies the middle (f32x4 when stride is 1); col2im adds the middle into the image (f32x4
  * when stride is 1). col2im adds in the same (c, kh, kw, oh, ow) order as the reference, so it is
  * bit-exact.
  */
+/**
+ * Zeroes `count` floats from byte address `at` inline (f32x4 stores, then scalar): memory.fill is a call
+ * into the runtime, far too slow for the few-float spans of small images.
+ */
+const zeroFloats = (at: string, count: string): string => `
+      (local.set $z ${at})
+      (local.set $zend (i32.add (local.get $z) (i32.shl ${count} (i32.const 2))))
+      (block $zv_done (loop $zv
+        (br_if $zv_done (i32.gt_u (i32.add (local.get $z) (i32.const 16)) (local.get $zend)))
+        (v128.store (local.get $z) (v128.const i32x4 0 0 0 0))
+        (local.set $z (i32.add (local.get $z) (i32.const 16)))
+        (br $zv)))
+      (block $zs_done (loop $zs
+        (br_if $zs_done (i32.ge_u (local.get $z) (local.get $zend)))
+        (f32.store (local.get $z) (f32.const 0))
+        (local.set $z (i32.add (local.get $z) (i32.const 4)))
+        (br $zs)))`
+
 export const convWat = (): string => {
   // Shared prologue of both kernels: row loops and the valid interval for the current (c, ki, kj, oh).
   const rows = (validRow: string, invalidRow: string) => `
@@ -56,29 +74,34 @@ export const convWat = (): string => {
   (param $ph i32) (param $pw i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32)
   (param $outH i32) (param $outW i32)`
   const loc = `(local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $h i32) (local $w0 i32)
-  (local $owLo i32) (local $owHi i32) (local $t i32) (local $src i32) (local $dst i32) (local $end i32) (local $ow i32)`
+  (local $owLo i32) (local $owHi i32) (local $t i32) (local $src i32) (local $dst i32) (local $end i32) (local $ow i32)
+  (local $z i32) (local $zend i32)`
   return `
 (func $im2col (export "im2col") ${params} (param $data i32) (param $col i32)
   ${loc}
   ${rows(
-
     `
-      (memory.fill (local.get $col) (i32.const 0) (i32.shl (local.get $owLo) (i32.const 2)))
+      ${zeroFloats("(local.get $col)", "(local.get $owLo)")}
       (local.set $dst (i32.add (local.get $col) (i32.shl (local.get $owLo) (i32.const 2))))
+      (local.set $end (i32.add (local.get $col) (i32.shl (local.get $owHi) (i32.const 2))))
       (if (i32.eq (local.get $sw) (i32.const 1))
-        (then (memory.copy (local.get $dst) (local.get $src) (i32.shl (i32.sub (local.get $owHi) (local.get $owLo)) (i32.const 2))))
-        (else
-          (local.set $end (i32.add (local.get $col) (i32.shl (local.get $owHi) (i32.const 2))))
-          (local.set $t (i32.shl (local.get $sw) (i32.const 2)))
-          (block $s_done (loop $s_loop
-            (br_if $s_done (i32.ge_u (local.get $dst) (local.get $end)))
-            (f32.store (local.get $dst) (f32.load (local.get $src)))
-            (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
-            (local.set $src (i32.add (local.get $src) (local.get $t)))
-            (br $s_loop)))))
-      (memory.fill (i32.add (local.get $col) (i32.shl (local.get $owHi) (i32.const 2))) (i32.const 0)
-                   (i32.shl (i32.sub (local.get $outW) (local.get $owHi)) (i32.const 2)))`,
-    `(memory.fill (local.get $col) (i32.const 0) (i32.shl (local.get $outW) (i32.const 2)))`
+        (then
+          (block $v_done (loop $v_loop
+            (br_if $v_done (i32.gt_u (i32.add (local.get $dst) (i32.const 16)) (local.get $end)))
+            (v128.store (local.get $dst) (v128.load (local.get $src)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (br $v_loop)))
+          (local.set $t (i32.const 4)))
+        (else (local.set $t (i32.shl (local.get $sw) (i32.const 2)))))
+      (block $s_done (loop $s_loop
+        (br_if $s_done (i32.ge_u (local.get $dst) (local.get $end)))
+        (f32.store (local.get $dst) (f32.load (local.get $src)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $src (i32.add (local.get $src) (local.get $t)))
+        (br $s_loop)))
+      ${zeroFloats("(local.get $end)", "(i32.sub (local.get $outW) (local.get $owHi))")}`,
+    zeroFloats("(local.get $col)", "(local.get $outW)")
   )})
 
 (func $col2im (export "col2im") ${params} (param $col i32) (param $data i32)
@@ -86,7 +109,6 @@ export const convWat = (): string => {
   (memory.fill (local.get $data) (i32.const 0)
     (i32.shl (i32.mul (local.get $channels) (i32.mul (local.get $height) (local.get $width))) (i32.const 2)))
   ${rows(
-
     `
       (local.set $dst (i32.add (local.get $col) (i32.shl (local.get $owLo) (i32.const 2))))
       (local.set $end (i32.add (local.get $col) (i32.shl (local.get $owHi) (i32.const 2))))

@@ -8,7 +8,7 @@ import { convWat } from "./conv.wat.js"
 import { type GemmShape, defaultGemmShape, gemmWat } from "./gemm.wat.js"
 import { lrnWat } from "./lrn.wat.js"
 import { mathWat } from "./math.wat.js"
-import { poolWat } from "./pool.wat.js"
+import { maxPool2x2Wat, poolWat } from "./pool.wat.js"
 import type { KernelFeatures } from "./wat.js"
 
 export interface KernelOptions extends KernelFeatures {
@@ -26,5 +26,6 @@ export const kernelsWat = (o: KernelOptions): string => `(module
   ${activationWat(o)}
   ${convWat()}
   ${poolWat()}
+  ${maxPool2x2Wat()}
   ${lrnWat()}
 )`

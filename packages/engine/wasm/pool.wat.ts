@@ -124,3 +124,88 @@ export const poolWat = (): string => `
         ${windowCells(`(f32.store (local.get $addr) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $addr))) (local.get $d))))`)}`
   )})
 `
+
+/**
+ * MAX pooling for the common 2×2 / stride 2 / no-pad case when every window is whole (LeNet, VGG):
+ * four outputs per step from two rows of 8 floats, deinterleaved into even/odd columns; the four cells
+ * are visited in the reference's order with a strict `>`, so values and argmax match it exactly.
+ */
+export const maxPool2x2Wat = (): string => {
+  const cell = (v: string, idx: string) => `
+        (local.set $m (f32x4.gt ${v} (local.get $best)))
+        (local.set $best (v128.bitselect ${v} (local.get $best) (local.get $m)))
+        (local.set $arg (v128.bitselect ${idx} (local.get $arg) (local.get $m)))`
+  const scalarCell = (addr: string, idx: string) => `
+          (local.set $f (f32.load ${addr}))
+          (if (f32.gt (local.get $f) (local.get $fb)) (then (local.set $fb (local.get $f)) (local.set $ia ${idx})))`
+  return `
+(func $max_pool_2x2 (export "max_pool_2x2") (param $planes i32) (param $height i32) (param $width i32)
+  (param $pooledH i32) (param $pooledW i32) (param $bottom i32) (param $top i32) (param $mask i32)
+  (local $p i32) (local $oh i32) (local $ow i32) (local $row0 i32) (local $row1 i32) (local $base i32) (local $wb i32)
+  (local $a0 v128) (local $a1 v128) (local $best v128) (local $arg v128) (local $m v128) (local $idx v128) (local $vw v128)
+  (local $f f32) (local $fb f32) (local $ia i32)
+  (local.set $wb (i32.shl (local.get $width) (i32.const 2)))
+  (local.set $vw (i32x4.splat (local.get $width)))
+  (block $p_done (loop $p_loop
+    (br_if $p_done (i32.ge_s (local.get $p) (local.get $planes)))
+    (local.set $oh (i32.const 0))
+    (block $oh_done (loop $oh_loop
+      (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $pooledH)))
+      (local.set $base (i32.mul (i32.shl (local.get $oh) (i32.const 1)) (local.get $width)))
+      (local.set $row0 (i32.add (local.get $bottom) (i32.shl (local.get $base) (i32.const 2))))
+      (local.set $row1 (i32.add (local.get $row0) (local.get $wb)))
+      (local.set $ow (i32.const 0))
+      (block $v_done (loop $v_loop
+        (br_if $v_done (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $pooledW)))
+        (local.set $idx (i32x4.add (i32x4.splat (i32.add (local.get $base) (i32.shl (local.get $ow) (i32.const 1))))
+                                   (v128.const i32x4 0 2 4 6)))
+        (local.set $best (v128.const f32x4 -3.4028234663852886e38 -3.4028234663852886e38 -3.4028234663852886e38 -3.4028234663852886e38))
+        (local.set $arg (v128.const i32x4 -1 -1 -1 -1))
+        (local.set $a0 (v128.load (local.get $row0)))
+        (local.set $a1 (v128.load offset=16 (local.get $row0)))
+        ${cell("(i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a0) (local.get $a1))", "(local.get $idx)")}
+        ${cell(
+          "(i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a0) (local.get $a1))",
+          "(i32x4.add (local.get $idx) (v128.const i32x4 1 1 1 1))"
+        )}
+        (local.set $a0 (v128.load (local.get $row1)))
+        (local.set $a1 (v128.load offset=16 (local.get $row1)))
+        ${cell("(i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a0) (local.get $a1))", "(i32x4.add (local.get $idx) (local.get $vw))")}
+        ${cell(
+          "(i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a0) (local.get $a1))",
+          "(i32x4.add (i32x4.add (local.get $idx) (local.get $vw)) (v128.const i32x4 1 1 1 1))"
+        )}
+        (v128.store (local.get $top) (local.get $best))
+        (v128.store (local.get $mask) (local.get $arg))
+        (local.set $top (i32.add (local.get $top) (i32.const 16)))
+        (local.set $mask (i32.add (local.get $mask) (i32.const 16)))
+        (local.set $row0 (i32.add (local.get $row0) (i32.const 32)))
+        (local.set $row1 (i32.add (local.get $row1) (i32.const 32)))
+        (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+        (br $v_loop)))
+      (block $s_done (loop $s_loop
+        (br_if $s_done (i32.ge_s (local.get $ow) (local.get $pooledW)))
+        (local.set $fb (f32.const -3.4028234663852886e38))
+        (local.set $ia (i32.const -1))
+        ${scalarCell("(local.get $row0)", "(i32.add (local.get $base) (i32.shl (local.get $ow) (i32.const 1)))")}
+        ${scalarCell("(i32.add (local.get $row0) (i32.const 4))", "(i32.add (i32.add (local.get $base) (i32.shl (local.get $ow) (i32.const 1))) (i32.const 1))")}
+        ${scalarCell("(local.get $row1)", "(i32.add (i32.add (local.get $base) (i32.shl (local.get $ow) (i32.const 1))) (local.get $width))")}
+        ${scalarCell(
+          "(i32.add (local.get $row1) (i32.const 4))",
+          "(i32.add (i32.add (i32.add (local.get $base) (i32.shl (local.get $ow) (i32.const 1))) (local.get $width)) (i32.const 1))"
+        )}
+        (f32.store (local.get $top) (local.get $fb))
+        (i32.store (local.get $mask) (local.get $ia))
+        (local.set $top (i32.add (local.get $top) (i32.const 4)))
+        (local.set $mask (i32.add (local.get $mask) (i32.const 4)))
+        (local.set $row0 (i32.add (local.get $row0) (i32.const 8)))
+        (local.set $row1 (i32.add (local.get $row1) (i32.const 8)))
+        (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+        (br $s_loop)))
+      (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+      (br $oh_loop)))
+    (local.set $bottom (i32.add (local.get $bottom) (i32.shl (i32.mul (local.get $height) (local.get $width)) (i32.const 2))))
+    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+    (br $p_loop))))
+`
+}

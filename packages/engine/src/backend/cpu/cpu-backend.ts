@@ -112,7 +112,8 @@ export class CpuBackend implements Backend {
     const b = k.input(s0, bottom, 0, inLen)
     const t = k.inout(s1, top, 0, outLen, false)
     const m = this.int32Out(s2, mask, outLen)
-    k.exports.max_pool_fwd(...poolArgs(g), b, t, m)
+    if (isWhole2x2(g)) k.exports.max_pool_2x2(g.num * g.channels, g.height, g.width, g.pooledH, g.pooledW, b, t, m)
+    else k.exports.max_pool_fwd(...poolArgs(g), b, t, m)
     k.output(t, top, 0, outLen)
     this.int32Back(m, mask, outLen)
   }
@@ -276,6 +277,17 @@ const poolArgs = (g: PoolGeometry): number[] => [
   g.pooledH,
   g.pooledW
 ]
+
+/** 2×2 windows at stride 2 without padding, every window inside the image (the SIMD max-pool path). */
+const isWhole2x2 = (g: PoolGeometry): boolean =>
+  g.kernelH === 2 &&
+  g.kernelW === 2 &&
+  g.strideH === 2 &&
+  g.strideW === 2 &&
+  g.padH === 0 &&
+  g.padW === 0 &&
+  2 * g.pooledH <= g.height &&
+  2 * g.pooledW <= g.width
 
 const poolSizes = (g: PoolGeometry) => ({
   inLen: g.num * g.channels * g.height * g.width,
