@@ -12,3 +12,5 @@ export { DATA_SOURCE_FACTORY, DataLayer, type DataBatchSource, type DataSourceFa
 export * from "./net/net.js"
 export * from "./net/data-sources.js"
 export * from "./backend/cpu/index.js"
+export * from "./solvers/index.js"
+export * from "./train/index.js"

@@ -222,6 +222,19 @@ describe("Solver (Caffe's Step/Solve/Test/Snapshot)", () => {
     expect(() => makeSolver({ test_iter: [1, 2] })).toThrow(/test_iter must be specified for each test network/)
   })
 
+  it("solveAsync yields to the event loop yet trains and logs exactly like solve", async () => {
+    const a = makeSolver({ max_iter: 5 })
+    a.solver.solve()
+    const b = makeSolver({ max_iter: 5 })
+    let ticks = 0
+    const timer = setInterval(() => ticks++, 0)
+    await b.solver.solveAsync()
+    clearInterval(timer)
+    expect(Array.from(b.train.weights.data)).toEqual(Array.from(a.train.weights.data))
+    expect(shape(b.log.messages)).toEqual(shape(a.log.messages))
+    expect(ticks).toBeGreaterThan(0)
+  })
+
   it("writes lines that Caffe's parse_log.py patterns read", () => {
     const { solver, log } = makeSolver()
     solver.solve()

@@ -124,11 +124,28 @@ export class Solver {
 
   /** Caffe's Solve: Step to max_iter, the final snapshot, display and test, `Optimization Done.` */
   solve(): void {
+    drain(this.solveSteps())
+  }
+
+  /**
+   * `solve` that returns to the event loop after every iteration and test batch, so signals (SIGINT → stop) and other
+   * work get through while training runs.
+   */
+  async solveAsync(): Promise<void> {
+    for (const _ of this.solveSteps()) await new Promise<void>((resolve) => setImmediate(resolve))
+  }
+
+  /** Caffe's Step: `iters` iterations of test / forward-backward / display / update / snapshot. */
+  step(iters: number): void {
+    drain(this.stepIterations(iters))
+  }
+
+  private *solveSteps(): Generator<number, void, undefined> {
     this.log.info(`Solving ${this.trainNet.name}`)
     this.log.info(`Learning Rate Policy: ${this.param.lr_policy ?? ""}`)
     this.requestedEarlyExit = false
     const startIter = this.iter
-    this.step((this.param.max_iter ?? 0) - this.iter)
+    yield* this.stepIterations((this.param.max_iter ?? 0) - this.iter)
     const snapshot = this.param.snapshot ?? 0
     if ((this.param.snapshot_after_train ?? true) && (!snapshot || this.iter % snapshot !== 0)) {
       this.snapshot()
@@ -143,7 +160,7 @@ export class Solver {
       this.updateSmoothedLoss(loss, startIter)
       this.log.info(`Iteration ${this.iter}, loss = ${formatG(this.smoothedLoss)}`)
     }
-    if (this.testInterval && this.iter % this.testInterval === 0) this.testAll()
+    if (this.testInterval && this.iter % this.testInterval === 0) yield* this.testAllSteps()
     this.log.info("Optimization Done.")
   }
 
@@ -152,8 +169,8 @@ export class Solver {
     return this.requestedEarlyExit
   }
 
-  /** Caffe's Step: `iters` iterations of test / forward-backward / display / update / snapshot. */
-  step(iters: number): void {
+  /** The iterations of Caffe's Step; yields after each update and each test batch. */
+  private *stepIterations(iters: number): Generator<number, void, undefined> {
     const startIter = this.iter
     const stopIter = this.iter + iters
     this.losses = []
@@ -164,7 +181,7 @@ export class Solver {
     while (this.iter < stopIter) {
       this.trainNet.clearParamDiffs()
       if (this.testInterval && this.iter % this.testInterval === 0 && (this.iter > 0 || (this.param.test_initialization ?? true))) {
-        this.testAll()
+        yield* this.testAllSteps()
         if (this.requestedEarlyExit) break
       }
       const display = this.display > 0 && this.iter % this.display === 0
@@ -195,6 +212,7 @@ export class Solver {
         this.requestedEarlyExit = true
         break
       }
+      yield this.iter
     }
   }
 
@@ -226,11 +244,20 @@ export class Solver {
 
   /** Tests every test net (stops early when a stop is requested). */
   testAll(): void {
-    for (let i = 0; i < this.testNets.length && !this.requestedEarlyExit; i++) this.test(i)
+    drain(this.testAllSteps())
+  }
+
+  private *testAllSteps(): Generator<number, void, undefined> {
+    for (let i = 0; i < this.testNets.length && !this.requestedEarlyExit; i++) yield* this.testSteps(i)
   }
 
   /** Caffe's Test: test_iter forward passes; each output element's mean over the batches. */
   test(testNetId: number): void {
+    drain(this.testSteps(testNetId))
+  }
+
+  /** The batches of a test; yields after each forward pass. */
+  private *testSteps(testNetId: number): Generator<number, void, undefined> {
     this.log.info(`Iteration ${this.iter}, Testing net (#${testNetId})`)
     const net = this.testNets[testNetId]!
     net.shareTrainedLayersWith(this.trainNet)
@@ -261,6 +288,7 @@ export class Solver {
           }
         }
       })
+      yield this.iter
     }
     if (this.requestedEarlyExit) {
       this.log.info("Test interrupted.")
@@ -330,6 +358,12 @@ export class Solver {
       throw e
     }
     this.log.info("SGDSolver: restoring history")
+  }
+}
+
+const drain = (steps: Generator<number, void, undefined>): void => {
+  for (let r = steps.next(); !r.done; r = steps.next()) {
+    // each step is one finished iteration
   }
 }
 

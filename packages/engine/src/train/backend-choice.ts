@@ -1,0 +1,23 @@
+import type { Backend } from "../backend/backend.js"
+import { createCpuBackend } from "../backend/cpu/cpu-backend.js"
+import { referenceBackend } from "../backend/reference.js"
+import type { Logger } from "./logger.js"
+import { silentLogger } from "./logger.js"
+
+export type BackendName = "cpu" | "reference"
+
+/**
+ * The kernels a command runs on: `cpu` (WebAssembly SIMD; the default, falling back to `reference`
+ * with a warning when the runtime has no SIMD) or `reference` (plain loops, the correctness oracle).
+ */
+export const chooseBackend = async (name: string | undefined, log: Logger = silentLogger): Promise<Backend> => {
+  if (name === "reference") return referenceBackend
+  if (name !== undefined && name !== "cpu") throw new Error(`unknown backend '${name}' (known: cpu, reference)`)
+  try {
+    return await createCpuBackend()
+  } catch (e) {
+    if (name === "cpu") throw e
+    log.warn(`cpu backend unavailable (${(e as Error).message}); using the reference backend`)
+    return referenceBackend
+  }
+}

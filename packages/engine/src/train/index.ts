@@ -1,0 +1,11 @@
+// The training loop (Caffe's Solver), its logging, snapshots and the session/net builders for the CLI.
+export * from "./format-g.js"
+export * from "./logger.js"
+export * from "./errors.js"
+export * from "./solver-net.js"
+export * from "./solver.js"
+export * from "./net-adapter.js"
+export * from "./snapshot-store.js"
+export * from "./training-session.js"
+export * from "./standalone-net.js"
+export * from "./backend-choice.js"

@@ -1,0 +1,119 @@
+/**
+ * `deepspark train`: Caffe's `caffe train -solver S [-weights W | -snapshot S.solverstate]`.
+ * SIGINT stops after the current iteration with a snapshot (Caffe's default -sigint_effect stop),
+ * SIGHUP snapshots and goes on (-sighup_effect snapshot); a second SIGINT exits at once.
+ */
+import {
+  chooseBackend,
+  createTrainingSession,
+  GlogLogger,
+  loadWeights,
+  resumeFrom,
+  type SolverAction
+} from "@deepspark/engine"
+import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
+import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
+
+const options: ReadonlyArray<OptionSpec> = [
+  { name: "solver", type: "string", value: "FILE", description: "the solver prototxt (required)" },
+  { name: "weights", type: "string", value: "A.caffemodel[,B...]", description: "fine-tune: copy layers by name from these weights" },
+  { name: "snapshot", type: "string", value: "FILE.solverstate", description: "resume training from a solver state" },
+  { name: "iterations", type: "number", value: "N", description: "train to iteration N instead of the solver's max_iter" },
+  { name: "level", type: "number", value: "N", description: "train_state level" },
+  { name: "stage", type: "strings", value: "NAME", description: "add a train_state stage" },
+  { name: "sigint-effect", type: "string", value: "stop|snapshot|none", description: "what SIGINT does (default stop)" },
+  { name: "sighup-effect", type: "string", value: "stop|snapshot|none", description: "what SIGHUP does (default snapshot)" },
+  { name: "backend", type: "string", value: "cpu|reference", description: "kernels (default cpu, falling back to reference)" },
+  { name: "help", type: "boolean", description: "show this help" }
+]
+
+const help = [
+  "usage: deepspark train --solver FILE [--weights A.caffemodel[,B...] | --snapshot FILE.solverstate] [--iterations N]",
+  "",
+  "Trains as `caffe train` does, logging Caffe's lines (glog format, on stderr). Paths in the solver",
+  "resolve from the working directory, as in Caffe.",
+  "",
+  ...describeOptions(options)
+]
+
+const action = (value: unknown, flag: string, fallback: SolverAction): SolverAction => {
+  if (value === undefined) return fallback
+  if (value === "stop" || value === "snapshot" || value === "none") return value
+  throw new CliUsageError(`--${flag} takes stop, snapshot or none, got '${String(value)}'`)
+}
+
+/** Turns SIGINT/SIGHUP into solver actions, polled by the solver after each iteration. */
+const signalActions = (sigint: SolverAction, sighup: SolverAction) => {
+  const pending: SolverAction[] = []
+  let interrupts = 0
+  const onInt = () => {
+    if (++interrupts > 1) process.exit(130)
+    pending.push(sigint)
+  }
+  const onHup = () => void pending.push(sighup)
+  process.on("SIGINT", onInt)
+  process.on("SIGHUP", onHup)
+  return {
+    requestedAction: (): SolverAction => pending.shift() ?? "none",
+    dispose: () => {
+      process.off("SIGINT", onInt)
+      process.off("SIGHUP", onHup)
+    }
+  }
+}
+
+export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
+  const { options: o, positionals } = parseOptions(argv, options)
+  if (o.get("help")) {
+    for (const l of help) io.stdout(l)
+    return 0
+  }
+  if (positionals.length > 0) throw new CliUsageError(`unexpected argument '${positionals[0]}'`)
+  const solverFile = o.get("solver") as string | undefined
+  if (solverFile === undefined) throw new CliUsageError("Need a solver definition to train (--solver FILE)")
+  const weights = o.get("weights") as string | undefined
+  const snapshot = o.get("snapshot") as string | undefined
+  if (weights !== undefined && snapshot !== undefined) {
+    throw new CliUsageError("Give a snapshot to resume training or weights to finetune but not both.")
+  }
+  const sigint = action(o.get("sigint_effect"), "sigint-effect", "stop")
+  const sighup = action(o.get("sighup_effect"), "sighup-effect", "snapshot")
+  const cwd = io.cwd ?? process.cwd()
+  const log = new GlogLogger((line) => io.stderr(line))
+  const backend = await chooseBackend(o.get("backend") as string | undefined, log)
+  log.info(`Use backend ${backend.name}: ${backend.description}`)
+  const signals = signalActions(sigint, sighup)
+  try {
+    const iterations = o.get("iterations") as number | undefined
+    const level = o.get("level") as number | undefined
+    const stages = o.get("stage") as ReadonlyArray<string> | undefined
+    const session = await createTrainingSession({
+      solverFile,
+      cwd,
+      backend,
+      log,
+      requestedAction: signals.requestedAction,
+      ...(iterations !== undefined ? { maxIter: iterations } : {}),
+      ...(level !== undefined ? { level } : {}),
+      ...(stages !== undefined ? { stages } : {})
+    })
+    try {
+      if (snapshot !== undefined) resumeFrom(session, snapshot, log, cwd)
+      else if (weights !== undefined) loadWeights(session, weights.split(",").map((w) => w.trim()).filter((w) => w !== ""), log, cwd)
+      log.info("Starting Optimization")
+      await session.solver.solveAsync()
+      log.info("Optimization Done.")
+    } finally {
+      await session.close()
+    }
+  } finally {
+    signals.dispose()
+  }
+  return 0
+}
+
+export const trainCommand: CliCommand = {
+  name: "train",
+  summary: "train a net from a solver prototxt (caffe train; --weights to fine-tune, --snapshot to resume)",
+  run: runTrain
+}
