@@ -45,7 +45,7 @@ describe("convert_mnist_data", () => {
     const out = path.join(tmp, "mnist_test_lmdb")
     const started = Date.now()
     const res = await convertMnist(files.testImages, files.testLabels, out, { backend: "lmdb" })
-    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(Date.now() - started).toBeLessThan(30_000) // ~1 s here; loose for shared CI cores
     expect(res.count).toBe(10000)
     expect(readFileSync(path.join(out, "data.mdb")).length).toBeGreaterThan(0)
     expect(() => readFileSync(path.join(out, "lock.mdb"))).not.toThrow()
