@@ -7,10 +7,19 @@ export type TrainerSpec =
   | {
       readonly kind: "caffe"
       readonly solverPath: string
+      /** Fine-tuning weights (comma-separated caffemodels), applied before the first exchange. */
       readonly weights?: string
-      readonly backend?: string
+      /** Overrides the solver's random_seed (before the per-partition offset). */
       readonly seed?: number
+      /** Engine backend name ("cpu", "reference", …). */
+      readonly backend?: string
+      /** Folder that relative paths in the prototxts resolve against (Caffe: the working directory). */
       readonly workingDirectory?: string
+      /** Local optimiser override (EAMSGD runs Nesterov with its own momentum). */
+      readonly solverType?: string
+      readonly momentum?: number
+      /** Print the worker's Caffe log lines (prefixed with its id) to stderr. */
+      readonly verbose?: boolean
     }
   | { readonly kind: "softmax-problem"; readonly problemSeed: number; readonly seed: number }
 
