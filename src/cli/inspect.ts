@@ -11,7 +11,7 @@ import {
   type SolverParameter
 } from "@deepspark/caffe"
 import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
-import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
+import { CliUsageError, type CliIo } from "./command.js"
 import { netJson, netTable } from "./inspect-net.js"
 import type { GraphOptionsFor } from "./inspect-options.js"
 import { readInspectInput, readNet } from "./inspect-read.js"
@@ -129,10 +129,4 @@ export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promis
   if (asJson) io.stdout(JSON.stringify({ solver: resolved, nets: all.map((n) => solverNetJson(n, graphOptions)) }))
   else print(io, solverText(resolved, all, graphOptions))
   return 0
-}
-
-export const inspectCommand: CliCommand = {
-  name: "inspect",
-  summary: "show a net's layers, blob and parameter shapes, or a solver and its nets",
-  run: runInspect
 }

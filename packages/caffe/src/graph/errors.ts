@@ -22,9 +22,14 @@ export class UnknownBottomError extends Data.TaggedError("UnknownBottomError")<{
   readonly layer: string
   readonly blob: string
   readonly bottomIndex: number
+  /** Layers that do produce the blob but were filtered out by the NetState, and that state. */
+  readonly excluded?: { readonly layers: ReadonlyArray<string>; readonly state: string }
 }> {
   override get message(): string {
-    return `layer '${this.layer}': unknown bottom blob '${this.blob}' (bottom index ${this.bottomIndex}); no earlier layer produces it`
+    const base = `layer '${this.layer}': unknown bottom blob '${this.blob}' (bottom index ${this.bottomIndex}); no earlier layer produces it`
+    if (this.excluded === undefined || this.excluded.layers.length === 0) return base
+    const names = [...new Set(this.excluded.layers)].map((n) => `'${n}'`).join(", ")
+    return `${base} (layer ${names} producing it is excluded in ${this.excluded.state})`
   }
 }
 

@@ -1,7 +1,7 @@
 import { getOr } from "../schema/defaults.js"
 import type { LayerParameter, NetParameter, NetState, Phase } from "../schema/types.js"
 import { DuplicateTopError, LayerConfigError, ShapeError, UnknownBottomError, UnsupportedLayerError } from "./errors.js"
-import { filterNet, resolveNetState, type ResolvedNetState } from "./net-state.js"
+import { filterNet, layerIncluded, resolveNetState, type ResolvedNetState } from "./net-state.js"
 import { ParamTable, runtimeParamSpecs, type LearnableParam, type NetParam } from "./params.js"
 import { count, ShapeProblem, type Shape } from "./shapes/blob-shape.js"
 import type { DataShapeProvider } from "./shapes/data.js"
@@ -85,7 +85,22 @@ const describeRange = ([min, max]: readonly [number, number], what: string): str
 export const buildNetGraph = (net: NetParameter, options: NetGraphOptions = {}): NetGraph => {
   const filtered = filterNet(net, options.state ?? net.state)
   const state = resolveNetState(filtered.state)
-  const withSplits = insertSplitsWithOrigin(filtered)
+  let withSplits: ReturnType<typeof insertSplitsWithOrigin>
+  try {
+    withSplits = insertSplitsWithOrigin(filtered)
+  } catch (e) {
+    if (!(e instanceof UnknownBottomError)) throw e
+    // Say so when the blob's producers exist but the NetState rules dropped them (a wrong phase/stage).
+    const excluded = (net.layer ?? []).filter((l) => (l.top ?? []).includes(e.blob) && !layerIncluded(l, state))
+    if (excluded.length === 0) throw e
+    const stages = state.stage.length > 0 ? state.stage.join(",") : "none"
+    throw new UnknownBottomError({
+      layer: e.layer,
+      blob: e.blob,
+      bottomIndex: e.bottomIndex,
+      excluded: { layers: excluded.map((l) => l.name ?? ""), state: `phase ${state.phase}, level ${state.level}, stages ${stages}` }
+    })
+  }
   const sourceLayers = withSplits.net.layer ?? []
 
   const blobs = new Map<string, Shape | null>()
