@@ -161,3 +161,30 @@ describe("LeNet fed from an LMDB through @deepspark/data", () => {
     }
   })
 })
+
+describe("LeNet net initialization log", () => {
+  it("reproduces the net.cpp lines of Caffe's seed-1701 training log (messages and sites)", () => {
+    const lines: string[] = []
+    const logger = { info: (m: string, site?: string) => lines.push(`${site}] ${m}`) }
+    new Net(readNetPrototxtSync(lenetPrototxt), { state: { phase: "TRAIN", level: 0, stage: [""] }, services: { dataSourceFactory: mnistSource }, logger })
+    // Caffe's log, from the first filter line to "Network initialization done." of the training net,
+    // without the glog prefix and without the lines only the LMDB reader writes.
+    const caffe = readFileSync(path.join(shared, "caffe/reference/lenet-seed1701/caffe_train_20iter.log"), "utf8").split("\n")
+    const start = caffe.findIndex((l) => l.includes("net.cpp:296]"))
+    const end = caffe.findIndex((l) => l.includes("Network initialization done."))
+    const expected: string[] = []
+    for (const l of caffe.slice(start, end + 1)) {
+      const m = /^[IWEF]\d{4,8} [\d:.]+ +\d+ (\S+\] .*)$/.exec(l)
+      if (m) {
+        if (!m[1]!.startsWith("db_lmdb.cpp")) expected.push(m[1]!)
+      } else expected[expected.length - 1] += `\n${l}`
+    }
+    const firstLine = (s: string) => (s.includes("Initializing net") ? s.split("\n")[0]! : s)
+    expect(lines.map(firstLine)).toEqual(expected.map(firstLine))
+    // The whole echoed net too (the reference run pointed the train source at "./././examples/…"). The
+    // message ends with DebugString's newline, which glog does not double in the file.
+    expect(lines.find((l) => l.includes("Initializing net"))).toBe(
+      expected.find((l) => l.includes("Initializing net"))!.replace('"./././examples/', '"examples/') + "\n"
+    )
+  })
+})

@@ -18,6 +18,7 @@ import { LayerSetupError, type Layer, type LayerServices, type Phase } from "../
 import { createLayer } from "../core/registry.js"
 import { Rng } from "../core/rng.js"
 import "../layers/index.js"
+import { caffeShapeString, logNetFiltering, type NetLogger } from "./net-log.js"
 
 export interface NetOptions {
   /** The NetState to build for (merged by the caller; default: the net's own `state`). */
@@ -28,6 +29,8 @@ export interface NetOptions {
   readonly rng?: Rng
   /** Services for layers that need them (e.g. `dataSourceFactory` for Data layers). */
   readonly services?: LayerServices
+  /** Receives Caffe's net.cpp INFO lines (filtering, per-layer setup, backward needs, outputs). */
+  readonly logger?: NetLogger
 }
 
 /** One learnable parameter (an owner blob, in Caffe's learnable_params_ order). */
@@ -94,8 +97,17 @@ export class Net {
     const rng = options.rng ?? new Rng(1701)
     const services = options.services ?? {}
     const layers: Layer[] = []
+    const log = options.logger
+    if (log) logNetFiltering(param, options.state, log)
+    let memoryUsed = 0
 
     for (const gl of this.graph.layers) {
+      if (log) {
+        log.info(`Creating layer ${gl.name}`, "layer_factory.hpp:77")
+        log.info(`Creating Layer ${gl.name}`, "net.cpp:86")
+        gl.bottom.forEach((b) => log.info(`${gl.name} <- ${b}`, "net.cpp:408"))
+        gl.top.forEach((t, j) => log.info(gl.inPlace[j] ? `${gl.name} -> ${t} (in-place)` : `${gl.name} -> ${t}`, gl.inPlace[j] ? "net.cpp:369" : "net.cpp:382"))
+      }
       const layer = createLayer(gl.param, { phase: gl.phase, backend: this.backend, rng: rng.fork(), services })
       const bottom = gl.bottom.map((name, j) => {
         const b = this.blobs.get(name)
@@ -125,6 +137,18 @@ export class Net {
       gl.lossWeights.forEach((w, j) => {
         if (w !== 0) top[j]!.diff.fill(w, 0, top[j]!.count)
       })
+      if (log) {
+        if (gl.type === "Data") log.info(`output data size: ${top[0]!.shape.join(",")}`, "data_layer.cpp:45")
+        // SoftmaxWithLoss creates its internal Softmax layer during setup.
+        if (gl.type === "SoftmaxWithLoss") log.info(`Creating layer ${gl.name}`, "layer_factory.hpp:77")
+        log.info(`Setting up ${gl.name}`, "net.cpp:124")
+        top.forEach((t, j) => {
+          log.info(`Top shape: ${caffeShapeString(t.shape)}`, "net.cpp:131")
+          if (gl.lossWeights[j] !== 0) log.info(`    with loss weight ${gl.lossWeights[j]}`, "net.cpp:134")
+          memoryUsed += t.count
+        })
+        log.info(`Memory required for data: ${memoryUsed * 4}`, "net.cpp:139")
+      }
       layers.push(layer)
       this.bottomVecs.push(bottom)
       this.topVecs.push(top)
@@ -142,6 +166,15 @@ export class Net {
     const weightOf = new Map<string, number>()
     this.graph.layers.forEach((gl) => gl.top.forEach((t, j) => weightOf.set(t, gl.lossWeights[j] ?? 0)))
     this.outputs = this.graph.outputs.map((name) => ({ name, blob: this.blobs.get(name)!, lossWeight: weightOf.get(name) ?? 0 }))
+    if (log) {
+      for (let i = this.graph.layers.length - 1; i >= 0; i--) {
+        const gl = this.graph.layers[i]!
+        if (gl.needBackward) log.info(`${gl.name} needs backward computation.`, "net.cpp:200")
+        else log.info(`${gl.name} does not need backward computation.`, "net.cpp:202")
+      }
+      for (const o of this.outputs) log.info(`This network produces output ${o.name}`, "net.cpp:244")
+      log.info("Network initialization done.", "net.cpp:257")
+    }
   }
 
   /** Runs every layer (reshape, then forward, as Caffe's Layer::Forward); returns Σ weight·top over loss tops. */
