@@ -85,13 +85,8 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       options.evaluate
         ? testSem.withPermits(1)(
             options.evaluate(x, exchanges).pipe(
-              Effect.tap((r) =>
-                Effect.sync(() => {
-                  log(`Iteration ${exchanges}, Testing net (#0)`)
-                  r.outputs.forEach((o, k) => log(`    Test net output #${k}: ${o.name} = ${formatG(o.value)}`))
-                  options.onEvaluation?.(exchanges, r)
-                })
-              ),
+              // The evaluator logs Caffe's test lines itself (it runs Caffe's Test).
+              Effect.tap((r) => Effect.sync(() => options.onEvaluation?.(exchanges, r))),
               Effect.asSome,
               Effect.catchAllCause((cause) => Effect.logError("center test failed", cause).pipe(Effect.as(undefinedOption)))
             )
@@ -204,16 +199,5 @@ export const CenterHandlersLive = CenterRpcs.toLayer(
   })
 )
 
-/** C++ `%g`-style 6-significant-digit formatting, as Caffe's logs print numbers. */
-export const formatG = (v: number): string => {
-  if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf"
-  if (v === 0) return "0"
-  const exp = Math.floor(Math.log10(Math.abs(v)))
-  if (exp < -5 || exp >= 6) {
-    const [m, e] = v.toExponential(5).split("e")
-    const mant = m!.replace(/\.?0+$/, "")
-    const en = Number(e)
-    return `${mant}e${en < 0 ? "-" : "+"}${String(Math.abs(en)).padStart(2, "0")}`
-  }
-  return String(Number(v.toPrecision(6)))
-}
+/** Caffe's `%g` number formatting (the engine's), re-exported for the center's log lines. */
+export { formatG } from "@deepspark/engine"

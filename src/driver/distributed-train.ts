@@ -1,0 +1,192 @@
+import { Effect } from "effect"
+import type { Logger } from "@deepspark/engine"
+import { randomBytes } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Center, layerCenter } from "../center/center-service.js"
+import type { CenterEvent } from "../center/center-state.js"
+import { localSolverOverride } from "../easgd/rules.js"
+import type { EasgdSettings } from "../easgd/settings.js"
+import { openCenterJob } from "../job/center-job.js"
+import { makeEvaluator } from "../job/evaluator.js"
+import type { TestNetResult } from "../job/evaluator-protocol.js"
+import { runLocalWorkers, type LocalWorkerOutcome } from "../local/local-workers.js"
+import type { WorkerAssignment } from "../local/trainer-spec.js"
+import { openEventLog, readEventLog } from "../observe/event-log.js"
+import { progressPanels, renderSvg } from "../observe/svg-plot.js"
+
+/**
+ * The driver of a local distributed run (DeepSpark's driver): read the solver and the settings, start
+ * the center (x̃ from the solver's initial weights, or from a checkpoint), its evaluator thread, and one
+ * supervised trainer thread per partition; test x̃ on the solver's test nets every `testInterval`
+ * exchanges, checkpoint it atomically, and write the final center as a Caffe snapshot.
+ */
+export interface DistributedTrainOptions {
+  readonly solverFile: string
+  readonly cwd?: string
+  readonly workers: number
+  readonly settings: EasgdSettings
+  readonly backend?: string
+  readonly weights?: string
+  /** Local iterations per worker (default: the solver's max_iter, as DeepSpark runs). */
+  readonly maxIter?: number
+  /** Test x̃ every this many exchanges (default: the solver's test_interval in per-worker iterations). */
+  readonly testInterval?: number
+  /** Checkpoint every this many exchanges (default: the solver's snapshot interval, likewise). */
+  readonly checkpointEvery?: number
+  /** Continue from a center checkpoint (`.dsstate`). */
+  readonly resume?: string
+  readonly eventLog?: string
+  readonly plot?: string
+  readonly log: Logger
+  readonly verboseWorkers?: boolean
+  /** Fault injection: worker `worker` crashes once at local iteration `atIteration`. */
+  readonly crash?: { readonly worker: number; readonly atIteration: number }
+  readonly maxRestarts?: number
+}
+
+export interface DistributedTrainResult {
+  readonly exchanges: number
+  readonly seconds: number
+  readonly finalTest: ReadonlyArray<TestNetResult> | undefined
+  readonly snapshot: { readonly caffemodel: string; readonly dsstate: string }
+  readonly workers: ReadonlyArray<LocalWorkerOutcome>
+  readonly eventLog: string | undefined
+  readonly plot: string | undefined
+}
+
+const accuracyOf = (r: TestNetResult | undefined) => r?.outputs.find((o) => /accuracy/i.test(o.name))?.value
+const lossOf = (r: TestNetResult | undefined) => r?.outputs.find((o) => o.lossWeight > 0)?.value
+
+export const runDistributedTrain = (options: DistributedTrainOptions) =>
+  Effect.gen(function* () {
+    const cwd = options.cwd ?? process.cwd()
+    const log = options.log
+    const t0 = Date.now()
+    const job = yield* Effect.acquireRelease(
+      Effect.promise(() => openCenterJob({ solverFile: options.solverFile, cwd, ...(options.weights ? { weights: options.weights } : {}), log })),
+      (j) => Effect.promise(() => j.close())
+    )
+    const solver = job.solver
+    const N = options.workers
+    const tau = options.settings.period
+    const maxIter = options.maxIter ?? solver.max_iter ?? 0
+    if (!(maxIter > 0)) throw new Error(`${options.solverFile}: max_iter must be > 0 (got ${maxIter})`)
+    // Caffe's per-iteration intervals become exchange counts: N workers exchange every τ iterations.
+    const perIterations = (iters: number) => (iters > 0 ? Math.max(1, Math.round((iters * N) / tau)) : 0)
+    const testInterval = options.testInterval ?? perIterations(solver.test_interval ?? 0)
+    const checkpointEvery = options.checkpointEvery ?? perIterations(solver.snapshot ?? 0)
+    const prefix = path.resolve(cwd, solver.snapshot_prefix ?? path.join(path.dirname(options.solverFile), path.basename(options.solverFile).replace(/\.[^.]*$/, "")))
+    const equivalentIteration = (exchanges: number) => Math.round((exchanges * tau) / N)
+
+    log.info(`Solving ${options.solverFile} with ${N} workers: rule ${options.settings.rule}, period ${tau}, moving_rate ${options.settings.movingRate}`)
+    log.info(`Center variable: ${job.paramCount} parameters; testing every ${testInterval || "—"} exchanges, checkpoint every ${checkpointEvery || "—"}`)
+
+    const events = openEventLog(options.eventLog)
+    yield* Effect.addFinalizer(() => Effect.sync(() => events.close()))
+    const hasTests = (solver.test_iter ?? []).length > 0
+    const evaluator = hasTests
+      ? yield* makeEvaluator({ solverPath: options.solverFile, cwd, ...(options.backend ? { backend: options.backend } : {}) }, (line) =>
+          process.stderr.write(line + "\n")
+        )
+      : undefined
+
+    const token = randomBytes(16).toString("hex")
+    const initial = job.initialParams()
+    const onEvent = (e: CenterEvent) => {
+      if (e.type === "exchange") events.write("exchange", { worker: e.workerId, exchanges: e.exchanges, loss: e.loss, distance: e.distance, staleness: e.staleness })
+      else events.write(e.type, { ...e })
+      if (e.type === "exchange" && (e.exchanges % Math.max(1, N) === 0 || e.exchanges < 2 * N))
+        log.info(`Exchange ${e.exchanges} (iteration ≈ ${equivalentIteration(e.exchanges)}): worker ${e.workerId} loss = ${e.loss.toPrecision(6)}, ‖x_i − x̃‖ = ${e.distance.toPrecision(4)}, staleness ${e.staleness}`)
+      if (e.type === "diverged") log.warn(`Worker ${e.workerId} diverged (non-finite parameters at iteration ${e.clock}); reset from the center`)
+      if (e.type === "registered" && e.incarnation > 1) log.warn(`Worker ${e.workerId} re-registered (incarnation ${e.incarnation}); resuming its partition`)
+    }
+    let lastTest: ReadonlyArray<TestNetResult> | undefined
+    const program = Effect.gen(function* () {
+      const center = yield* Center
+      if (options.resume) {
+        const ck = job.readCheckpoint(path.resolve(cwd, options.resume))
+        center.state.restore(ck.x, ck.state)
+        log.info(`Resumed the center from ${options.resume} at exchange ${ck.state.exchanges}`)
+      }
+      const assignments: WorkerAssignment[] = Array.from({ length: N }, (_, i) => ({
+        workerId: `worker${i}`,
+        token,
+        partition: { index: i, count: N },
+        period: tau,
+        maxIter,
+        adaptivePeriod: options.settings.adaptivePeriod,
+        spec: {
+          kind: "caffe",
+          solverPath: options.solverFile,
+          workingDirectory: cwd,
+          ...(options.backend ? { backend: options.backend } : {}),
+          ...(localSolverOverride(options.settings.rule) ? { solverType: localSolverOverride(options.settings.rule)!, momentum: options.settings.eamsgdMomentum } : {}),
+          ...(options.verboseWorkers ? { verbose: true } : {})
+        },
+        ...(options.crash && options.crash.worker === i ? { crashAtIteration: options.crash.atIteration } : {})
+      }))
+      const outcomes = yield* runLocalWorkers({
+        assignments,
+        log: (l) => log.warn(l),
+        ...(options.maxRestarts !== undefined ? { maxRestarts: options.maxRestarts } : {})
+      })
+      yield* center.quiesce
+      const finalTest = yield* center.testNow.pipe(Effect.map((r) => (r ? lastTest : undefined)))
+      const state = center.state.checkpointState()
+      const snapshot = job.writeCheckpoint(center.state.x, state, `${prefix}_iter_${maxIter}`)
+      log.info(`Snapshotting to binary proto file ${snapshot.caffemodel}`)
+      return { outcomes, exchanges: center.state.exchanges, finalTest, snapshot }
+    })
+
+    const result = yield* program.pipe(
+      Effect.provide(
+        layerCenter(
+          { token, settings: options.settings, workers: N, initial },
+          {
+            testInterval,
+            ...(evaluator
+              ? {
+                  evaluate: (x: Float32Array, exchanges: number) =>
+                    evaluator.test(x, equivalentIteration(exchanges)).pipe(
+                      Effect.tap((r) =>
+                        Effect.sync(() => {
+                          lastTest = r
+                          events.write("test", { exchanges, iteration: equivalentIteration(exchanges), accuracy: accuracyOf(r[0]), loss: lossOf(r[0]) })
+                        })
+                      ),
+                      Effect.map((r) => ({ outputs: r[0]?.outputs ?? [] }))
+                    )
+                }
+              : {}),
+            checkpointEvery,
+            writeCheckpoint: (x, state) =>
+              Effect.sync(() => {
+                const files = job.writeCheckpoint(x, state, `${prefix}_exchange_${state.exchanges}`)
+                log.info(`Checkpointed the center to ${files.caffemodel} (+ ${path.basename(files.dsstate)})`)
+                return files.caffemodel
+              }),
+            onEvent,
+            log: (l) => log.info(l)
+          }
+        )
+      )
+    )
+    let plot: string | undefined
+    if (options.plot && options.eventLog) {
+      events.close()
+      fs.mkdirSync(path.dirname(path.resolve(options.plot)), { recursive: true })
+      fs.writeFileSync(options.plot, renderSvg(progressPanels(readEventLog(options.eventLog)), { title: `${solver.net ?? options.solverFile}: ${N} workers, ${options.settings.rule}` }))
+      plot = options.plot
+    }
+    log.info("Optimization Done.")
+    return {
+      exchanges: result.exchanges,
+      seconds: (Date.now() - t0) / 1000,
+      finalTest: result.finalTest,
+      snapshot: result.snapshot,
+      workers: result.outcomes,
+      eventLog: options.eventLog,
+      plot
+    } satisfies DistributedTrainResult
+  })

@@ -1,0 +1,59 @@
+import { chooseBackend, createTrainingSession, GlogLogger, type Logger } from "@deepspark/engine"
+import { readSolverPrototxtSync } from "@deepspark/caffe"
+import * as path from "node:path"
+import { parentPort, workerData } from "node:worker_threads"
+import { unflattenParams } from "./flat-params.js"
+import { centerSolverParam } from "./worker-solver.js"
+import type { EvaluatorRequest, EvaluatorResponse, EvaluatorSetup } from "./evaluator-protocol.js"
+
+/**
+ * The center's test bench, in its own thread so testing x̃ never holds up exchanges: the solver's
+ * test nets, fed x̃ by message, run Caffe's Test and answer with the mean outputs. Its Caffe log lines
+ * go back to the main thread, which prints them as the center's log.
+ */
+const setup = workerData as EvaluatorSetup & { entry: string }
+const port = parentPort!
+const post = (m: EvaluatorResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer)
+
+const main = async () => {
+  const log: Logger = new GlogLogger((line) => post({ type: "log", line }))
+  const backend = await chooseBackend(setup.backend, log)
+  const cwd = setup.cwd
+  const param = centerSolverParam(readSolverPrototxtSync(path.resolve(cwd, setup.solverPath)))
+  const session = await createTrainingSession({ solverParam: param, cwd, backend, log })
+  const solver = session.solver
+  const params = solver.trainNet.learnableParams()
+  post({ type: "ready", testNets: solver.testNets.length })
+  port.on("message", (m: EvaluatorRequest) => {
+    if (m.type === "close") {
+      void session.close().then(() => process.exit(0))
+      return
+    }
+    try {
+      unflattenParams(params, m.x)
+      solver.iter = m.iteration
+      const results = solver.testNets.map((net, i) => {
+        solver.test(i)
+        const names: string[] = []
+        const weights: number[] = []
+        for (const o of net.outputs()) {
+          const n = o.values().length
+          for (let k = 0; k < n; k++) {
+            names.push(n === 1 ? o.name : `${o.name}[${k}]`)
+            weights.push(o.lossWeight)
+          }
+        }
+        const means = solver.meanScores[i] ?? []
+        return { outputs: means.map((value, k) => ({ name: names[k] ?? `#${k}`, value, lossWeight: weights[k] ?? 0 })) }
+      })
+      post({ type: "result", id: m.id, results })
+    } catch (e) {
+      post({ type: "error", id: m.id, message: e instanceof Error ? e.message : String(e) })
+    }
+  })
+}
+
+main().catch((e) => {
+  post({ type: "fatal", message: e instanceof Error ? e.message : String(e) })
+  process.exit(1)
+})

@@ -1,0 +1,21 @@
+/** Messages between the center and its evaluator thread (plain structured-clone data). */
+export interface EvaluatorSetup {
+  readonly solverPath: string
+  readonly cwd: string
+  readonly backend?: string
+}
+
+export type EvaluatorRequest =
+  | { readonly type: "test"; readonly id: number; readonly x: Float32Array; readonly iteration: number }
+  | { readonly type: "close" }
+
+export interface TestNetResult {
+  readonly outputs: ReadonlyArray<{ readonly name: string; readonly value: number; readonly lossWeight: number }>
+}
+
+export type EvaluatorResponse =
+  | { readonly type: "ready"; readonly testNets: number }
+  | { readonly type: "log"; readonly line: string }
+  | { readonly type: "result"; readonly id: number; readonly results: ReadonlyArray<TestNetResult> }
+  | { readonly type: "error"; readonly id: number; readonly message: string }
+  | { readonly type: "fatal"; readonly message: string }

@@ -1,0 +1,67 @@
+import { Deferred, Effect } from "effect"
+import { Worker } from "node:worker_threads"
+import type { EvaluatorResponse, EvaluatorSetup, TestNetResult } from "./evaluator-protocol.js"
+
+export class EvaluatorError extends Error {
+  readonly _tag = "EvaluatorError"
+  constructor(message: string) {
+    super(message)
+    this.name = "EvaluatorError"
+  }
+}
+
+export interface Evaluator {
+  readonly testNets: number
+  /** Tests x̃ on every test net; logs the Caffe test lines under `iteration`. */
+  readonly test: (x: Float32Array, iteration: number) => Effect.Effect<ReadonlyArray<TestNetResult>, EvaluatorError>
+}
+
+const bootstrap = new URL("../local/worker-bootstrap.mjs", import.meta.url)
+const entry = new URL("./evaluator-entry.ts", import.meta.url).href
+
+/** Starts the evaluator thread (scoped: closed with the scope). */
+export const makeEvaluator = (setup: EvaluatorSetup, onLog: (line: string) => void) =>
+  Effect.gen(function* () {
+    const ready = yield* Deferred.make<number, EvaluatorError>()
+    const pending = new Map<number, (r: { results?: ReadonlyArray<TestNetResult>; error?: string }) => void>()
+    const worker = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const w = new Worker(bootstrap, { workerData: { ...setup, entry } })
+        w.on("message", (m: EvaluatorResponse) => {
+          if (m.type === "log") onLog(m.line)
+          else if (m.type === "ready") Deferred.unsafeDone(ready, Effect.succeed(m.testNets))
+          else if (m.type === "fatal") Deferred.unsafeDone(ready, Effect.fail(new EvaluatorError(m.message)))
+          else if (m.type === "result" || m.type === "error") {
+            const k = pending.get(m.id)
+            pending.delete(m.id)
+            k?.(m.type === "result" ? { results: m.results } : { error: m.message })
+          }
+        })
+        w.on("error", (e) => {
+          Deferred.unsafeDone(ready, Effect.fail(new EvaluatorError(e.message)))
+          for (const k of pending.values()) k({ error: e.message })
+          pending.clear()
+        })
+        w.on("exit", (code) => {
+          Deferred.unsafeDone(ready, Effect.fail(new EvaluatorError(`evaluator thread exited with code ${code}`)))
+          for (const k of pending.values()) k({ error: `evaluator thread exited with code ${code}` })
+          pending.clear()
+        })
+        return w
+      }),
+      (w) => Effect.promise(() => w.terminate())
+    )
+    const testNets = yield* Deferred.await(ready)
+    let nextId = 1
+    const evaluator: Evaluator = {
+      testNets,
+      test: (x, iteration) =>
+        Effect.async<ReadonlyArray<TestNetResult>, EvaluatorError>((resume) => {
+          const id = nextId++
+          pending.set(id, (r) => resume(r.results ? Effect.succeed(r.results) : Effect.fail(new EvaluatorError(r.error ?? "unknown"))))
+          const copy = x.slice()
+          worker.postMessage({ type: "test", id, x: copy, iteration }, [copy.buffer])
+        })
+    }
+    return evaluator
+  })
