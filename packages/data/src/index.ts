@@ -63,3 +63,9 @@ export type { PartitionStager, StagedPartition } from "./dataset/stage.js"
 // Engine input
 export { datasetBatchSource, openBatchSource } from "./batch-source.js"
 export type { BatchSource, BatchSourceOptions, DatasetBatchSourceOptions } from "./batch-source.js"
+
+// HDF5Output writer and a worker's partition as the Data layer's input (data-layers helper)
+export { openHdf5Writer } from "./hdf5/hdf5-writer.js"
+export type { Hdf5Writer } from "./hdf5/hdf5-writer.js"
+export { openPartitionBatchSource, partitionSourceManifest, verifyPartitionSource } from "./partition-source.js"
+export type { PartitionBatchSource, PartitionBatchSourceOptions, PartitionCursor, PartitionSpec } from "./partition-source.js"
