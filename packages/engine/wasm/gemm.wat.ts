@@ -21,7 +21,7 @@ export interface GemmShape {
   readonly unroll: number
 }
 
-export const defaultGemmShape: GemmShape = { mr: 6, nr: 8, unroll: 1 }
+export const defaultGemmShape: GemmShape = { mr: 4, nr: 8, unroll: 1 }
 
 export const gemmWat = (f: KernelFeatures, s: GemmShape = defaultGemmShape): string =>
   [packWat("gemm_pack_a", s.mr), packWat("gemm_pack_b", s.nr), macroWat(f, s)].join("\n")
