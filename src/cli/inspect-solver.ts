@@ -1,6 +1,11 @@
-import { buildNetGraph, messageType, printPrototxt, type SolverNet, type SolverParameter } from "@deepspark/caffe"
+import { messageType, printPrototxt, type NetGraph, type SolverNet, type SolverParameter } from "@deepspark/caffe"
 import { netJson, netTable, type NetJson } from "./inspect-net.js"
-import type { GraphOptionsFor } from "./inspect-options.js"
+
+/** One of a solver's nets with its built graph. */
+export interface BuiltSolverNet {
+  readonly net: SolverNet
+  readonly graph: NetGraph
+}
 
 const floatFields = new Set(
   messageType("SolverParameter")
@@ -35,16 +40,16 @@ export interface SolverNetJson extends NetJson {
   readonly testIter?: number
 }
 
-export const solverNetJson = (n: SolverNet, options: GraphOptionsFor): SolverNetJson => ({
+export const solverNetJson = ({ net: n, graph }: BuiltSolverNet): SolverNetJson => ({
   role: n.role,
   index: n.index,
   source: n.source,
   ...(n.testIter !== undefined ? { testIter: n.testIter } : {}),
-  ...netJson(buildNetGraph(n.net, options(n)))
+  ...netJson(graph)
 })
 
 /** The solver as prototxt (inline nets summarised; they are listed below it) then each net's table. */
-export const solverText = (solver: SolverParameter, nets: ReadonlyArray<SolverNet>, options: GraphOptionsFor): string[] => {
+export const solverText = (solver: SolverParameter, nets: ReadonlyArray<BuiltSolverNet>): string[] => {
   const shown: SolverParameter = { ...solver }
   delete shown.net_param
   delete shown.train_net_param
@@ -54,9 +59,9 @@ export const solverText = (solver: SolverParameter, nets: ReadonlyArray<SolverNe
     if (solver[field] !== undefined) lines.push(`${field} { ... }  # inline net "${solver[field]!.name ?? ""}", below`)
   }
   for (const t of solver.test_net_param ?? []) lines.push(`test_net_param { ... }  # inline net "${t.name ?? ""}", below`)
-  for (const n of nets) {
+  for (const { net: n, graph } of nets) {
     lines.push("", `== ${n.role === "train" ? "train net" : `test net #${n.index} (test_iter ${n.testIter})`} from ${n.source}`)
-    lines.push(...netTable(buildNetGraph(n.net, options(n))))
+    lines.push(...netTable(graph))
   }
   return lines
 }

@@ -113,7 +113,7 @@ describe("deepspark inspect", () => {
     const auto = await cli(["inspect", "examples/mnist/mnist_autoencoder.prototxt"])
     expect(auto.code).toBe(1)
     expect(auto.err).toEqual([
-      "deepspark inspect: layer 'flatdata': unknown bottom blob 'data' (bottom index 0); no earlier layer produces it (layer 'data' producing it is excluded in phase TEST, level 0, stages none)"
+      "deepspark inspect: examples/mnist/mnist_autoencoder.prototxt: layer 'flatdata': unknown bottom blob 'data' (bottom index 0); no earlier layer produces it (layer 'data' producing it is excluded in phase TEST, level 0, stages none)"
     ])
     const usage = await cli(["inspect", "a", "--bogus"])
     expect(usage.code).toBe(2)

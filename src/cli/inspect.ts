@@ -13,7 +13,6 @@ import {
 import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
 import { netJson, netTable } from "./inspect-net.js"
-import type { GraphOptionsFor } from "./inspect-options.js"
 import { readInspectInput, readNet } from "./inspect-read.js"
 import { solverJson, solverNetJson, solverText } from "./inspect-solver.js"
 
@@ -75,6 +74,27 @@ const providerFor = (shapes: ReadonlyMap<string, Shape>): DataShapeProvider | un
         })
       }
 
+/** Graph errors name the layer and blob; on the command line they also name the file. */
+const graphErrorTags: ReadonlySet<string> = new Set([
+  "LayerConfigError",
+  "UnknownBottomError",
+  "DuplicateTopError",
+  "ShapeError",
+  "UnsupportedLayerError",
+  "ParamSpecError",
+  "SolverNetsError"
+])
+
+const inFile = <A>(file: string, run: () => A): A => {
+  try {
+    return run()
+  } catch (e) {
+    const tag = (e as { _tag?: unknown })._tag
+    if (typeof tag === "string" && graphErrorTags.has(tag)) throw new Error(`${file}: ${(e as Error).message}`, { cause: e })
+    throw e
+  }
+}
+
 const print = (io: CliIo, lines: ReadonlyArray<string>): void => io.stdout(lines.join("\n"))
 
 export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
@@ -104,10 +124,12 @@ export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promis
 
   const input = readInspectInput(file, cwd)
   if (input.kind === "net") {
-    const graph = buildNetGraph(input.net, {
-      state: mergeNetState(input.net.state, override),
-      ...(dataShapeProvider ? { dataShapeProvider } : {})
-    })
+    const graph = inFile(file, () =>
+      buildNetGraph(input.net, {
+        state: mergeNetState(input.net.state, override),
+        ...(dataShapeProvider ? { dataShapeProvider } : {})
+      })
+    )
     if (asJson) io.stdout(JSON.stringify(netJson(graph)))
     else print(io, netTable(graph))
     return 0
@@ -119,14 +141,20 @@ export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promis
   if (level !== undefined || stages.length > 0) {
     solver = { ...solver, train_state: mergeNetState(solver.train_state, override) }
   }
-  const nets = resolveSolverNets(solver, {
-    cwd,
-    readNet: (absolute) => readNet(path.relative(cwd, absolute) || absolute, cwd)
-  })
-  const all = [nets.train, ...nets.test]
-  const graphOptions: GraphOptionsFor = (n) => ({ state: n.state, ...(dataShapeProvider ? { dataShapeProvider } : {}) })
+  const nets = inFile(file, () =>
+    resolveSolverNets(solver, {
+      cwd,
+      readNet: (absolute) => readNet(path.relative(cwd, absolute) || absolute, cwd)
+    })
+  )
+  const built = [nets.train, ...nets.test].map((n) => ({
+    net: n,
+    graph: inFile(n.file !== undefined ? path.relative(cwd, n.file) || n.file : `${file} (${n.source})`, () =>
+      buildNetGraph(n.net, { state: n.state, ...(dataShapeProvider ? { dataShapeProvider } : {}) })
+    )
+  }))
   const resolved = solverJson(withSolverDefaults(solver)) as SolverParameter
-  if (asJson) io.stdout(JSON.stringify({ solver: resolved, nets: all.map((n) => solverNetJson(n, graphOptions)) }))
-  else print(io, solverText(resolved, all, graphOptions))
+  if (asJson) io.stdout(JSON.stringify({ solver: resolved, nets: built.map(solverNetJson) }))
+  else print(io, solverText(resolved, built))
   return 0
 }

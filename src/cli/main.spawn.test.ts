@@ -16,6 +16,6 @@ describe("bin/deepspark.mjs", () => {
     const bad = spawnSync(process.execPath, [bin, "inspect", "examples/pycaffe/linreg.prototxt"], { cwd: corpus, encoding: "utf8" })
     expect(bad.status).toBe(1)
     expect(bad.stdout).toBe("")
-    expect(bad.stderr).toBe("deepspark inspect: layer 'loss': type 'Python' is not supported: Python layers run user code inside pycaffe\n")
+    expect(bad.stderr).toBe("deepspark inspect: examples/pycaffe/linreg.prototxt: layer 'loss': type 'Python' is not supported: Python layers run user code inside pycaffe\n")
   })
 })
