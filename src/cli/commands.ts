@@ -19,8 +19,27 @@ const dataCommand = (name: string, summary: string): CliCommand =>
     return run
   })
 
+const solverCommand = (name: string, summary: string): CliCommand =>
+  lazy(name, summary, async () => {
+    const command = (await import("./solver-commands.js")).solverCommands.find((c) => c.name === name)
+    if (command === undefined) throw new Error(`command '${name}' is not in ./solver-commands.ts`)
+    return command.run
+  })
+
+const remoteCommand = (name: string, summary: string): CliCommand =>
+  lazy(name, summary, async () => {
+    const run = (await import("./remote-commands.js")).remoteCommands[name]
+    if (run === undefined) throw new Error(`command '${name}' is not in ./remote-commands.ts`)
+    return run
+  })
+
 export const commands: ReadonlyArray<CliCommand> = [
+  solverCommand("train", "train a net from a solver prototxt (caffe train; --weights to fine-tune, --snapshot to resume)"),
+  solverCommand("test", "score a trained model (caffe test: --model, --weights, --iterations)"),
+  solverCommand("time", "benchmark a net's forward/backward per layer (caffe time: --model, --iterations)"),
   lazy("inspect", "show a net's layers, blob and parameter shapes, or a solver and its nets", async () => (await import("./inspect.js")).runInspect),
+  remoteCommand("center", "run the EASGD center (parameter server) for remote workers"),
+  remoteCommand("worker", "run a trainer worker that connects to a center"),
   dataCommand("data", "fetch or prepare a dataset (see deepspark data --help)"),
   dataCommand("convert-mnist", "convert MNIST IDX files to a Datum LMDB/LevelDB (Caffe's convert_mnist_data)"),
   dataCommand("convert-cifar", "convert the CIFAR-10 binary batches to Datum databases (Caffe's convert_cifar_data)"),
