@@ -26,8 +26,9 @@ const zeroFloats = (at: string, count: string): string => `
         (br $zs)))`
 
 export const convWat = (): string => {
-  // Shared prologue of both kernels: row loops and the valid interval for the current (c, ki, kj, oh).
-  const rows = (validRow: string, invalidRow: string) => `
+  // Shared loops of both kernels: for each (c, ki, kj) the valid output rows and columns are intervals;
+  // rows outside go to `invalidRows` in one piece, valid rows step the image pointer by sh·W.
+  const rows = (validRow: string, invalidRows: (floats: string) => string) => `
   (local.set $c (i32.const 0))
   (block $c_done (loop $c_loop
     (br_if $c_done (i32.ge_s (local.get $c) (local.get $channels)))
@@ -48,22 +49,37 @@ export const convWat = (): string => {
         (if (i32.gt_s (local.get $owHi) (local.get $outW)) (then (local.set $owHi (local.get $outW))))
         (if (i32.gt_s (local.get $owLo) (local.get $outW)) (then (local.set $owLo (local.get $outW))))
         (if (i32.lt_s (local.get $owHi) (local.get $owLo)) (then (local.set $owHi (local.get $owLo))))
-        (local.set $oh (i32.const 0))
+        ;; valid output rows [ohLo, ohHi): h = oh·sh − ph + ki·dh inside [0, height)
+        (local.set $h (i32.sub (i32.mul (local.get $ki) (local.get $dh)) (local.get $ph)))
+        (local.set $ohLo (select (i32.const 0)
+          (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $h)) (i32.sub (local.get $sh) (i32.const 1))) (local.get $sh))
+          (i32.ge_s (local.get $h) (i32.const 0))))
+        (local.set $t (i32.sub (i32.sub (local.get $height) (i32.const 1)) (local.get $h)))
+        (local.set $ohHi (select (i32.add (i32.div_s (local.get $t) (local.get $sh)) (i32.const 1)) (i32.const 0)
+          (i32.ge_s (local.get $t) (i32.const 0))))
+        (if (i32.gt_s (local.get $ohHi) (local.get $outH)) (then (local.set $ohHi (local.get $outH))))
+        (if (i32.gt_s (local.get $ohLo) (local.get $outH)) (then (local.set $ohLo (local.get $outH))))
+        (if (i32.lt_s (local.get $ohHi) (local.get $ohLo)) (then (local.set $ohHi (local.get $ohLo))))
+        ${invalidRows("(i32.mul (local.get $ohLo) (local.get $outW))")}
+        (local.set $col (i32.add (local.get $col) (i32.shl (i32.mul (local.get $ohLo) (local.get $outW)) (i32.const 2))))
+        ;; image address of pixel (c, h(ohLo), w0 + owLo·sw), then one input row step per output row
+        (local.set $rowSrc (i32.add (local.get $data) (i32.shl
+          (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height))
+                                     (i32.add (local.get $h) (i32.mul (local.get $ohLo) (local.get $sh)))) (local.get $width))
+                   (i32.add (local.get $w0) (i32.mul (local.get $owLo) (local.get $sw))))
+          (i32.const 2))))
+        (local.set $srcStep (i32.shl (i32.mul (local.get $sh) (local.get $width)) (i32.const 2)))
+        (local.set $oh (local.get $ohLo))
         (block $oh_done (loop $oh_loop
-          (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $outH)))
-          (local.set $h (i32.add (i32.sub (i32.mul (local.get $oh) (local.get $sh)) (local.get $ph)) (i32.mul (local.get $ki) (local.get $dh))))
-          (if (i32.and (i32.ge_s (local.get $h) (i32.const 0)) (i32.lt_s (local.get $h) (local.get $height)))
-            (then
-              ;; address of image pixel (c, h, w0 + owLo·sw)
-              (local.set $src (i32.add (local.get $data) (i32.shl
-                (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height)) (local.get $h)) (local.get $width))
-                         (i32.add (local.get $w0) (i32.mul (local.get $owLo) (local.get $sw))))
-                (i32.const 2))))
-              ${validRow})
-            (else ${invalidRow}))
+          (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $ohHi)))
+          (local.set $src (local.get $rowSrc))
+          ${validRow}
           (local.set $col (i32.add (local.get $col) (i32.shl (local.get $outW) (i32.const 2))))
+          (local.set $rowSrc (i32.add (local.get $rowSrc) (local.get $srcStep)))
           (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
           (br $oh_loop)))
+        ${invalidRows("(i32.mul (i32.sub (local.get $outH) (local.get $ohHi)) (local.get $outW))")}
+        (local.set $col (i32.add (local.get $col) (i32.shl (i32.mul (i32.sub (local.get $outH) (local.get $ohHi)) (local.get $outW)) (i32.const 2))))
         (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
         (br $kj_loop)))
       (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
@@ -75,7 +91,7 @@ export const convWat = (): string => {
   (param $outH i32) (param $outW i32)`
   const loc = `(local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $h i32) (local $w0 i32)
   (local $owLo i32) (local $owHi i32) (local $t i32) (local $src i32) (local $dst i32) (local $end i32) (local $ow i32)
-  (local $z i32) (local $zend i32)`
+  (local $z i32) (local $zend i32) (local $ohLo i32) (local $ohHi i32) (local $rowSrc i32) (local $srcStep i32)`
   return `
 (func $im2col (export "im2col") ${params} (param $data i32) (param $col i32)
   ${loc}
@@ -101,7 +117,7 @@ export const convWat = (): string => {
         (local.set $src (i32.add (local.get $src) (local.get $t)))
         (br $s_loop)))
       ${zeroFloats("(local.get $end)", "(i32.sub (local.get $outW) (local.get $owHi))")}`,
-    zeroFloats("(local.get $col)", "(local.get $outW)")
+    (floats) => zeroFloats("(local.get $col)", floats)
   )})
 
 (func $col2im (export "col2im") ${params} (param $col i32) (param $data i32)
@@ -128,7 +144,7 @@ export const convWat = (): string => {
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (local.set $src (i32.add (local.get $src) (local.get $t)))
         (br $s_loop)))`,
-    `(nop)`
+    () => ""
   )})
 `
 }
