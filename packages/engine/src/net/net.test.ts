@@ -103,6 +103,17 @@ describe("Net", () => {
     expect(forced.graph.layers.find((l) => l.name === "loss")!.bottomNeedBackward).toEqual([true, false])
   })
 
+  it("propagate_down: false stops gradients at that bottom, and layers below it skip backward", () => {
+    const text = SMALL.replace('layer { name: "ip2" type: "InnerProduct" bottom: "h" top: "y"', 'layer { name: "ip2" type: "InnerProduct" bottom: "h" top: "y" propagate_down: false')
+    const net = netOf(text, { phase: "TRAIN" })
+    fillInputs(net)
+    expect(net.graph.layers.filter((l) => l.needBackward).map((l) => l.name)).toEqual(["ip2", "loss"])
+    net.clearParamDiffs()
+    net.forwardBackward()
+    expect(net.layerByName("ip")!.blobs[0]!.diff.every((v) => v === 0)).toBe(true)
+    expect(net.layerByName("ip2")!.blobs[0]!.diff.some((v) => v !== 0)).toBe(true)
+  })
+
   it("shared parameters use one storage for data and diff; gradients add up", () => {
     const text = `
 layer { name: "in" type: "Input" top: "a" top: "b" input_param { shape { dim: 2 dim: 3 } } }
