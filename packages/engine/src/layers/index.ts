@@ -2,5 +2,6 @@
 // (second layer author), kept in separate files so the two never edit the same list.
 import "./register-core.js"
 import "./register-extra.js"
+import "./register-data-layers.js"
 
 export {}
