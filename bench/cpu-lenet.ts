@@ -5,6 +5,7 @@
  *
  *   node bin/run-ts.mjs bench/cpu-lenet.ts      (or import { benchCpuLenet })
  *   DEEPSPARK_BENCH_REFERENCE=0 …               cpu backend only (e.g. under --cpu-prof)
+ *   DEEPSPARK_BENCH_FMA=0 …                     force the plain mul+add SIMD path
  */
 import os from "node:os"
 import { pathToFileURL } from "node:url"
@@ -80,7 +81,7 @@ const trainIterations = (backend: Backend, iterations: number): Timing => {
 }
 
 export async function benchCpuLenet(): Promise<void> {
-  const cpu = await createCpuBackend()
+  const cpu = await createCpuBackend({ fma: process.env.DEEPSPARK_BENCH_FMA !== "0" })
   console.log(`cpu backend: ${cpu.description}; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`)
   const c = trainIterations(cpu, Number(process.env.DEEPSPARK_BENCH_ITERS ?? 20))
   console.log(`LeNet train iteration (batch ${batch}), cpu backend: ${c.ms.toFixed(1)} ms (best, process CPU time), loss ${c.loss.toFixed(3)}`)

@@ -5,6 +5,7 @@
  *
  *   node bin/run-ts.mjs bench/cpu.ts            (or import { benchCpu } and await it)
  *   DEEPSPARK_BENCH_QUICK=1 …                  fewer repetitions
+ *   DEEPSPARK_BENCH_FMA=0 …                    force the plain mul+add SIMD path
  *
  * Each figure is the best of several timed runs after a warm-up (the warm-up also lets V8 tier the
  * wasm up from Liftoff to TurboFan). The machine is shared: compare ratios from one run.
@@ -110,7 +111,7 @@ const measure = (cpu: CpuBackend, s: Shape, quick: boolean, withNaive: boolean):
 
 export async function benchCpu(): Promise<void> {
   const quick = process.env.DEEPSPARK_BENCH_QUICK === "1"
-  const cpu = await createCpuBackend()
+  const cpu = await createCpuBackend({ fma: process.env.DEEPSPARK_BENCH_FMA !== "0" })
   console.log(`cpu backend: ${cpu.description}; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`)
   console.log("GFLOPS by process CPU time, best of several runs (one thread). 'in place' = operands allocated in the wasm heap;")
   console.log("'staged' = plain Float32Arrays copied in/out per call; naive = JS triple loop (i,k,j).")
