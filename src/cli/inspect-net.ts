@@ -83,7 +83,10 @@ export const netTable = (graph: NetGraph): string[] => {
     "",
     ...table(rows),
     "",
-    `${graph.layers.some((l) => l.isSplit) ? "* inserted by Caffe's split rule.  " : ""}? = unknown (read from the data source).`,
+    ...[
+      graph.layers.some((l) => l.isSplit) ? "* inserted by Caffe's split rule." : "",
+      [...graph.blobs.values()].some((s) => s === null) ? "? = unknown (read from the data source; see --data-shape)." : ""
+    ].filter((s) => s !== ""),
     `learnable parameters: ${count} in ${graph.learnable.length} blobs`
   ]
 }
