@@ -163,28 +163,39 @@ describe("LeNet fed from an LMDB through @deepspark/data", () => {
 })
 
 describe("LeNet net initialization log", () => {
-  it("reproduces the net.cpp lines of Caffe's seed-1701 training log (messages and sites)", () => {
+  // Caffe's log of the seed-1701 run: glog prefixes removed, continuation lines joined to their message.
+  const caffeMessages = (): string[] => {
+    const out: string[] = []
+    for (const l of readFileSync(path.join(shared, "caffe/reference/lenet-seed1701/caffe_train_20iter.log"), "utf8").split("\n")) {
+      const m = /^[IWEF]\d{4,8} [\d:.]+ +\d+ (\S+\] .*)$/.exec(l)
+      if (m) out.push(m[1]!)
+      else if (out.length > 0) out[out.length - 1] += `\n${l}`
+    }
+    // The message ends with DebugString's newline, which glog does not double in the file; the reference
+    // run pointed the sources elsewhere ("./././examples/mnist/mnist_train_lmdb", "mnist_test_lmdb").
+    return out.map((m) =>
+      m.includes("Initializing net from parameters")
+        ? `${m.replace(/source: "(?:\.\/)*(?:examples\/mnist\/)?(mnist_\w+_lmdb)"/, 'source: "examples/mnist/$1"')}\n`
+        : m
+    )
+  }
+  /** The net.cpp block of one net: from its first filter line to "Network initialization done.", without the LMDB reader's lines. */
+  const block = (messages: string[], which: number): string[] => {
+    const starts = messages.flatMap((m, i) => (m.startsWith("net.cpp:296]") && !messages[i - 1]!.startsWith("net.cpp:296]") ? [i] : []))
+    const ends = messages.flatMap((m, i) => (m.endsWith("Network initialization done.") ? [i] : []))
+    return messages.slice(starts[which], ends[which]! + 1).filter((m) => !m.startsWith("db_lmdb.cpp"))
+  }
+  const ours = (state: { phase: "TRAIN" | "TEST"; level?: number; stage?: string[] }) => {
     const lines: string[] = []
     const logger = { info: (m: string, site?: string) => lines.push(`${site}] ${m}`) }
-    new Net(readNetPrototxtSync(lenetPrototxt), { state: { phase: "TRAIN", level: 0, stage: [""] }, services: { dataSourceFactory: mnistSource }, logger })
-    // Caffe's log, from the first filter line to "Network initialization done." of the training net,
-    // without the glog prefix and without the lines only the LMDB reader writes.
-    const caffe = readFileSync(path.join(shared, "caffe/reference/lenet-seed1701/caffe_train_20iter.log"), "utf8").split("\n")
-    const start = caffe.findIndex((l) => l.includes("net.cpp:296]"))
-    const end = caffe.findIndex((l) => l.includes("Network initialization done."))
-    const expected: string[] = []
-    for (const l of caffe.slice(start, end + 1)) {
-      const m = /^[IWEF]\d{4,8} [\d:.]+ +\d+ (\S+\] .*)$/.exec(l)
-      if (m) {
-        if (!m[1]!.startsWith("db_lmdb.cpp")) expected.push(m[1]!)
-      } else expected[expected.length - 1] += `\n${l}`
-    }
-    const firstLine = (s: string) => (s.includes("Initializing net") ? s.split("\n")[0]! : s)
-    expect(lines.map(firstLine)).toEqual(expected.map(firstLine))
-    // The whole echoed net too (the reference run pointed the train source at "./././examples/…"). The
-    // message ends with DebugString's newline, which glog does not double in the file.
-    expect(lines.find((l) => l.includes("Initializing net"))).toBe(
-      expected.find((l) => l.includes("Initializing net"))!.replace('"./././examples/', '"examples/') + "\n"
-    )
+    new Net(readNetPrototxtSync(lenetPrototxt), { state, services: { dataSourceFactory: mnistSource }, logger })
+    return lines
+  }
+
+  it("reproduces the train net's net.cpp lines of Caffe's seed-1701 log (messages, sites, echoed net)", () => {
+    expect(ours({ phase: "TRAIN", level: 0, stage: [""] })).toEqual(block(caffeMessages(), 0))
+  })
+  it("and the test net's (Split layers, two outputs)", () => {
+    expect(ours({ phase: "TEST" })).toEqual(block(caffeMessages(), 1))
   })
 })
