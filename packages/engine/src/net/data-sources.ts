@@ -1,14 +1,17 @@
 import { filterNet, resolveNetState, type LayerParameter, type NetParameter, type NetState } from "@deepspark/caffe"
-import type { BatchSource } from "@deepspark/data"
+import type { BatchSource, BatchSourceOptions } from "@deepspark/data"
 import type { Rng } from "../core/rng.js"
 import type { DataBatchSource, DataSourceFactory } from "../layers/data.js"
 
 export interface NetDataSources {
   /** Pass as `services.dataSourceFactory` when building the Net. */
   readonly factory: DataSourceFactory
-  readonly sources: ReadonlyArray<BatchSource>
+  readonly sources: ReadonlyArray<BatchSource<unknown>>
   close(): Promise<void>
 }
+
+/** Opens one Data layer's source; the default is @deepspark/data's openBatchSource (whole database). */
+export type BatchSourceOpener = (options: BatchSourceOptions) => Promise<BatchSource<unknown>>
 
 /**
  * Opens the record databases of a net's Data layers (for one NetState) before the Net is built: the
@@ -17,15 +20,15 @@ export interface NetDataSources {
  */
 export const openNetDataSources = async (
   net: NetParameter,
-  options: { readonly state?: NetState; readonly rng: Rng; readonly baseDir?: string }
+  options: { readonly state?: NetState; readonly rng: Rng; readonly baseDir?: string; readonly openSource?: BatchSourceOpener }
 ): Promise<NetDataSources> => {
   // Loaded on demand: the data package brings native database and image modules that a net fed by
   // Input/MemoryData layers never needs.
-  const { openBatchSource } = await import("@deepspark/data")
+  const openBatchSource = options.openSource ?? (await import("@deepspark/data")).openBatchSource
   const filtered = filterNet(net, options.state ?? net.state)
   const phase = resolveNetState(filtered.state).phase
-  const byName = new Map<string, BatchSource[]>()
-  const sources: BatchSource[] = []
+  const byName = new Map<string, BatchSource<unknown>[]>()
+  const sources: BatchSource<unknown>[] = []
   try {
     for (const layer of filtered.layer ?? []) {
       if (layer.type !== "Data") continue
