@@ -37,6 +37,7 @@ beforeAll(async () => {
   writeFileSync(path.join(tmp, "missing.txt"), "img/a.png 0\nimg/nope.png 1\n")
   writeFileSync(path.join(tmp, "broken.txt"), "img/a.png 0\n\nimg/broken.png 1\n")
   writeFileSync(path.join(tmp, "badlabel.txt"), "img/a.png 0\nimg/a.png x\n")
+  writeFileSync(path.join(tmp, "sizes.txt"), "img/a.png 0\nimg/gray.png 1\n")
 })
 
 const layer = (p: Omit<LayerParameter, "type">, phase: Phase = "TEST", seed = 1701) =>
@@ -93,6 +94,50 @@ describe("ImageData", () => {
     const m = step(mono, mt).data
     expect(m.slice(16).every((x) => x === 77)).toBe(true)
     mono.close()
+  })
+
+  it("TRAIN mirror and random crop draw from the layer's rng: each item is a crop of its image, mirrored or not, and both occur", () => {
+    const l = layer({ image_data_param: { source: "two.txt", root_folder: "img/", batch_size: 2 }, transform_param: { crop_size: 2, mirror: true } }, "TRAIN", 4)
+    const tops = setUp(l)
+    const plane = (img: number[], c: number) => img.slice(c * 6, c * 6 + 6) // 2 rows × 3 columns
+    const crops = (offset: number) => {
+      const img = bgr(offset)
+      const out: string[] = []
+      for (const w0 of [0, 1])
+        for (const mirror of [false, true])
+          out.push(
+            [0, 1, 2]
+              .flatMap((c) => [0, 1].flatMap((h) => (mirror ? [w0 + 1, w0] : [w0, w0 + 1]).map((w) => plane(img, c)[h * 3 + w]!)))
+              .join()
+          )
+      return out
+    }
+    const kinds = new Set<number>()
+    for (let b = 0; b < 8; b++) {
+      const { data, label } = step(l, tops)
+      label.forEach((lab, i) => {
+        const k = crops(lab === 3 ? 0 : 20).indexOf(data.slice(i * 12, i * 12 + 12).join())
+        expect(k).toBeGreaterThanOrEqual(0)
+        kinds.add(k)
+      })
+    }
+    expect(kinds.size).toBe(4)
+    l.close()
+  })
+
+  it("images of one batch must transform to the same shape (the first image of each batch shapes the top)", () => {
+    const l = layer({ image_data_param: { source: "sizes.txt", batch_size: 2 } })
+    const tops = setUp(l)
+    expect(tops[0].shape).toEqual([2, 3, 2, 3])
+    expect(() => step(l, tops)).toThrow(/sizes\.txt:2: image img\/gray\.png gives 3×4×4, the batch's first image 3×2×3/)
+    l.close()
+    const one = layer({ image_data_param: { source: "sizes.txt", batch_size: 1 } })
+    const t1 = setUp(one)
+    step(one, t1)
+    expect(t1[0].shape).toEqual([1, 3, 2, 3])
+    step(one, t1)
+    expect(t1[0].shape).toEqual([1, 3, 4, 4])
+    one.close()
   })
 
   it("shuffle: each epoch is a permutation drawn from the layer's rng, reshuffled at the wrap; the same seed repeats it", () => {
