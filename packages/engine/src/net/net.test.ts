@@ -72,6 +72,26 @@ describe("Net", () => {
     }
   })
 
+  it("forwardFromTo/backwardFromTo split the passes; reshape follows a changed input shape", () => {
+    const net = netOf(SMALL, { phase: "TRAIN" })
+    fillInputs(net)
+    const whole = net.forward()
+    const last = net.layers.length - 1
+    expect(net.forwardFromTo(0, 2) + net.forwardFromTo(3, last)).toBeCloseTo(whole, 6)
+    net.clearParamDiffs()
+    net.backwardFromTo(last, 2)
+    net.backwardFromTo(1, 0)
+    const split = net.learnableParams().map((p) => Array.from(p.blob.diff.subarray(0, p.blob.count)))
+    net.clearParamDiffs()
+    net.backward()
+    net.learnableParams().forEach((p, k) => expect(Array.from(p.blob.diff.subarray(0, p.blob.count))).toEqual(split[k]))
+    net.blobByName("x")!.reshape([5, 4])
+    net.blobByName("label")!.reshape([5])
+    net.reshape()
+    expect(net.blobByName("y")!.shape).toEqual([5, 3])
+    expect(net.layerBlobs(2).top[0]).toBe(net.blobByName("h"))
+  })
+
   it("backward accumulates into parameter diffs until cleared", () => {
     const net = netOf(SMALL, { phase: "TRAIN" })
     fillInputs(net)

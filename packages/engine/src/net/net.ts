@@ -179,8 +179,14 @@ export class Net {
 
   /** Runs every layer (reshape, then forward, as Caffe's Layer::Forward); returns Σ weight·top over loss tops. */
   forward(): number {
+    return this.forwardFromTo(0, this.layers.length - 1)
+  }
+
+  /** Caffe's ForwardFromTo: layers start..end inclusive; returns their share of the loss. */
+  forwardFromTo(start: number, end: number): number {
     let loss = 0
-    this.graph.layers.forEach((gl, i) => {
+    for (let i = start; i <= end; i++) {
+      const gl = this.graph.layers[i]!
       const layer = this.layers[i]!
       const bottom = this.bottomVecs[i]!
       const top = this.topVecs[i]!
@@ -195,17 +201,32 @@ export class Net {
         t.diff.fill(w, 0, t.count)
         loss += this.backend.dot(t.count, t.data, 0, t.diff, 0)
       })
-    })
+    }
     return loss
   }
 
   /** Backward through the layers that need it, accumulating into parameter diffs. */
   backward(): void {
-    for (let i = this.layers.length - 1; i >= 0; i--) {
+    this.backwardFromTo(this.layers.length - 1, 0)
+  }
+
+  /** Caffe's BackwardFromTo: layers start down to end inclusive (start ≥ end). */
+  backwardFromTo(start: number, end: number): void {
+    for (let i = start; i >= end; i--) {
       const gl = this.graph.layers[i]!
       if (!gl.needBackward) continue
       this.layers[i]!.backward(this.topVecs[i]!, gl.bottomNeedBackward as boolean[], this.bottomVecs[i]!)
     }
+  }
+
+  /** Caffe's Net::Reshape: every layer reshapes its tops from its bottoms (after an input changed shape). */
+  reshape(): void {
+    this.layers.forEach((layer, i) => layer.reshape(this.bottomVecs[i]!, this.topVecs[i]!))
+  }
+
+  /** Bottom and top blobs of layer i (Caffe's bottom_vecs / top_vecs), for per-layer timing and inspection. */
+  layerBlobs(i: number): { readonly bottom: ReadonlyArray<Blob>; readonly top: ReadonlyArray<Blob> } {
+    return { bottom: this.bottomVecs[i]!, top: this.topVecs[i]! }
   }
 
   forwardBackward(): number {
