@@ -8,7 +8,9 @@
  *
  * Blocks are returned to the free list when their Float32Array is garbage collected (a
  * FinalizationRegistry), so blobs need no explicit free; kernels' scratch is held for the backend's
- * lifetime.
+ * lifetime. Caveat of that design: a block is freed when the array *returned by allocFloat32* is
+ * collected, even if a subarray / second view of it is still alive (views keep the whole shared buffer
+ * alive, not the block). Keep the allocated array itself for as long as any view of it is used.
  */
 import { maxMemoryPages } from "../../../wasm/kernels.wat.js"
 
