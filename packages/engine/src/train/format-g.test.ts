@@ -39,6 +39,16 @@ describe("formatG (C++ default ostream / %g with 6 significant digits)", () => {
     expect(formatG(-Infinity)).toBe("-inf")
     expect(formatG(NaN)).toBe("nan")
   })
+  it("rounds exact decimal ties to even like glibc's printf", () => {
+    expect(formatG(1.015625)).toBe("1.01562") // 65/64: a tie at 6 digits, 2 is even
+    expect(formatG(1.046875)).toBe("1.04688") // 67/64: a tie, 7 is odd → up
+    expect(formatG(1234565)).toBe("1.23456e+06")
+    expect(formatG(1234575)).toBe("1.23458e+06")
+    expect(formatG(-1.015625)).toBe("-1.01562")
+    expect(formatG(2.5, 1)).toBe("2")
+    expect(formatG(0.015625)).toBe("0.015625")
+    expect(formatG(1.0156251)).toBe("1.01563") // just above the tie
+  })
   it("honours another precision", () => {
     expect(formatG(Math.PI, 3)).toBe("3.14")
     expect(formatG(0.5, 1)).toBe("0.5")
