@@ -62,7 +62,8 @@ export const centerCommand: Command = (argv, io) =>
       const backend = flags.string("backend")
       job = await caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
     }
-    const prefix = flags.string("checkpoint_prefix") ?? job.defaultCheckpointPrefix ?? (synthetic !== undefined ? "deepspark_center" : undefined)
+    const prefix = flags.string("checkpoint_prefix") ?? job.defaultCheckpointPrefix
+    if (prefix === undefined && flags.has("checkpoint_every")) throw new UsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
     const resume = flags.string("resume")
     if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
     const signals = abortOnSignals()

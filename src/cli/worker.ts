@@ -47,7 +47,7 @@ export const workerCommand: Command = (argv, io) =>
     const spec: TrainerSpec =
       synthetic !== undefined
         ? { kind: "softmax-problem", problemSeed: Number(synthetic), seed }
-        : { kind: "caffe", solverPath: solver!, seed, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) }
+        : { kind: "caffe", solverPath: solver!, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) }
     const maxIter = flags.int("max_iter", 0)
     if (synthetic !== undefined && maxIter === 0) throw new UsageError("--max-iter N is required with --synthetic")
     const workerId = flags.string("id") ?? `${hostname()}-${partition.index}`

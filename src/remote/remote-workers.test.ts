@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from "node:child_process"
+import path from "node:path"
+import { fileURLToPath } from "node:url"
+import { Effect } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { Center, layerCenter } from "../center/center-service.js"
+import type { CenterEvent } from "../center/center-state.js"
+import { makeEasgdSettings } from "../easgd/settings.js"
+import { serveCenterTcp } from "../transport/tcp.js"
+import { syntheticCenterJob } from "./center-job.js"
+
+/**
+ * Multi-process mode on loopback: the center in this process (serveCenterTcp), `deepspark worker`
+ * processes spawned as an operator would start them, one trainer child killed with SIGKILL mid-run,
+ * and an intruder with the wrong token.
+ */
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+const job = syntheticCenterJob({ problemSeed: 3 })
+const spawned: ChildProcess[] = []
+
+interface Proc {
+  readonly child: ChildProcess
+  readonly out: () => string
+  readonly exit: Promise<number | null>
+}
+
+const worker = (port: number, args: ReadonlyArray<string>, onLine?: (line: string) => void): Proc => {
+  const child = spawn(
+    process.execPath,
+    ["bin/run-ts.mjs", "src/remote/main.ts", "worker", "--connect", `127.0.0.1:${port}`, "--synthetic", "3", "--max-iter", "200", "--period", "5", ...args],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }
+  )
+  spawned.push(child)
+  let out = ""
+  const take = (b: Buffer) => {
+    const text = b.toString()
+    out += text
+    for (const line of text.split("\n")) if (line) onLine?.(line)
+  }
+  child.stdout!.on("data", take)
+  child.stderr!.on("data", take)
+  return { child, out: () => out, exit: new Promise((resolve) => child.on("exit", (code) => resolve(code))) }
+}
+
+afterAll(() => {
+  for (const c of spawned) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL")
+})
+
+describe("deepspark worker processes against a TCP center", () => {
+  it("two workers train the center; a SIGKILLed trainer child restarts and resumes; a bad token is refused", async () => {
+    let w0Child: number | undefined
+    let killedAt: number | undefined
+    const onEvent = (e: CenterEvent, exchangesOf: (id: string) => number) => {
+      // Kill w0's trainer while its 3rd exchange is being applied: it never gets the reply.
+      if (e.type === "exchange" && e.workerId === "w0" && killedAt === undefined && exchangesOf("w0") === 3 && w0Child) {
+        killedAt = exchangesOf("w0")
+        process.kill(w0Child, "SIGKILL")
+      }
+    }
+    const result = await Effect.runPromise(
+      Effect.gen(function* () {
+        const center = yield* Center
+        center.state.onEvent = (e) => onEvent(e, (id) => center.state.workers.get(id)?.exchanges ?? 0)
+        const { port } = yield* serveCenterTcp({ host: "127.0.0.1", port: 0 })
+        const w0 = worker(port, ["--partition", "0/2", "--id", "w0", "--token", "tok", "--backoff-ms", "100"], (line) => {
+          const m = /trainer process (\d+) started \(attempt 1\)/.exec(line)
+          if (m) w0Child = Number(m[1])
+        })
+        const w1 = worker(port, ["--partition", "1/2", "--id", "w1", "--token", "tok"])
+        const intruder = worker(port, ["--partition", "1/2", "--id", "intruder", "--token", "wrong"])
+        const codes = yield* Effect.promise(() => Promise.all([w0.exit, w1.exit, intruder.exit]))
+        return {
+          codes,
+          outputs: [w0.out(), w1.out(), intruder.out()],
+          w0: { ...center.state.workers.get("w0")! },
+          w1: { ...center.state.workers.get("w1")! },
+          intruderKnown: center.state.workers.has("intruder"),
+          exchanges: center.state.exchanges,
+          accuracy: job.evaluate ? (yield* Effect.promise(() => job.evaluate!(center.state.x, 0))).outputs[0]!.value : 0
+        }
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(layerCenter({ token: "tok", settings: makeEasgdSettings({ period: 5, moving_rate: 0.3 }), workers: 2, initial: job.initialParams() }))
+      )
+    )
+    expect(result.codes, result.outputs.join("\n----\n")).toEqual([0, 0, 3])
+    expect(killedAt).toBe(3)
+    const [w0Out, , intruderOut] = result.outputs
+    expect(w0Out).toMatch(/trainer process died \(killed by SIGKILL\); restarting/)
+    // The new incarnation resumed at the iteration of the last applied exchange (3 × τ = 15).
+    expect(w0Out).toMatch(/registered as incarnation 2, resuming at iteration 15/)
+    expect(intruderOut).toMatch(/rejected by the center \(auth\).*wrong token/)
+    expect(result.intruderKnown).toBe(false)
+    expect(result.w0).toMatchObject({ incarnation: 2, clock: 200, exchanges: 40, stopped: true })
+    expect(result.w1).toMatchObject({ incarnation: 1, clock: 200, exchanges: 40, stopped: true })
+    expect(result.exchanges).toBe(80)
+    expect(result.accuracy).toBeGreaterThan(0.8)
+  }, 120_000)
+})
