@@ -1,2 +1,81 @@
-// Registers the "caffe" trainer kind (a Caffe solver on one partition) once the engine's solver lands.
-export {}
+import { readSolverPrototxtSync } from "@deepspark/caffe"
+import {
+  chooseBackend,
+  createTrainingSession,
+  GlogLogger,
+  loadWeights,
+  silentLogger,
+  type Logger,
+  type TrainingSession
+} from "@deepspark/engine"
+import * as path from "node:path"
+import { flattenParams, paramCountOf, unflattenParams } from "../job/flat-params.js"
+import { workerSolverParam } from "../job/worker-solver.js"
+import type { LocalTrainer } from "../trainer/local-trainer.js"
+import { registerTrainerBuilder } from "./build-trainer.js"
+
+/**
+ * The "caffe" trainer kind: a Caffe solver (any of SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam,
+ * with its lr policy, momentum, decay, clipping, iter_size) training the solver's train net on one
+ * partition of its Data layers. Parameters are exchanged as one flat vector in learnable-parameter
+ * order. The cursor is the partition position of every Data layer, so a restarted worker continues
+ * exactly where its last exchange left it.
+ */
+registerTrainerBuilder("caffe", async (spec, partition) => {
+  if (spec.kind !== "caffe") throw new Error("caffe builder: wrong spec")
+  const cwd = spec.workingDirectory ?? process.cwd()
+  const workerId = `worker ${partition.index}`
+  const log: Logger = spec.verbose ? new GlogLogger((line) => process.stderr.write(`[${workerId}] ${line}\n`)) : silentLogger
+  const backend = await chooseBackend(spec.backend, log)
+  const base = readSolverPrototxtSync(path.resolve(cwd, spec.solverPath))
+  const override: { type?: string; momentum?: number } = {}
+  if (spec.solverType !== undefined) override.type = spec.solverType
+  if (spec.momentum !== undefined) override.momentum = spec.momentum
+  const seeded = spec.seed !== undefined ? { ...base, random_seed: spec.seed } : base
+  const solverParam = workerSolverParam(seeded, partition.index, override)
+
+  const open = async (dataCursors?: Record<string, string>) => {
+    const s = await createTrainingSession({
+      solverParam,
+      cwd,
+      backend,
+      log,
+      partition: { index: partition.index, count: partition.count },
+      ...(dataCursors ? { dataCursors } : {})
+    })
+    if (spec.weights) loadWeights(s, spec.weights.split(","), log, cwd)
+    return s
+  }
+  let session: TrainingSession = await open()
+  const params = () => session.solver.trainNet.learnableParams()
+  const count = paramCountOf(params())
+  return {
+    paramCount: count,
+    readParams: (out) => flattenParams(params(), out),
+    writeParams: (x) => unflattenParams(params(), x),
+    step: () => {
+      const solver = session.solver
+      solver.step(1)
+      return solver.iterationLosses[solver.iterationLosses.length - 1] ?? NaN
+    },
+    get iteration() {
+      return session.solver.iter
+    },
+    setIteration: (i) => {
+      session.solver.iter = i
+    },
+    cursor: () => {
+      const c = session.dataCursors()
+      return c ? JSON.stringify(c) : null
+    },
+    restoreCursor: async (c) => {
+      if (c === null) return
+      const previous = session
+      session = await open(JSON.parse(c) as Record<string, string>)
+      await previous.close()
+    },
+    resetHistory: () => {
+      for (const h of session.solver.updater.history) h.fill(0)
+    }
+  } satisfies LocalTrainer
+})

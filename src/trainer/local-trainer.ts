@@ -19,7 +19,8 @@ export interface LocalTrainer {
   setIteration(iteration: number): void
   /** The partition cursor as an opaque string, for exact resume. */
   cursor(): string | null
-  restoreCursor(cursor: string | null): void
+  /** Repositions the partition (may reopen the data sources, hence possibly async). */
+  restoreCursor(cursor: string | null): void | Promise<void>
   /** Drops optimiser history (momentum) after a reset from x̃. */
   resetHistory(): void
 }

@@ -44,9 +44,10 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
       partition: { index: options.partition.index, count: options.partition.count }
     })
     const identity = { workerId: options.workerId, incarnation: reg.incarnation, token: options.token }
+    // Restore the data position first: a trainer may rebuild its net (and parameters) to do so.
+    yield* Effect.promise(async () => trainer.restoreCursor(reg.resumeCursor))
     trainer.writeParams(reg.center)
     trainer.setIteration(reg.resumeIteration)
-    trainer.restoreCursor(reg.resumeCursor)
 
     let clock = reg.resumeIteration
     yield* client

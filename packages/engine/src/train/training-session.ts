@@ -16,6 +16,8 @@ import type { LayerServices } from "../core/layer.js"
 import { Rng } from "../core/rng.js"
 import { DATA_SOURCE_FACTORY } from "../layers/data.js"
 import { openNetDataSources, type NetDataSources } from "../net/data-sources.js"
+import { openFileDataService } from "../net/file-data-service.js"
+import { openPartitionNetDataSources } from "../net/partition-data-sources.js"
 import { Net } from "../net/net.js"
 import type { Logger } from "./logger.js"
 import { silentLogger } from "./logger.js"
@@ -40,6 +42,12 @@ export interface TrainingSessionOptions {
   readonly stages?: ReadonlyArray<string>
   /** Layer services to use instead of opening the Data layers' databases (tests, in-memory feeds). */
   readonly services?: LayerServices
+  /**
+   * Train on one partition of the train net's Data layers (a distributed worker), optionally resuming
+   * from saved cursors (by Data layer name, as returned by `dataCursors()`). Test nets read everything.
+   */
+  readonly partition?: { readonly index: number; readonly count: number }
+  readonly dataCursors?: Readonly<Record<string, string>>
 }
 
 /** A solver with its nets built and data sources open; `close` releases the databases. */
@@ -49,6 +57,8 @@ export interface TrainingSession {
   readonly trainNet: Net
   readonly testNets: ReadonlyArray<Net>
   readonly seed: number
+  /** With `partition`: each train-net Data layer's resume point (JSON) by layer name. */
+  dataCursors(): Record<string, string> | undefined
   close(): Promise<void>
 }
 
@@ -71,12 +81,26 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
   const rng = new Rng(seed)
   const nets = resolveSolverNets(param, { readNet: (f) => readNetPrototxtSync(f), cwd })
   const opened: NetDataSources[] = []
-  const build = async (net: NetParameter, state: NetParameter["state"]): Promise<Net> => {
+  let cursors: (() => Record<string, string>) | undefined
+  const build = async (net: NetParameter, state: NetParameter["state"], partitioned = false): Promise<Net> => {
     let services = options.services
     if (!services) {
-      const sources = await openNetDataSources(net, { ...(state ? { state } : {}), rng, baseDir: cwd })
+      const base = { ...(state ? { state } : {}), rng, baseDir: cwd }
+      let sources: NetDataSources
+      if (partitioned && options.partition) {
+        const p = await openPartitionNetDataSources(net, {
+          ...base,
+          partition: { index: options.partition.index, count: options.partition.count, mode: "range" },
+          ...(options.dataCursors ? { cursors: options.dataCursors } : {}),
+          worker: `worker ${options.partition.index}`
+        })
+        cursors = p.cursors
+        sources = p
+      } else sources = await openNetDataSources(net, base)
       opened.push(sources)
-      services = { [DATA_SOURCE_FACTORY]: sources.factory }
+      // ImageData / HDF5Data / HDF5Output read their files through this service.
+      const fileData = await openFileDataService(net, { ...(state ? { state } : {}), baseDir: cwd })
+      services = { [DATA_SOURCE_FACTORY]: sources.factory, ...fileData.services }
     }
     return new Net(net, {
       ...(state ? { state } : {}),
@@ -87,7 +111,7 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
   }
   try {
     log.info(describeSource("Creating training net", nets.train.source))
-    const trainNet = await build(nets.train.net, nets.train.state)
+    const trainNet = await build(nets.train.net, nets.train.state, true)
     const testNets: Net[] = []
     for (const t of nets.test) {
       log.info(`Creating test net (#${t.index}) specified by ${t.source}`)
@@ -109,6 +133,7 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
       trainNet,
       testNets,
       seed,
+      dataCursors: () => cursors?.(),
       close: async () => void (await Promise.all(opened.map((o) => o.close())))
     }
   } catch (e) {
