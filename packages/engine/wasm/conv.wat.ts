@@ -97,6 +97,20 @@ export const convWat = (): string => {
   ${loc}
   ${rows(
     `
+      (if $full (i32.and (i32.and (i32.eqz (local.get $owLo)) (i32.eq (local.get $owHi) (local.get $outW)))
+                         (i32.and (i32.eq (local.get $sw) (i32.const 1)) (i32.ge_s (local.get $outW) (i32.const 4))))
+        (then
+          ;; whole row valid, stride 1: full vectors, then one (possibly overlapping) vector at the end
+          (local.set $end (i32.add (local.get $col) (i32.shl (i32.sub (local.get $outW) (i32.const 4)) (i32.const 2))))
+          (local.set $dst (local.get $col))
+          (block $f_done (loop $f_loop
+            (br_if $f_done (i32.ge_u (local.get $dst) (local.get $end)))
+            (v128.store (local.get $dst) (v128.load (local.get $src)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+            (local.set $src (i32.add (local.get $src) (i32.const 16)))
+            (br $f_loop)))
+          (v128.store (local.get $end) (v128.load (i32.add (local.get $rowSrc) (i32.shl (i32.sub (local.get $outW) (i32.const 4)) (i32.const 2))))))
+        (else
       ${zeroFloats("(local.get $col)", "(local.get $owLo)")}
       (local.set $dst (i32.add (local.get $col) (i32.shl (local.get $owLo) (i32.const 2))))
       (local.set $end (i32.add (local.get $col) (i32.shl (local.get $owHi) (i32.const 2))))
@@ -116,7 +130,7 @@ export const convWat = (): string => {
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (local.set $src (i32.add (local.get $src) (local.get $t)))
         (br $s_loop)))
-      ${zeroFloats("(local.get $end)", "(i32.sub (local.get $outW) (local.get $owHi))")}`,
+      ${zeroFloats("(local.get $end)", "(i32.sub (local.get $outW) (local.get $owHi))")}))`,
     (floats) => zeroFloats("(local.get $col)", floats)
   )})
 
