@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Backend, ConvGeometry, LrnGeometry, PoolGeometry } from "../backend.js"
 import { referenceBackend as ref } from "../reference.js"
 import { Net } from "../../net/net.js"
-import { type GpuBackend, createGpuBackend } from "./gpu-backend.js"
+import { GpuBackend, createGpuBackend } from "./gpu-backend.js"
 import { chooseGpuJsMode } from "./gpujs-runtime.js"
 
 // Deterministic data (a small LCG): failures reproduce.
@@ -51,7 +51,8 @@ const poolGeometry = (num: number, c: number, h: number, w: number, k: number, p
 describe("gpu backend (gpu.js webasm) against the reference backend", () => {
   let gpu: GpuBackend
   beforeAll(async () => {
-    gpu = await createGpuBackend({ mode: "auto", env: {} })
+    // webgpu disabled: the auto order is then headlessgl (not opted in here) → webasm, on any machine.
+    gpu = await createGpuBackend({ mode: "auto", env: { DEEPSPARK_GPU_WEBGPU: "0" } })
   })
   afterAll(() => gpu.destroy())
 
@@ -60,10 +61,41 @@ describe("gpu backend (gpu.js webasm) against the reference backend", () => {
     gpu.reluForward(Float32Array.of(1, -2, 3, -4), none, 4, 0)
     expect(gpu.name).toBe("gpu")
     expect(gpu.description).toContain("webasm (WebAssemblyKernel")
+    expect(gpu.description).toContain("webgpu skipped: disabled")
     expect(gpu.description).toContain("headlessgl skipped: not opted in")
-    // Opting in without a display (or without the native gl module) never picks headlessgl silently.
-    expect(chooseGpuJsMode("auto", { DEEPSPARK_GPU_HEADLESSGL: "1" }).mode).toBe("webasm")
-    expect(() => chooseGpuJsMode("headlessgl", { DEEPSPARK_GPU_HEADLESSGL: "1" })).toThrow(/DISPLAY/)
+  })
+
+  it("never picks headlessgl silently: opting in without a display falls through to webasm, or fails when demanded", async () => {
+    const env = { DEEPSPARK_GPU_WEBGPU: "0", DEEPSPARK_GPU_HEADLESSGL: "1" }
+    expect((await chooseGpuJsMode("auto", env)).mode).toBe("webasm")
+    await expect(chooseGpuJsMode("headlessgl", env)).rejects.toThrow(/DISPLAY/)
+    await expect(chooseGpuJsMode("webgpu", { DEEPSPARK_GPU_WEBGPU: "0" })).rejects.toThrow(/webgpu requested but unavailable/)
+  })
+
+  it("the synchronous worker bridge (used for webgpu) returns the same results, here with gpu.js webasm in the worker", async () => {
+    const { WorkerGpuJsKernels } = await import("./worker-kernels.js")
+    const { createRequire } = await import("node:module")
+    const bridged = new GpuBackend(new WorkerGpuJsKernels({ mode: "webasm", gpujsPath: createRequire(import.meta.url).resolve("gpu.js") }), ["bridge test"])
+    try {
+      const [M, N, K] = [6, 11, 7]
+      const A = randomArray(M * K)
+      const B = randomArray(N * K)
+      const [want, got] = [new Float32Array(M * N), new Float32Array(M * N)]
+      ref.gemm(false, true, M, N, K, 1.5, A, 0, B, 0, 0, want, 0)
+      bridged.gemm(false, true, M, N, K, 1.5, A, 0, B, 0, 0, got, 0)
+      bridged.gemm(false, true, M, N, K, 1.5, A, 0, B, 0, 0, got, 0) // second call: cached kernel, no spec sent
+      expect(normError(got, want)).toBeLessThan(1e-5)
+      const g = poolGeometry(1, 2, 6, 6, 2, 0, 2)
+      const x = randomArray(72)
+      const [tW, tG, mW, mG] = [new Float32Array(18), new Float32Array(18), new Int32Array(18), new Int32Array(18)]
+      ref.maxPoolForward(g, x, tW, mW)
+      bridged.maxPoolForward(g, x, tG, mG)
+      expect(firstMismatch(tG, tW)).toBe(-1)
+      expect(firstMismatch(mG, mW)).toBe(-1)
+      expect(bridged.description).toContain("WebAssemblyKernel")
+    } finally {
+      bridged.destroy()
+    }
   })
 
   it.each([

@@ -1,7 +1,7 @@
 /**
  * The `gpu` backend: every Backend kernel as a gpu.js kernel (compiled once per shape), run
- * synchronously — on gpu.js's `webasm` backend by default, `headlessgl` when opted in (see
- * gpujs-runtime.ts). Host-side JavaScript only moves data: sub-array views in, flat results out (the GEMM
+ * synchronously — on gpu.js's `webgpu` backend when Dawn offers a hardware adapter (through a worker,
+ * worker-kernels.ts), `headlessgl` when opted in, else `webasm` (see chooseGpuJsMode). Host-side JavaScript only moves data: sub-array views in, flat results out (the GEMM
  * result is scattered with alpha/beta applied, pooling results de-interleaved); no op computes on the host
  * except dot's final sum of per-chunk partials (float64, as the interface asks).
  *
@@ -10,7 +10,7 @@
  */
 import type { Backend, BlobAllocator, ConvGeometry, LrnGeometry, PoolGeometry } from "../backend.js"
 import { heapAllocator } from "../backend.js"
-import { type GpuJsModeRequest, GpuJsKernels, chooseGpuJsMode } from "./gpujs-runtime.js"
+import { type GpuJsModeRequest, GpuJsKernels, type KernelRunner, chooseGpuJsMode } from "./gpujs-runtime.js"
 import * as src from "./kernel-sources.js"
 
 export interface GpuBackendOptions {
@@ -28,7 +28,7 @@ export class GpuBackend implements Backend {
   private readonly maskScratch = new Map<number, Float32Array>()
 
   constructor(
-    readonly kernels: GpuJsKernels,
+    readonly kernels: KernelRunner,
     private readonly reasons: ReadonlyArray<string>
   ) {}
 
@@ -342,6 +342,7 @@ const lrnConstants = (g: LrnGeometry, n: number): Record<string, number> => {
 
 /** Builds the gpu backend on an explicitly chosen gpu.js backend (see chooseGpuJsMode). */
 export const createGpuBackend = async (options: GpuBackendOptions = {}): Promise<GpuBackend> => {
-  const choice = chooseGpuJsMode(options.mode ?? "auto", options.env ?? process.env)
-  return new GpuBackend(new GpuJsKernels(choice.mode), choice.reasons)
+  const choice = await chooseGpuJsMode(options.mode ?? "auto", options.env ?? process.env)
+  const kernels = choice.kernels ?? new GpuJsKernels(choice.mode === "headlessgl" ? "headlessgl" : "webasm")
+  return new GpuBackend(kernels, choice.reasons)
 }

@@ -5,11 +5,21 @@
  */
 import { createRequire } from "node:module"
 
-/** gpu.js backends this engine can run its synchronous kernels on. */
-export type GpuJsMode = "webasm" | "headlessgl"
+/** gpu.js backends the gpu backend runs on (webgpu through a synchronous worker bridge). */
+export type GpuJsMode = "webgpu" | "headlessgl" | "webasm"
 
-/** What `auto` may pick: `webasm` always; `headlessgl` only when asked for (see chooseGpuJsMode). */
+/** `auto` picks in the order webgpu → headlessgl → webasm (see chooseGpuJsMode). */
 export type GpuJsModeRequest = GpuJsMode | "auto"
+
+/** Runs a kernel (compiled on first use under `key`) and returns its output as one flat Float32Array. */
+export interface KernelRunner {
+  readonly mode: string
+  /** The gpu.js kernel class that actually ran (known after the first call), e.g. "WebAssemblyKernel". */
+  readonly ranOn: string | undefined
+  readonly kernelCount: number
+  run(key: string, spec: () => KernelSpec, args: ReadonlyArray<unknown>): Float32Array
+  destroy(): void
+}
 
 // The slice of gpu.js's API used here (its bundled index.d.ts is not NodeNext-friendly).
 interface GpuJsKernelInstance {
@@ -37,21 +47,29 @@ export interface GpuJsModeChoice {
   readonly mode: GpuJsMode
   /** Why this mode, and why not the ones above it (for Backend.description and logs). */
   readonly reasons: ReadonlyArray<string>
+  /** The kernels, when choosing already built them (the webgpu worker that answered the probe). */
+  readonly kernels?: KernelRunner
 }
 
 /**
- * Explicit backend order: webgpu → headlessgl → webasm.
- * - webgpu: gpu.js's WebGPU kernels only run asynchronously (readback is mapAsync) and the engine's
- *   Backend interface is synchronous, so it is probed and reported but never chosen.
+ * Explicit backend order (gpu.js's own automatic choice is never used):
+ * - webgpu: when the npm `webgpu` package (Dawn; DEEPSPARK_WEBGPU_MODULE names another copy, e.g. 0.3.10
+ *   on Debian 12, where 0.2.x needs a newer glibc) loads in a worker and offers a hardware adapter
+ *   (software adapters — lavapipe, llvmpipe, SwiftShader — are slower than webasm, so skipped);
  * - headlessgl: only with DEEPSPARK_GPU_HEADLESSGL=1 AND DISPLAY set AND the optional native `gl` module
  *   loading (npm here skips its install script, so it normally does not exist); gpu.js itself would
- *   fall back silently without a display, hence the checks.
+ *   fall back silently without a display, hence the checks;
  * - webasm: gpu.js's WebAssembly (SIMD) backend, always available in Node 20.
  */
-export const chooseGpuJsMode = (request: GpuJsModeRequest, env: NodeJS.ProcessEnv = process.env): GpuJsModeChoice => {
+export const chooseGpuJsMode = async (request: GpuJsModeRequest, env: NodeJS.ProcessEnv = process.env): Promise<GpuJsModeChoice> => {
   const reasons: string[] = []
   if (request === "webasm") return { mode: "webasm", reasons: ["webasm requested"] }
-  reasons.push(webgpuNote())
+  if (request === "auto" || request === "webgpu") {
+    const probe = await probeWebgpu(env)
+    if (probe.kernels) return { mode: "webgpu", reasons: [probe.note], kernels: probe.kernels }
+    if (request === "webgpu") throw new Error(`gpu backend: webgpu requested but unavailable: ${probe.note}`)
+    reasons.push(`webgpu skipped: ${probe.note}`)
+  }
   const glProblem = headlessglProblem(env)
   if (glProblem === undefined) return { mode: "headlessgl", reasons: [...reasons, "headlessgl opted in (DEEPSPARK_GPU_HEADLESSGL=1, DISPLAY set, gl loads)"] }
   if (request === "headlessgl") throw new Error(`gpu backend: headlessgl requested but unavailable: ${glProblem}`)
@@ -59,12 +77,25 @@ export const chooseGpuJsMode = (request: GpuJsModeRequest, env: NodeJS.ProcessEn
   return { mode: "webasm", reasons }
 }
 
-const webgpuNote = (): string => {
+const probeWebgpu = async (env: NodeJS.ProcessEnv): Promise<{ note: string; kernels?: KernelRunner }> => {
+  if (env["DEEPSPARK_GPU_WEBGPU"] === "0") return { note: "disabled (DEEPSPARK_GPU_WEBGPU=0)" }
+  let webgpuPath: string
   try {
-    require("webgpu")
-    return "webgpu not used: gpu.js WebGPU kernels are async-only and the Backend interface is synchronous"
+    webgpuPath = require.resolve(env["DEEPSPARK_WEBGPU_MODULE"] ?? "webgpu")
   } catch (e) {
-    return `webgpu not used: the npm webgpu package does not load (${firstLine(e)})`
+    return { note: `the npm webgpu package is not installed (${firstLine(e)})` }
+  }
+  const { WorkerGpuJsKernels } = await import("./worker-kernels.js")
+  const worker = new WorkerGpuJsKernels({ mode: "webgpu", gpujsPath: require.resolve("gpu.js"), webgpuPath })
+  try {
+    const adapter = worker.probeAdapter()
+    if (!adapter) throw new Error("Dawn offers no WebGPU adapter (no Vulkan loader / driver ICD?)")
+    const name = [adapter.vendor, adapter.architecture, adapter.device, adapter.description].filter(Boolean).join(" ")
+    if (adapter.fallback || /llvmpipe|lavapipe|swiftshader/i.test(name)) throw new Error(`only a software adapter (${name})`)
+    return { note: `webgpu adapter ${name} (gpu.js webgpu kernels in a worker, called synchronously)`, kernels: worker }
+  } catch (e) {
+    worker.destroy()
+    return { note: firstLine(e) }
   }
 }
 
@@ -93,13 +124,13 @@ export interface KernelSpec {
 }
 
 /** Compiled kernels keyed by op + shape; each call returns its output as one flat Float32Array. */
-export class GpuJsKernels {
+export class GpuJsKernels implements KernelRunner {
   private readonly gpu: GpuJsInstance
   private readonly cache = new Map<string, { readonly kernel: GpuJsKernel; readonly count: number }>()
   /** The gpu.js kernel class that actually ran (first kernel built), e.g. "WebAssemblyKernel". */
   ranOn: string | undefined
 
-  constructor(readonly mode: GpuJsMode) {
+  constructor(readonly mode: "webasm" | "headlessgl") {
     const { GPU } = require("gpu.js") as GpuJsModule
     this.gpu = new GPU({ mode })
   }
@@ -108,7 +139,6 @@ export class GpuJsKernels {
     return this.cache.size
   }
 
-  /** Runs the kernel cached under `key` (built from `spec()` on first use) on `args`. */
   run(key: string, spec: () => KernelSpec, args: ReadonlyArray<unknown>): Float32Array {
     const entry = this.cache.get(key)
     if (entry) {
