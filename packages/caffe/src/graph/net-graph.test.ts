@@ -368,6 +368,90 @@ describe("parameters", () => {
     expect(g.learnable.map((p) => [p.lrMult, p.decayMult])).toEqual([[0, 1], [0, 1]])
     const forced = buildNetGraph({ ...base, force_backward: true })
     expect(layer(forced, "ip").paramPropagateDown).toEqual([true, true])
-    expect(layer(forced, "loss").bottomNeedBackward).toEqual([true, false])
+    // EuclideanLoss allows force_backward on both bottoms (Caffe overrides LossLayer's label rule).
+    expect(layer(forced, "loss").bottomNeedBackward).toEqual([true, true])
+  })
+})
+
+describe("force_backward reaches every bottom Layer::AllowForceBackward allows", () => {
+  const forced = (...layers: LayerParameter[]) => buildNetGraph({ ...net(...layers), force_backward: true })
+  const ip = (name: string, bottom: string, top: string, n = 4): LayerParameter => ({
+    name,
+    type: "InnerProduct",
+    bottom: [bottom],
+    top: [top],
+    inner_product_param: { num_output: n }
+  })
+
+  it("EuclideanLoss: both bottoms (Caffe overrides LossLayer's rule); other losses: never the label", () => {
+    const g = forced(
+      input("a", [2, 3]),
+      input("b", [2, 3]),
+      input("label", [2]),
+      { name: "l2", type: "EuclideanLoss", bottom: ["a", "b"], top: ["l2"] },
+      { name: "sm", type: "SoftmaxWithLoss", bottom: ["a", "label"], top: ["sm"] },
+      { name: "sig", type: "SigmoidCrossEntropyLoss", bottom: ["a", "b"], top: ["sig"] },
+      { name: "pair", type: "ContrastiveLoss", bottom: ["a", "b", "label"], top: ["pair"] }
+    )
+    expect(layer(g, "l2").bottomNeedBackward).toEqual([true, true])
+    expect(layer(g, "sm").bottomNeedBackward).toEqual([true, false])
+    expect(layer(g, "sig").bottomNeedBackward).toEqual([true, false])
+    expect(layer(g, "pair").bottomNeedBackward).toEqual([true, true, false])
+    // Without force_backward nothing here needs a gradient (Input blobs have none).
+    const plain = buildNetGraph({ ...net(input("a", [2, 3]), input("b", [2, 3]), { name: "l2", type: "EuclideanLoss", bottom: ["a", "b"], top: ["l2"] }) })
+    expect(layer(plain, "l2").bottomNeedBackward).toEqual([false, false])
+  })
+
+  it("InfogainLoss: the predictions only, neither the label nor H", () => {
+    const g = forced(
+      input("p", [2, 3]),
+      input("label", [2]),
+      input("H", [1, 1, 3, 3]),
+      { name: "info", type: "InfogainLoss", bottom: ["p", "label", "H"], top: ["info"] }
+    )
+    expect(layer(g, "info").bottomNeedBackward).toEqual([true, false, false])
+  })
+
+  it("Accuracy's label, Embed's indices, BatchReindex's index and Filter's selector are never forced", () => {
+    const g = forced(
+      input("x", [4, 3]),
+      input("label", [4]),
+      input("ids", [4]),
+      input("perm", [2]),
+      input("keep", [4, 1]),
+      ip("fc", "x", "y"),
+      { name: "acc", type: "Accuracy", bottom: ["y", "label"], top: ["acc"] },
+      { name: "emb", type: "Embed", bottom: ["ids"], top: ["e"], embed_param: { num_output: 2, input_dim: 5 } },
+      { name: "reindex", type: "BatchReindex", bottom: ["x", "perm"], top: ["r"] },
+      { name: "filter", type: "Filter", bottom: ["x", "y", "keep"], top: ["fx", "fy"] },
+      { name: "loss", type: "EuclideanLoss", bottom: ["fx", "x"], top: ["loss"] }
+    )
+    expect(layer(g, "acc").bottomNeedBackward).toEqual([true, false])
+    expect(layer(g, "emb").bottomNeedBackward).toEqual([false])
+    expect(layer(g, "emb").needBackward).toBe(true)
+    expect(layer(g, "emb").paramPropagateDown).toEqual([true, true])
+    expect(layer(g, "reindex").bottomNeedBackward).toEqual([true, false])
+    expect(layer(g, "filter").bottomNeedBackward).toEqual([true, true, false])
+  })
+
+  it("RNN / LSTM never force the sequence continuation indicators; LSTMUnit its bottom 2", () => {
+    const recurrent = (type: string): LayerParameter => ({
+      name: "rec",
+      type,
+      bottom: ["x", "cont"],
+      top: ["h"],
+      recurrent_param: { num_output: 3 }
+    })
+    for (const type of ["RNN", "LSTM"]) {
+      const g = forced(input("x", [5, 2, 4]), input("cont", [5, 2]), recurrent(type))
+      expect({ type, need: layer(g, "rec").bottomNeedBackward }).toEqual({ type, need: [true, false] })
+    }
+    const unit = forced(input("c", [1, 2, 3]), input("gates", [1, 2, 12]), input("cont", [1, 2]), {
+      name: "unit",
+      type: "LSTMUnit",
+      bottom: ["c", "gates", "cont"],
+      top: ["c1", "h1"]
+    })
+    expect(layer(unit, "unit").bottomNeedBackward).toEqual([true, true, false])
   })
 })

@@ -264,7 +264,7 @@ export const buildNetGraph = (net: NetParameter, options: NetGraphOptions = {}):
     for (const d of drafts) {
       d.needBackward = true
       d.layer.bottom.forEach((_, j) => {
-        d.bottomNeedBackward[j] = d.bottomNeedBackward[j]! || allowForceBackward(d.layer.type, j)
+        d.bottomNeedBackward[j] = d.bottomNeedBackward[j]! || allowForceBackward(d.layer.type, j, d.layer.bottom.length)
       })
       d.paramPropagateDown.fill(true)
     }

@@ -11,6 +11,7 @@ import {
   hdf5OutputRule,
   hingeLossRule,
   infogainLossRule,
+  isLossType,
   multinomialLogisticLossRule,
   sigmoidCrossEntropyLossRule,
   softmaxWithLossRule
@@ -101,9 +102,39 @@ export const unsupportedLayerTypes: ReadonlyMap<string, string> = new Map([
   ["Python", "is not supported: Python layers run user code inside pycaffe"]
 ])
 
-/** Types whose layers AllowForceBackward(bottom) is false for the given bottom index (labels). */
-export const allowForceBackward = (type: string, bottomIndex: number): boolean => {
-  if (type === "ContrastiveLoss") return bottomIndex !== 2
-  if (type.endsWith("Loss")) return bottomIndex !== 1
+/**
+ * Layer::AllowForceBackward(bottom): whether force_backward may make this bottom need a gradient.
+ * Caffe's own overrides: loss layers never force their label (bottom 1), ContrastiveLoss its similarity
+ * (bottom 2), EuclideanLoss allows both bottoms (its gradient is symmetric), RNN/LSTM their sequence
+ * continuation indicators (bottom 1) and LSTMUnit its (bottom 2). Inputs that are indices or labels are
+ * never forced either: Caffe has no override for them and its Backward aborts on them ("Can't
+ * backpropagate to EmbedLayer input", "Cannot backprop to index", "cannot backpropagate to filter index
+ * inputs", "cannot backpropagate to infogain inputs"), so forcing them only turns force_backward into a
+ * crash — Embed's input, BatchReindex's bottom 1, Filter's selector (its last bottom), InfogainLoss's H
+ * (bottom 2) and Accuracy's label (bottom 1).
+ */
+export const allowForceBackward = (type: string, bottomIndex: number, bottomCount: number): boolean => {
+  switch (type) {
+    case "EuclideanLoss":
+      return true
+    case "ContrastiveLoss":
+      return bottomIndex !== 2
+    case "InfogainLoss":
+      return bottomIndex === 0
+    case "Accuracy":
+      return bottomIndex !== 1
+    case "Embed":
+      return false
+    case "BatchReindex":
+      return bottomIndex !== 1
+    case "Filter":
+      return bottomIndex !== bottomCount - 1
+    case "RNN":
+    case "LSTM":
+      return bottomIndex !== 1
+    case "LSTMUnit":
+      return bottomIndex !== 2
+  }
+  if (isLossType(type)) return bottomIndex !== 1
   return true
 }
