@@ -162,15 +162,18 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       snapshot: (token) =>
         token !== config.token
           ? Effect.fail(new CenterRejected({ reason: "auth", message: "snapshot: authentication failed (wrong token)" }))
-          : runCheckpoint(state.x.slice(), state.checkpointState()).pipe(
+          : Effect.suspend(() => runCheckpoint(state.x.slice(), state.checkpointState())).pipe(
               Effect.flatMap((path) =>
                 path._tag === "Some"
                   ? Effect.succeed({ caffemodel: path.value, state: path.value.replace(/\.caffemodel$/, ".dsstate") })
                   : Effect.fail(new CenterRejected({ reason: "bad-request", message: "this center writes no snapshots" }))
               )
             ),
-      testNow: runTest(state.x.slice(), state.exchanges).pipe(Effect.map((o) => (o._tag === "Some" ? o.value : undefined))),
-      checkpointNow: runCheckpoint(state.x.slice(), state.checkpointState()).pipe(Effect.map((o) => (o._tag === "Some" ? o.value : undefined))),
+      // Suspended: x̃ is copied when the effect runs, not when the service is built.
+      testNow: Effect.suspend(() => runTest(state.x.slice(), state.exchanges)).pipe(Effect.map((o) => (o._tag === "Some" ? o.value : undefined))),
+      checkpointNow: Effect.suspend(() => runCheckpoint(state.x.slice(), state.checkpointState())).pipe(
+        Effect.map((o) => (o._tag === "Some" ? o.value : undefined))
+      ),
       requestStop: Effect.sync(() => {
         state.stopping = true
       }).pipe(Effect.zipRight(Deferred.succeed(stopped, undefined)), Effect.asVoid),

@@ -102,6 +102,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       if (e.type === "registered" && e.incarnation > 1) log.warn(`Worker ${e.workerId} re-registered (incarnation ${e.incarnation}); resuming its partition`)
     }
     let lastTest: ReadonlyArray<TestNetResult> | undefined
+    let lastTestAt = -1
     const program = Effect.gen(function* () {
       const center = yield* Center
       if (options.resume) {
@@ -132,7 +133,11 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         ...(options.maxRestarts !== undefined ? { maxRestarts: options.maxRestarts } : {})
       })
       yield* center.quiesce
-      const finalTest = yield* center.testNow.pipe(Effect.map((r) => (r ? lastTest : undefined)))
+      // A final test unless the last periodic test already saw this x̃.
+      const finalTest =
+        lastTestAt === center.state.exchanges && lastTest
+          ? lastTest
+          : yield* center.testNow.pipe(Effect.map((r) => (r ? lastTest : undefined)))
       const state = center.state.checkpointState()
       const snapshot = job.writeCheckpoint(center.state.x, state, `${prefix}_iter_${maxIter}`)
       log.info(`Snapshotting to binary proto file ${snapshot.caffemodel}`)
@@ -152,6 +157,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
                       Effect.tap((r) =>
                         Effect.sync(() => {
                           lastTest = r
+                          lastTestAt = exchanges
                           events.write("test", { exchanges, iteration: equivalentIteration(exchanges), accuracy: accuracyOf(r[0]), loss: lossOf(r[0]) })
                         })
                       ),

@@ -1,0 +1,49 @@
+import { readCaffemodelSync } from "@deepspark/caffe"
+import { GlogLogger } from "@deepspark/engine"
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { runDistributedTrain } from "../src/driver/distributed-train.js"
+import { makeEasgdSettings } from "../src/easgd/settings.js"
+import { readEventLog } from "../src/observe/event-log.js"
+import { mnistWorkspace, writeSolverVariant } from "./support/mnist-workspace.js"
+
+describe("distributed LeNet on real MNIST (Caffe's prototxts unchanged)", () => {
+  it("two trainer threads with async EASGD train the center, which is tested and snapshotted as a caffemodel", async () => {
+    const dir = await mnistWorkspace()
+    const solver = writeSolverVariant(dir, "lenet_solver_dist_test.prototxt", {
+      max_iter: 40,
+      test_iter: 5,
+      test_interval: 20,
+      snapshot: 0,
+      snapshot_prefix: "examples/mnist/dist_test"
+    })
+    const lines: string[] = []
+    const result = await Effect.runPromise(
+      Effect.scoped(
+        runDistributedTrain({
+          solverFile: solver,
+          cwd: dir,
+          workers: 2,
+          settings: makeEasgdSettings({ period: 5, moving_rate: 0.2 }),
+          log: new GlogLogger((l) => lines.push(l)),
+          eventLog: path.join(dir, "out/events.jsonl"),
+          plot: path.join(dir, "out/progress.svg")
+        })
+      )
+    )
+    expect(result.exchanges).toBe(16) // 2 workers × 40 iterations / τ 5
+    expect(result.workers.map((w) => w.restarts)).toEqual([0, 0])
+    const acc = result.finalTest?.[0]?.outputs.find((o) => o.name === "accuracy")?.value
+    expect(acc).toBeGreaterThan(0.5) // 40 iterations per worker already learn a lot
+    const model = readCaffemodelSync(result.snapshot.caffemodel)
+    expect(model.layer?.map((l) => l.name)).toContain("conv1")
+    expect(path.basename(result.snapshot.caffemodel)).toBe("dist_test_iter_40.caffemodel")
+    const events = readEventLog(path.join(dir, "out/events.jsonl"))
+    expect(events.filter((e) => e.type === "exchange")).toHaveLength(16)
+    expect(events.some((e) => e.type === "test")).toBe(true)
+    expect(fs.readFileSync(path.join(dir, "out/progress.svg"), "utf8")).toContain("<svg")
+    expect(lines.some((l) => /Optimization Done\./.test(l))).toBe(true)
+  }, 240_000)
+})
