@@ -233,7 +233,7 @@ export class CpuBackend implements Backend {
     const at = k.heap.addressOf(a)
     if (at >= 0) return at
     const address = k.scratch(slot, count)
-    new Int32Array(k.heap.memory.buffer, address, count).set(a.subarray(0, count))
+    k.heap.heapI32.set(a.subarray(0, count), address >> 2)
     return address
   }
 
@@ -244,7 +244,7 @@ export class CpuBackend implements Backend {
 
   private int32Back(address: number, a: Int32Array, count: number): void {
     if (this.kernels.heap.addressOf(a) >= 0) return
-    a.set(new Int32Array(this.kernels.heap.memory.buffer, address, count))
+    a.set(this.kernels.heap.heapI32.subarray(address >> 2, (address >> 2) + count))
   }
 }
 

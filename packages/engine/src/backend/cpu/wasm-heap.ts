@@ -31,6 +31,7 @@ export class WasmHeap {
   private free: FreeBlock[] = []
   private readonly registry = new FinalizationRegistry<FreeBlock>((b) => this.release(b.start, b.size))
   private f32view: Float32Array
+  private i32view: Int32Array
 
   constructor(initialBytes = 1 << 20) {
     this.memory = new WebAssembly.Memory({
@@ -41,6 +42,7 @@ export class WasmHeap {
     // Address 0..align-1 stays unused: 0 is never a valid block, which catches mistakes.
     this.top = align
     this.f32view = this.view()
+    this.i32view = new Int32Array(this.f32view.buffer)
   }
 
   private view(): Float32Array {
@@ -53,6 +55,12 @@ export class WasmHeap {
   get heapF32(): Float32Array {
     if (this.f32view.buffer.byteLength !== this.memory.buffer.byteLength) this.f32view = this.view()
     return this.f32view
+  }
+
+  /** An Int32Array over the whole memory as it is now. */
+  get heapI32(): Int32Array {
+    if (this.i32view.buffer.byteLength !== this.memory.buffer.byteLength) this.i32view = new Int32Array(this.heapF32.buffer)
+    return this.i32view
   }
 
   /** Byte address of `array[offset]` when the array lives in this memory, else -1. */
