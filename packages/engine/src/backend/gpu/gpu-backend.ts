@@ -58,7 +58,7 @@ export class GpuBackend implements Backend {
     const blocks = Math.ceil(M / 4)
     const out = this.kernels.run(
       `gemm:${+transA}${+transB}:${M}x${N}x${K}`,
-      () => ({ source: src.gemmSource(transA, transB), constants: { M, N, K }, threads: blocks * N, components: 4 }),
+      () => ({ source: src.gemmSource, constants: { M, N, K, ...src.gemmStrides(transA, transB, M, N, K) }, threads: blocks * N, components: 4 }),
       [A.subarray(aOffset, aOffset + M * K), B.subarray(bOffset, bOffset + K * N)]
     )
     // out[((i >> 2)·N + j)·4 + (i & 3)] = op(A)·op(B) at [i, j].
@@ -91,7 +91,7 @@ export class GpuBackend implements Backend {
     const blocks = Math.ceil(yLen / 4)
     const out = this.kernels.run(
       `gemv:${+transA}:${M}x${N}`,
-      () => ({ source: src.gemmSource(transA, false), constants: { M: yLen, N: 1, K: xLen }, threads: blocks, components: 4 }),
+      () => ({ source: src.gemmSource, constants: { M: yLen, N: 1, K: xLen, ...src.gemmStrides(transA, false, yLen, 1, xLen) }, threads: blocks, components: 4 }),
       [A.subarray(aOffset, aOffset + M * N), x.subarray(xOffset, xOffset + xLen)]
     )
     for (let i = 0; i < yLen; i++) y[yOffset + i] = beta === 0 ? alpha * out[i]! : alpha * out[i]! + beta * y[yOffset + i]!

