@@ -1,4 +1,4 @@
-import { messageType, printPrototxt, type NetGraph, type SolverNet, type SolverParameter } from "@deepspark/caffe"
+import { messageType, printPrototxt, shortestFloat32, type NetGraph, type SolverNet, type SolverParameter } from "@deepspark/caffe"
 import { netJson, netTable, type NetJson } from "./inspect-net.js"
 
 /** One of a solver's nets with its built graph. */
@@ -12,17 +12,6 @@ const floatFields = new Set(
     .fields.filter((f) => f.type.kind === "scalar" && f.type.scalar === "float")
     .map((f) => f.name)
 )
-
-/** The shortest decimal that rounds to the same float32 (0.999 for Math.fround(0.999)). */
-const shortestFloat32 = (x: number): number => {
-  const f = Math.fround(x)
-  if (!Number.isFinite(f) || f === 0) return f
-  for (let p = 1; p <= 9; p++) {
-    const candidate = Number(f.toPrecision(p))
-    if (Math.fround(candidate) === f) return candidate
-  }
-  return f
-}
 
 /** Float fields as the float32 Caffe computes with, written in their shortest form (0.999, not 0.9990000128746033). */
 export const solverJson = (solver: SolverParameter): Record<string, unknown> =>

@@ -57,6 +57,9 @@ export {
 // Prototxt (protobuf text format) parser/printer and the file readers that run Caffe's upgrades.
 export {
   PrototxtError,
+  formatDouble,
+  formatFloat32,
+  shortestFloat32,
   parsePrototxt,
   parsePrototxtEffect,
   printPrototxt,

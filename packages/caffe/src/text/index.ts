@@ -6,7 +6,7 @@ export { parsePrototxtWith } from "./parse.js"
 export { printPrototxtWith } from "./print.js"
 export { schemaFromDescriptors, type SchemaLookup } from "./schemaLookup.js"
 export { caffeLookup } from "./caffeLookup.js"
-export { formatDouble, formatFloat32 } from "./formatNumber.js"
+export { formatDouble, formatFloat32, shortestFloat32 } from "./formatNumber.js"
 export {
   readNetPrototxt,
   readNetPrototxtSync,
