@@ -83,12 +83,17 @@ export interface BuiltModule {
   readonly buildMs: number
 }
 
+/** Modules already compiled in this thread (several backends, e.g. simulated trainers, share one). */
+const compiled = new Map<string, WebAssembly.Module>()
+
 /** Generates, assembles (or reads from the cache) and compiles the kernel module. */
 export const buildKernelModule = async (options: KernelOptions): Promise<BuiltModule> => {
   const t0 = performance.now()
   const text = kernelsWat(options)
   const wabtVersion = (require("wabt/package.json") as { version: string }).version
   const key = createHash("sha256").update(wabtVersion).update("\0").update(text).digest("hex").slice(0, 24)
+  const known = compiled.get(key)
+  if (known) return { module: known, fromCache: true, buildMs: performance.now() - t0 }
   const dir = wasmCacheDir()
   const file = path.join(dir, `kernels-${key}.wasm`)
   let bytes: Uint8Array | undefined
@@ -109,5 +114,6 @@ export const buildKernelModule = async (options: KernelOptions): Promise<BuiltMo
     }
   }
   const module = new WebAssembly.Module(bytes)
+  compiled.set(key, module)
   return { module, fromCache, buildMs: performance.now() - t0 }
 }
