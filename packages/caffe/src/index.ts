@@ -40,6 +40,7 @@ export {
   readBinaryprotoSync,
   readCaffemodel,
   readCaffemodelSync,
+  type ReadCaffemodelOptions,
   readMessageFile,
   readMessageFileSync,
   readSolverState,

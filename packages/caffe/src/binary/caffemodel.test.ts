@@ -10,6 +10,8 @@ import { decode } from "./decode.js"
 import { encode } from "./encode.js"
 import { ProtoDecodeError } from "./errors.js"
 import { readCaffemodel, readCaffemodelSync, writeCaffemodel, writeCaffemodelSync } from "./files.js"
+import { upgradeNetAsNeeded } from "../upgrade/upgradeNet.js"
+import { makeBlobProto } from "./blob.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..")
 const refDir = path.join(path.resolve(repoRoot, "../shared"), "caffe/reference/lenet-seed1701")
@@ -116,7 +118,8 @@ describe("reference LeNet caffemodels", () => {
   })
 
   it("writes atomically and reads back through the Effect API", async () => {
-    const net = readCaffemodelSync(initModel)
+    // As stored, without Caffe's upgrade, so that writing it back is byte-identical.
+    const net = readCaffemodelSync(initModel, { upgrade: false })
     const out = path.join(tmp, "copy.caffemodel")
     await Effect.runPromise(writeCaffemodel(out, net))
     expect(Buffer.compare(readFileSync(out), readFileSync(initModel))).toBe(0)
@@ -167,5 +170,66 @@ describe("reference LeNet caffemodels", () => {
       if (boundary) continue
       expect(() => decode("NetParameter", bytes.subarray(0, at))).toThrow(ProtoDecodeError)
     }
+  })
+})
+
+describe("caffemodels are upgraded on read, as ReadNetParamsFromBinaryFileOrDie does", () => {
+  // A Model Zoo-era caffemodel: V1 `layers` with enum types and blobs_lr.
+  const weights = makeBlobProto([2, 1, 3, 3], new Float32Array(18).map((_, i) => i / 10))
+  const bias = makeBlobProto([2], new Float32Array([0.5, -0.5]))
+  const v1: NetParameter = {
+    name: "old",
+    layers: [
+      { name: "conv", type: "CONVOLUTION", bottom: ["data"], top: ["conv"], blobs: [weights, bias], blobs_lr: [1, 2], convolution_param: { num_output: 2, kernel_size: [3] } },
+      { name: "loss", type: "SOFTMAX_LOSS", bottom: ["conv", "label"], top: ["loss"] }
+    ]
+  }
+
+  it("a V1 caffemodel reads as V2 layers with their blobs; { upgrade: false } keeps what is stored", async () => {
+    const file = path.join(tmp, "v1.caffemodel")
+    writeCaffemodelSync(file, v1)
+    const log: string[] = []
+    const net = readCaffemodelSync(file, { log: (_level, line) => void log.push(line) })
+    expect(net.layers).toBeUndefined()
+    expect(net.layer!.map((l) => [l.name, l.type])).toEqual([["conv", "Convolution"], ["loss", "SoftmaxWithLoss"]])
+    expect(net.layer![0]!.param).toEqual([{ lr_mult: 1 }, { lr_mult: 2 }])
+    expect(blobData(net.layer![0]!.blobs![0]!)).toEqual(blobData(weights))
+    expect(blobData(net.layer![0]!.blobs![1]!)).toEqual(new Float32Array([0.5, -0.5]))
+    expect(log.some((l) => l.includes("V1LayerParameter") && l.includes(file))).toBe(true)
+    expect(await Effect.runPromise(readCaffemodel(file))).toEqual(net)
+    const stored = readCaffemodelSync(file, { upgrade: false })
+    expect(stored.layer).toBeUndefined()
+    expect(stored.layers!.map((l) => l.type)).toEqual(["CONVOLUTION", "SOFTMAX_LOSS"])
+    rmSync(file)
+  })
+
+  it("upgrading again changes nothing: a current caffemodel, or one already upgraded on read", () => {
+    // (Blob data compared as bytes: a deep toEqual over 431,080 floats takes seconds.)
+    const withoutBlobs = (n: NetParameter) => ({ ...n, layer: n.layer!.map(({ blobs, ...l }) => ({ ...l, blobCount: blobs?.length ?? 0 })) })
+    const blobBytes = (n: NetParameter) =>
+      n.layer!.flatMap((l) => (l.blobs ?? []).map((b) => Buffer.from(blobData(b).buffer, blobData(b).byteOffset, blobData(b).byteLength)))
+    const sameNet = (a: NetParameter, b: NetParameter) => {
+      expect(withoutBlobs(a)).toEqual(withoutBlobs(b))
+      const [x, y] = [blobBytes(a), blobBytes(b)]
+      expect(x.length).toBe(y.length)
+      x.forEach((bytes, i) => expect(bytes.equals(y[i]!)).toBe(true))
+    }
+    const current = readCaffemodelSync(initModel, { upgrade: false })
+    const log: string[] = []
+    sameNet(upgradeNetAsNeeded(current, { log: (_level, line) => void log.push(line) }), current)
+    sameNet(readCaffemodelSync(initModel), current)
+    expect(log).toEqual([])
+    const once = upgradeNetAsNeeded(v1)
+    expect(upgradeNetAsNeeded(once)).toEqual(once)
+  })
+
+  it("Caffe's fatal upgrade cases fail the read with UpgradeError", async () => {
+    const file = path.join(tmp, "both.caffemodel")
+    writeCaffemodelSync(file, { name: "both", layer: [{ name: "a", type: "ReLU" }], layers: [{ name: "b", type: "RELU" }] })
+    expect(() => readCaffemodelSync(file)).toThrow(/both/)
+    const err = await Effect.runPromise(Effect.flip(readCaffemodel(file)))
+    expect(err._tag).toBe("UpgradeError")
+    expect(readCaffemodelSync(file, { upgrade: false }).layers).toHaveLength(1)
+    rmSync(file)
   })
 })

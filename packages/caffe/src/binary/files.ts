@@ -7,6 +7,9 @@
 import { promises as fsp, readFileSync } from "node:fs"
 import { Effect } from "effect"
 import type { BlobProto, CaffeMessageName, CaffeMessages, NetParameter, SolverState } from "../schema/types.js"
+import { upgradeNetAsNeeded } from "../upgrade/upgradeNet.js"
+import { UpgradeError } from "../upgrade/UpgradeError.js"
+import type { UpgradeLogger } from "../upgrade/UpgradeOptions.js"
 import { writeFileAtomic, writeFileAtomicSync } from "./atomic-write.js"
 import { decode } from "./decode.js"
 import { encode } from "./encode.js"
@@ -82,8 +85,38 @@ export const writeMessageFile = <N extends CaffeMessageName>(
   }).pipe(Effect.flatMap((bytes) => writeFileAtomic(file, bytes)))
 
 // .caffemodel
-export const readCaffemodel = (file: string) => readMessageFile("NetParameter", file)
-export const readCaffemodelSync = (file: string): NetParameter => readMessageFileSync("NetParameter", file)
+export interface ReadCaffemodelOptions {
+  /**
+   * Run Caffe's UpgradeNetAsNeeded on what was read, as ReadNetParamsFromBinaryFileOrDie does (V0/V1
+   * `layers` caffemodels from the Model Zoo become `layer`s; upgrading a current net changes nothing).
+   * Default true; false gives the message exactly as stored (it re-encodes byte-identically).
+   */
+  readonly upgrade?: boolean
+  /** Receives the upgrade's log lines (Caffe's wording); silent by default. */
+  readonly log?: UpgradeLogger
+}
+
+const upgradeCaffemodel = (net: NetParameter, file: string, options: ReadCaffemodelOptions): NetParameter =>
+  options.upgrade === false ? net : upgradeNetAsNeeded(net, { file, ...(options.log !== undefined ? { log: options.log } : {}) })
+
+export const readCaffemodel = (
+  file: string,
+  options: ReadCaffemodelOptions = {}
+): Effect.Effect<NetParameter, CaffeFileError | ProtoDecodeError | UpgradeError> =>
+  readMessageFile("NetParameter", file).pipe(
+    Effect.flatMap((net) =>
+      Effect.suspend(() => {
+        try {
+          return Effect.succeed(upgradeCaffemodel(net, file, options))
+        } catch (e) {
+          // Caffe's fatal upgrade cases are UpgradeErrors; anything else is a defect.
+          return e instanceof UpgradeError ? Effect.fail(e) : Effect.die(e)
+        }
+      })
+    )
+  )
+export const readCaffemodelSync = (file: string, options: ReadCaffemodelOptions = {}): NetParameter =>
+  upgradeCaffemodel(readMessageFileSync("NetParameter", file), file, options)
 export const writeCaffemodel = (file: string, net: NetParameter) => writeMessageFile("NetParameter", file, net)
 export const writeCaffemodelSync = (file: string, net: NetParameter): void =>
   writeMessageFileSync("NetParameter", file, net)
