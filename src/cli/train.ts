@@ -13,6 +13,7 @@ import {
 } from "@deepspark/engine"
 import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
+import { distributedOptions, isDistributed, runTrainDistributed } from "./train-distributed.js"
 
 const options: ReadonlyArray<OptionSpec> = [
   { name: "solver", type: "string", value: "FILE", description: "the solver prototxt (required)" },
@@ -24,14 +25,19 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "sigint-effect", type: "string", value: "stop|snapshot|none", description: "what SIGINT does (default stop)" },
   { name: "sighup-effect", type: "string", value: "stop|snapshot|none", description: "what SIGHUP does (default snapshot)" },
   { name: "backend", type: "string", value: "cpu|reference", description: "kernels (default cpu, falling back to reference)" },
-  { name: "help", type: "boolean", description: "show this help" }
+  { name: "help", type: "boolean", description: "show this help" },
+  ...distributedOptions
 ]
 
 const help = [
   "usage: deepspark train --solver FILE [--weights A.caffemodel[,B...] | --snapshot FILE.solverstate] [--iterations N]",
+  "       deepspark train --solver FILE --workers N [--rule R --period τ --moving-rate α ...]",
   "",
   "Trains as `caffe train` does, logging Caffe's lines (glog format, on stderr). Paths in the solver",
-  "resolve from the working directory, as in Caffe.",
+  "resolve from the working directory, as in Caffe. With --workers (or any distributed flag) the data is",
+  "split into N partitions, one trainer per partition trains in a worker thread, and the center variable",
+  "merges their work by asynchronous elastic averaging (DeepSpark); the center is tested like a Caffe net",
+  "and snapshotted as <snapshot_prefix>_iter_<max_iter>.caffemodel.",
   "",
   ...describeOptions(options)
 ]
@@ -75,6 +81,17 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
   const snapshot = o.get("snapshot") as string | undefined
   if (weights !== undefined && snapshot !== undefined) {
     throw new CliUsageError("Give a snapshot to resume training or weights to finetune but not both.")
+  }
+  if (isDistributed(o)) {
+    if (snapshot !== undefined) throw new CliUsageError("a distributed run resumes from a center checkpoint: use --resume FILE.dsstate, not --snapshot")
+    const iterations = o.get("iterations") as number | undefined
+    const backendName = o.get("backend") as string | undefined
+    return runTrainDistributed(o, io, {
+      solverFile,
+      ...(weights !== undefined ? { weights } : {}),
+      ...(iterations !== undefined ? { iterations } : {}),
+      ...(backendName !== undefined ? { backend: backendName } : {})
+    })
   }
   const sigint = action(o.get("sigint_effect"), "sigint-effect", "stop")
   const sighup = action(o.get("sighup_effect"), "sighup-effect", "snapshot")

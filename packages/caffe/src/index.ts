@@ -88,3 +88,7 @@ export {
 
 // Net graph (NetState filter, splits, shapes, parameter ownership) and solver net resolution.
 export * from "./graph/index.js"
+
+// The text format over other schemas (deepspark's own settings files use it).
+export { parsePrototxtWith, schemaFromDescriptors, type SchemaLookup } from "./text/index.js"
+export type { EnumDescriptor, FieldDescriptor, MessageDescriptor, PlainMessage } from "./schema/descriptor.js"

@@ -1,0 +1,100 @@
+/**
+ * `deepspark train -solver S --workers N [...]`: DeepSpark's distributed training in local mode — one
+ * trainer per partition in worker threads, the center variable in this process, asynchronous elastic
+ * averaging between them. A thin shell over `runDistributedTrain`.
+ */
+import { GlogLogger } from "@deepspark/engine"
+import { Effect } from "effect"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { OptionSpec, OptionValue } from "./argv.js"
+import { CliUsageError, type CliIo } from "./command.js"
+import { runDistributedTrain } from "../driver/distributed-train.js"
+import { readEasgdSettingsFile } from "../easgd/settings-file.js"
+import { settingNames } from "../easgd/settings.js"
+
+export const distributedOptions: ReadonlyArray<OptionSpec> = [
+  { name: "workers", type: "number", value: "N", description: "train with N workers (local mode: worker threads; default one per core)" },
+  { name: "settings", type: "string", value: "FILE", description: "DeepSpark settings file (deepspark.prototxt style); flags override it" },
+  { name: "rule", type: "string", value: "NAME", description: "async-easgd (default) | easgd | eamsgd | sync-easgd | sync-avg | downpour | single" },
+  { name: "period", type: "number", value: "τ", description: "local iterations between exchanges (default 50)" },
+  { name: "moving-rate", type: "number", value: "α", description: "elastic rate (default 0.1)" },
+  { name: "decay-rate", type: "number", value: "R", description: "α decay factor" },
+  { name: "decay-step", type: "number", value: "N", description: "α decays every decay_step·workers/period exchanges" },
+  { name: "decay-limit", type: "number", value: "A", description: "α never decays below this" },
+  { name: "server-factor", type: "number", value: "F", description: "center rate α_s = moving_rate × server_factor" },
+  { name: "factor-decay-rate", type: "number", value: "R", description: "server_factor decay factor" },
+  { name: "factor-decay-step", type: "number", value: "N", description: "server_factor decay step" },
+  { name: "factor-decay-limit", type: "number", value: "F", description: "server_factor floor" },
+  { name: "adaptive-period", type: "boolean", description: "exchange when the loss since the last exchange exceeds the first period's" },
+  { name: "eamsgd-momentum", type: "number", value: "δ", description: "EAMSGD's Nesterov momentum (default 0.99)" },
+  { name: "resume", type: "string", value: "FILE.dsstate", description: "continue from a center checkpoint" },
+  { name: "test-interval", type: "number", value: "N", description: "test the center every N exchanges (default: the solver's test_interval in worker iterations)" },
+  { name: "checkpoint-every", type: "number", value: "N", description: "checkpoint the center every N exchanges (default: the solver's snapshot interval)" },
+  { name: "event-log", type: "string", value: "FILE", description: "write a JSON-lines event log" },
+  { name: "plot", type: "string", value: "FILE.svg", description: "write a loss/accuracy plot at the end (needs --event-log)" },
+  { name: "verbose-workers", type: "boolean", description: "print each worker's own Caffe log, prefixed" },
+  { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" }
+]
+
+export const isDistributed = (o: ReadonlyMap<string, OptionValue>): boolean =>
+  distributedOptions.some((s) => s.name !== "workers" && o.has(s.name.replaceAll("-", "_"))) || o.has("workers")
+
+export const runTrainDistributed = async (
+  o: ReadonlyMap<string, OptionValue>,
+  io: CliIo,
+  common: { solverFile: string; weights?: string; iterations?: number; backend?: string }
+): Promise<number> => {
+  const workers = (o.get("workers") as number | undefined) ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length)
+  if (!Number.isInteger(workers) || workers < 1) throw new CliUsageError(`--workers must be a positive integer, got ${workers}`)
+  const cwd = io.cwd ?? process.cwd()
+  const overrides: Record<string, string | number | boolean> = {}
+  for (const name of settingNames) {
+    const v = o.get(name)
+    if (v !== undefined) overrides[name] = v as string | number | boolean
+  }
+  const settingsFile = o.get("settings") as string | undefined
+  const settings = readEasgdSettingsFile(settingsFile ? path.resolve(cwd, settingsFile) : undefined, overrides)
+  if (settings.rule === "single" && workers !== 1) throw new CliUsageError(`--rule single trains with one worker, got --workers ${workers}`)
+  const crash = o.get("crash_worker") as string | undefined
+  let crashSpec: { worker: number; atIteration: number } | undefined
+  if (crash !== undefined) {
+    const m = /^(\d+)@(\d+)$/.exec(crash)
+    if (!m) throw new CliUsageError(`--crash-worker takes I@ITER, got '${crash}'`)
+    crashSpec = { worker: Number(m[1]), atIteration: Number(m[2]) }
+  }
+  const log = new GlogLogger((line) => io.stderr(line))
+  const resume = o.get("resume") as string | undefined
+  const eventLog = o.get("event_log") as string | undefined
+  const plot = o.get("plot") as string | undefined
+  const testInterval = o.get("test_interval") as number | undefined
+  const checkpointEvery = o.get("checkpoint_every") as number | undefined
+  const result = await Effect.runPromise(
+    Effect.scoped(
+      runDistributedTrain({
+        solverFile: common.solverFile,
+        cwd,
+        workers,
+        settings,
+        log,
+        ...(common.backend ? { backend: common.backend } : {}),
+        ...(common.weights ? { weights: common.weights } : {}),
+        ...(common.iterations !== undefined ? { maxIter: common.iterations } : {}),
+        ...(resume ? { resume } : {}),
+        ...(eventLog ? { eventLog: path.resolve(cwd, eventLog) } : {}),
+        ...(plot ? { plot: path.resolve(cwd, plot) } : {}),
+        ...(testInterval !== undefined ? { testInterval } : {}),
+        ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
+        ...(o.get("verbose_workers") ? { verboseWorkers: true } : {}),
+        ...(crashSpec ? { crash: crashSpec } : {})
+      })
+    )
+  )
+  const acc = result.finalTest?.[0]?.outputs.find((x) => /accuracy/i.test(x.name))?.value
+  io.stdout(
+    `center: ${result.exchanges} exchanges in ${result.seconds.toFixed(1)} s` +
+      (acc !== undefined ? `, test accuracy ${acc.toFixed(4)}` : "") +
+      `; snapshot ${path.relative(cwd, result.snapshot.caffemodel)}`
+  )
+  return 0
+}
