@@ -1,0 +1,32 @@
+/**
+ * `npm run bench [suite ...]`: benchmarks that print ratios against baselines measured in the same run
+ * (these machines are shared and noisy: compare ratios, not absolute times across runs).
+ *
+ *   data   Data-layer throughput (records/s with the transform) vs raw LMDB reads
+ *   cpu    GEMM GFLOPS (512³, 1024³, LeNet's shapes) for the wasm SIMD backend vs naive JS
+ *   lenet  LeNet / CIFAR-10 quick training iterations per backend vs TensorFlow.js wasm and gpu.js
+ *   dist   RPC exchange throughput (1.7 MB and 64 MB) vs a raw TCP socket; simulator time-to-accuracy
+ *
+ * With no suite named, runs data, cpu and dist (lenet is the slowest; name it to run it).
+ */
+const suites: Record<string, () => Promise<void>> = {
+  data: async () => (await import("./data.js")).benchData(),
+  cpu: async () => (await import("./cpu.js")).benchCpu(),
+  "cpu-lenet": async () => (await import("./cpu-lenet.js")).benchCpuLenet(),
+  lenet: async () => (await import("./lenet.js")).benchLenet(),
+  dist: async () => (await import("./dist.js")).benchDist()
+}
+
+const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"))
+const names = requested.length > 0 ? requested : ["data", "cpu", "dist"]
+for (const name of names) {
+  const suite = suites[name]
+  if (!suite) {
+    console.error(`unknown benchmark '${name}' (known: ${Object.keys(suites).join(", ")})`)
+    process.exit(2)
+  }
+}
+for (const name of names) {
+  console.log(`\n=== bench ${name} ===`)
+  await suites[name]!()
+}
