@@ -3,21 +3,21 @@
  * with the ratio, for a machine with an NVIDIA GPU (a few minutes at most).
  *
  * 1. Looks for an NVIDIA GPU (nvidia-smi, /proc/driver/nvidia). None: says so, and still compares the
- *    gpu backend on gpu.js's webasm (CPU) path with the cpu backend, with a short time budget.
+ *    gpu backend on gpu.js's webasm (CPU) path with the cpu backend on LeNet, with a short time budget.
  * 2. With one: makes Dawn's Vulkan backend loadable when it can — installs the Vulkan loader (libvulkan1)
  *    with apt-get when missing and running as root, and points the loader at the NVIDIA driver's ICD
- *    (libGLX_nvidia.so.0) when the driver ships no ICD manifest (common in containers) — then probes a
- *    WebGPU adapter through the npm `webgpu` package and reports it.
+ *    (libGLX_nvidia.so.0) when the driver ships no ICD manifest (common in containers) — before the gpu
+ *    backend's auto choice probes Dawn for an adapter.
  * 3. Runs bench/lenet.ts's timing for gpu and cpu on both nets and prints gpu/cpu.
  *
- * What runs on the GPU: the engine's Backend interface is synchronous, gpu.js's WebGPU kernels are
- * async-only, so the `gpu` backend uses gpu.js headlessgl when opted in (DEEPSPARK_GPU_HEADLESSGL=1 with
- * DISPLAY set and the native `gl` module built — `npm rebuild gl`, needs X/GL headers, several minutes)
- * and gpu.js webasm otherwise; the probe below shows whether the WebGPU path would have an adapter.
+ * What runs on the GPU: the gpu backend's auto order — gpu.js webgpu (in a worker, called synchronously)
+ * when Dawn offers a hardware adapter; headlessgl when opted in (DEEPSPARK_GPU_HEADLESSGL=1 with DISPLAY
+ * set and the native `gl` module built — `npm rebuild gl`, needs X/GL headers, several minutes); else
+ * webasm. The npm `webgpu` that gpu.js pulls in (0.2.9) needs glibc 2.38: on Debian 12 point
+ * DEEPSPARK_WEBGPU_MODULE at a copy of webgpu 0.3.10 (e.g. `npm pack webgpu@0.3.10`, unpacked).
  */
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import os from "node:os"
 import path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -65,18 +65,6 @@ const prepareVulkan = (): string[] => {
   return notes
 }
 
-/** Asks Dawn (npm `webgpu`) for an adapter; the answer says whether a WebGPU path would reach the GPU. */
-const probeWebgpu = async (): Promise<string> => {
-  try {
-    const webgpu = createRequire(import.meta.url)("webgpu") as { create: (flags: string[]) => { requestAdapter: () => Promise<unknown> } }
-    const adapter = (await webgpu.create([]).requestAdapter()) as { info?: { vendor?: string; device?: string; description?: string } } | null
-    if (!adapter) return "webgpu: no adapter"
-    return `webgpu adapter: ${[adapter.info?.vendor, adapter.info?.device, adapter.info?.description].filter(Boolean).join(" ")}`
-  } catch (e) {
-    return `webgpu: the npm webgpu package does not load here (${String((e as Error).message).split("\n")[0]}); versions 0.3.3–0.3.10, 0.4.0, 0.6.2 load on Debian 12`
-  }
-}
-
 export async function benchLenetGpu(): Promise<void> {
   const started = performance.now()
   const gpus = nvidiaGpus()
@@ -84,23 +72,25 @@ export async function benchLenetGpu(): Promise<void> {
   if (!gpus) {
     console.log(
       "bench:gpu: NO NVIDIA GPU on this machine (nvidia-smi not found, no /proc/driver/nvidia). Nothing here can run on a GPU;\n" +
-        "  comparing the gpu backend on gpu.js's webasm (CPU) path with the cpu backend instead, short budget."
+        "  comparing the gpu backend on gpu.js's webasm (CPU) path with the cpu backend on LeNet only instead (CIFAR-10 quick\n" +
+        "  on webasm takes minutes), with a short time budget."
     )
     seconds = Math.min(seconds, 3)
   } else {
     console.log(`bench:gpu: ${gpus.split("\n").join("; ")}`)
     for (const note of prepareVulkan()) console.log(`  ${note}`)
-    console.log(`  ${await probeWebgpu()}`)
   }
   const gpu = await createGpuBackend({ mode: (process.env["DEEPSPARK_GPU_MODE"] ?? "auto") as GpuJsModeRequest })
   const cpu = await createCpuBackend()
+  // The auto choice probes Dawn for a WebGPU adapter (in a worker) and says what it picked and why.
+  console.log(`gpu backend choice: ${gpu.description}`)
   const nets = [
     { id: "lenet", label: "LeNet", file: "lenet_dummy.prototxt", batch: 64 },
     { id: "cifar10", label: "CIFAR-10 quick", file: "cifar10_quick_dummy.prototxt", batch: 100 }
   ]
   const line = (t: IterationTiming) =>
     `${t.backend.padEnd(4)} ${t.net.padEnd(15)} median ${t.medianMs.toFixed(1)} ms/iter (CPU ${t.cpuMs.toFixed(1)} ms), ${((t.batch * 1000) / t.medianMs).toFixed(0)} images/s, ${t.iterations} iterations`
-  for (const n of nets) {
+  for (const n of gpus ? nets : nets.slice(0, 1)) {
     const c = timeTraining(cpu, n, seconds)
     console.log(line(c))
     const g = timeTraining(gpu, n, seconds)

@@ -46,7 +46,7 @@ export interface IterationTiming {
   /** Process CPU time per iteration (median): the steadier figure on a shared machine. */
   readonly cpuMs: number
   readonly loss: number
-  /** Per layer: mean forward and backward ms per iteration. */
+  /** Per layer: median forward and backward wall ms per iteration. */
   readonly layers: ReadonlyArray<{ readonly name: string; readonly forwardMs: number; readonly backwardMs: number }>
   readonly peakRssMb: number
 }
@@ -57,24 +57,39 @@ const median = (xs: number[]): number => {
 }
 const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024
 
-/** Wraps each layer's forward/backward to accumulate wall time (instance properties shadow the methods). */
+/**
+ * Wraps each layer's forward/backward (instance properties shadow the methods) to record wall time per
+ * iteration; `next()` starts a new iteration. Medians per layer resist the load spikes of a shared box.
+ */
 const instrument = (net: Net) => {
-  const totals = net.layers.map(() => ({ forward: 0, backward: 0 }))
+  const perIteration: Array<Array<{ forward: number; backward: number }>> = []
+  let current = net.layers.map(() => ({ forward: 0, backward: 0 }))
   net.layers.forEach((layer: Layer, i) => {
     const forward = layer.forward.bind(layer)
     const backward = layer.backward.bind(layer)
     layer.forward = (bottom, top) => {
       const t = performance.now()
       forward(bottom, top)
-      totals[i]!.forward += performance.now() - t
+      current[i]!.forward += performance.now() - t
     }
     layer.backward = (top, down, bottom) => {
       const t = performance.now()
       backward(top, down, bottom)
-      totals[i]!.backward += performance.now() - t
+      current[i]!.backward += performance.now() - t
     }
   })
-  return totals
+  return {
+    next: () => {
+      current = net.layers.map(() => ({ forward: 0, backward: 0 }))
+      perIteration.push(current)
+    },
+    medians: () =>
+      net.layerNames.map((name, i) => ({
+        name,
+        forwardMs: median(perIteration.map((it) => it[i]!.forward)),
+        backwardMs: median(perIteration.map((it) => it[i]!.backward))
+      }))
+  }
 }
 
 /** Runs training iterations on `backend` for about `seconds` (at least 2 timed, after 1 warm-up). */
@@ -100,12 +115,13 @@ export const timeTraining = (backend: Backend, netCase: NetCase, seconds: number
   const t0 = performance.now()
   step() // set-up, kernel compilation, JIT warm-up
   const warmMs = performance.now() - t0
-  const totals = instrument(net)
+  const layerTimes = instrument(net)
   const iterations = Math.max(2, Math.min(50, Math.floor((seconds * 1000) / Math.max(warmMs, 1))))
   const wall: number[] = []
   const cpu: number[] = []
   let loss = 0
   for (let i = 0; i < iterations; i++) {
+    layerTimes.next()
     const c = process.cpuUsage()
     const t = performance.now()
     loss = step()
@@ -122,7 +138,7 @@ export const timeTraining = (backend: Backend, netCase: NetCase, seconds: number
     medianMs: median(wall),
     cpuMs: median(cpu),
     loss,
-    layers: net.layerNames.map((name, i) => ({ name, forwardMs: totals[i]!.forward / iterations, backwardMs: totals[i]!.backward / iterations })),
+    layers: layerTimes.medians(),
     peakRssMb: peakRssMb()
   }
 }
@@ -232,7 +248,7 @@ const printTiming = (t: IterationTiming): void => {
   )
   const fwd = t.layers.reduce((s, l) => s + l.forwardMs, 0)
   const bwd = t.layers.reduce((s, l) => s + l.backwardMs, 0)
-  console.log(`    forward ${fmt(fwd)} ms, backward ${fmt(bwd)} ms, update+other ${fmt(Math.max(0, t.medianMs - fwd - bwd))} ms; per layer (fwd/bwd ms):`)
+  console.log(`    per-layer medians (wall): forward ${fmt(fwd)} ms, backward ${fmt(bwd)} ms; fwd/bwd ms:`)
   console.log("    " + t.layers.map((l) => `${l.name} ${fmt(l.forwardMs)}/${fmt(l.backwardMs)}`).join(", "))
 }
 
