@@ -1,5 +1,5 @@
 import { Rng } from "@deepspark/engine"
-import { Effect } from "effect"
+import { type Duration, Effect, type Scope } from "effect"
 import { describe, expect, it } from "vitest"
 import { Center, layerCenter } from "../center/center-service.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
@@ -11,7 +11,7 @@ import { boundCenterClient } from "./bounded-client.js"
 const problem = softmaxRegressionProblem({ seed: 3, separation: 0.6 }, (s) => new Rng(s))
 const P = problem.paramCount
 
-const withCenter = <A, E>(body: (client: CenterClient, port: number) => Effect.Effect<A, E, Center>, heartbeatTimeout = "60 seconds") =>
+const withCenter = <A, E>(body: (client: CenterClient, port: number) => Effect.Effect<A, E, Center | Scope.Scope>, heartbeatTimeout: Duration.DurationInput = "60 seconds") =>
   Effect.gen(function* () {
     const { port } = yield* serveCenterTcp({ host: "127.0.0.1", port: 0 })
     // The protocol layer must wrap the whole use of the client (see effect-notes), not just its making.

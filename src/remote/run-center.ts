@@ -5,6 +5,7 @@ import type { EasgdSettings } from "../easgd/settings.js"
 import { serveCenterTcp } from "../transport/tcp.js"
 import type { CenterJob } from "./center-job.js"
 import { readCenterCheckpoint, writeCenterCheckpoint } from "./center-checkpoint.js"
+import { ioScheduler } from "./io-scheduler.js"
 
 /**
  * A center process: x̃ from a CenterJob, served over TCP to `deepspark worker` processes, with periodic
@@ -147,7 +148,8 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
           ...(options.testInterval ? { testInterval: options.testInterval } : {}),
           ...(checkpoints ? { checkpointEvery: options.checkpointEvery ?? 0, writeCheckpoint } : {})
         })
-      )
+      ),
+      Effect.withScheduler(ioScheduler)
     )
   )
   return {

@@ -5,6 +5,7 @@ import { runTrainerLoop } from "../trainer/trainer-loop.js"
 import { CenterRejected } from "../transport/protocol.js"
 import { layerCenterClientProtocolTcp, makeCenterClient } from "../transport/tcp.js"
 import { boundCenterClient } from "./bounded-client.js"
+import { ioScheduler } from "./io-scheduler.js"
 import { childExit, type RemoteTrainerAssignment } from "./remote-assignment.js"
 
 /**
@@ -52,7 +53,11 @@ const main = Effect.gen(function* () {
     `${tag}: finished at iteration ${result.iterations} after ${result.exchanges} exchanges${result.stoppedByCenter ? " (stopped by the center)" : ""}`
   )
   return result
-}).pipe(Effect.scoped, Effect.provide(layerCenterClientProtocolTcp({ host: remote.host, port: remote.port, maxFrameBytes: remote.maxMessageBytes })))
+}).pipe(
+  Effect.scoped,
+  Effect.provide(layerCenterClientProtocolTcp({ host: remote.host, port: remote.port, maxFrameBytes: remote.maxMessageBytes })),
+  Effect.withScheduler(ioScheduler)
+)
 
 /** Whether an error (or one it wraps) is the framing's "frame over the limit". */
 const tooLarge = (e: unknown, depth = 0): boolean => {
