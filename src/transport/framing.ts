@@ -1,6 +1,6 @@
 import { RpcSerialization } from "@effect/rpc"
 import { Layer } from "effect"
-import { Packr, Unpackr } from "msgpackr"
+import { Packr, RESERVE_START_SPACE, Unpackr } from "msgpackr"
 
 /**
  * msgpack with a 4-byte big-endian length prefix per message. @effect/rpc's built-in msgpack framing
@@ -88,6 +88,23 @@ export const encodeFrame = (packed: Uint8Array): Uint8Array => {
   return out
 }
 
+/**
+ * Packs `message` with its 4-byte length header in one buffer: msgpackr leaves the header's room at the
+ * front, so a multi-MB tensor is copied once (into msgpackr's buffer), not twice as with encodeFrame.
+ * The result is a view of msgpackr's buffer that later packs never overwrite (they append, or start a
+ * new buffer), and never the whole buffer (msgpackr keeps slack at its end), so a receiver that only
+ * transfers buffers it fully owns (message-port-socket.ts) copies it instead.
+ */
+export const packFrame = (packr: Packr, message: unknown): Uint8Array => {
+  const framed = packr.pack(message, RESERVE_START_SPACE | 4)
+  const n = framed.length - 4
+  framed[0] = n >>> 24
+  framed[1] = (n >>> 16) & 0xff
+  framed[2] = (n >>> 8) & 0xff
+  framed[3] = n & 0xff
+  return framed
+}
+
 export const lengthPrefixedMsgPack = (options: FramingOptions = {}) => {
   const maxFrameBytes = options.maxFrameBytes ?? 512 * 1024 * 1024
   return RpcSerialization.RpcSerialization.of({
@@ -100,7 +117,7 @@ export const lengthPrefixedMsgPack = (options: FramingOptions = {}) => {
       const decode = makeFrameDecoder(maxFrameBytes, (frame) => unpackr.unpack(frame))
       return {
         decode: (data) => decode(typeof data === "string" ? encoder.encode(data) : data),
-        encode: (message) => encodeFrame(packr.pack(message))
+        encode: (message) => packFrame(packr, message)
       }
     }
   })
