@@ -76,7 +76,15 @@ export const netTable = (graph: NetGraph): string[] => {
       ])
     })
   }
-  const count = graph.paramCount === null ? "unknown (some shapes depend on the data)" : graph.paramCount.toLocaleString("en-US")
+  const python = graph.unsupported.map((u) => `'${u.layer}'`).join(", ")
+  const count =
+    graph.paramCount !== null
+      ? graph.paramCount.toLocaleString("en-US")
+      : graph.unsupported.length > 0
+        ? `unknown (${graph.unsupported[0]!.type} layer ${python} may hold parameter blobs)`
+        : "unknown (some shapes depend on the data)"
+  // Unknown shapes come from data sources (layers without bottoms) or from what unsupported layers compute.
+  const unknownFromData = graph.layers.some((l) => !l.unsupported && l.bottom.length === 0 && l.topShapes.some((s) => s === null))
   return [
     header,
     `inputs: ${graph.inputs.join(", ") || "-"}   outputs: ${graph.outputs.join(", ") || "-"}`,
@@ -85,7 +93,11 @@ export const netTable = (graph: NetGraph): string[] => {
     "",
     ...[
       graph.layers.some((l) => l.isSplit) ? "* inserted by Caffe's split rule." : "",
-      [...graph.blobs.values()].some((s) => s === null) ? "? = unknown (read from the data source; see --data-shape)." : ""
+      [...graph.blobs.values()].some((s) => s === null)
+        ? graph.unsupported.length === 0
+          ? "? = unknown (read from the data source; see --data-shape)."
+          : `? = unknown (computed by ${python}${unknownFromData ? ", or read from the data source: see --data-shape" : ""}).`
+        : ""
     ].filter((s) => s !== ""),
     `learnable parameters: ${count} in ${graph.learnable.length} blobs`
   ]

@@ -1,11 +1,10 @@
 import { messageType, printPrototxt, shortestFloat32, type NetGraph, type SolverNet, type SolverParameter } from "@deepspark/caffe"
 import { netJson, netTable, type NetJson } from "./inspect-net.js"
 
-/** One of a solver's nets with its built graph. */
-export interface BuiltSolverNet {
-  readonly net: SolverNet
-  readonly graph: NetGraph
-}
+/** One of a solver's nets with its built graph, or why it could not be read (its file is missing). */
+export type BuiltSolverNet =
+  | { readonly net: SolverNet; readonly graph: NetGraph }
+  | { readonly net: SolverNet; readonly error: string }
 
 const floatFields = new Set(
   messageType("SolverParameter")
@@ -29,13 +28,19 @@ export interface SolverNetJson extends NetJson {
   readonly testIter?: number
 }
 
-export const solverNetJson = ({ net: n, graph }: BuiltSolverNet): SolverNetJson => ({
-  role: n.role,
-  index: n.index,
-  source: n.source,
-  ...(n.testIter !== undefined ? { testIter: n.testIter } : {}),
-  ...netJson(graph)
-})
+export interface MissingSolverNetJson {
+  readonly role: "train" | "test"
+  readonly index: number
+  readonly source: string
+  readonly testIter?: number
+  readonly error: string
+}
+
+export const solverNetJson = (built: BuiltSolverNet): SolverNetJson | MissingSolverNetJson => {
+  const n = built.net
+  const head = { role: n.role, index: n.index, source: n.source, ...(n.testIter !== undefined ? { testIter: n.testIter } : {}) }
+  return "error" in built ? { ...head, error: built.error } : { ...head, ...netJson(built.graph) }
+}
 
 /** The solver as prototxt (inline nets summarised; they are listed below it) then each net's table. */
 export const solverText = (solver: SolverParameter, nets: ReadonlyArray<BuiltSolverNet>): string[] => {
@@ -48,9 +53,10 @@ export const solverText = (solver: SolverParameter, nets: ReadonlyArray<BuiltSol
     if (solver[field] !== undefined) lines.push(`${field} { ... }  # inline net "${solver[field]!.name ?? ""}", below`)
   }
   for (const t of solver.test_net_param ?? []) lines.push(`test_net_param { ... }  # inline net "${t.name ?? ""}", below`)
-  for (const { net: n, graph } of nets) {
+  for (const built of nets) {
+    const n = built.net
     lines.push("", `== ${n.role === "train" ? "train net" : `test net #${n.index} (test_iter ${n.testIter})`} from ${n.source}`)
-    lines.push(...netTable(graph))
+    lines.push(...("error" in built ? [`missing: ${built.error}`] : netTable(built.graph)))
   }
   return lines
 }

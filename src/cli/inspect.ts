@@ -1,11 +1,17 @@
+import * as fs from "node:fs"
 import * as path from "node:path"
 import {
   buildNetGraph,
   mergeNetState,
+  resolveNetState,
   resolveSolverNets,
+  UnknownBottomError,
   withSolverDefaults,
   type DataShapeProvider,
   type LayerParameter,
+  type NetGraph,
+  type NetGraphOptions,
+  type NetParameter,
   type NetState,
   type Shape,
   type SolverParameter
@@ -14,10 +20,10 @@ import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
 import { netJson, netTable } from "./inspect-net.js"
 import { readInspectInput, readNet } from "./inspect-read.js"
-import { solverJson, solverNetJson, solverText } from "./inspect-solver.js"
+import { solverJson, solverNetJson, solverText, type BuiltSolverNet } from "./inspect-solver.js"
 
 const options: ReadonlyArray<OptionSpec> = [
-  { name: "phase", type: "string", value: "TRAIN|TEST", description: "net phase (default: the file's state, else TEST); nets only" },
+  { name: "phase", type: "string", value: "TRAIN|TEST", description: "net phase (default: the file's state, else TEST — or TRAIN, with a note, when that phase leaves a bottom without its producer); nets only" },
   { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage (a solver: to its train_state, as caffe train does)" },
   { name: "level", type: "number", value: "N", description: "NetState level (a solver: its train_state level)" },
   { name: "data-shape", type: "strings", value: "TOP=C,H,W", description: "per-item shape of a data layer's top; the batch axis comes from the layer's batch_size" },
@@ -33,13 +39,14 @@ const help = [
   "Shows the net Caffe would build from a net prototxt (layers after NetState filtering and split",
   "insertion, every blob's shape, parameter shapes, learnable parameter count), or a solver after its",
   "upgrades with Caffe's defaults and the train/test nets it names (paths resolve from the working",
-  "directory, as in Caffe). The kind of file is told by its fields.",
+  "directory, as in Caffe; a net file that does not exist is reported, not fatal). The kind of file is",
+  "told by its fields. Python layers are shown with unknown shapes (and a warning: training refuses them).",
   "",
   ...describeOptions(options),
   "",
   "--json: for a net {name, phase, level, stages, layers:[{name,type,bottom,top}], blobs:{blob: dims|null},",
   "params:{layer: [dims|null,...]}, paramCount, inputs, outputs}; for a solver {solver, nets:[{role, index,",
-  "source, testIter?, ...net}]}."
+  "source, testIter?, ...net} or {role, index, source, testIter?, error} for a net file that is missing]}."
 ]
 
 const parseDataShapes = (specs: ReadonlyArray<string>): Map<string, Shape> => {
@@ -97,6 +104,46 @@ const inFile = <A>(file: string, run: () => A): A => {
 
 const print = (io: CliIo, lines: ReadonlyArray<string>): void => io.stdout(lines.join("\n"))
 
+/** Python layers are shown (with unknown shapes) but cannot be trained: say so once per layer. */
+const warnUnsupported = (io: CliIo, where: string, graph: NetGraph): void => {
+  for (const u of graph.unsupported) {
+    io.stderr(`deepspark inspect: warning: ${where}: layer '${u.layer}': ${u.type} layers are not supported for training`)
+  }
+}
+
+/**
+ * A net file without --phase: Caffe's default (the file's state, else TEST) first. A train/test net
+ * whose data layers are all phase-filtered (mnist_autoencoder.prototxt: no TEST data layer without a
+ * stage) cannot be built in that phase; then TRAIN is shown, with a note saying why. Any other failure,
+ * or TRAIN failing too, reports the first error.
+ */
+const buildDefaultPhase = (
+  io: CliIo,
+  file: string,
+  net: NetParameter,
+  override: NetState,
+  options: NetGraphOptions
+): NetGraph => {
+  const state = mergeNetState(net.state, override)
+  try {
+    return buildNetGraph(net, { ...options, state })
+  } catch (e) {
+    const first = resolveNetState(state)
+    if (!(e instanceof UnknownBottomError) || e.excluded === undefined || first.phase === "TRAIN") throw e
+    let graph: NetGraph
+    try {
+      graph = buildNetGraph(net, { ...options, state: mergeNetState(net.state, { ...override, phase: "TRAIN" }) })
+    } catch {
+      throw e
+    }
+    const producers = [...new Set(e.excluded.layers)].map((n) => `'${n}'`).join(", ")
+    io.stderr(
+      `deepspark inspect: note: ${file}: showing phase TRAIN, as in ${e.excluded.state} nothing produces bottom '${e.blob}' of layer '${e.layer}' (layer ${producers} is excluded); --phase chooses the phase`
+    )
+    return graph
+  }
+}
+
 export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
   const { options: o, positionals } = parseOptions(argv, options)
   if (o.get("help") === true) {
@@ -122,14 +169,20 @@ export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promis
     ...(stages.length > 0 ? { stage: [...stages] } : {})
   }
 
+  const graphOptions: NetGraphOptions = {
+    ...(dataShapeProvider ? { dataShapeProvider } : {}),
+    unsupportedLayers: "unknown-shapes"
+  }
+
   const input = readInspectInput(file, cwd)
   if (input.kind === "net") {
+    const net = input.net
     const graph = inFile(file, () =>
-      buildNetGraph(input.net, {
-        state: mergeNetState(input.net.state, override),
-        ...(dataShapeProvider ? { dataShapeProvider } : {})
-      })
+      phase === undefined
+        ? buildDefaultPhase(io, file, net, override, graphOptions)
+        : buildNetGraph(net, { ...graphOptions, state: mergeNetState(net.state, override) })
     )
+    warnUnsupported(io, file, graph)
     if (asJson) io.stdout(JSON.stringify(netJson(graph)))
     else print(io, netTable(graph))
     return 0
@@ -141,18 +194,36 @@ export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promis
   if (level !== undefined || stages.length > 0) {
     solver = { ...solver, train_state: mergeNetState(solver.train_state, override) }
   }
+  // Net files that do not exist (generated by a notebook, or relative to another working directory)
+  // are reported; the solver and its other nets are still shown.
+  const missing = new Map<string, string>()
   const nets = inFile(file, () =>
     resolveSolverNets(solver, {
       cwd,
-      readNet: (absolute) => readNet(path.relative(cwd, absolute) || absolute, cwd)
+      readNet: (absolute) => {
+        const shown = path.relative(cwd, absolute) || absolute
+        if (fs.existsSync(absolute)) return readNet(shown, cwd)
+        missing.set(absolute, `no such file: ${shown}`)
+        return {}
+      }
     })
   )
-  const built = [nets.train, ...nets.test].map((n) => ({
-    net: n,
-    graph: inFile(n.file !== undefined ? path.relative(cwd, n.file) || n.file : `${file} (${n.source})`, () =>
-      buildNetGraph(n.net, { state: n.state, ...(dataShapeProvider ? { dataShapeProvider } : {}) })
-    )
-  }))
+  const warned = new Set<string>()
+  const built = [nets.train, ...nets.test].map((n): BuiltSolverNet => {
+    const error = n.file !== undefined ? missing.get(n.file) : undefined
+    if (error !== undefined) {
+      if (!warned.has(n.file!)) {
+        warned.add(n.file!)
+        const field = n.source.replace(/ file: .*$/, "")
+        io.stderr(`deepspark inspect: warning: ${file}: ${field}: ${error}; its net is not shown (Caffe resolves net paths from the working directory)`)
+      }
+      return { net: n, error }
+    }
+    const where = n.file !== undefined ? path.relative(cwd, n.file) || n.file : `${file} (${n.source})`
+    const graph = inFile(where, () => buildNetGraph(n.net, { ...graphOptions, state: n.state }))
+    warnUnsupported(io, where, graph)
+    return { net: n, graph }
+  })
   const resolved = solverJson(withSolverDefaults(solver)) as SolverParameter
   if (asJson) io.stdout(JSON.stringify({ solver: resolved, nets: built.map(solverNetJson) }))
   else print(io, solverText(resolved, built))

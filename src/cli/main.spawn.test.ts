@@ -13,9 +13,12 @@ describe("bin/deepspark.mjs", () => {
     expect(ok.stderr).toBe("")
     expect(ok.status).toBe(0)
     expect(JSON.parse(ok.stdout).paramCount).toBe(431080)
-    const bad = spawnSync(process.execPath, [bin, "inspect", "examples/pycaffe/linreg.prototxt"], { cwd: corpus, encoding: "utf8" })
+    // (linreg.prototxt's Python layer is only a warning now; an explicit phase without its data layer fails.)
+    const bad = spawnSync(process.execPath, [bin, "inspect", "examples/mnist/mnist_autoencoder.prototxt", "-phase", "TEST"], { cwd: corpus, encoding: "utf8" })
     expect(bad.status).toBe(1)
     expect(bad.stdout).toBe("")
-    expect(bad.stderr).toBe("deepspark inspect: examples/pycaffe/linreg.prototxt: layer 'loss': type 'Python' is not supported: Python layers run user code inside pycaffe\n")
+    expect(bad.stderr).toBe(
+      "deepspark inspect: examples/mnist/mnist_autoencoder.prototxt: layer 'flatdata': unknown bottom blob 'data' (bottom index 0); no earlier layer produces it (layer 'data' producing it is excluded in phase TEST, level 0, stages none)\n"
+    )
   })
 })

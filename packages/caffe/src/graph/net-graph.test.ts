@@ -455,3 +455,43 @@ describe("force_backward reaches every bottom Layer::AllowForceBackward allows",
     expect(layer(unit, "unit").bottomNeedBackward).toEqual([true, true, false])
   })
 })
+
+describe("unsupportedLayers: \"unknown-shapes\" keeps Python layers for inspection", () => {
+  it("the Python layer's tops and what depends on them are unknown; the rest is inferred", () => {
+    const py = net(
+      input("a", [2, 3]),
+      { name: "ip", type: "InnerProduct", bottom: ["a"], top: ["h"], inner_product_param: { num_output: 4 } },
+      { name: "py", type: "Python", bottom: ["h", "a"], top: ["p", "q"], python_param: { module: "m", layer: "L" } },
+      { name: "relu", type: "ReLU", bottom: ["p"], top: ["p"] },
+      { name: "sum", type: "Eltwise", bottom: ["p", "h"], top: ["s"] },
+      { name: "ip2", type: "InnerProduct", bottom: ["a"], top: ["z"], inner_product_param: { num_output: 2 } }
+    )
+    expect(() => buildNetGraph(py)).toThrow(UnsupportedLayerError)
+    expect(() => buildNetGraph(py, { unsupportedLayers: "error" })).toThrow(/layer 'py': type 'Python' is not supported/)
+    const g = buildNetGraph(py, { unsupportedLayers: "unknown-shapes" })
+    expect(g.unsupported.map((e) => [e.layer, e.type])).toEqual([["py", "Python"]])
+    expect(layer(g, "py").unsupported).toBe(true)
+    expect(layer(g, "ip").unsupported).toBe(false)
+    expect(layer(g, "py").topShapes).toEqual([null, null])
+    expect(layer(g, "py").paramShapes).toEqual([])
+    expect(shape(g, "h")).toEqual([2, 4])
+    expect(shape(g, "s")).toBeNull()
+    expect(shape(g, "z")).toEqual([2, 2])
+    expect(g.outputs).toEqual(["q", "s", "z"])
+    // Its blobs (if any) are unknown, so the net's parameter count is too.
+    expect(g.paramCount).toBeNull()
+    // Unknown type names stay errors.
+    const typo = net(input("a", [1]), { name: "x", type: "Pyhton", bottom: ["a"], top: ["b"] })
+    expect(() => buildNetGraph(typo, { unsupportedLayers: "unknown-shapes" })).toThrow(/not a known Caffe layer type/)
+  })
+
+  it("Caffe's linreg example: a Python loss with loss_weight 1 over two InnerProducts", () => {
+    const g = buildNetGraph(corpusNet("examples/pycaffe/linreg.prototxt"), { unsupportedLayers: "unknown-shapes" })
+    expect(shape(g, "ipx")).toEqual([10, 10])
+    expect(shape(g, "loss")).toBeNull()
+    expect(layer(g, "loss").lossWeights).toEqual([1])
+    expect(layer(g, "ipx").needBackward).toBe(true)
+    expect(layer(g, "ipx").paramShapes).toEqual([[10, 6], [10]])
+    expect(g.unsupported).toHaveLength(1)
+  })
+})

@@ -5,7 +5,7 @@ import { filterNet, layerIncluded, resolveNetState, type ResolvedNetState } from
 import { ParamTable, runtimeParamSpecs, type LearnableParam, type NetParam } from "./params.js"
 import { count, ShapeProblem, type Shape } from "./shapes/blob-shape.js"
 import type { DataShapeProvider } from "./shapes/data.js"
-import type { LayerShapeRule, ShapeOutput } from "./shapes/layer-shape-rule.js"
+import { ANY, type LayerShapeRule, type ShapeOutput } from "./shapes/layer-shape-rule.js"
 import { isLossType } from "./shapes/loss.js"
 import { allowForceBackward, layerShapeRules, unsupportedLayerTypes } from "./shapes/registry.js"
 import { insertSplitsWithOrigin } from "./splits.js"
@@ -25,6 +25,11 @@ export interface GraphLayer {
   readonly param: LayerParameter
   /** Auto-inserted Split layer. */
   readonly isSplit: boolean
+  /**
+   * A layer of a type deepspark cannot run (Python), kept only with `unsupportedLayers: "unknown-shapes"`:
+   * its tops' shapes and its parameter blobs are unknown.
+   */
+  readonly unsupported: boolean
   /** Per top: top[i] is computed in place over bottom[i]. */
   readonly inPlace: ReadonlyArray<boolean>
   /** Per top: the weight of that top in the net's loss (0 = not a loss). */
@@ -57,8 +62,13 @@ export interface NetGraph {
   readonly params: ReadonlyArray<NetParam>
   /** Owner blobs in Caffe's learnable_params_ order (what solvers update; BatchNorm statistics included). */
   readonly learnable: ReadonlyArray<LearnableParam>
-  /** Total element count of the learnable parameters, or null when some shape is unknown. */
+  /**
+   * Total element count of the learnable parameters, or null when some shape is unknown (or an
+   * unsupported layer may hold parameter blobs no one can know).
+   */
   readonly paramCount: number | null
+  /** The layers kept despite an unsupported type (only with `unsupportedLayers: "unknown-shapes"`), in order. */
+  readonly unsupported: ReadonlyArray<UnsupportedLayerError>
 }
 
 export interface NetGraphOptions {
@@ -66,6 +76,26 @@ export interface NetGraphOptions {
   readonly state?: NetState
   /** Shapes of data-reading layers; by default only what the prototxt itself fixes is known. */
   readonly dataShapeProvider?: DataShapeProvider
+  /**
+   * Layers of a type Caffe registers but deepspark cannot run (Python): "error" (the default, what
+   * training needs) throws UnsupportedLayerError; "unknown-shapes" (for inspection) keeps them with
+   * unknown top shapes and parameters — shapes that depend on them become unknown too — and lists them
+   * in NetGraph.unsupported. Unknown type names are errors either way.
+   */
+  readonly unsupportedLayers?: "error" | "unknown-shapes"
+}
+
+/**
+ * Stands in for a layer deepspark cannot run: any number of bottoms and tops, as many parameter blobs
+ * as it names `param` specs for (their shapes unknown); its shapes are never inferred.
+ */
+const opaqueRule: LayerShapeRule = {
+  bottoms: [0, ANY],
+  tops: [0, ANY],
+  paramCount: (layer) => layer.param?.length ?? 0,
+  infer: () => {
+    throw new Error("opaqueRule.infer: shapes of unsupported layers are not inferred")
+  }
 }
 
 /** Caffe compares blob names with std::string's operator<: byte-wise. */
@@ -108,6 +138,7 @@ export const buildNetGraph = (net: NetParameter, options: NetGraphOptions = {}):
   const blobNeedBackward = new Map<string, boolean>()
   const inputs: string[] = []
   const table = new ParamTable()
+  const unsupportedLayers: UnsupportedLayerError[] = []
   let automaticTops = 0
 
   interface Draft {
@@ -122,9 +153,14 @@ export const buildNetGraph = (net: NetParameter, options: NetGraphOptions = {}):
     const name = source.name ?? ""
     const type = source.type ?? ""
     const phase = source.phase ?? state.phase
-    const unsupported = unsupportedLayerTypes.get(type)
-    if (unsupported !== undefined) throw new UnsupportedLayerError({ layer: name, type, reason: unsupported })
-    const rule: LayerShapeRule | undefined = layerShapeRules.get(type)
+    const unsupportedReason = unsupportedLayerTypes.get(type)
+    const unsupported = unsupportedReason !== undefined
+    if (unsupported) {
+      const error = new UnsupportedLayerError({ layer: name, type, reason: unsupportedReason })
+      if (options.unsupportedLayers !== "unknown-shapes") throw error
+      unsupportedLayers.push(error)
+    }
+    const rule: LayerShapeRule | undefined = unsupported ? opaqueRule : layerShapeRules.get(type)
     if (rule === undefined) {
       throw new UnsupportedLayerError({ layer: name, type, reason: type === "" ? "is missing (layer has no type)" : "is not a known Caffe layer type (type names are case-sensitive)" })
     }
@@ -166,7 +202,7 @@ export const buildNetGraph = (net: NetParameter, options: NetGraphOptions = {}):
     // Shapes.
     const paramBlobCount = rule.paramCount(source, bottoms.length)
     let shapes: ShapeOutput | undefined
-    if (bottomShapes.every((s): s is Shape => s !== null)) {
+    if (!unsupported && bottomShapes.every((s): s is Shape => s !== null)) {
       const provided = bottoms.length === 0 ? options.dataShapeProvider?.(source, phase) : undefined
       try {
         shapes = rule.infer({ layer: source, phase, bottoms: bottomShapes, bottomNames: bottoms, topNames: tops, provided })
@@ -225,6 +261,7 @@ export const buildNetGraph = (net: NetParameter, options: NetGraphOptions = {}):
         top: tops,
         param: runtime,
         isSplit: withSplits.origin[index] === null,
+        unsupported,
         inPlace,
         lossWeights,
         topShapes,
@@ -271,7 +308,8 @@ export const buildNetGraph = (net: NetParameter, options: NetGraphOptions = {}):
   }
 
   const learnable = table.learnable()
-  const paramCount = learnable.every((p) => p.shape !== null) ? learnable.reduce((n, p) => n + count(p.shape!), 0) : null
+  const known = unsupportedLayers.length === 0 && learnable.every((p) => p.shape !== null)
+  const paramCount = known ? learnable.reduce((n, p) => n + count(p.shape!), 0) : null
   return {
     name: net.name ?? "",
     state,
@@ -281,6 +319,7 @@ export const buildNetGraph = (net: NetParameter, options: NetGraphOptions = {}):
     outputs: [...available].sort(byteCompare),
     params: table.params,
     learnable,
-    paramCount
+    paramCount,
+    unsupported: unsupportedLayers
   }
 }
