@@ -57,7 +57,7 @@ export const centerCommand: Command = (argv, io) =>
       if (!Number.isInteger(seed)) throw new UsageError(`--synthetic expects an integer seed, got ${JSON.stringify(synthetic)}`)
       job = syntheticCenterJob({ problemSeed: seed })
     } else {
-      await import("../local/engine-trainer.js") // the Caffe driver registers its center job there
+      await import("../job/caffe-center-job.js") // registers the Caffe center job
       const weights = flags.string("weights")
       const backend = flags.string("backend")
       job = await caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })

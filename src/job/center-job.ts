@@ -20,6 +20,10 @@ export interface CenterJob {
   readonly solver: SolverParameter
   readonly paramCount: number
   initialParams(): Float32Array
+  /** Writes x̃ as a Caffe model (the train net's layout) to `file`, atomically. */
+  writeModel(x: Float32Array, file: string): void
+  /** Reads x̃ back from a caffemodel of this net (copied by layer name, Caffe's shape rule). */
+  readModel(file: string): Float32Array
   /** Writes `<base>.caffemodel` (x̃ in the train net's layout) and `<base>.dsstate`, atomically. */
   writeCheckpoint(x: Float32Array, state: CenterCheckpointState, base: string): { caffemodel: string; dsstate: string }
   /** Reads a checkpoint back: x̃ from the caffemodel beside the state file. */
@@ -59,6 +63,17 @@ export const openCenterJob = async (options: {
   const net = session.solver.trainNet
   const params = net.learnableParams()
   const count = paramCountOf(params)
+  const writeModel = (x: Float32Array, file: string): void => {
+    unflattenParams(params, x)
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+    writeCaffemodelSync(file, net.toProto(false))
+  }
+  const readModel = (file: string): Float32Array => {
+    net.copyTrainedLayersFrom(readCaffemodelSync(file), file)
+    const x = new Float32Array(count)
+    flattenParams(params, x)
+    return x
+  }
   return {
     solver,
     paramCount: count,
@@ -67,12 +82,12 @@ export const openCenterJob = async (options: {
       flattenParams(params, x)
       return x
     },
+    writeModel,
+    readModel,
     writeCheckpoint: (x, state, base) => {
-      unflattenParams(params, x)
       const caffemodel = `${base}.caffemodel`
       const dsstate = `${base}.dsstate`
-      fs.mkdirSync(path.dirname(path.resolve(caffemodel)), { recursive: true })
-      writeCaffemodelSync(caffemodel, net.toProto(false))
+      writeModel(x, caffemodel)
       writeFileAtomicSync(dsstate, JSON.stringify({ ...state, caffemodel: path.basename(caffemodel) }, null, 2) + "\n")
       return { caffemodel, dsstate }
     },
@@ -86,10 +101,7 @@ export const openCenterJob = async (options: {
       if (raw.format !== "deepspark-center/1") throw new CheckpointError(file, `not a deepspark center state (format ${JSON.stringify(raw.format)})`)
       const caffemodel = path.join(path.dirname(file), raw.caffemodel ?? path.basename(file).replace(/\.dsstate$/, ".caffemodel"))
       if (!fs.existsSync(caffemodel)) throw new CheckpointError(file, `its center weights ${caffemodel} do not exist`)
-      net.copyTrainedLayersFrom(readCaffemodelSync(caffemodel), caffemodel)
-      const x = new Float32Array(count)
-      flattenParams(params, x)
-      return { x, state: raw, caffemodel }
+      return { x: readModel(caffemodel), state: raw, caffemodel }
     },
     close: () => session.close()
   }

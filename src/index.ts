@@ -1,0 +1,33 @@
+/**
+ * deepspark's runtime as a library: the same Effect programs and services the CLI runs.
+ *
+ * - Settings and update rules: `makeEasgdSettings`, `readEasgdSettingsFile`, the rule kernels.
+ * - The center variable as an actor: `Center` (service), `layerCenter`, `CenterHandlersLive` (RPC).
+ * - Transports: `CenterRpcs` (the RpcGroup), `serveCenterTcp` / `layerCenterClientProtocolTcp`.
+ * - Trainers: `runTrainerLoop` over any `LocalTrainer`; `runLocalWorkers` (worker threads).
+ * - Whole runs: `runDistributedTrain` (driver: center + evaluator + trainers + snapshots).
+ * - The deterministic simulator: `simulate`, `softmaxRegressionProblem`.
+ * Lower floors are their own packages: @deepspark/caffe, @deepspark/data, @deepspark/engine.
+ */
+export * from "./easgd/rules.js"
+export * from "./easgd/settings.js"
+export * from "./easgd/settings-file.js"
+export * from "./center/center-state.js"
+export * from "./center/center-service.js"
+export * from "./transport/protocol.js"
+export * from "./transport/float32-schema.js"
+export * from "./transport/framing.js"
+export * from "./transport/tcp.js"
+export * from "./trainer/local-trainer.js"
+export * from "./trainer/trainer-loop.js"
+export * from "./local/trainer-spec.js"
+export * from "./local/local-workers.js"
+export * from "./job/center-job.js"
+export * from "./job/flat-params.js"
+export * from "./driver/distributed-train.js"
+export * from "./observe/event-log.js"
+export * from "./observe/svg-plot.js"
+export * from "./simulator/distributions.js"
+export * from "./simulator/problem.js"
+export * from "./simulator/problem-trainer.js"
+export * from "./simulator/simulator.js"
