@@ -14,7 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { runDistributedTrain } from "../src/driver/distributed-train.js"
+import { runLocalDistributedTrain } from "../src/driver/distributed-train.js"
 import { makeEasgdSettings } from "../src/easgd/settings.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -51,7 +51,7 @@ const main = async () => {
   })
   const result = await Effect.runPromise(
     Effect.scoped(
-      runDistributedTrain({
+      runLocalDistributedTrain({
         // Paths in Caffe's prototxts resolve from the repository root, as in Caffe.
         solverFile: "examples/mnist/lenet_solver.prototxt",
         cwd: root,

@@ -12,7 +12,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { makeEasgdSettings, runDistributedTrain } from "../src/index.js"
+import { LocalWorkerPool, makeEasgdSettings, runDistributedTrain } from "../src/index.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const { values } = parseArgs({
@@ -32,7 +32,9 @@ const program = Effect.gen(function* () {
   if (!fs.existsSync(path.join(mnist, "mnist_test_lmdb/data.mdb")))
     yield* Effect.promise(() => convertMnist(files.testImages, files.testLabels, path.join(mnist, "mnist_test_lmdb")))
 
-  // 2. The run: center + evaluator + one trainer thread per partition, as one scoped Effect.
+  // 2. The run: center + evaluator + one trainer per partition, as one scoped Effect. Where the
+  //    trainers live is a Layer: LocalWorkerPool (worker threads) here, TcpWorkerPool for processes
+  //    or hosts running `deepspark worker --connect HOST:PORT`.
   const result = yield* runDistributedTrain({
     solverFile: "examples/mnist/lenet_solver.prototxt",
     cwd: root,
@@ -41,7 +43,7 @@ const program = Effect.gen(function* () {
     settings: makeEasgdSettings({ rule: "async-easgd", period: 10, moving_rate: 0.2 }),
     ...(values["test-iter"] ? { testInterval: Number(values["test-iter"]) } : {}),
     log: new GlogLogger((line) => process.stderr.write(line + "\n"))
-  })
+  }).pipe(Effect.provide(LocalWorkerPool()))
 
   // 3. What came out.
   const acc = result.finalTest?.[0]?.outputs.find((o) => o.name === "accuracy")?.value

@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { runDistributedTrain } from "../src/driver/distributed-train.js"
+import { runLocalDistributedTrain } from "../src/driver/distributed-train.js"
 import { makeEasgdSettings } from "../src/easgd/settings.js"
 import { readEventLog } from "../src/observe/event-log.js"
 import { mnistWorkspace, writeSolverVariant } from "./support/mnist-workspace.js"
@@ -22,7 +22,7 @@ describe("distributed LeNet on real MNIST (Caffe's prototxts unchanged)", () => 
     const lines: string[] = []
     const result = await Effect.runPromise(
       Effect.scoped(
-        runDistributedTrain({
+        runLocalDistributedTrain({
           solverFile: solver,
           cwd: dir,
           workers: 2,

@@ -1,7 +1,7 @@
 /**
  * `deepspark train -solver S --workers N [...]`: DeepSpark's distributed training in local mode — one
  * trainer per partition in worker threads, the center variable in this process, asynchronous elastic
- * averaging between them. A thin shell over `runDistributedTrain`.
+ * averaging between them. A thin shell over `runLocalDistributedTrain`.
  */
 import { GlogLogger } from "@deepspark/engine"
 import { Effect } from "effect"
@@ -9,7 +9,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
-import { runDistributedTrain } from "../driver/distributed-train.js"
+import { runLocalDistributedTrain } from "../driver/distributed-train.js"
 import { readEasgdSettingsFile } from "../easgd/settings-file.js"
 import { settingNames } from "../easgd/settings.js"
 
@@ -71,7 +71,7 @@ export const runTrainDistributed = async (
   const checkpointEvery = o.get("checkpoint_every") as number | undefined
   const result = await Effect.runPromise(
     Effect.scoped(
-      runDistributedTrain({
+      runLocalDistributedTrain({
         solverFile: common.solverFile,
         cwd,
         workers,

@@ -10,16 +10,18 @@ import type { EasgdSettings } from "../easgd/settings.js"
 import { openCenterJob } from "../job/center-job.js"
 import { makeEvaluator } from "../job/evaluator.js"
 import type { TestNetResult } from "../job/evaluator-protocol.js"
-import { runLocalWorkers, type LocalWorkerOutcome } from "../local/local-workers.js"
+import type { LocalWorkerOutcome } from "../local/local-workers.js"
+import { LocalWorkerPool, WorkerPool } from "./worker-pool.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
 import { openEventLog, readEventLog } from "../observe/event-log.js"
 import { progressPanels, renderSvg } from "../observe/svg-plot.js"
 
 /**
- * The driver of a local distributed run (DeepSpark's driver): read the solver and the settings, start
- * the center (x̃ from the solver's initial weights, or from a checkpoint), its evaluator thread, and one
- * supervised trainer thread per partition; test x̃ on the solver's test nets every `testInterval`
- * exchanges, checkpoint it atomically, and write the final center as a Caffe snapshot.
+ * The driver of a distributed run (DeepSpark's driver): read the solver and the settings, start the
+ * center (x̃ from the solver's initial weights, or from a checkpoint) and its evaluator thread, hand one
+ * assignment per partition to the WorkerPool (worker threads, or TCP workers — a Layer decides), test x̃
+ * on the solver's test nets every `testInterval` exchanges, checkpoint it atomically, and write the
+ * final center as a Caffe snapshot.
  */
 export interface DistributedTrainOptions {
   readonly solverFile: string
@@ -42,7 +44,6 @@ export interface DistributedTrainOptions {
   readonly verboseWorkers?: boolean
   /** Fault injection: worker `worker` crashes once at local iteration `atIteration`. */
   readonly crash?: { readonly worker: number; readonly atIteration: number }
-  readonly maxRestarts?: number
 }
 
 export interface DistributedTrainResult {
@@ -91,7 +92,9 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         )
       : undefined
 
-    const token = randomBytes(16).toString("hex")
+    const pool = yield* WorkerPool
+    log.info(`Trainers: ${pool.description}`)
+    const token = pool.token ?? randomBytes(16).toString("hex")
     const initial = job.initialParams()
     const onEvent = (e: CenterEvent) => {
       if (e.type === "exchange") events.write("exchange", { worker: e.workerId, exchanges: e.exchanges, loss: e.loss, distance: e.distance, staleness: e.staleness })
@@ -127,11 +130,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         },
         ...(options.crash && options.crash.worker === i ? { crashAtIteration: options.crash.atIteration } : {})
       }))
-      const outcomes = yield* runLocalWorkers({
-        assignments,
-        log: (l) => log.warn(l),
-        ...(options.maxRestarts !== undefined ? { maxRestarts: options.maxRestarts } : {})
-      })
+      const outcomes = yield* pool.run(assignments)
       yield* center.quiesce
       // A final test unless the last periodic test already saw this x̃.
       const finalTest =
@@ -196,3 +195,14 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       plot
     } satisfies DistributedTrainResult
   })
+
+/** runDistributedTrain with trainers in local worker threads (what `deepspark train --workers N` runs). */
+export const runLocalDistributedTrain = (options: DistributedTrainOptions & { readonly maxRestarts?: number }) =>
+  runDistributedTrain(options).pipe(
+    Effect.provide(
+      LocalWorkerPool({
+        log: (l) => options.log.warn(l),
+        ...(options.maxRestarts !== undefined ? { maxRestarts: options.maxRestarts } : {})
+      })
+    )
+  )

@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { runDistributedTrain } from "../../src/driver/distributed-train.js"
+import { runLocalDistributedTrain } from "../../src/driver/distributed-train.js"
 import { makeEasgdSettings } from "../../src/easgd/settings.js"
 import { mnistWorkspace, repoRoot } from "../support/mnist-workspace.js"
 
@@ -51,7 +51,7 @@ describe("long: LeNet with Caffe's stock solver (10,000 iterations)", () => {
     const t0 = Date.now()
     const result = await Effect.runPromise(
       Effect.scoped(
-        runDistributedTrain({
+        runLocalDistributedTrain({
           solverFile: "examples/mnist/lenet_solver.prototxt",
           cwd: dir,
           workers: 2,

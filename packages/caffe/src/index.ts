@@ -91,4 +91,3 @@ export * from "./graph/index.js"
 
 // The text format over other schemas (deepspark's own settings files use it).
 export { parsePrototxtWith, schemaFromDescriptors, type SchemaLookup } from "./text/index.js"
-export type { EnumDescriptor, FieldDescriptor, MessageDescriptor, PlainMessage } from "./schema/descriptor.js"

@@ -1,0 +1,72 @@
+import { Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
+import { Center } from "../center/center-service.js"
+import { runLocalWorkers, type LocalWorkerOutcome, type WorkerFailedError } from "../local/local-workers.js"
+import type { WorkerAssignment } from "../local/trainer-spec.js"
+import { serveCenterTcp } from "../transport/tcp.js"
+
+/**
+ * Where a run's trainers live, as a service: the driver hands it one assignment per partition and waits
+ * for the trainers to finish. `LocalWorkerPool` starts them as supervised worker threads;
+ * `TcpWorkerPool` serves the center on a TCP address and waits for `deepspark worker` processes (on
+ * this host or others) to register, train their partitions and stop. The driver is the same program
+ * either way — choose the Layer.
+ */
+export interface WorkerPoolApi {
+  readonly description: string
+  /** A fixed token the external workers were given (TCP); otherwise the driver makes one. */
+  readonly token?: string
+  readonly run: (
+    assignments: ReadonlyArray<WorkerAssignment>
+  ) => Effect.Effect<ReadonlyArray<LocalWorkerOutcome>, WorkerFailedError, Center | Scope.Scope>
+}
+
+export class WorkerPool extends Context.Tag("deepspark/WorkerPool")<WorkerPool, WorkerPoolApi>() {}
+
+export const LocalWorkerPool = (options: { readonly maxRestarts?: number; readonly log?: (line: string) => void } = {}) =>
+  Layer.succeed(WorkerPool, {
+    description: "local worker threads",
+    run: (assignments) =>
+      runLocalWorkers({
+        assignments,
+        ...(options.maxRestarts !== undefined ? { maxRestarts: options.maxRestarts } : {}),
+        ...(options.log ? { log: options.log } : {})
+      })
+  })
+
+export const TcpWorkerPool = (options: {
+  readonly host?: string
+  readonly port: number
+  readonly token: string
+  readonly maxFrameBytes?: number
+  readonly onListening?: (address: { host: string; port: number }) => void
+  /** How often to check whether every planned worker has finished. */
+  readonly poll?: Duration.DurationInput
+}) =>
+  Layer.succeed(WorkerPool, {
+    description: `TCP workers on ${options.host ?? "127.0.0.1"}:${options.port}`,
+    token: options.token,
+    run: (assignments) =>
+      Effect.gen(function* () {
+        const center = yield* Center
+        const address = yield* serveCenterTcp({
+          ...(options.host !== undefined ? { host: options.host } : {}),
+          port: options.port,
+          ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {})
+        }).pipe(Effect.orDie)
+        options.onListening?.(address)
+        // Done when as many workers as planned have registered and every one of them has stopped.
+        const finished = Effect.sync(() => {
+          const ws = [...center.state.workers.values()]
+          return ws.length >= assignments.length && ws.every((w) => w.stopped)
+        })
+        yield* finished.pipe(
+          Effect.repeat({ schedule: Schedule.spaced(options.poll ?? "200 millis"), until: (done) => done }),
+          Effect.raceFirst(center.stopped)
+        )
+        return [...center.state.workers.values()].map((w) => ({
+          workerId: w.workerId,
+          restarts: w.incarnation - 1,
+          result: { iterations: w.clock, exchanges: w.exchanges }
+        }))
+      })
+  })
