@@ -19,6 +19,7 @@ import {
 import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
 import { netJson, netTable } from "./inspect-net.js"
+import { firstProvider, readDataShapes } from "./inspect-data-shapes.js"
 import { readInspectInput, readNet } from "./inspect-read.js"
 import { solverJson, solverNetJson, solverText, type BuiltSolverNet } from "./inspect-solver.js"
 
@@ -169,14 +170,16 @@ export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promis
     ...(stages.length > 0 ? { stage: [...stages] } : {})
   }
 
-  const graphOptions: NetGraphOptions = {
-    ...(dataShapeProvider ? { dataShapeProvider } : {}),
-    unsupportedLayers: "unknown-shapes"
+  // Data-layer shapes: --data-shape first, else the first record of each database that exists.
+  const withData = async (nets: ReadonlyArray<NetParameter>): Promise<NetGraphOptions> => {
+    const provider = firstProvider(dataShapeProvider, await readDataShapes(nets, cwd))
+    return { ...(provider ? { dataShapeProvider: provider } : {}), unsupportedLayers: "unknown-shapes" }
   }
 
   const input = readInspectInput(file, cwd)
   if (input.kind === "net") {
     const net = input.net
+    const graphOptions = await withData([net])
     const graph = inFile(file, () =>
       phase === undefined
         ? buildDefaultPhase(io, file, net, override, graphOptions)
@@ -209,6 +212,7 @@ export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promis
     })
   )
   const warned = new Set<string>()
+  const graphOptions = await withData([nets.train, ...nets.test].filter((n) => !(n.file !== undefined && missing.has(n.file))).map((n) => n.net))
   const built = [nets.train, ...nets.test].map((n): BuiltSolverNet => {
     const error = n.file !== undefined ? missing.get(n.file) : undefined
     if (error !== undefined) {
