@@ -29,7 +29,8 @@ describe("distributed LeNet on real MNIST (Caffe's prototxts unchanged)", () => 
           settings: makeEasgdSettings({ period: 5, moving_rate: 0.2 }),
           log: new GlogLogger((l) => lines.push(l)),
           eventLog: path.join(dir, "out/events.jsonl"),
-          plot: path.join(dir, "out/progress.svg")
+          plot: path.join(dir, "out/progress.svg"),
+          checkpointEvery: 8
         })
       )
     )
@@ -45,5 +46,26 @@ describe("distributed LeNet on real MNIST (Caffe's prototxts unchanged)", () => 
     expect(events.some((e) => e.type === "test")).toBe(true)
     expect(fs.readFileSync(path.join(dir, "out/progress.svg"), "utf8")).toContain("<svg")
     expect(lines.some((l) => /Optimization Done\./.test(l))).toBe(true)
-  }, 240_000)
+    // A checkpoint every 8 exchanges: x̃ as a caffemodel plus the bookkeeping.
+    const ckpt = path.join(dir, "examples/mnist/dist_test_exchange_8.dsstate")
+    expect(JSON.parse(fs.readFileSync(ckpt, "utf8")).exchanges).toBe(8)
+
+    // Resume from exchange 8: the center restores x̃ and each worker's clock and cursor, so both
+    // workers continue from iteration 20 and the run ends at the same 16 exchanges.
+    const resumed = await Effect.runPromise(
+      Effect.scoped(
+        runLocalDistributedTrain({
+          solverFile: solver,
+          cwd: dir,
+          workers: 2,
+          settings: makeEasgdSettings({ period: 5, moving_rate: 0.2 }),
+          log: new GlogLogger((l) => lines.push(l)),
+          resume: path.relative(dir, ckpt),
+          testInterval: 0
+        })
+      )
+    )
+    expect(resumed.exchanges).toBe(16)
+    expect(lines.some((l) => /Resumed the center from .*exchange_8\.dsstate at exchange 8/.test(l))).toBe(true)
+  }, 300_000)
 })

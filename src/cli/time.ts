@@ -13,7 +13,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "level", type: "number", value: "N", description: "NetState level" },
   { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage" },
   { name: "weights", type: "string", value: "A.caffemodel[,B...]", description: "weights to load first (optional)" },
-  { name: "backend", type: "string", value: "cpu|reference", description: "kernels (default cpu, falling back to reference)" },
+  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)" },
   { name: "help", type: "boolean", description: "show this help" }
 ]
 

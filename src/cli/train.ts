@@ -24,7 +24,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "stage", type: "strings", value: "NAME", description: "add a train_state stage" },
   { name: "sigint-effect", type: "string", value: "stop|snapshot|none", description: "what SIGINT does (default stop)" },
   { name: "sighup-effect", type: "string", value: "stop|snapshot|none", description: "what SIGHUP does (default snapshot)" },
-  { name: "backend", type: "string", value: "cpu|reference", description: "kernels (default cpu, falling back to reference)" },
+  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)" },
   { name: "help", type: "boolean", description: "show this help" },
   ...distributedOptions
 ]

@@ -21,3 +21,4 @@ export { FILE_DATA_SERVICE, type FileDataService } from "./layers/file-data-serv
 export { ImageDataLayer } from "./layers/image-data.js"
 export { HDF5DataLayer } from "./layers/hdf5-data.js"
 export { HDF5OutputLayer } from "./layers/hdf5-output.js"
+export * from "./backend/gpu/index.js"

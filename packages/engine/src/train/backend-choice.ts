@@ -4,15 +4,18 @@ import { referenceBackend } from "../backend/reference.js"
 import type { Logger } from "./logger.js"
 import { silentLogger } from "./logger.js"
 
-export type BackendName = "cpu" | "reference"
+export type BackendName = "cpu" | "gpu" | "reference"
 
 /**
  * The kernels a command runs on: `cpu` (WebAssembly SIMD; the default, falling back to `reference`
- * with a warning when the runtime has no SIMD) or `reference` (plain loops, the correctness oracle).
+ * with a warning when the runtime has no SIMD), `gpu` (gpu.js kernels) or `reference` (plain loops, the
+ * correctness oracle).
  */
 export const chooseBackend = async (name: string | undefined, log: Logger = silentLogger): Promise<Backend> => {
   if (name === "reference") return referenceBackend
-  if (name !== undefined && name !== "cpu") throw new Error(`unknown backend '${name}' (known: cpu, reference)`)
+  // gpu.js loads only when asked for.
+  if (name === "gpu") return (await import("../backend/gpu/gpu-backend.js")).createGpuBackend()
+  if (name !== undefined && name !== "cpu") throw new Error(`unknown backend '${name}' (known: cpu, gpu, reference)`)
   try {
     return await createCpuBackend()
   } catch (e) {
