@@ -39,6 +39,7 @@ export interface WorkerRecord {
   lastDistance: number
   lastLoss: number
   itersPerSecond: number
+  lastLatencyMs: number
   resets: number
   stopped: boolean
   connected: boolean
@@ -54,6 +55,8 @@ export interface ExchangeRequest {
   readonly lossSum: number
   readonly iterations: number
   readonly cursor: string | null
+  readonly itersPerSecond?: number
+  readonly lastLatencyMs?: number
 }
 
 export interface ExchangeReply {
@@ -85,7 +88,18 @@ export interface CenterCheckpointState {
 
 export type CenterEvent =
   | { readonly type: "registered"; readonly workerId: string; readonly incarnation: number; readonly resumed: boolean }
-  | { readonly type: "exchange"; readonly workerId: string; readonly exchanges: number; readonly distance: number; readonly staleness: number; readonly loss: number }
+  | {
+      readonly type: "exchange"
+      readonly workerId: string
+      readonly exchanges: number
+      readonly distance: number
+      readonly staleness: number
+      readonly loss: number
+      /** The worker's local iteration (clock), speed and previous round-trip time. */
+      readonly clock: number
+      readonly itersPerSecond: number
+      readonly latencyMs: number
+    }
   | { readonly type: "duplicate"; readonly workerId: string; readonly seq: number }
   | { readonly type: "diverged"; readonly workerId: string; readonly clock: number }
   | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
@@ -167,6 +181,7 @@ export class CenterState {
       lastDistance: 0,
       lastLoss: NaN,
       itersPerSecond: 0,
+      lastLatencyMs: 0,
       resets: 0,
       stopped: false,
       connected: true
@@ -227,7 +242,7 @@ export class CenterState {
     }
     const dist = distance(req.params, reply)
     this.accept(w, req, dist)
-    this.emit({ type: "exchange", workerId: w.workerId, exchanges: this.exchanges, distance: dist, staleness, loss: w.lastLoss })
+    this.emit(this.exchangeEvent(w, dist, staleness))
     this.versionAtReply.set(w.workerId, this.version)
     return { center: reply, alpha, version: this.version, duplicate: false, reset: false, stop: this.shouldStop() }
   }
@@ -240,6 +255,22 @@ export class CenterState {
     w.cursor = req.cursor
     w.lastDistance = dist
     if (req.iterations > 0) w.lastLoss = req.lossSum / req.iterations
+    if (req.itersPerSecond !== undefined && req.itersPerSecond > 0) w.itersPerSecond = req.itersPerSecond
+    if (req.lastLatencyMs !== undefined) w.lastLatencyMs = req.lastLatencyMs
+  }
+
+  private exchangeEvent(w: WorkerRecord, distance: number, staleness: number): CenterEvent {
+    return {
+      type: "exchange",
+      workerId: w.workerId,
+      exchanges: this.exchanges,
+      distance,
+      staleness,
+      loss: w.lastLoss,
+      clock: w.clock,
+      itersPerSecond: w.itersPerSecond,
+      latencyMs: w.lastLatencyMs
+    }
   }
 
   /** Validates a synchronous-round member without applying it (duplicates and resets answered at once). */
@@ -268,7 +299,7 @@ export class CenterState {
       w.lastSeq = m.seq
       const dist = distance(m.params, this.x)
       this.accept(w, m, dist)
-      this.emit({ type: "exchange", workerId: w.workerId, exchanges: this.exchanges, distance: dist, staleness: 0, loss: w.lastLoss })
+      this.emit(this.exchangeEvent(w, dist, 0))
       return { center: copies[i]!, alpha: 1, version: this.version, duplicate: false, reset: false, stop: this.shouldStop() }
     })
   }
@@ -353,6 +384,7 @@ export class CenterState {
         lastDistance: 0,
         lastLoss: NaN,
         itersPerSecond: 0,
+        lastLatencyMs: 0,
         resets: 0,
         stopped: false,
         connected: false

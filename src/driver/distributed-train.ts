@@ -97,10 +97,23 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const token = pool.token ?? randomBytes(16).toString("hex")
     const initial = job.initialParams()
     const onEvent = (e: CenterEvent) => {
-      if (e.type === "exchange") events.write("exchange", { worker: e.workerId, exchanges: e.exchanges, loss: e.loss, distance: e.distance, staleness: e.staleness })
+      if (e.type === "exchange")
+        events.write("exchange", {
+          worker: e.workerId,
+          exchanges: e.exchanges,
+          iteration: e.clock,
+          loss: e.loss,
+          distance: e.distance,
+          staleness: e.staleness,
+          itersPerSecond: Number(e.itersPerSecond.toFixed(2)),
+          latencyMs: e.latencyMs
+        })
       else events.write(e.type, { ...e })
       if (e.type === "exchange" && (e.exchanges % Math.max(1, N) === 0 || e.exchanges < 2 * N))
-        log.info(`Exchange ${e.exchanges} (iteration ≈ ${equivalentIteration(e.exchanges)}): worker ${e.workerId} loss = ${e.loss.toPrecision(6)}, ‖x_i − x̃‖ = ${e.distance.toPrecision(4)}, staleness ${e.staleness}`)
+        log.info(
+          `Exchange ${e.exchanges} (iteration ≈ ${equivalentIteration(e.exchanges)}): ${e.workerId} at iteration ${e.clock}, loss = ${e.loss.toPrecision(6)}, ` +
+            `${e.itersPerSecond.toFixed(1)} iter/s, exchange ${e.latencyMs} ms, ‖x_i − x̃‖ = ${e.distance.toPrecision(4)}, staleness ${e.staleness}`
+        )
       if (e.type === "diverged") log.warn(`Worker ${e.workerId} diverged (non-finite parameters at iteration ${e.clock}); reset from the center`)
       if (e.type === "registered" && e.incarnation > 1) log.warn(`Worker ${e.workerId} re-registered (incarnation ${e.incarnation}); resuming its partition`)
     }

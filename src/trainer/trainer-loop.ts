@@ -66,6 +66,8 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
     let lossSum = 0
     let firstPeriodLoss: number | null = null
     let stoppedByCenter = false
+    let periodStart = Date.now()
+    let lastLatencyMs = 0
     while (clock < options.maxIter && !stoppedByCenter) {
       const loss = trainer.step()
       clock = trainer.iteration
@@ -78,6 +80,7 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
         trainer.readParams(params)
         seq++
         const t0 = Date.now()
+        const itersPerSecond = (since * 1000) / Math.max(1, t0 - periodStart)
         const reply = yield* client.Exchange({
           ...identity,
           seq,
@@ -85,7 +88,9 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
           params,
           lossSum,
           iterations: since,
-          cursor: trainer.cursor()
+          cursor: trainer.cursor(),
+          itersPerSecond,
+          lastLatencyMs
         })
         exchanges++
         if (reply.reset) {
@@ -97,7 +102,9 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
           workerElastic(params, reply.center, reply.alpha)
           trainer.writeParams(params)
         }
-        options.onExchange?.({ seq, version: reply.version, alpha: reply.alpha, reset: reply.reset, latencyMs: Date.now() - t0 })
+        lastLatencyMs = Date.now() - t0
+        periodStart = Date.now()
+        options.onExchange?.({ seq, version: reply.version, alpha: reply.alpha, reset: reply.reset, latencyMs: lastLatencyMs })
         stoppedByCenter = reply.stop
         since = 0
         lossSum = 0

@@ -52,7 +52,7 @@ export const Register = Rpc.make("Register", {
 })
 
 export const Exchange = Rpc.make("Exchange", {
-  payload: {
+  payload: Schema.Struct({
     ...WorkerIdentity,
     seq: Schema.Int,
     /** The worker's local iteration count (its clock). */
@@ -61,8 +61,11 @@ export const Exchange = Rpc.make("Exchange", {
     /** Sum of the training losses since the previous exchange, and how many iterations that covers. */
     lossSum: Schema.Number,
     iterations: Schema.Int,
-    cursor: Cursor
-  },
+    cursor: Cursor,
+    /** The worker's speed over the last period and its previous exchange's round trip (metrics). */
+    itersPerSecond: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+    lastLatencyMs: Schema.optionalWith(Schema.Number, { default: () => 0 })
+  }),
   success: Schema.Struct({
     /** x̃ as it was before this exchange was applied (or the current x̃ for duplicates and resets). */
     center: Float32ArrayFromBytes,
