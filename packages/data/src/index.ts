@@ -59,6 +59,11 @@ export { partitionManifest, verifyPartition } from "./dataset/verify.js"
 export type { PartitionManifest } from "./dataset/verify.js"
 export { localStager, writePartitionLmdb } from "./dataset/stage.js"
 export type { PartitionStager, StagedPartition } from "./dataset/stage.js"
+export { recordsChecksum } from "./dataset/stage-remote-format.js"
+export { describeRef, partitionServer, StagingSourceError } from "./dataset/stage-remote-server.js"
+export type { PartitionServer, PartitionServerOptions, RemoteManifest, StagingChunk, StagingRef } from "./dataset/stage-remote-server.js"
+export { remoteStager, STAGED_MARKER, stageRemotePartition, stagingRefFromName } from "./dataset/stage-remote.js"
+export type { RemoteStaged, RemoteStageOptions, StagingFetcher } from "./dataset/stage-remote.js"
 
 // Engine input
 export { datasetBatchSource, openBatchSource } from "./batch-source.js"
