@@ -7,6 +7,7 @@ import { encodeDatum } from "../datum.js"
 import { keyText } from "../db/datum-db.js"
 import { openLmdb } from "../db/lmdb-reader.js"
 import { createLmdb } from "../db/lmdb-writer.js"
+import { createLevelDb, openLevelDb } from "../db/leveldb.js"
 import { Dataset } from "./dataset.js"
 import type { StagingRef } from "./stage-remote-server.js"
 import { partitionServer } from "./stage-remote-server.js"
@@ -158,5 +159,23 @@ describe("remote staging of a partition into a local LMDB", () => {
     expect(wrong.message).toMatch(/disagrees with the plan: count 100, the plan says 99/)
     const missing = await Effect.runPromise(stager.stage("w1", { ...plan, partition: "nope_lmdb#range-0-of-2" }, path.join(root, "h_lmdb")).pipe(Effect.flip))
     expect(missing.message).toMatch(/range partition 0\/2 of nope_lmdb.*cannot open lmdb database "nope_lmdb"/)
+  })
+
+  it("a hash partition of a LevelDB becomes an LMDB with the same records in key order", async () => {
+    const ldb = await createLevelDb(path.join(root, "src_leveldb"))
+    for (let i = 0; i < 120; i++) await ldb.put(`k${String(i).padStart(4, "0")}`, Uint8Array.from([i, i + 1, i + 2]))
+    await ldb.close()
+    // The expected records first: the server then keeps the LevelDB open (and locked) while it serves.
+    const src = await openLevelDb(path.join(root, "src_leveldb"))
+    const keys = [...src.keys()].map((k) => keyText(k))
+    const part = new Dataset({ name: "l", size: keys.length, keyAt: (i) => keys[i]!, at: () => 0 }).partition(2, { mode: "hash" })[0]!
+    const expected = Array.from({ length: part.size }, (_, i) => ({ key: part.keyAt(i), value: Buffer.from(src.get(part.keyAt(i))!) }))
+    await src.close()
+    const hashRef: StagingRef = { source: "src_leveldb", backend: "leveldb", index: 0, count: 2, mode: "hash" }
+    const target = path.join(root, "i_lmdb")
+    const out = await Effect.runPromise(stageRemotePartition({ fetcher: fetcher().f, worker: "w0", ref: hashRef, target, chunkBytes: 64 }))
+    expect(out.manifest.partition).toBe("src_leveldb#hash-0-of-2")
+    expect(expected.length).toBeGreaterThan(30)
+    expect(await readLmdb(target)).toEqual(expected)
   })
 })
