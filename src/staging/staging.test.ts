@@ -5,6 +5,11 @@ import { createLmdb, Dataset, encodeDatum, keyText, openLmdb, type StagingFetche
 import { Effect, Exit, Scope } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { layerStagingClientProtocolTcp, makeStagingClient, rpcStagingFetcher, stageOverTcp, type StagingClient } from "./client.js"
+import { Rng } from "@deepspark/engine"
+import { layerCenter } from "../center/center-service.js"
+import { makeEasgdSettings } from "../easgd/settings.js"
+import { layerCenterClientProtocolTcp, makeCenterClient, serveCenterTcp } from "../transport/tcp.js"
+import { softmaxRegressionProblem } from "../simulator/problem.js"
 import { serveStagingTcp } from "./server.js"
 
 const root = mkdtempSync(path.join(os.tmpdir(), "deepspark-staging-tcp-"))
@@ -130,5 +135,27 @@ describe("staging a partition over TCP (StagingRpcs)", () => {
     expect(out.missing).toMatchObject({ reason: "not-found", message: expect.stringMatching(/missing_lmdb/) })
     expect(out.range).toMatchObject({ reason: "bad-request", message: expect.stringMatching(/chunk start 100 outside \[0, 100\)/) })
     expect(staged.message).toMatch(/worker "w9" staging range partition 2\/4 of train_lmdb.*StagingRejected \(auth\): wrong staging token/)
+  })
+
+  it("runs beside the center in one process, each on its own port, with the same token", async () => {
+    const problem = softmaxRegressionProblem({ seed: 3, separation: 0.6 }, (x) => new Rng(x))
+    const out = await Effect.runPromise(
+      Effect.gen(function* () {
+        const center = yield* serveCenterTcp({ host: "127.0.0.1", port: 0 })
+        const staging = yield* serveStagingTcp({ host: "127.0.0.1", port: 0, token: "tok", root })
+        const registered = yield* Effect.gen(function* () {
+          const c = yield* makeCenterClient
+          return yield* c.Register({ workerId: "w3", token: "tok", paramCount: problem.paramCount, partition: { index: 3, count: 4 } })
+        }).pipe(Effect.scoped, Effect.provide(layerCenterClientProtocolTcp({ host: "127.0.0.1", port: center.port })))
+        const staged = yield* stageOverTcp({ host: "127.0.0.1", port: staging.port, token: "tok", worker: "w3", ref: { ...ref, index: 3 }, target: path.join(root, "w3_lmdb") })
+        return { ports: [center.port, staging.port], incarnation: registered.incarnation, staged }
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(layerCenter({ token: "tok", settings: makeEasgdSettings({ period: 5 }), workers: 4, initial: problem.init(new Rng(1)) }))
+      )
+    )
+    expect(out.ports[0]).not.toBe(out.ports[1])
+    expect(out.incarnation).toBe(1)
+    expect(out.staged.manifest).toMatchObject({ count: 100, firstKey: "00000300", lastKey: "00000399" })
   })
 })
