@@ -10,11 +10,13 @@
  */
 import path from "node:path"
 import type { DataParameter, TransformationParameter } from "@deepspark/caffe"
-import type { DbCursor } from "./db/datum-db.js"
+import type { DbCursor, DbRecord } from "./db/datum-db.js"
 import { keyText, parseBackend } from "./db/datum-db.js"
 import { openDatumDb } from "./db/open.js"
 import type { Datum } from "./datum.js"
 import { decodeRecord } from "./datum.js"
+import type { RawDatumScan } from "./datum-view.js"
+import { rawDatumScan, scanRawDatum } from "./datum-view.js"
 import type { RecordSource } from "./dataset/dataset.js"
 import type { CursorState, ReaderOptions } from "./dataset/cursor.js"
 import { recordReader } from "./dataset/cursor.js"
@@ -49,17 +51,20 @@ export interface BatchSource<P = string> {
   close(): Promise<void>
 }
 
-/** One record as the assembler needs it: its key and a (lazy) Datum. */
-interface FeedRecord {
-  readonly key: string
-  readonly datum: () => Datum
-}
-
-interface Feed<P> {
+/**
+ * Where the assembler's records come from. A record R stays as the feed produced it (for databases the
+ * cursor's key/value views) until the batch is delivered: its key text and Datum are made only when the
+ * general path or a message needs them.
+ */
+interface Feed<P, R> {
   readonly source: string
   /** The position before the next `read`. */
   mark(): P
-  read(): FeedRecord
+  read(): R
+  key(record: R): string
+  datum(record: R): Datum
+  /** Fast path: fills `scan` for a raw uint8 record and returns the array its data lies in, else null. */
+  raw(record: R, scan: RawDatumScan): Uint8Array | null
 }
 
 interface AssembleOptions {
@@ -69,21 +74,45 @@ interface AssembleOptions {
   readonly layer: string
 }
 
-const assemble = <P>(feed: Feed<P>, transformer: DataTransformer, options: AssembleOptions, onClose: () => Promise<void>): BatchSource<P> => {
+const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options: AssembleOptions, onClose: () => Promise<void>): BatchSource<P> => {
   const { batchSize, prefetch, numClasses, layer } = options
   const source = feed.source
   // The first record fixes the top shapes (DataLayerSetUp); it is delivered again as the first of batch 1.
   const start = feed.mark()
   const first = feed.read()
-  const [C, H, W] = transformer.outputShape(transformer.raw(first.datum(), { source, key: first.key }))
-  const firstBatch: Array<FeedRecord> = [first]
+  const [C, H, W] = transformer.outputShape(transformer.raw(feed.datum(first), { source, key: feed.key(first) }))
+  const firstBatch: Array<R> = [first]
   const itemSize = C * H * W
-  const queue: Array<{ mark: P; records: Array<FeedRecord> }> = []
-  const readBatch = (): { mark: P; records: Array<FeedRecord> } => {
+  // Batches of raw uint8 records without crop / mirror go through one SIMD conversion (see u8-affine.ts).
+  const fast = transformer.uint8Batch(C, H, W, batchSize)
+  const scan = rawDatumScan()
+  const queue: Array<{ mark: P; records: Array<R> }> = []
+  const readBatch = (): { mark: P; records: Array<R> } => {
     const mark = queue.length === 0 && firstBatch.length > 0 ? start : feed.mark()
     const records = firstBatch.splice(0)
     while (records.length < batchSize) records.push(feed.read())
     return { mark, records }
+  }
+  const labelError = (rec: R, label: number): RecordError => {
+    const key = feed.key(rec)
+    return new RecordError({ source, key, message: `${source}: record "${key}" has label ${label}, expected a class in [0, ${numClasses})` })
+  }
+  /** All records raw uint8 of the first record's shape: staged and converted at once; false otherwise. */
+  const fastBatch = (batch: Array<R>, dataOut: Float32Array, labelOut: Float32Array | null): boolean => {
+    if (fast === null) return false
+    for (let i = 0; i < batchSize; i++) {
+      const rec = batch[i]!
+      const bytes = feed.raw(rec, scan)
+      if (bytes === null || scan.channels !== C || scan.height !== H || scan.width !== W || scan.dataLength !== itemSize) return false
+      if (labelOut !== null) {
+        const label = scan.label
+        if (numClasses !== undefined && !(label >= 0 && label < numClasses)) throw labelError(rec, label)
+        labelOut[i] = label
+      }
+      fast.put(i, bytes, scan.dataStart)
+    }
+    fast.run(batchSize, dataOut)
+    return true
   }
   let pending: NodeJS.Immediate | null = null
   const refill = () => {
@@ -101,28 +130,26 @@ const assemble = <P>(feed: Feed<P>, transformer: DataTransformer, options: Assem
         })
       }
       const batch = (queue.shift() ?? readBatch()).records
-      for (let i = 0; i < batchSize; i++) {
-        const rec = batch[i]!
-        const origin = { source, key: rec.key }
-        const datum = rec.datum()
-        const raw = transformer.raw(datum, origin)
-        const shape = transformer.outputShape(raw)
-        if (shape[0] !== C || shape[1] !== H || shape[2] !== W) {
-          throw new RecordError({
-            ...origin,
-            message: `${source}: record "${rec.key}" transforms to ${shape.join("×")}, expected ${C}×${H}×${W} like the first record`
-          })
-        }
-        transformer.transformRaw(raw, dataOut, i * itemSize, origin)
-        if (labelOut !== null) {
-          const label = datum.label ?? 0
-          if (numClasses !== undefined && !(label >= 0 && label < numClasses)) {
+      if (!fastBatch(batch, dataOut, labelOut)) {
+        for (let i = 0; i < batchSize; i++) {
+          const rec = batch[i]!
+          const key = feed.key(rec)
+          const origin = { source, key }
+          const datum = feed.datum(rec)
+          const raw = transformer.raw(datum, origin)
+          const shape = transformer.outputShape(raw)
+          if (shape[0] !== C || shape[1] !== H || shape[2] !== W) {
             throw new RecordError({
               ...origin,
-              message: `${source}: record "${rec.key}" has label ${label}, expected a class in [0, ${numClasses})`
+              message: `${source}: record "${key}" transforms to ${shape.join("×")}, expected ${C}×${H}×${W} like the first record`
             })
           }
-          labelOut[i] = label
+          transformer.transformRaw(raw, dataOut, i * itemSize, origin)
+          if (labelOut !== null) {
+            const label = datum.label ?? 0
+            if (numClasses !== undefined && !(label >= 0 && label < numClasses)) throw labelError(rec, label)
+            labelOut[i] = label
+          }
         }
       }
       if (prefetch > 0 && pending === null) {
@@ -167,17 +194,22 @@ export const openBatchSource = async (options: BatchSourceOptions): Promise<Batc
       const skip = rng.nextInt(dataParam.rand_skip)
       for (let i = 0; i < skip; i++) cursor.next()
     }
-    const feed: Feed<string> = {
+    // mark() looks one record ahead and read() hands that record out (no seek back per batch).
+    let ahead: DbRecord | null = null
+    const feed: Feed<string, DbRecord> = {
       source,
       mark() {
-        const rec = cursor.next()
-        cursor.seek(rec.key)
-        return keyText(rec.key)
+        ahead ??= cursor.next()
+        return keyText(ahead.key)
       },
       read() {
-        const rec = cursor.next()
-        return { key: keyText(rec.key), datum: () => decodeRecord(source, rec.key, rec.value) }
-      }
+        const rec = ahead ?? cursor.next()
+        ahead = null
+        return rec
+      },
+      key: (rec) => keyText(rec.key),
+      datum: (rec) => decodeRecord(source, rec.key, rec.value),
+      raw: (rec, scan) => (scanRawDatum(rec.value, scan) ? rec.value : null)
     }
     return assemble(feed, transformer, { batchSize, prefetch: dataParam.prefetch ?? 4, numClasses: options.numClasses, layer }, () => db.close())
   } catch (e) {
@@ -210,13 +242,25 @@ export const datasetBatchSource = (dataset: RecordSource<Datum>, options: Datase
     source: `layer "${layer}" transform_param`
   })
   const reader = recordReader(dataset, options)
-  const feed: Feed<CursorState> = {
+  const feed: Feed<CursorState, { readonly key: string; readonly datum: Datum }> = {
     source: dataset.name,
     mark: () => reader.cursor(),
     read() {
       const key = reader.peekKey()
-      const datum = reader.next()
-      return { key, datum: () => datum }
+      return { key, datum: reader.next() }
+    },
+    key: (rec) => rec.key,
+    datum: (rec) => rec.datum,
+    raw(rec, scan) {
+      const d = rec.datum
+      if (d.encoded || d.data === undefined || d.data.length === 0 || d.float_data !== undefined) return null
+      scan.channels = d.channels ?? 0
+      scan.height = d.height ?? 0
+      scan.width = d.width ?? 0
+      scan.label = d.label ?? 0
+      scan.dataStart = 0
+      scan.dataLength = d.data.length
+      return d.data
     }
   }
   return assemble(feed, transformer, { batchSize, prefetch: options.prefetch ?? 4, numClasses: options.numClasses, layer }, async () => {})

@@ -17,6 +17,7 @@ import type { SyncImageDecoder } from "../image/sync-decoder.js"
 import { createSyncImageDecoder } from "../image/sync-decoder.js"
 import type { MeanBlob } from "./mean-file.js"
 import { readMeanFile } from "./mean-file.js"
+import { U8AffineBatch } from "./u8-affine.js"
 
 export type Phase = "TRAIN" | "TEST"
 
@@ -115,6 +116,21 @@ export class DataTransformer {
   /** The transformed shape [C, crop or H, crop or W] of a record. */
   outputShape(img: { channels: number; height: number; width: number }): [number, number, number] {
     return this.cropSize > 0 ? [img.channels, this.cropSize, this.cropSize] : [img.channels, img.height, img.width]
+  }
+
+  /**
+   * The batch fast path for raw uint8 records of shape C×H×W when this transform draws nothing and
+   * moves nothing (no crop, no mirror): out = (v − mean) · scale item by item, as transformRaw computes.
+   * Null when crop or mirror is set, or when the mean does not fit the shape (transformRaw then reports it).
+   */
+  uint8Batch(C: number, H: number, W: number, batchSize: number): U8AffineBatch | null {
+    if (this.cropSize > 0 || this.mirror || C <= 0 || H <= 0 || W <= 0) return null
+    const mean = this.mean
+    if (mean !== null && (mean.channels !== C || mean.height !== H || mean.width !== W)) return null
+    const mv = this.meanValues
+    if (mv.length !== 0 && mv.length !== 1 && mv.length !== C) return null
+    const channelMeans = Float32Array.from({ length: C }, (_, c) => (mv.length === 0 ? 0 : mv.length === 1 ? mv[0]! : mv[c]!))
+    return new U8AffineBatch(C, H * W, batchSize, channelMeans, mean !== null ? mean.data : null, this.scale)
   }
 
   /** Transforms one Datum into out[offset .. offset + C·h·w). Returns the number of values written. */
