@@ -10,7 +10,7 @@ import { readEventLog } from "../src/observe/event-log.js"
 import { mnistWorkspace, writeSolverVariant } from "./support/mnist-workspace.js"
 
 describe("distributed LeNet on real MNIST (Caffe's prototxts unchanged)", () => {
-  it("two trainer threads with async EASGD train the center, which is tested and snapshotted as a caffemodel", async () => {
+  it("two trainer threads with async EASGD train the center (one crashes and resumes), which is tested, checkpointed, snapshotted and resumable", async () => {
     const dir = await mnistWorkspace()
     const solver = writeSolverVariant(dir, "lenet_solver_dist_test.prototxt", {
       max_iter: 40,
@@ -30,12 +30,17 @@ describe("distributed LeNet on real MNIST (Caffe's prototxts unchanged)", () => 
           log: new GlogLogger((l) => lines.push(l)),
           eventLog: path.join(dir, "out/events.jsonl"),
           plot: path.join(dir, "out/progress.svg"),
-          checkpointEvery: 8
+          checkpointEvery: 8,
+          // Worker 1 dies at iteration 12: it restarts, re-pulls x̃ and resumes at iteration 10 with the
+          // data cursor of that exchange, so the run still ends after 16 exchanges.
+          crash: { worker: 1, atIteration: 12 }
         })
       )
     )
     expect(result.exchanges).toBe(16) // 2 workers × 40 iterations / τ 5
-    expect(result.workers.map((w) => w.restarts)).toEqual([0, 0])
+    expect(result.workers.map((w) => w.restarts)).toEqual([0, 1])
+    expect(lines.some((l) => /Worker worker1 died .*restarting/.test(l))).toBe(true)
+    expect(lines.some((l) => /worker1 re-registered \(incarnation 2\)/.test(l))).toBe(true)
     const acc = result.finalTest?.[0]?.outputs.find((o) => o.name === "accuracy")?.value
     expect(acc).toBeGreaterThan(0.5) // 40 iterations per worker already learn a lot
     const model = readCaffemodelSync(result.snapshot.caffemodel)
