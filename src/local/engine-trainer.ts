@@ -8,7 +8,9 @@ import {
   type Logger,
   type TrainingSession
 } from "@deepspark/engine"
+import { Effect } from "effect"
 import * as path from "node:path"
+import { PermanentWorkerError } from "./permanent-error.js"
 import { flattenParams, paramCountOf, unflattenParams } from "../job/flat-params.js"
 import { workerSolverParam } from "../job/worker-solver.js"
 import type { LocalTrainer } from "../trainer/local-trainer.js"
@@ -46,7 +48,20 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
     if (spec.weights) loadWeights(s, spec.weights.split(","), log, cwd)
     return s
   }
-  let session: TrainingSession = await open()
+  // A worker that cannot even build its net on its partition (missing or short database, bad
+  // prototxt) will not do better after a restart: that stops the run.
+  let session: TrainingSession = await open().catch((e: unknown) => {
+    throw new PermanentWorkerError(`${workerId}: ${e instanceof Error ? e.message : String(e)}`)
+  })
+  // Placement is checked, not assumed: prove this worker can read its partition of every Data layer
+  // (count, first and last key) before it trains; a failure stops the run, naming worker and partition.
+  const { verifyPartitionSource } = await import("@deepspark/data")
+  for (const { layer, source } of session.dataPartitions()) {
+    const manifest = await Effect.runPromise(verifyPartitionSource(source, workerId)).catch((e: unknown) => {
+      throw new PermanentWorkerError(e instanceof Error ? e.message : String(e))
+    })
+    log.info(`${workerId}: Data layer "${layer}" partition ${partition.index}/${partition.count}: ${manifest.count} records, keys ${manifest.firstKey} … ${manifest.lastKey} (verified)`)
+  }
   const params = () => session.solver.trainNet.learnableParams()
   const count = paramCountOf(params())
   return {

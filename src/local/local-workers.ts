@@ -6,6 +6,7 @@ import { CenterHandlersLive } from "../center/center-service.js"
 import { layerLengthPrefixedMsgPack } from "../transport/framing.js"
 import { makeMessagePortSocketServer } from "../transport/message-port-socket.js"
 import { CenterRpcs } from "../transport/protocol.js"
+import { PERMANENT_EXIT_CODE } from "./permanent-error.js"
 import type { WorkerAssignment } from "./trainer-spec.js"
 
 /**
@@ -51,7 +52,7 @@ const runThread = (
   onSpawn: LocalWorkersOptions["onSpawn"],
   attempt: number
 ) =>
-  Effect.async<unknown, string>((resume) => {
+  Effect.async<unknown, { readonly reason: string; readonly permanent: boolean }>((resume) => {
     const { port1, port2 } = new MessageChannel()
     accept(port1)
     const worker = new Worker(bootstrap, {
@@ -60,14 +61,17 @@ const runThread = (
       stderr: false
     })
     let result: unknown
-    worker.on("message", (m: { type: string; result: unknown }) => {
+    let fatal: string | undefined
+    worker.on("message", (m: { type: string; result?: unknown; message?: string }) => {
       if (m?.type === "done") result = m.result
+      if (m?.type === "fatal") fatal = m.message
     })
-    worker.on("error", (e) => resume(Effect.fail(e.message)))
+    worker.on("error", (e) => resume(Effect.fail({ reason: e.message, permanent: false })))
     worker.on("exit", (code) => {
       port1.close()
       if (code === 0 && result !== undefined) resume(Effect.succeed(result))
-      else resume(Effect.fail(`thread exited with code ${code}`))
+      else if (code === PERMANENT_EXIT_CODE && fatal !== undefined) resume(Effect.fail({ reason: fatal, permanent: true }))
+      else resume(Effect.fail({ reason: `thread exited with code ${code}`, permanent: false }))
     })
     onSpawn?.(assignment.workerId, worker, attempt)
     return Effect.promise(() => worker.terminate())
@@ -92,8 +96,9 @@ export const runLocalWorkers = (options: LocalWorkersOptions) =>
       const attempt = (n: number): Effect.Effect<LocalWorkerOutcome, WorkerFailedError> =>
         runThread(n === 0 ? assignment : { ...assignment, crashAtIteration: undefined as never }, accept, options.onSpawn, n).pipe(
           Effect.map((result) => ({ workerId: assignment.workerId, restarts: n, result })),
-          Effect.catchAll((reason) => {
-            if (n >= maxRestarts) return Effect.fail(new WorkerFailedError(assignment.workerId, n + 1, reason))
+          Effect.catchAll(({ reason, permanent }) => {
+            // A permanent failure (e.g. an unreadable partition) stops the run at once.
+            if (permanent || n >= maxRestarts) return Effect.fail(new WorkerFailedError(assignment.workerId, n + 1, reason))
             const delay = backoff * 2 ** n
             log(`Worker ${assignment.workerId} died (${reason}); restarting in ${delay} ms (restart ${n + 1}/${maxRestarts})`)
             return Effect.sleep(Duration.millis(delay)).pipe(Effect.zipRight(attempt(n + 1)))

@@ -7,6 +7,7 @@ import { socketFromMessagePort } from "../transport/message-port-socket.js"
 import { makeCenterClient } from "../transport/tcp.js"
 import { runTrainerLoop } from "../trainer/trainer-loop.js"
 import { buildTrainer } from "./build-trainer.js"
+import { PERMANENT_EXIT_CODE, PermanentWorkerError } from "./permanent-error.js"
 import type { WorkerAssignment } from "./trainer-spec.js"
 
 /**
@@ -49,7 +50,11 @@ const main = Effect.gen(function* () {
 Effect.runPromise(main).then(
   () => process.exit(0),
   (e) => {
-    console.error(`worker ${assignment.workerId}: ${e instanceof Error ? e.message : String(e)}`)
-    process.exit(1)
+    const message = e instanceof Error ? e.message : String(e)
+    console.error(`worker ${assignment.workerId}: ${message}`)
+    // A failure a restart cannot fix is reported to the supervisor, which then stops the run.
+    const permanent = e instanceof PermanentWorkerError || (e as { cause?: unknown })?.cause instanceof PermanentWorkerError || /PermanentWorkerError/.test(String((e as Error)?.name))
+    if (permanent) parentPort?.postMessage({ type: "fatal", message })
+    process.exit(permanent ? PERMANENT_EXIT_CODE : 1)
   }
 )

@@ -18,6 +18,7 @@ import { DATA_SOURCE_FACTORY } from "../layers/data.js"
 import { openNetDataSources, type NetDataSources } from "../net/data-sources.js"
 import { openFileDataService } from "../net/file-data-service.js"
 import { openPartitionNetDataSources } from "../net/partition-data-sources.js"
+import type { PartitionBatchSource } from "@deepspark/data"
 import { Net } from "../net/net.js"
 import type { Logger } from "./logger.js"
 import { silentLogger } from "./logger.js"
@@ -59,6 +60,8 @@ export interface TrainingSession {
   readonly seed: number
   /** With `partition`: each train-net Data layer's resume point (JSON) by layer name. */
   dataCursors(): Record<string, string> | undefined
+  /** With `partition`: the train net's partitioned Data sources (for placement verification). */
+  dataPartitions(): ReadonlyArray<{ readonly layer: string; readonly source: PartitionBatchSource }>
   close(): Promise<void>
 }
 
@@ -82,6 +85,7 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
   const nets = resolveSolverNets(param, { readNet: (f) => readNetPrototxtSync(f), cwd })
   const opened: NetDataSources[] = []
   let cursors: (() => Record<string, string>) | undefined
+  let partitions: ReadonlyArray<{ readonly layer: string; readonly source: PartitionBatchSource }> = []
   const build = async (net: NetParameter, state: NetParameter["state"], partitioned = false): Promise<Net> => {
     let services = options.services
     if (!services) {
@@ -95,6 +99,7 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
           worker: `worker ${options.partition.index}`
         })
         cursors = p.cursors
+        partitions = p.partitionSources
         sources = p
       } else sources = await openNetDataSources(net, base)
       opened.push(sources)
@@ -134,6 +139,7 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
       testNets,
       seed,
       dataCursors: () => cursors?.(),
+      dataPartitions: () => partitions,
       close: async () => void (await Promise.all(opened.map((o) => o.close())))
     }
   } catch (e) {

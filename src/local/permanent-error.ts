@@ -1,0 +1,14 @@
+/**
+ * A worker failure that a restart cannot fix (its partition is unreadable, its configuration is wrong):
+ * the worker thread exits with PERMANENT_EXIT_CODE and the supervisor stops the run with this message
+ * instead of retrying.
+ */
+export class PermanentWorkerError extends Error {
+  readonly _tag = "PermanentWorkerError"
+  constructor(message: string) {
+    super(message)
+    this.name = "PermanentWorkerError"
+  }
+}
+
+export const PERMANENT_EXIT_CODE = 2
