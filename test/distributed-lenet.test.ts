@@ -28,6 +28,7 @@ describe("distributed LeNet on real MNIST (Caffe's prototxts unchanged)", () => 
           workers: 2,
           settings: makeEasgdSettings({ period: 5, moving_rate: 0.2 }),
           log: new GlogLogger((l) => lines.push(l)),
+          testLog: (l) => lines.push(l),
           eventLog: path.join(dir, "out/events.jsonl"),
           plot: path.join(dir, "out/progress.svg"),
           checkpointEvery: 8,
@@ -51,6 +52,8 @@ describe("distributed LeNet on real MNIST (Caffe's prototxts unchanged)", () => 
     expect(events.some((e) => e.type === "test")).toBe(true)
     expect(fs.readFileSync(path.join(dir, "out/progress.svg"), "utf8")).toContain("<svg")
     expect(lines.some((l) => /Optimization Done\./.test(l))).toBe(true)
+    expect(lines.some((l) => /Iteration 20, Testing net \(#0\)/.test(l))).toBe(true)
+    expect(lines.some((l) => /Test net output #0: accuracy = /.test(l))).toBe(true)
     // A checkpoint every 8 exchanges: x̃ as a caffemodel plus the bookkeeping.
     const ckpt = path.join(dir, "examples/mnist/dist_test_exchange_8.dsstate")
     expect(JSON.parse(fs.readFileSync(ckpt, "utf8")).exchanges).toBe(8)

@@ -77,6 +77,7 @@ export const runTrainDistributed = async (
         workers,
         settings,
         log,
+        testLog: (line) => io.stderr(line),
         ...(common.backend ? { backend: common.backend } : {}),
         ...(common.weights ? { weights: common.weights } : {}),
         ...(common.iterations !== undefined ? { maxIter: common.iterations } : {}),

@@ -41,6 +41,8 @@ export interface DistributedTrainOptions {
   readonly eventLog?: string
   readonly plot?: string
   readonly log: Logger
+  /** Receives the evaluator's Caffe test lines, already in glog format (default: stderr, as glog). */
+  readonly testLog?: (line: string) => void
   readonly verboseWorkers?: boolean
   /** Fault injection: worker `worker` crashes once at local iteration `atIteration`. */
   readonly crash?: { readonly worker: number; readonly atIteration: number }
@@ -87,8 +89,9 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     yield* Effect.addFinalizer(() => Effect.sync(() => events.close()))
     const hasTests = (solver.test_iter ?? []).length > 0
     const evaluator = hasTests
-      ? yield* makeEvaluator({ solverPath: options.solverFile, cwd, ...(options.backend ? { backend: options.backend } : {}) }, (line) =>
-          process.stderr.write(line + "\n")
+      ? yield* makeEvaluator(
+          { solverPath: options.solverFile, cwd, ...(options.backend ? { backend: options.backend } : {}) },
+          options.testLog ?? ((line) => process.stderr.write(line + "\n"))
         )
       : undefined
 
