@@ -104,36 +104,6 @@ export type CenterEvent =
   | { readonly type: "diverged"; readonly workerId: string; readonly clock: number }
   | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
 
-/**
- * ‖w − x‖₂ accumulated as distance() does, or NaN when some value of w is not finite (allFinite's
- * test): one pass instead of two over a multi-MB exchange.
- */
-const finiteDistance = (w: Float32Array, x: Float32Array): number => {
-  if (w.length !== x.length) throw new RangeError(`finiteDistance: lengths ${w.length} and ${x.length} differ`)
-  let s = 0
-  for (let k = 0; k < w.length; k++) {
-    const v = w[k]!
-    if (!Number.isFinite(v)) return NaN
-    const d = v - x[k]!
-    s += d * d
-  }
-  return Math.sqrt(s)
-}
-
-/** centerElastic with its reply (x̃ before the update) written in the same pass. */
-const centerElasticReply = (center: Float32Array, worker: Float32Array, rate: number, reply: Float32Array): void => {
-  if (worker.length !== center.length || reply.length !== center.length) {
-    throw new RangeError(`centerElastic: lengths ${center.length}, ${worker.length}, ${reply.length} differ`)
-  }
-  const r = Math.fround(rate)
-  const keep = Math.fround(1 - r)
-  for (let k = 0; k < center.length; k++) {
-    const c = center[k]!
-    reply[k] = c
-    center[k] = keep * c + r * worker[k]!
-  }
-}
-
 const reject = (reason: CenterRejected["reason"], message: string) => new CenterRejected({ reason, message })
 
 export class CenterState {
@@ -248,34 +218,29 @@ export class CenterState {
       return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: true, reset: false, stop: this.stopping }
     }
     w.lastSeq = req.seq
-    const rule = this.config.settings.rule
-    const elastic = rule === "async-easgd" || rule === "easgd" || rule === "eamsgd" || rule === "single"
-    // Elastic rules: finiteness and ‖x_i − x̃‖ in one pass over x̃ as it is before the update (the reply).
-    const before = elastic ? finiteDistance(req.params, this.x) : 0
-    if ((elastic ? Number.isNaN(before) : !allFinite(req.params)) || !Number.isFinite(req.lossSum)) {
+    if (!allFinite(req.params) || !Number.isFinite(req.lossSum)) {
       // Divergence: the center never absorbs NaN/Inf; the worker restarts from x̃.
       w.resets++
       this.emit({ type: "diverged", workerId: w.workerId, clock: req.clock })
       return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: false, reset: true, stop: this.stopping }
     }
     const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
-    // Every value of the reply is written below, so its memory need not be zero-filled first.
-    const reply = new Float32Array(Buffer.allocUnsafeSlow(4 * this.x.length).buffer, 0, this.x.length)
+    const rule = this.config.settings.rule
+    const reply = new Float32Array(this.x.length)
     let alpha = this.alpha
-    let dist = before
     if (rule === "downpour") {
       centerAddDelta(this.x, req.params)
       reply.set(this.x)
       alpha = 1
-      dist = distance(req.params, reply)
     } else if (rule === "async-easgd") {
-      centerElasticReply(this.x, req.params, this.centerRate, reply)
-    } else if (elastic) {
-      centerElasticReply(this.x, req.params, rule === "single" ? 1 : alpha, reply)
+      centerElastic(this.x, req.params, this.centerRate, reply)
+    } else if (rule === "easgd" || rule === "eamsgd" || rule === "single") {
+      centerElastic(this.x, req.params, rule === "single" ? 1 : alpha, reply)
       if (rule === "single") alpha = 0
     } else {
       throw new Error(`exchange: rule ${rule} is synchronous; use applyRound`)
     }
+    const dist = distance(req.params, reply)
     this.accept(w, req, dist)
     this.emit(this.exchangeEvent(w, dist, staleness))
     this.versionAtReply.set(w.workerId, this.version)
