@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import type { CenterCheckpointState } from "../center/center-state.js"
 import { flattenParams, paramCountOf, unflattenParams } from "./flat-params.js"
+import { trainOnlySolverParam } from "./worker-solver.js"
 
 /**
  * The center's side of a Caffe job, in the main thread: the solver's train net built once as the
@@ -42,13 +43,6 @@ export class CheckpointError extends Error {
   }
 }
 
-/** The user's solver without test nets or snapshots: just the train net, seeded as Caffe seeds it. */
-const layoutSolverParam = (p: SolverParameter): SolverParameter => {
-  const out: SolverParameter = { ...p, snapshot: 0, snapshot_after_train: false, test_initialization: false }
-  for (const k of ["test_net", "test_net_param", "test_iter", "test_state", "test_interval"] as const) delete out[k]
-  return out
-}
-
 export const openCenterJob = async (options: {
   readonly solverFile: string
   readonly cwd: string
@@ -58,7 +52,7 @@ export const openCenterJob = async (options: {
   const log = options.log ?? silentLogger
   const solver = readSolverPrototxtSync(path.resolve(options.cwd, options.solverFile))
   const backend = await chooseBackend("reference")
-  const session: TrainingSession = await createTrainingSession({ solverParam: layoutSolverParam(solver), cwd: options.cwd, backend, log: silentLogger })
+  const session: TrainingSession = await createTrainingSession({ solverParam: trainOnlySolverParam(solver), cwd: options.cwd, backend, log: silentLogger })
   if (options.weights) loadWeights(session, options.weights.split(","), log, options.cwd)
   const net = session.solver.trainNet
   const params = net.learnableParams()

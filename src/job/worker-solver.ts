@@ -5,12 +5,15 @@ import type { SolverParameter } from "@deepspark/caffe"
  * momentum and decay (on the worker's local iteration counter, as DeepSpark does), but without test
  * nets and snapshots — the center tests and snapshots x̃ — and with its own random seed per partition.
  */
-export const workerSolverParam = (p: SolverParameter, partitionIndex: number, override?: { type?: string; momentum?: number }): SolverParameter => {
-  const out: SolverParameter = { ...p }
+/** The user's solver reduced to its train net: no test nets, no test at start, no snapshots. */
+export const trainOnlySolverParam = (p: SolverParameter): SolverParameter => {
+  const out: SolverParameter = { ...p, snapshot: 0, snapshot_after_train: false, test_initialization: false }
   for (const k of ["test_net", "test_net_param", "test_iter", "test_state", "test_interval"] as const) delete out[k]
-  out.test_initialization = false
-  out.snapshot = 0
-  out.snapshot_after_train = false
+  return out
+}
+
+export const workerSolverParam = (p: SolverParameter, partitionIndex: number, override?: { type?: string; momentum?: number }): SolverParameter => {
+  const out = trainOnlySolverParam(p)
   if (p.random_seed !== undefined && p.random_seed >= 0) out.random_seed = p.random_seed + 7919 * (partitionIndex + 1)
   if (override?.type) {
     out.type = override.type
