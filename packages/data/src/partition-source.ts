@@ -42,6 +42,14 @@ export interface PartitionBatchSourceOptions extends Omit<BatchSourceOptions, "s
   readonly seed?: number
   /** Who reads the partition, for messages (default: the layer). */
   readonly worker?: string
+  /**
+   * The partition was staged into an LMDB of its own (a worker's local copy, see
+   * dataset/stage-remote.ts): read that database whole, in key order, instead of partitioning
+   * `dataParam.source`. Record i of the staged copy is record i of the partition, so cursors still speak
+   * of `partition` and its positions: a cursor saved on the staged copy resumes a direct read of the
+   * shared database, and vice versa.
+   */
+  readonly staged?: string
 }
 
 /** What `cursor()` serialises. */
@@ -107,10 +115,12 @@ export const openPartitionBatchSource = async (options: PartitionBatchSourceOpti
   const { dataParam } = options
   if (dataParam.source === undefined) throw new TransformError({ source: layer, message: `layer "${layer}": data_param.source is required` })
   const sourcePath = path.resolve(options.baseDir ?? ".", dataParam.source)
-  const whole = await Dataset.database(sourcePath, parseBackend(dataParam.backend))
+  const staged = options.staged !== undefined ? path.resolve(options.baseDir ?? ".", options.staged) : undefined
+  // A staged copy is always an LMDB (whatever the source's backend), holding only the partition.
+  const whole = staged !== undefined ? await Dataset.lmdb(staged) : await Dataset.database(sourcePath, parseBackend(dataParam.backend))
   try {
-    const records = whole.partition(spec.count, { mode: spec.mode })[spec.index]!
-    const name = `${spec.mode} partition ${spec.index} of ${spec.count} of ${sourcePath}`
+    const records = staged !== undefined ? whole : whole.partition(spec.count, { mode: spec.mode })[spec.index]!
+    const name = `${spec.mode} partition ${spec.index} of ${spec.count} of ${sourcePath}${staged !== undefined ? ` (staged at ${staged})` : ""}`
     if (records.size === 0) {
       const worker = options.worker ?? `layer "${layer}"`
       throw new PartitionError({ worker, partition: name, message: `${worker}: ${name} has no records (the database holds ${whole.size})` })
