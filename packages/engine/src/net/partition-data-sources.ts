@@ -22,6 +22,12 @@ export interface PartitionNetDataSourcesOptions {
   readonly seed?: number
   /** The worker, named in partition errors. */
   readonly worker?: string
+  /**
+   * Data layers whose partition was staged into an LMDB of its own (by layer name: the LMDB's path,
+   * relative to baseDir): they read that copy whole instead of partitioning their source; their
+   * cursors are the same as a direct read's (see openPartitionBatchSource's `staged`).
+   */
+  readonly staged?: Readonly<Record<string, string>>
 }
 
 /**
@@ -39,10 +45,12 @@ export const openPartitionNetDataSources = async (net: NetParameter, options: Pa
       const layer = o.layer ?? ""
       if (opened.some((s) => s.layer === layer)) throw new Error(`Data layer "${layer}": two Data layers share the name, their cursors could not be told apart`)
       const cursor = options.cursors?.[layer]
+      const staged = options.staged?.[layer]
       const source = await openPartitionBatchSource({
         ...o,
         partition: options.partition,
         ...(cursor !== undefined ? { cursor } : {}),
+        ...(staged !== undefined ? { staged } : {}),
         ...(options.shuffle !== undefined ? { shuffle: options.shuffle } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
         ...(options.worker !== undefined ? { worker: options.worker } : {})
@@ -51,10 +59,12 @@ export const openPartitionNetDataSources = async (net: NetParameter, options: Pa
       return source
     }
   })
-  const unknown = Object.keys(options.cursors ?? {}).filter((l) => !opened.some((s) => s.layer === l))
-  if (unknown.length > 0) {
-    await base.close()
-    throw new Error(`cursors given for ${unknown.map((l) => `"${l}"`).join(", ")}, which are not Data layers of this net (have: ${opened.map((s) => `"${s.layer}"`).join(", ") || "none"})`)
+  for (const [what, given] of [["cursors", options.cursors], ["staged partitions", options.staged]] as const) {
+    const unknown = Object.keys(given ?? {}).filter((l) => !opened.some((s) => s.layer === l))
+    if (unknown.length > 0) {
+      await base.close()
+      throw new Error(`${what} given for ${unknown.map((l) => `"${l}"`).join(", ")}, which are not Data layers of this net (have: ${opened.map((s) => `"${s.layer}"`).join(", ") || "none"})`)
+    }
   }
   return {
     ...base,

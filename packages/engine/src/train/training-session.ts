@@ -49,6 +49,11 @@ export interface TrainingSessionOptions {
    */
   readonly partition?: { readonly index: number; readonly count: number }
   readonly dataCursors?: Readonly<Record<string, string>>
+  /**
+   * With `partition`: train-net Data layers whose partition was staged into an LMDB of its own (layer
+   * name → path, relative to cwd); they read it whole, with the same cursors as a direct read.
+   */
+  readonly stagedData?: Readonly<Record<string, string>>
 }
 
 /** A solver with its nets built and data sources open; `close` releases the databases. */
@@ -96,6 +101,7 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
           ...base,
           partition: { index: options.partition.index, count: options.partition.count, mode: "range" },
           ...(options.dataCursors ? { cursors: options.dataCursors } : {}),
+          ...(options.stagedData ? { staged: options.stagedData } : {}),
           worker: `worker ${options.partition.index}`
         })
         cursors = p.cursors
