@@ -10,7 +10,7 @@ import { superviseTrainer } from "../remote/worker-supervisor.js"
 export const WORKER_USAGE =
   "deepspark worker --connect HOST:PORT -solver S [--partition i/N] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
   "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
-  "[--call-timeout SECONDS] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB]"
+  "[--call-timeout SECONDS] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
 
 const valued = [
   "connect",
@@ -28,7 +28,9 @@ const valued = [
   "call_timeout",
   "max_restarts",
   "backoff_ms",
-  "max_message_mb"
+  "max_message_mb",
+  "stage_from",
+  "stage_to"
 ]
 
 export const workerCommand: Command = (argv, io) =>
@@ -51,6 +53,12 @@ export const workerCommand: Command = (argv, io) =>
     const maxIter = flags.int("max_iter", 0)
     if (synthetic !== undefined && maxIter === 0) throw new UsageError("--max-iter N is required with --synthetic")
     const workerId = flags.string("id") ?? `${hostname()}-${partition.index}`
+    const stageFrom = flags.string("stage_from")
+    const stageTo = flags.string("stage_to")
+    if ((stageFrom === undefined) !== (stageTo === undefined))
+      throw new UsageError("--stage-from HOST:PORT and --stage-to DIR go together (the staging server, and where the staged partitions go)")
+    if (stageFrom !== undefined && synthetic !== undefined) throw new UsageError("--stage-from stages a Caffe net's training data: give -solver S, not --synthetic")
+    const staging = stageFrom !== undefined ? { ...parseAddress(stageFrom, "stage-from"), dir: stageTo! } : undefined
     const signals = abortOnSignals()
     try {
       const outcome = await superviseTrainer({
@@ -68,7 +76,8 @@ export const workerCommand: Command = (argv, io) =>
           },
           heartbeatEveryMs: flags.number("heartbeat_every", 5) * 1000,
           callTimeoutMs: flags.number("call_timeout", 120) * 1000,
-          maxMessageBytes: Math.round(flags.number("max_message_mb", 512) * MiB)
+          maxMessageBytes: Math.round(flags.number("max_message_mb", 512) * MiB),
+          ...(staging !== undefined ? { staging } : {})
         },
         maxRestarts: flags.int("max_restarts", 10),
         backoffMs: flags.int("backoff_ms", 500),
@@ -79,7 +88,7 @@ export const workerCommand: Command = (argv, io) =>
       if (outcome.status === "aborted") return 130
       io.stderr(
         outcome.status === "rejected"
-          ? `worker ${workerId}: the center refused this worker (see the message above); not restarting`
+          ? `worker ${workerId}: stopped for good (see the message above); restarting cannot help`
           : `worker ${workerId}: gave up after ${outcome.restarts} restarts`
       )
       return outcome.status === "rejected" ? 3 : 1

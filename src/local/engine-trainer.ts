@@ -43,7 +43,8 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
       backend,
       log,
       partition: { index: partition.index, count: partition.count },
-      ...(dataCursors ? { dataCursors } : {})
+      ...(dataCursors ? { dataCursors } : {}),
+      ...(spec.stagedData ? { stagedData: spec.stagedData } : {})
     })
     if (spec.weights) loadWeights(s, spec.weights.split(","), log, cwd)
     return s

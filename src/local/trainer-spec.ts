@@ -20,6 +20,11 @@ export type TrainerSpec =
       readonly momentum?: number
       /** Print the worker's Caffe log lines (prefixed with its id) to stderr. */
       readonly verbose?: boolean
+      /**
+       * Train-net Data layers whose partition was staged to this worker's disk (layer name → LMDB path,
+       * relative to workingDirectory): read instead of the layer's source, with the same cursors.
+       */
+      readonly stagedData?: Readonly<Record<string, string>>
     }
   | { readonly kind: "softmax-problem"; readonly problemSeed: number; readonly seed: number }
 

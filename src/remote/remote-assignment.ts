@@ -13,11 +13,19 @@ export interface RemoteTrainerAssignment {
   /** A call to the center that has no answer after this long fails (the child exits, and restarts). */
   readonly callTimeoutMs: number
   readonly maxMessageBytes: number
+  /**
+   * Stage the partition of every training Data layer from a staging server into `dir` (relative to the
+   * working directory) before training, and train on the staged copies (`--stage-from`, `--stage-to`).
+   */
+  readonly staging?: { readonly host: string; readonly port: number; readonly dir: string }
 }
 
 /** Child exit codes: the supervisor restarts on anything but these two. */
 export const childExit = {
   done: 0,
-  /** The center refused this worker for good (token, net shape, partition, size): restarting won't help. */
+  /**
+   * Refused for good: by the center (token, net shape, partition, size), by the staging server (token,
+   * no such database), or a partition this worker cannot read. Restarting won't help.
+   */
   rejected: 3
 } as const

@@ -1,6 +1,9 @@
 import { readSolverPrototxtSync } from "@deepspark/caffe"
-import { Cause, Duration, Effect } from "effect"
+import { Cause, Duration, Effect, Option } from "effect"
 import { buildTrainer } from "../local/build-trainer.js"
+import { PermanentWorkerError } from "../local/permanent-error.js"
+import type { TrainerSpec } from "../local/trainer-spec.js"
+import { StagingFailed } from "../staging/staging-failed.js"
 import { runTrainerLoop } from "../trainer/trainer-loop.js"
 import { CenterRejected } from "../transport/protocol.js"
 import { layerCenterClientProtocolTcp, makeCenterClient } from "../transport/tcp.js"
@@ -25,13 +28,38 @@ const tag = `worker ${assignment.workerId}`
 // If the supervising `deepspark worker` dies, do not linger as an orphan.
 process.on("disconnect", () => process.exit(1))
 
+/** The partitions staged from `remote.staging` (layer → local LMDB), known before the trainer is built. */
+const stageData = (spec: TrainerSpec) =>
+  Effect.gen(function* () {
+    const staging = remote.staging
+    if (staging === undefined) return spec
+    if (spec.kind !== "caffe") return yield* Effect.dieMessage(`${tag}: staging needs a Caffe solver (-solver S)`)
+    const { stageTrainData } = yield* Effect.promise(() => import("../staging/worker-staging.js"))
+    const stagedData = yield* stageTrainData({
+      solverPath: spec.solverPath,
+      cwd: spec.workingDirectory ?? process.cwd(),
+      partition: assignment.partition,
+      worker: assignment.workerId,
+      token: assignment.token,
+      server: { host: staging.host, port: staging.port },
+      dir: staging.dir,
+      callTimeoutMs: remote.callTimeoutMs,
+      log: (line) => console.log(line)
+    })
+    return { ...spec, stagedData } satisfies TrainerSpec
+  })
+
 const main = Effect.gen(function* () {
-  const spec = assignment.spec
-  if (spec.kind === "caffe") yield* Effect.promise(() => import("../local/engine-trainer.js"))
+  if (assignment.spec.kind === "caffe") yield* Effect.promise(() => import("../local/engine-trainer.js"))
+  const spec = yield* stageData(assignment.spec)
   const maxIter =
     assignment.maxIter > 0 ? assignment.maxIter : spec.kind === "caffe" ? Number(readSolverPrototxtSync(spec.solverPath).max_iter ?? 0) : 0
   if (!(maxIter > 0)) return yield* Effect.dieMessage(`${tag}: no max_iter (give --max-iter)`)
-  const trainer = yield* Effect.promise(() => buildTrainer(spec, assignment.partition))
+  const trainer = yield* Effect.tryPromise({
+    try: () => buildTrainer(spec, assignment.partition),
+    // A PermanentWorkerError (an unreadable partition, a bad net) stops this worker; anything else restarts it.
+    catch: (e) => (e instanceof Error ? e : new Error(String(e)))
+  })
   const client = boundCenterClient(yield* makeCenterClient, {
     workerId: assignment.workerId,
     address: `${remote.host}:${remote.port}`,
@@ -72,7 +100,16 @@ Effect.runPromiseExit(main).then((exit) => {
     process.send?.({ type: "done", result: exit.value })
     process.exit(childExit.done)
   }
-  const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  const failure = Option.getOrUndefined(Cause.failureOption(exit.cause))
+  // Staging refused by the server, or a partition this worker cannot read: a restart cannot help.
+  if (failure instanceof StagingFailed) {
+    console.error(failure.message)
+    process.exit(failure.permanent ? childExit.rejected : 1)
+  }
+  if (failure instanceof PermanentWorkerError) {
+    console.error(`${tag}: ${failure.message}`)
+    process.exit(childExit.rejected)
+  }
   if (failure instanceof CenterRejected && failure.reason !== "stale" && failure.reason !== "unknown-worker") {
     console.error(`${tag}: rejected by the center (${failure.reason}): ${failure.message}`)
     process.exit(childExit.rejected)
