@@ -80,12 +80,18 @@ const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options:
   // The first record fixes the top shapes (DataLayerSetUp); it is delivered again as the first of batch 1.
   const start = feed.mark()
   const first = feed.read()
-  const [C, H, W] = transformer.outputShape(transformer.raw(feed.datum(first), { source, key: feed.key(first) }))
+  const firstRaw = transformer.raw(feed.datum(first), { source, key: feed.key(first) })
+  const [C, H, W] = transformer.outputShape(firstRaw)
   const firstBatch: Array<R> = [first]
   const itemSize = C * H * W
-  // Batches of raw uint8 records without crop / mirror go through one SIMD conversion (see u8-affine.ts).
-  const fast = transformer.uint8Batch(C, H, W, batchSize)
+  // Batches of raw uint8 records of the first record's input shape go through one SIMD conversion
+  // (crop windows and mirror included; see u8-affine.ts).
+  const inC = firstRaw.channels
+  const inH = firstRaw.height
+  const inW = firstRaw.width
+  const fast = transformer.uint8Batch(inC, inH, inW, batchSize)
   const scan = rawDatumScan()
+  const moves = transformer.cropSize > 0 || transformer.mirror
   const queue: Array<{ mark: P; records: Array<R> }> = []
   const readBatch = (): { mark: P; records: Array<R> } => {
     const mark = queue.length === 0 && firstBatch.length > 0 ? start : feed.mark()
@@ -97,13 +103,17 @@ const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options:
     const key = feed.key(rec)
     return new RecordError({ source, key, message: `${source}: record "${key}" has label ${label}, expected a class in [0, ${numClasses})` })
   }
-  /** All records raw uint8 of the first record's shape: staged and converted at once; false otherwise. */
+  /**
+   * All records raw uint8 of the first record's input shape: staged and converted at once; false
+   * otherwise. The random draws (mirror, crop offsets) are made only once the whole batch qualifies, item
+   * by item in the general path's order, so falling back never changes the random sequence.
+   */
   const fastBatch = (batch: Array<R>, dataOut: Float32Array, labelOut: Float32Array | null): boolean => {
     if (fast === null) return false
     for (let i = 0; i < batchSize; i++) {
       const rec = batch[i]!
       const bytes = feed.raw(rec, scan)
-      if (bytes === null || scan.channels !== C || scan.height !== H || scan.width !== W || scan.dataLength !== itemSize) return false
+      if (bytes === null || scan.channels !== inC || scan.height !== inH || scan.width !== inW || scan.dataLength !== fast.inSize) return false
       if (labelOut !== null) {
         const label = scan.label
         if (numClasses !== undefined && !(label >= 0 && label < numClasses)) throw labelError(rec, label)
@@ -111,6 +121,7 @@ const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options:
       }
       fast.put(i, bytes, scan.dataStart)
     }
+    if (moves) for (let i = 0; i < batchSize; i++) transformer.placeItem(fast, i)
     fast.run(batchSize, dataOut)
     return true
   }

@@ -56,6 +56,9 @@ export class DataTransformer {
   private decoder: SyncImageDecoder | null
   private ownsDecoder = false
   private readonly source: string
+  /** The last record's crop offsets (drawOffsets), kept in fields so a record allocates nothing. */
+  private hOff = 0
+  private wOff = 0
 
   constructor(
     readonly param: TransformationParameter,
@@ -119,18 +122,50 @@ export class DataTransformer {
   }
 
   /**
-   * The batch fast path for raw uint8 records of shape C×H×W when this transform draws nothing and
-   * moves nothing (no crop, no mirror): out = (v − mean) · scale item by item, as transformRaw computes.
-   * Null when crop or mirror is set, or when the mean does not fit the shape (transformRaw then reports it).
+   * The batch fast path for raw uint8 records of input shape C×H×W: out = (v − mean) · scale through the
+   * crop window, mirrored or not, exactly as transformRaw computes it; each item's window and mirror come
+   * from placeItem. Null when the shape is empty or smaller than crop_size, or when the mean does not fit
+   * the shape (transformRaw then reports the problem).
    */
   uint8Batch(C: number, H: number, W: number, batchSize: number): U8AffineBatch | null {
-    if (this.cropSize > 0 || this.mirror || C <= 0 || H <= 0 || W <= 0) return null
+    const crop = this.cropSize
+    if (C <= 0 || H <= 0 || W <= 0 || H < crop || W < crop) return null
     const mean = this.mean
     if (mean !== null && (mean.channels !== C || mean.height !== H || mean.width !== W)) return null
     const mv = this.meanValues
     if (mv.length !== 0 && mv.length !== 1 && mv.length !== C) return null
     const channelMeans = Float32Array.from({ length: C }, (_, c) => (mv.length === 0 ? 0 : mv.length === 1 ? mv[0]! : mv[c]!))
-    return new U8AffineBatch(C, H * W, batchSize, channelMeans, mean !== null ? mean.data : null, this.scale)
+    return new U8AffineBatch({ channels: C, height: H, width: W, crop, mirror: this.mirror }, batchSize, channelMeans, mean !== null ? mean.data : null, this.scale)
+  }
+
+  /**
+   * Draws item i's mirror coin and crop offsets for a fast batch (nothing when neither is set), the same
+   * draws in the same order as transformRaw makes for a record of the batch's input shape.
+   */
+  placeItem(batch: U8AffineBatch, i: number): void {
+    const doMirror = this.drawMirror()
+    this.drawOffsets(batch.height, batch.width)
+    batch.place(i, this.hOff, this.wOff, doMirror)
+  }
+
+  /** Rand(2) only when mirror is set (short-circuit), in both phases and before the crop offsets, as in Caffe. */
+  private drawMirror(): boolean {
+    return this.mirror && this.rng.nextInt(2) === 1
+  }
+
+  /** Crop offsets into hOff / wOff: TRAIN Rand(H − crop + 1) then Rand(W − crop + 1); TEST centred. */
+  private drawOffsets(H: number, W: number): void {
+    const crop = this.cropSize
+    if (crop <= 0) {
+      this.hOff = 0
+      this.wOff = 0
+    } else if (this.phase === "TRAIN") {
+      this.hOff = this.rng.nextInt(H - crop + 1)
+      this.wOff = this.rng.nextInt(W - crop + 1)
+    } else {
+      this.hOff = Math.floor((H - crop) / 2)
+      this.wOff = Math.floor((W - crop) / 2)
+    }
   }
 
   /** Transforms one Datum into out[offset .. offset + C·h·w). Returns the number of values written. */
@@ -142,8 +177,7 @@ export class DataTransformer {
     const { channels: C, height: H, width: W } = img
     const crop = this.cropSize
     const scale = this.scale
-    // Rand(2) only when mirror is set (short-circuit), and before the crop offsets, as in Caffe.
-    const doMirror = this.mirror && this.rng.nextInt(2) === 1
+    const doMirror = this.drawMirror()
     if (H < crop || W < crop) {
       throw new RecordError({
         ...origin,
@@ -167,21 +201,11 @@ export class DataTransformer {
       }
       if (meanValues.length === 1 && C > 1) meanValues = new Array<number>(C).fill(meanValues[0]!)
     }
-    let height = H
-    let width = W
-    let hOff = 0
-    let wOff = 0
-    if (crop > 0) {
-      height = crop
-      width = crop
-      if (this.phase === "TRAIN") {
-        hOff = this.rng.nextInt(H - crop + 1)
-        wOff = this.rng.nextInt(W - crop + 1)
-      } else {
-        hOff = Math.floor((H - crop) / 2)
-        wOff = Math.floor((W - crop) / 2)
-      }
-    }
+    const height = crop > 0 ? crop : H
+    const width = crop > 0 ? crop : W
+    this.drawOffsets(H, W)
+    const hOff = this.hOff
+    const wOff = this.wOff
     const count = C * height * width
     if (offset < 0 || offset + count > out.length) {
       throw new TransformError({
