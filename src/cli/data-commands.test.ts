@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
+import sharp from "sharp"
 import { afterAll, describe, expect, it } from "vitest"
 import { mnistPackageFiles, openDatumDb } from "@deepspark/data"
 import type { CommandIo } from "./data-args.js"
@@ -45,5 +46,19 @@ describe("data commands", () => {
     expect(await dataCommands["convert-imageset"]!(["a", "b"], usage.io)).toBe(2)
     expect(usage.err.join("")).toMatch(/usage: deepspark convert-imageset/)
     expect(await dataCommands["convert-cifar"]!(["in", "out", "--bogus"], usage.io)).toBe(2)
+  })
+
+  it("convert-imageset --check_size stops at the first image of another size, naming the list line and the image", async () => {
+    const root = path.join(tmp, "imgs")
+    mkdirSync(root, { recursive: true })
+    await sharp(Buffer.alloc(2 * 3 * 3, 7), { raw: { width: 3, height: 2, channels: 3 } }).png().toFile(path.join(root, "a.png"))
+    await sharp(Buffer.alloc(4 * 3 * 3, 9), { raw: { width: 3, height: 4, channels: 3 } }).png().toFile(path.join(root, "b.png"))
+    writeFileSync(path.join(tmp, "list.txt"), "a.png 0\nb.png 1\n")
+    const ok = capture()
+    expect(await dataCommands["convert-imageset"]!([root, path.join(tmp, "list.txt"), path.join(tmp, "set_lmdb")], ok.io)).toBe(0)
+    expect(ok.out.join("")).toMatch(/set_lmdb: 2 records/)
+    const checked = capture()
+    expect(await dataCommands["convert-imageset"]!([root, path.join(tmp, "list.txt"), path.join(tmp, "checked_lmdb"), "--check_size"], checked.io)).toBe(1)
+    expect(checked.err.join("")).toMatch(/^error: .*list\.txt:2: image .*b\.png is 3×4×3 \(channels×height×width\), expected 3×2×3 like the first image/)
   })
 })

@@ -139,4 +139,22 @@ describe("convert_imageset", () => {
     ])
     expect(() => parseImageList("ok.png 1\nnolabel\n", "l.txt")).toThrow(/l\.txt:2: expected "<path> <integer label>"/)
   })
+
+  it("--check_size: every image must match the first stored one (after resize), else an error names the line and the image", async () => {
+    const { root, rgb } = await makeImages()
+    await sharp(rgb, { raw: { width: 3, height: 4, channels: 3 } }).png().toFile(path.join(root, "tall.png"))
+    const list = path.join(tmp, "sizes.txt")
+    // broken.png is skipped (not the first image); tall.png is 3×4×3 where a.png is 3×3×4
+    writeFileSync(list, "broken.png 0\na.png 1\nsub/b c.png 2\ntall.png 3\n")
+    const out = (name: string) => path.join(tmp, name)
+    expect((await convertImageset(root, list, out("nocheck_lmdb"))).count).toBe(3)
+    await expect(convertImageset(root, list, out("check_lmdb"), { checkSize: true })).rejects.toThrow(
+      /sizes\.txt:4: image .*tall\.png is 3×4×3 \(channels×height×width\), expected 3×3×4 like the first image, .*a\.png \(.*sizes\.txt:2\) \(--check_size\)/
+    )
+    await expect(convertImageset(root, list, out("check_enc_lmdb"), { checkSize: true, encoded: true })).rejects.toThrow(/sizes\.txt:4: image .*tall\.png is 3×4×3/)
+    await expect(convertImageset(root, list, out("check_gray_lmdb"), { checkSize: true, gray: true })).rejects.toThrow(/tall\.png is 1×4×3.*expected 1×3×4/)
+    // a resize makes every image the same size
+    const resized = await convertImageset(root, list, out("check_resized_lmdb"), { checkSize: true, resizeHeight: 5, resizeWidth: 5 })
+    expect(resized.count).toBe(3)
+  })
 })

@@ -4,13 +4,16 @@
  * (colour BGR, or gray), optionally resized to resize_height × resize_width, and stored as raw CHW
  * bytes; with --encoded the file bytes are stored as they are (encoded = true) unless a resize asks for
  * re-encoding in the file's own format. Like Caffe, unreadable images are skipped with a warning and
- * their index is not reused.
+ * their index is not reused. With --check_size every image must have the first stored image's
+ * channels × height × width (after any resize; checked on the decoded image, also with --encoded), else
+ * the conversion stops with an error naming the list line and the image.
  */
 import { readFileSync } from "node:fs"
 import path from "node:path"
 import type { Backend } from "../db/datum-db.js"
 import { createDatumDb } from "../db/open.js"
 import { encodeDatum, formatInt } from "../datum.js"
+import { ImageError } from "../errors.js"
 import { decodeImage, encodeImage } from "../image/decode-image.js"
 import { readImageList } from "../image/image-list.js"
 import { SeededRng, shuffleInPlace } from "../rng.js"
@@ -25,6 +28,8 @@ export interface ImagesetOptions {
   readonly encodeType?: string
   readonly shuffle?: boolean
   readonly gray?: boolean
+  /** Caffe's --check_size: all images must have the first image's channels × height × width. */
+  readonly checkSize?: boolean
   readonly rng?: Rng
   readonly warn?: (message: string) => void
 }
@@ -49,15 +54,18 @@ export const convertImageset = async (
   const db = await createDatumDb(out, options.backend ?? "lmdb")
   const skipped: Array<string> = []
   let count = 0
+  let firstShape: { readonly shape: string; readonly source: string } | null = null
   try {
     for (let id = 0; id < lines.length; id++) {
       const { file, label, line } = lines[id]!
       const full = path.join(root, file)
       const source = `${full} (${listFile}:${line})`
       let value: Uint8Array
+      let shape: string
       try {
         const bytes = readFileSync(full)
         const image = await decodeImage(bytes, source, { mode, height, width })
+        shape = `${image.channels}×${image.height}×${image.width}`
         if (options.encoded) {
           const ext = path.extname(file).slice(1).toLowerCase()
           const type = options.encodeType || ext
@@ -71,6 +79,15 @@ export const convertImageset = async (
         skipped.push(file)
         options.warn?.(`Could not read or decode ${source}: ${(e as Error).message}`)
         continue
+      }
+      if (options.checkSize) {
+        if (firstShape === null) firstShape = { shape, source }
+        else if (shape !== firstShape.shape) {
+          throw new ImageError({
+            source: `${listFile}:${line}`,
+            message: `${listFile}:${line}: image ${full} is ${shape} (channels×height×width), expected ${firstShape.shape} like the first image, ${firstShape.source} (--check_size)`
+          })
+        }
       }
       await db.put(`${formatInt(id, 8)}_${file}`, value)
       count++
