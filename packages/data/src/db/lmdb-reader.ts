@@ -56,6 +56,16 @@ class PageFile {
   ) {}
 
   page(pgno: number): Buffer {
+    const chunk = this.chunk(pgno)
+    const offset = (pgno % CHUNK_PAGES) * this.pageSize
+    if (offset + this.pageSize > chunk.length) {
+      throw this.corrupt(`page ${pgno} lies past the end of the file (${this.size} bytes)`)
+    }
+    return chunk.subarray(offset, offset + this.pageSize)
+  }
+
+  /** The cached chunk holding page `pgno` (read on a miss). */
+  private chunk(pgno: number): Buffer {
     const chunkNo = Math.floor(pgno / CHUNK_PAGES)
     let chunk = this.chunks.get(chunkNo)
     if (chunk === undefined) {
@@ -71,20 +81,23 @@ class PageFile {
       this.chunks.delete(chunkNo)
       this.chunks.set(chunkNo, chunk)
     }
-    const offset = (pgno % CHUNK_PAGES) * this.pageSize
-    if (offset + this.pageSize > chunk.length) {
-      throw this.corrupt(`page ${pgno} lies past the end of the file (${this.size} bytes)`)
-    }
-    return chunk.subarray(offset, offset + this.pageSize)
+    return chunk
   }
 
-  /** Bytes of an overflow value starting on page `pgno` (read directly, not cached). */
+  /**
+   * Bytes of an overflow value starting on page `pgno`. A value whose pages lie in one chunk (e.g.
+   * CIFAR-10's 3 KB records, one page each) is a view of the cached chunk, like a leaf value; a longer
+   * one is read directly into an array of its own.
+   */
   overflow(pgno: number, length: number): Uint8Array {
     const head = this.page(pgno)
     if ((head.readUInt16LE(10) & P_OVERFLOW) === 0) throw this.corrupt(`page ${pgno} is not an overflow page`)
-    const out = new Uint8Array(length)
     const start = pgno * this.pageSize + PAGE_HEADER_SIZE
     if (start + length > this.size) throw this.corrupt(`overflow value on page ${pgno} runs past the end of the file`)
+    const chunk = this.chunk(pgno)
+    const at = (pgno % CHUNK_PAGES) * this.pageSize + PAGE_HEADER_SIZE
+    if (at + length <= chunk.length) return viewOf(chunk, at, length)
+    const out = new Uint8Array(length)
     readSync(this.fd, out, 0, length, start)
     return out
   }
