@@ -7,14 +7,28 @@
  * Storage: blobs get their Float32Arrays from `allocator` so a backend can place them where its kernels
  * read without copying (e.g. inside WebAssembly memory). Kernels must accept any Float32Array.
  */
+import { allocationStats } from "../core/allocation-stats.js"
 
 export interface BlobAllocator {
   allocFloat32(count: number): Float32Array
+  /** Int32 storage the kernels read in place (pooling masks); absent: ordinary Int32Arrays. */
+  allocInt32?(count: number): Int32Array
 }
 
 export const heapAllocator: BlobAllocator = {
-  allocFloat32: (count) => new Float32Array(count)
+  allocFloat32: (count) => {
+    if (allocationStats.enabled) allocationStats.record("heap-array", count * 4)
+    return new Float32Array(count)
+  },
+  allocInt32: (count) => {
+    if (allocationStats.enabled) allocationStats.record("heap-array", count * 4)
+    return new Int32Array(count)
+  }
 }
+
+/** `count` zeroed int32s from `allocator` (its own memory when it has one). */
+export const allocInt32 = (allocator: BlobAllocator, count: number): Int32Array =>
+  allocator.allocInt32 ? allocator.allocInt32(count) : heapAllocator.allocInt32!(count)
 
 /** One image's im2col geometry (Caffe's 2-D case). */
 export interface ConvGeometry {

@@ -1,4 +1,5 @@
 import type { BlobAllocator } from "../backend/backend.js"
+import { allocationStats } from "./allocation-stats.js"
 
 /**
  * A Caffe blob: an N-D array of float32 values (`data`) and their gradients (`diff`), row-major.
@@ -23,7 +24,9 @@ export class Blob {
   }
 
   private alloc(count: number): Float32Array {
-    return this.allocator ? this.allocator.allocFloat32(count) : new Float32Array(count)
+    if (this.allocator) return this.allocator.allocFloat32(count)
+    if (allocationStats.enabled) allocationStats.record("heap-array", count * 4)
+    return new Float32Array(count)
   }
 
   /**

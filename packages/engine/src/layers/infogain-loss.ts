@@ -17,7 +17,8 @@ export class InfogainLossLayer extends LossLayer {
   private mode: LossParameter_NormalizationMode = "VALID"
   private ignoreLabel: number | undefined
   private fileH: Blob | undefined
-  private prob = new Blob()
+  /** In the backend's memory: the softmax kernel writes it in place. */
+  private prob = new Blob([], this.ctx.backend.allocator)
   private outer = 1
   private inner = 1
   private labels = 1

@@ -19,7 +19,10 @@ export class LRNLayer extends Layer {
   private beta = 0.75
   private k = 1
   private within = false
-  private scale = new Float32Array(0)
+  /** k + α/n·Σx², kept for backward; in the backend's memory so the kernels use it in place. */
+  private scale: Float32Array = new Float32Array(0)
+  /** WITHIN_CHANNEL backward's per-pixel terms (float64), reused across iterations. */
+  private within64 = new Float64Array(0)
   private geometry: LrnGeometry | undefined
 
   override exactNumBottomBlobs(): number {
@@ -44,7 +47,8 @@ export class LRNLayer extends Layer {
     if (b.numAxes !== 4) this.fail(`input must have 4 axes, corresponding to (num, channels, height, width); got ${b.shapeString()}`)
     if (top[0] === b) this.fail("LRN does not run in place (backward needs both its input and its output)")
     top[0]!.reshapeLike(b)
-    if (this.scale.length < b.count) this.scale = new Float32Array(b.count)
+    if (this.scale.length < b.count) this.scale = this.ctx.backend.allocator.allocFloat32(b.count)
+    if (this.within && this.within64.length < b.count) this.within64 = new Float64Array(b.count)
     const [num, channels, height, width] = b.shape as [number, number, number, number]
     this.geometry = { num, channels, height, width, size: this.size, alpha: this.alpha, beta: this.beta, k: this.k }
   }
@@ -84,8 +88,9 @@ export class LRNLayer extends Layer {
     // r_i = dy_i·x_i·s_i^(−β−1), summed over the windows that contain each pixel. Computed from the
     // input and the kept scale, never from the top: Caffe's composition keeps its own intermediate
     // blobs, so an in-place layer after WITHIN_CHANNEL LRN (e.g. ReLU) must not change the gradient.
-    const r = new Float64Array(bottom[0]!.count)
-    for (let i = 0; i < r.length; i++) r[i] = dy[i]! * x[i]! * Math.pow(s[i]!, -this.beta - 1)
+    const r = this.within64
+    const n = bottom[0]!.count
+    for (let i = 0; i < n; i++) r[i] = dy[i]! * x[i]! * Math.pow(s[i]!, -this.beta - 1)
     this.eachPixel(g, (plane, h, w) => {
       let acc = 0
       for (let i = Math.max(0, h - half); i <= Math.min(g.height - 1, h + half); i++)

@@ -1,7 +1,7 @@
 import { getOr } from "@deepspark/caffe"
 import type { Blob } from "../core/blob.js"
 import { Layer } from "../core/layer.js"
-import type { PoolGeometry } from "../backend/backend.js"
+import { allocInt32, type PoolGeometry } from "../backend/backend.js"
 
 /**
  * Pooling over (num, channels, height, width): MAX (optional mask top), AVE (divisor from the
@@ -15,7 +15,7 @@ export class PoolingLayer extends Layer {
   private stride: [number, number] = [1, 1]
   private pad: [number, number] = [0, 0]
   private geometry!: PoolGeometry
-  private mask = new Int32Array(0)
+  private mask: Int32Array = new Int32Array(0)
 
   override exactNumBottomBlobs(): number {
     return 1
@@ -80,7 +80,8 @@ export class PoolingLayer extends Layer {
     this.geometry = { num, channels, height, width, kernelH: kh, kernelW: kw, padH: ph, padW: pw, strideH: sh, strideW: sw, pooledH, pooledW }
     for (const t of top) t.reshape([num, channels, pooledH, pooledW])
     const n = num * channels * pooledH * pooledW
-    if (this.method !== "AVE" && this.mask.length < n) this.mask = new Int32Array(n)
+    // In the backend's memory, so the kernels write and read the argmax in place.
+    if (this.method !== "AVE" && this.mask.length < n) this.mask = allocInt32(this.ctx.backend.allocator, n)
   }
 
   forward(bottom: Blob[], top: Blob[]): void {

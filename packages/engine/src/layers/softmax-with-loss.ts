@@ -11,7 +11,8 @@ const FLT_MIN = 1.1754943508222875e-38
  * probabilities.
  */
 export class SoftmaxWithLossLayer extends LossLayer {
-  private readonly prob = new Blob()
+  /** In the backend's memory: the softmax kernel writes it in place. */
+  private readonly prob = new Blob([], this.ctx.backend.allocator)
   private outer = 0
   private inner = 0
   private channels = 0

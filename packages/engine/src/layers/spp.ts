@@ -1,6 +1,6 @@
 import { getOr } from "@deepspark/caffe"
 import type { Blob } from "../core/blob.js"
-import type { PoolGeometry } from "../backend/backend.js"
+import { allocInt32, type PoolGeometry } from "../backend/backend.js"
 import { Layer, LayerSetupError } from "../core/layer.js"
 
 /**
@@ -15,7 +15,7 @@ import { Layer, LayerSetupError } from "../core/layer.js"
 export class SPPLayer extends Layer {
   private height = 0
   private levels: Array<{ g: PoolGeometry; mask: Int32Array; out: Float32Array }> = []
-  private diffScratch = new Float32Array(0)
+  private diffScratch: Float32Array = new Float32Array(0)
 
   override exactNumBottomBlobs(): number {
     return 1
@@ -36,19 +36,23 @@ export class SPPLayer extends Layer {
     if (b.numAxes !== 4) this.fail(`input must have 4 axes, corresponding to (num, channels, height, width); got ${b.shapeString()}`)
     const [num, channels, height, width] = b.shape as [number, number, number, number]
     if (height <= 0 || width <= 0) this.fail(`input dimensions cannot be zero (${b.shapeString()})`)
-    this.levels = []
+    // Reshape runs before every forward: level buffers are kept while they are large enough, and live
+    // in the backend's memory so the pooling kernels use them in place.
+    const allocator = this.ctx.backend.allocator
     let total = 0
     for (let level = 0; level < this.height; level++) {
       const g = this.levelGeometry(level, num, channels, height, width)
       const n = num * channels * g.pooledH * g.pooledW
-      this.levels.push({ g, mask: new Int32Array(n), out: new Float32Array(n) })
+      const kept = this.levels[level]
+      if (kept && kept.out.length >= n) this.levels[level] = { g, mask: kept.mask, out: kept.out }
+      else this.levels[level] = { g, mask: allocInt32(allocator, n), out: allocator.allocFloat32(n) }
       total += channels * g.pooledH * g.pooledW
     }
     if (this.height === 1) {
       const g = this.levels[0]!.g
       top[0]!.reshape([num, channels, g.pooledH, g.pooledW])
     } else top[0]!.reshape([num, total])
-    if (this.diffScratch.length < b.count) this.diffScratch = new Float32Array(b.count)
+    if (this.diffScratch.length < b.count) this.diffScratch = allocator.allocFloat32(b.count)
   }
 
   private levelGeometry(level: number, num: number, channels: number, height: number, width: number): PoolGeometry {

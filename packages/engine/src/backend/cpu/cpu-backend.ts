@@ -4,6 +4,7 @@
  * memory and are used in place; any other Float32Array is staged through scratch (wasm-kernels.ts).
  */
 import type { Backend, BlobAllocator, ConvGeometry, LrnGeometry, PoolGeometry } from "../backend.js"
+import { allocationStats } from "../../core/allocation-stats.js"
 import { type GemmBlocking, WasmGemm, defaultBlocking } from "./gemm.js"
 import { WasmKernels } from "./wasm-kernels.js"
 import { hasRelaxedSimd, hasSimd128 } from "./wasm-module.js"
@@ -39,7 +40,7 @@ export class CpuBackend implements Backend {
     this.description =
       `wasm simd128 ${kernels.options.fma ? "+ relaxed-simd FMA" : "(mul+add, no FMA)"}, gemm ${g.mr}×${g.nr}` +
       `, module ${kernels.fromCache ? "from cache" : "assembled"} in ${kernels.buildMs.toFixed(0)} ms`
-    this.allocator = { allocFloat32: (count) => kernels.heap.allocFloat32(count) }
+    this.allocator = { allocFloat32: (count) => kernels.heap.allocFloat32(count), allocInt32: (count) => kernels.heap.allocInt32(count) }
     this.gemmDriver = new WasmGemm(kernels, blocking)
   }
 
@@ -233,6 +234,7 @@ export class CpuBackend implements Backend {
     const at = k.heap.addressOf(a)
     if (at >= 0) return at
     const address = k.scratch(slot, count)
+    if (allocationStats.enabled) allocationStats.record("staged-copy", count * 4)
     k.heap.heapI32.set(a.subarray(0, count), address >> 2)
     return address
   }
@@ -244,6 +246,7 @@ export class CpuBackend implements Backend {
 
   private int32Back(address: number, a: Int32Array, count: number): void {
     if (this.kernels.heap.addressOf(a) >= 0) return
+    if (allocationStats.enabled) allocationStats.record("staged-copy", count * 4)
     a.set(this.kernels.heap.heapI32.subarray(address >> 2, (address >> 2) + count))
   }
 }

@@ -8,11 +8,12 @@
  *
  * Blocks are returned to the free list when their Float32Array is garbage collected (a
  * FinalizationRegistry), so blobs need no explicit free; kernels' scratch is held for the backend's
- * lifetime. Caveat of that design: a block is freed when the array *returned by allocFloat32* is
+ * lifetime. Caveat of that design: a block is freed when the array *returned by allocFloat32/allocInt32* is
  * collected, even if a subarray / second view of it is still alive (views keep the whole shared buffer
  * alive, not the block). Keep the allocated array itself for as long as any view of it is used.
  */
 import { maxMemoryPages } from "../../../wasm/kernels.wat.js"
+import { allocationStats } from "../../core/allocation-stats.js"
 
 const pageBytes = 65536
 /** Alignment of every block (a cache line: v128 loads never split one at a block's start). */
@@ -71,6 +72,7 @@ export class WasmHeap {
   /** Reserves `bytes` (rounded up to the alignment); returns the byte address. */
   allocBytes(bytes: number): number {
     const size = Math.max(align, Math.ceil(bytes / align) * align)
+    if (allocationStats.enabled) allocationStats.record("wasm-block", size)
     for (let i = 0; i < this.free.length; i++) {
       const b = this.free[i]!
       if (b.size >= size) {
@@ -92,6 +94,7 @@ export class WasmHeap {
       const want = Math.max(pages, Math.ceil(have / pageBytes / 4))
       const room = maxMemoryPages - have / pageBytes
       if (pages > room) throw new RangeError(`cpu backend: wasm memory exhausted (need ${end} bytes, max 4 GiB)`)
+      if (allocationStats.enabled) allocationStats.record("wasm-grow", Math.min(want, room) * pageBytes)
       this.memory.grow(Math.min(want, room))
     }
     this.top = end
@@ -102,6 +105,16 @@ export class WasmHeap {
   allocFloat32(count: number): Float32Array {
     const start = this.allocBytes(count * 4)
     const array = new Float32Array(this.memory.buffer, start, count)
+    this.buffers.add(array.buffer)
+    array.fill(0)
+    this.registry.register(array, { start, size: Math.max(align, Math.ceil((count * 4) / align) * align) })
+    return array
+  }
+
+  /** An Int32Array of `count` zeroed int32s inside the memory (same lifetime rule as allocFloat32). */
+  allocInt32(count: number): Int32Array {
+    const start = this.allocBytes(count * 4)
+    const array = new Int32Array(this.memory.buffer, start, count)
     this.buffers.add(array.buffer)
     array.fill(0)
     this.registry.register(array, { start, size: Math.max(align, Math.ceil((count * 4) / align) * align) })

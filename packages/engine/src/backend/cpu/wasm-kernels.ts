@@ -4,6 +4,7 @@
  * copied into a per-slot scratch area first (and copied back for outputs).
  */
 import type { KernelOptions } from "../../../wasm/kernels.wat.js"
+import { allocationStats } from "../../core/allocation-stats.js"
 import { WasmHeap } from "./wasm-heap.js"
 import { buildKernelModule } from "./wasm-module.js"
 
@@ -79,6 +80,7 @@ export class WasmKernels {
     const at = this.heap.addressOf(array, offset)
     if (at >= 0) return at
     const address = this.slots[slot]!.reserve(count)
+    if (allocationStats.enabled) allocationStats.record("staged-copy", count * 4)
     this.heap.heapF32.set(array.subarray(offset, offset + count), address >> 2)
     return address
   }
@@ -91,6 +93,7 @@ export class WasmKernels {
     const at = this.heap.addressOf(array, offset)
     if (at >= 0) return at
     const address = this.slots[slot]!.reserve(count)
+    if (allocationStats.enabled && readToo) allocationStats.record("staged-copy", count * 4)
     if (readToo) this.heap.heapF32.set(array.subarray(offset, offset + count), address >> 2)
     return address
   }
@@ -98,6 +101,7 @@ export class WasmKernels {
   /** Copies a staged output back into `array` (no-op when it was written in place). */
   output(address: number, array: Float32Array, offset: number, count: number): void {
     if (this.heap.addressOf(array, offset) >= 0) return
+    if (allocationStats.enabled) allocationStats.record("staged-copy", count * 4)
     const base = address >> 2
     array.set(this.heap.heapF32.subarray(base, base + count), offset)
   }
