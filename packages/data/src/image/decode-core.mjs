@@ -1,7 +1,10 @@
 // Image decoding with sharp into Caffe's layout (plain JS so that a worker thread can load it without
 // the TypeScript loader; see sync-decoder.ts). Output: CHW planes, channels in BGR order, as OpenCV's
-// imread/imdecode followed by Caffe's CVMatToDatum produce them.
+// imread/imdecode followed by Caffe's CVMatToDatum produce them. A resize (ReadImageToCVMat's
+// cv::resize, INTER_LINEAR) is ours, with OpenCV's 8-bit fixed-point arithmetic (resize-linear.mjs), applied
+// after decoding and the colour/gray conversion as in Caffe.
 import sharp from "sharp"
+import { resizeLinearU8 } from "./resize-linear.mjs"
 
 /**
  * @param {Uint8Array} bytes encoded image (JPEG, PNG, ...)
@@ -16,9 +19,6 @@ export async function decodeToChw(bytes, options) {
   }
   img = img.removeAlpha()
   img = gray ? img.grayscale() : img.toColourspace("srgb")
-  if (options.height > 0 && options.width > 0) {
-    img = img.resize(options.width, options.height, { fit: "fill", kernel: "linear" })
-  }
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true })
   const c = info.channels
   const h = info.height
@@ -29,7 +29,8 @@ export async function decodeToChw(bytes, options) {
     const src = c === 3 ? 2 - k : k // RGB → BGR
     for (let p = 0; p < plane; p++) out[k * plane + p] = data[p * c + src]
   }
-  return { channels: c, height: h, width: w, data: out }
+  const image = { channels: c, height: h, width: w, data: out }
+  return options.height > 0 && options.width > 0 ? resizeLinearU8(image, options.height, options.width) : image
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Asynchronous image decoding (converters, ImageData readers) into Caffe's CHW BGR layout, with
  * OpenCV-like options: colour (IMREAD_COLOR), gray (IMREAD_GRAYSCALE) or native channels, and an
- * optional bilinear resize to height × width (both > 0), as ReadImageToCVMat does. Pixel values after a
- * resize or a colour→gray conversion can differ from OpenCV's by rounding (different libraries).
+ * optional resize to height × width (both > 0), as ReadImageToCVMat does, with OpenCV INTER_LINEAR's
+ * 8-bit fixed-point arithmetic (resize-linear.mjs). Decoding is sharp's (libvips): JPEG decoders and the
+ * colour→gray weights can differ from OpenCV's by rounding.
  */
 import { readFileSync } from "node:fs"
 import { ImageError } from "../errors.js"
