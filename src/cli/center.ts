@@ -8,7 +8,7 @@ import { makeEasgdSettings, settingNames } from "../easgd/settings.js"
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
-  "[--max-message-mb MB] [--display K] [--weights W] [--rule R --period T --moving-rate A …]"
+  "[--max-message-mb MB] [--display K] [--weights W] [--serve-data HOST:PORT] [--rule R --period T --moving-rate A …]"
 
 const valued = [
   "solver",
@@ -26,6 +26,7 @@ const valued = [
   "heartbeat_timeout",
   "max_message_mb",
   "display",
+  "serve_data",
   ...settingNames.filter((n) => n !== "adaptive_period")
 ]
 
@@ -38,6 +39,10 @@ export const centerCommand: Command = (argv, io) =>
     const token = tokenFrom(flags, process.env)
     if (!token && !isLoopbackHost(listen.host))
       throw new UsageError(`refusing to listen on ${listen.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
+    const serveDataFlag = flags.string("serve_data")
+    const serveData = serveDataFlag !== undefined ? parseAddress(serveDataFlag, "serve-data") : undefined
+    if (serveData !== undefined && !token && !isLoopbackHost(serveData.host))
+      throw new UsageError(`refusing to serve data on ${serveData.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
     const settingValues: Record<string, string | boolean> = {}
     for (const name of settingNames) {
       const v = flags.values.get(name)
@@ -83,6 +88,7 @@ export const centerCommand: Command = (argv, io) =>
         heartbeatTimeoutMs: flags.number("heartbeat_timeout", 60) * 1000,
         maxMessageBytes: Math.round(flags.number("max_message_mb", 512) * MiB),
         display: flags.int("display", 100),
+        ...(serveData !== undefined ? { serveData } : {}),
         log,
         signal: signals.signal
       })

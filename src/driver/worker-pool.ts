@@ -41,13 +41,34 @@ export const TcpWorkerPool = (options: {
   readonly onListening?: (address: { host: string; port: number }) => void
   /** How often to check whether every planned worker has finished. */
   readonly poll?: Duration.DurationInput
+  /**
+   * Also serve partitions of the training databases to workers that stage them (`deepspark worker
+   * --stage-from`): a staging server on its own address, with this pool's token, for the run. Sources
+   * resolve from `root` (default: the run's working directory, where Caffe resolves them).
+   */
+  readonly serveData?: {
+    readonly host?: string
+    readonly port: number
+    readonly root?: string
+    readonly onListening?: (address: { host: string; port: number }) => void
+  }
 }) =>
   Layer.succeed(WorkerPool, {
-    description: `TCP workers on ${options.host ?? "127.0.0.1"}:${options.port}`,
+    description:
+      `TCP workers on ${options.host ?? "127.0.0.1"}:${options.port}` +
+      (options.serveData ? `; training data served on ${options.serveData.host ?? options.host ?? "127.0.0.1"}:${options.serveData.port}` : ""),
     token: options.token,
     run: (assignments) =>
       Effect.gen(function* () {
         const center = yield* Center
+        const serveData = options.serveData
+        if (serveData !== undefined) {
+          const spec = assignments[0]?.spec
+          const root = serveData.root ?? (spec?.kind === "caffe" ? spec.workingDirectory : undefined) ?? process.cwd()
+          const { serveStagingTcp } = yield* Effect.promise(() => import("../staging/server.js"))
+          const data = yield* serveStagingTcp({ host: serveData.host ?? options.host ?? "127.0.0.1", port: serveData.port, token: options.token, root }).pipe(Effect.orDie)
+          serveData.onListening?.(data)
+        }
         const address = yield* serveCenterTcp({
           ...(options.host !== undefined ? { host: options.host } : {}),
           port: options.port,

@@ -40,6 +40,13 @@ export interface RunCenterOptions {
   readonly signal?: AbortSignal
   /** After the exchange target, how long to let workers collect their last reply and say goodbye. */
   readonly drainMs?: number
+  /**
+   * Also serve partitions of the databases under `root` (default: the working directory, where Caffe
+   * resolves the prototxts' paths) to workers that stage them (`--serve-data`): a staging server on its
+   * own address, with the run's token, for as long as the center runs.
+   */
+  readonly serveData?: { readonly host: string; readonly port: number; readonly root?: string }
+  readonly onDataListening?: (address: { host: string; port: number }) => void
 }
 
 export interface RunCenterResult {
@@ -81,6 +88,14 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
       if (resumed) {
         center.state.restore(resumed.x, resumed.state)
         log(`Resumed from ${options.resume}: exchange ${resumed.state.exchanges}, ${resumed.state.workers.length} known workers`)
+      }
+      if (options.serveData) {
+        // Loaded only when asked for: it brings the database readers.
+        const { serveStagingTcp } = yield* Effect.promise(() => import("../staging/server.js"))
+        const root = options.serveData.root ?? process.cwd()
+        const data = yield* serveStagingTcp({ host: options.serveData.host, port: options.serveData.port, token: options.token, root })
+        log(`Staging server listening on ${data.host}:${data.port}: partitions of the databases under ${root}`)
+        options.onDataListening?.(data)
       }
       const address = yield* serveCenterTcp({
         host: options.host,

@@ -50,8 +50,9 @@ const stageData = (spec: TrainerSpec) =>
   })
 
 const main = Effect.gen(function* () {
-  if (assignment.spec.kind === "caffe") yield* Effect.promise(() => import("../local/engine-trainer.js"))
+  // Staging first: a refused or unreachable staging server is reported before the engine loads.
   const spec = yield* stageData(assignment.spec)
+  if (spec.kind === "caffe") yield* Effect.promise(() => import("../local/engine-trainer.js"))
   const maxIter =
     assignment.maxIter > 0 ? assignment.maxIter : spec.kind === "caffe" ? Number(readSolverPrototxtSync(spec.solverPath).max_iter ?? 0) : 0
   if (!(maxIter > 0)) return yield* Effect.dieMessage(`${tag}: no max_iter (give --max-iter)`)
