@@ -40,6 +40,7 @@ export const commands: ReadonlyArray<CliCommand> = [
   lazy("inspect", "show a net's layers, blob and parameter shapes, or a solver and its nets", async () => (await import("./inspect.js")).runInspect),
   remoteCommand("center", "run the EASGD center (parameter server) for remote workers"),
   remoteCommand("worker", "run a trainer worker that connects to a center"),
+  remoteCommand("runner", "run an @effect/cluster runner that hosts trainers of cluster-mode runs (--cluster-db)"),
   dataCommand("data", "fetch or prepare a dataset (see deepspark data --help)"),
   dataCommand("convert-mnist", "convert MNIST IDX files to a Datum LMDB/LevelDB (Caffe's convert_mnist_data)"),
   dataCommand("convert-cifar", "convert the CIFAR-10 binary batches to Datum databases (Caffe's convert_cifar_data)"),

@@ -2,8 +2,10 @@
 import type { Command } from "../remote/args.js"
 import { centerCommand } from "./center.js"
 import { workerCommand } from "./worker.js"
+import { runnerCommand } from "./runner.js"
 
 export const remoteCommands: Readonly<Record<string, Command>> = {
   center: centerCommand,
-  worker: workerCommand
+  worker: workerCommand,
+  runner: runnerCommand
 }

@@ -1,0 +1,106 @@
+import { Duration, Effect } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { Center, layerCenter } from "../center/center-service.js"
+import type { CenterEvent } from "../center/center-state.js"
+import { WorkerPool } from "../driver/worker-pool.js"
+import { makeEasgdSettings } from "../easgd/settings.js"
+import type { WorkerAssignment } from "../local/trainer-spec.js"
+import { syntheticCenterJob } from "../remote/center-job.js"
+import { ClusterWorkerPool } from "./cluster-worker-pool.js"
+import { freePort, killAll, spawnRunner, type RunnerProcess } from "./support/runner-processes.js"
+
+/**
+ * Cluster mode end to end on loopback: two `deepspark runner` processes sharing a libsql (SQLite) file,
+ * the center and a client-only cluster member in this process (ClusterWorkerPool), the synthetic
+ * softmax problem as the trainers' job. Mid-run, the runner hosting worker w0 is killed with SIGKILL:
+ * its shard locks expire (3 s here), the survivor takes the shard over, the cluster re-sends w0's
+ * Train there, and the new trainer re-registers and resumes from w0's last exchange.
+ */
+const job = syntheticCenterJob({ problemSeed: 3 })
+const runners: RunnerProcess[] = []
+afterAll(() => killAll(runners))
+
+// Every member of the cluster (runners and driver) must agree on the lock expiry.
+const LOCK_EXPIRATION_S = 3
+
+describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
+  it("two runners train both partitions; a SIGKILLed runner's trainer moves to the survivor and resumes", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-cluster-"))
+    const clusterDb = `file:${path.join(dir, "cluster.db")}`
+    const ports = [await freePort(), await freePort()]
+    runners.push(...ports.map((p) => spawnRunner(clusterDb, p, ["--lock-expiration", String(LOCK_EXPIRATION_S)])))
+    await Promise.all(runners.map((r) => r.waitFor(/joined the cluster/, 90_000)))
+
+    const hostOf = (workerId: string) => runners.find((r) => r.out().includes(`training ${workerId} `))
+    let killed: RunnerProcess | undefined
+    let killedAtClock = 0
+    const onEvent = (e: CenterEvent, clockOf: (id: string) => number) => {
+      // Kill w0's runner (not just its trainer) once w0 has made 3 exchanges (iteration 15).
+      if (e.type !== "exchange" || e.workerId !== "w0" || killed !== undefined || clockOf("w0") < 15) return
+      const host = hostOf("w0")
+      if (!host) return
+      killed = host
+      killedAtClock = clockOf("w0")
+      host.child.kill("SIGKILL")
+    }
+    const assignments: WorkerAssignment[] = [0, 1].map((i) => ({
+      workerId: `w${i}`,
+      token: "tok",
+      partition: { index: i, count: 2 },
+      period: 5,
+      maxIter: 200,
+      adaptivePeriod: false,
+      spec: { kind: "softmax-problem", problemSeed: 3, seed: 100 + i }
+    }))
+    const lines: string[] = []
+    const t0 = Date.now()
+    const result = await Effect.runPromise(
+      Effect.gen(function* () {
+        const center = yield* Center
+        center.state.onEvent = (e) => onEvent(e, (id) => center.state.workers.get(id)?.clock ?? 0)
+        const pool = yield* WorkerPool
+        const outcomes = yield* pool.run(assignments)
+        return {
+          outcomes,
+          w0: { ...center.state.workers.get("w0")! },
+          w1: { ...center.state.workers.get("w1")! },
+          exchanges: center.state.exchanges,
+          accuracy: (yield* Effect.promise(() => job.evaluate!(center.state.x, 0))).outputs[0]!.value
+        }
+      }).pipe(
+        Effect.scoped,
+        Effect.provide(
+          ClusterWorkerPool({
+            clusterDb,
+            sharding: { shardLockExpiration: Duration.seconds(LOCK_EXPIRATION_S) },
+            backoffMs: 100,
+            heartbeatEveryMs: 1000,
+            log: (l) => lines.push(l)
+          })
+        ),
+        Effect.provide(layerCenter({ token: "tok", settings: makeEasgdSettings({ period: 5, moving_rate: 0.3 }), workers: 2, initial: job.initialParams() }))
+      )
+    )
+    const seconds = (Date.now() - t0) / 1000
+    const outputs = runners.map((r, i) => `--- runner ${i} (port ${r.port}) ---\n${r.out()}`).join("\n")
+    expect(killed, outputs).toBeDefined()
+    const survivor = runners.find((r) => r !== killed)!
+    // The survivor ran w0 after the kill: registered again and resumed where w0's last exchange left off.
+    const resumed = /worker w0: registered as incarnation (\d+), resuming at iteration (\d+)/.exec(survivor.out())
+    expect(resumed, outputs).not.toBeNull()
+    expect(Number(resumed![1])).toBeGreaterThanOrEqual(2)
+    expect(Number(resumed![2])).toBeGreaterThanOrEqual(killedAtClock)
+    expect(Number(resumed![2]) % 5).toBe(0)
+    expect(result.w0).toMatchObject({ clock: 200, exchanges: 40, stopped: true })
+    expect(result.w0.incarnation).toBeGreaterThanOrEqual(2)
+    expect(result.w1).toMatchObject({ clock: 200, exchanges: 40, stopped: true })
+    expect(result.exchanges).toBe(80)
+    expect(result.outcomes.map((o) => o.workerId)).toEqual(["w0", "w1"])
+    expect((result.outcomes[0]!.result as { runner: string }).runner).toBe(`127.0.0.1:${survivor.port}`)
+    expect(result.accuracy).toBeGreaterThan(0.8)
+    console.log(`cluster failover run: ${seconds.toFixed(1)} s; w0 resumed at iteration ${resumed![2]} (killed at ${killedAtClock}) as incarnation ${resumed![1]}`)
+  }, 240_000)
+})

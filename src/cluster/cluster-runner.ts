@@ -1,0 +1,37 @@
+import { Effect, Layer } from "effect"
+import { layerRunnerSharding, type RunnerListenOptions } from "./cluster-sharding.js"
+import { TrainerEntityLive } from "./trainer-entity-live.js"
+
+/**
+ * A `deepspark runner` process: an @effect/cluster runner that hosts `Trainer` entities for any run
+ * whose driver uses the same cluster database. It runs until `signal` aborts (Ctrl-C / SIGTERM), then
+ * shuts down cleanly: its trainers are stopped and its shards released, so the cluster moves their
+ * entities to the other runners at once (a killed runner's shards move when their locks expire).
+ */
+export interface ClusterRunnerOptions extends RunnerListenOptions {
+  readonly log: (line: string) => void
+  readonly signal?: AbortSignal
+}
+
+export const layerClusterRunner = (options: Omit<ClusterRunnerOptions, "signal">) =>
+  TrainerEntityLive({ log: options.log }).pipe(Layer.provideMerge(layerRunnerSharding(options)))
+
+export const runClusterRunner = (options: ClusterRunnerOptions): Promise<void> => {
+  const advertise = options.advertise ?? options.listen
+  const until = Effect.async<void>((resume) => {
+    const signal = options.signal
+    if (!signal) return
+    if (signal.aborted) return resume(Effect.void)
+    const done = () => resume(Effect.void)
+    signal.addEventListener("abort", done, { once: true })
+    return Effect.sync(() => signal.removeEventListener("abort", done))
+  })
+  return Effect.runPromise(
+    Effect.gen(function* () {
+      yield* Layer.build(layerClusterRunner(options))
+      options.log(`Runner ${advertise.host}:${advertise.port} joined the cluster (storage ${options.clusterDb}); hosting deepspark trainers`)
+      yield* until
+      options.log(`Runner ${advertise.host}:${advertise.port}: stopping; its trainers move to the other runners`)
+    }).pipe(Effect.scoped)
+  )
+}

@@ -1,0 +1,72 @@
+import { RunnerAddress, RunnerHealth, Runners, ShardingConfig, SocketRunner, SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
+import { NodeClusterSocket } from "@effect/platform-node"
+import { RpcSerialization } from "@effect/rpc"
+import { Duration, Layer, Option } from "effect"
+import { layerClusterSql } from "./cluster-sql.js"
+
+/**
+ * The @effect/cluster stack deepspark uses, over SQL storage (cluster-sql.ts): runners talk to each
+ * other over TCP (SocketRunner, msgpack), register and lock shards in SqlRunnerStorage, and keep their
+ * message storage in SqlMessageStorage. The same composition as @effect/platform-node's
+ * NodeClusterSocket.layer, but configured only from the options here (not from environment variables
+ * such as HOST or PORT), so every process of a run agrees on its settings.
+ */
+export interface ClusterConnectionOptions {
+  /** The cluster's database URL (see cluster-sql.ts): `file:/path/cluster.db` on one machine. */
+  readonly clusterDb: string
+  /**
+   * Sharding settings; must agree between all processes of a cluster (shardsPerGroup above all).
+   * `shardLockExpiration` bounds how long a killed runner's trainers wait to move (default 35 s).
+   */
+  readonly sharding?: Partial<ShardingConfig.ShardingConfig["Type"]>
+  readonly busyTimeoutMs?: number
+}
+
+export interface RunnerListenOptions extends ClusterConnectionOptions {
+  /** Address the runner listens on for other runners and drivers. */
+  readonly listen: { readonly host: string; readonly port: number }
+  /** Address the others use to reach it (default: `listen`). */
+  readonly advertise?: { readonly host: string; readonly port: number }
+}
+
+/** Faster failure detection than the cluster's defaults, still tolerant of a loaded machine. */
+export const deepsparkShardingDefaults: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+  // A runner that stops refreshing its shard locks loses them after this long (its trainers move).
+  shardLockExpiration: Duration.seconds(20),
+  refreshAssignmentsInterval: Duration.seconds(1),
+  runnerHealthCheckInterval: Duration.seconds(10)
+}
+
+const storage = (options: ClusterConnectionOptions) =>
+  Layer.mergeAll(Layer.orDie(SqlMessageStorage.layer), Layer.orDie(SqlRunnerStorage.layer)).pipe(
+    Layer.provide(layerClusterSql({ url: options.clusterDb, ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) }))
+  )
+
+const shardingConfig = (options: ClusterConnectionOptions, addresses: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
+  ShardingConfig.layer({ ...deepsparkShardingDefaults, ...options.sharding, ...addresses })
+
+/** Sharding for a runner process: hosts entities, listens at `listen`, checks the other runners' health. */
+export const layerRunnerSharding = (options: RunnerListenOptions) => {
+  const advertise = options.advertise ?? options.listen
+  const config = shardingConfig(options, {
+    runnerAddress: Option.some(RunnerAddress.make(advertise.host, advertise.port)),
+    runnerListenAddress: Option.some(RunnerAddress.make(options.listen.host, options.listen.port))
+  })
+  const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(NodeClusterSocket.layerClientProtocol))
+  return SocketRunner.layer.pipe(
+    Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
+    Layer.provide(health),
+    Layer.provideMerge(storage(options)),
+    Layer.provide(config),
+    Layer.provide(RpcSerialization.layerMsgPack)
+  )
+}
+
+/** Sharding for a driver: hosts no entities, only sends them messages (client-only). */
+export const layerClientSharding = (options: ClusterConnectionOptions) =>
+  SocketRunner.layerClientOnly.pipe(
+    Layer.provide(NodeClusterSocket.layerClientProtocol),
+    Layer.provideMerge(storage(options)),
+    Layer.provide(shardingConfig(options, { runnerAddress: Option.none() })),
+    Layer.provide(RpcSerialization.layerMsgPack)
+  )

@@ -1,0 +1,84 @@
+import { Entity } from "@effect/cluster"
+import { Effect } from "effect"
+import type { TrainerLoopResult } from "../trainer/trainer-loop.js"
+import { superviseTrainer, type SuperviseResult } from "../remote/worker-supervisor.js"
+import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } from "./trainer-entity.js"
+
+/**
+ * The runner's side of the `Trainer` entity: `Train` runs the partition's trainer exactly as
+ * `deepspark worker` does — a supervised child process (src/remote/worker-supervisor.ts →
+ * trainer-child.ts) that connects to the center over the CenterRpcs TCP transport, registers, resumes
+ * from its last exchange and trains — and answers with the trainer's result.
+ *
+ * The heavy computation stays out of the runner process, so the runner keeps refreshing its shard
+ * locks and answering pings while its trainers compute. Interrupting the entity (its shard moves, the
+ * runner shuts down) kills the child and waits for it to exit before the entity is gone. If the runner
+ * itself is killed, the child notices its parent is gone and exits (trainer-child.ts).
+ */
+export interface TrainerEntityOptions {
+  /** Where the runner's own lines go (the trainer processes write to the runner's stdout/stderr). */
+  readonly log: (line: string) => void
+}
+
+export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line: string) => void) =>
+  Effect.async<SuperviseResult>((resume) => {
+    const controller = new AbortController()
+    const supervised = superviseTrainer({
+      remote: {
+        host: payload.centerHost,
+        port: payload.centerPort,
+        assignment: payload.assignment,
+        heartbeatEveryMs: payload.heartbeatEveryMs,
+        callTimeoutMs: payload.callTimeoutMs,
+        maxMessageBytes: payload.maxMessageBytes
+      },
+      maxRestarts: payload.maxRestarts,
+      backoffMs: payload.backoffMs,
+      log,
+      signal: controller.signal
+    })
+    supervised.then(
+      (r) => resume(Effect.succeed(r)),
+      (e) => resume(Effect.die(e))
+    )
+    // On interruption: stop the trainer process and wait until it has exited.
+    return Effect.promise(() => (controller.abort(), supervised))
+  }).pipe(
+    Effect.flatMap((outcome): Effect.Effect<TrainResult, TrainerFailed> => {
+      const workerId = payload.assignment.workerId
+      if (outcome.status === "done") {
+        const r = outcome.result as TrainerLoopResult
+        return Effect.succeed({ runner, restarts: outcome.restarts, iterations: r.iterations, exchanges: r.exchanges, stoppedByCenter: r.stoppedByCenter })
+      }
+      if (outcome.status === "aborted") return Effect.interrupt
+      return Effect.fail(
+        new TrainerFailed({
+          workerId,
+          runner,
+          reason: outcome.status,
+          message:
+            outcome.status === "rejected"
+              ? `worker ${workerId} on runner ${runner}: refused by the center (see the runner's log)`
+              : `worker ${workerId} on runner ${runner}: gave up after ${outcome.restarts} restarts (see the runner's log)`
+        })
+      )
+    })
+  )
+
+/** The Layer that registers the `Trainer` entity with this runner's Sharding. */
+export const TrainerEntityLive = (options: TrainerEntityOptions) =>
+  TrainerEntity.toLayer(
+    Effect.gen(function* () {
+      const address = yield* Entity.CurrentRunnerAddress
+      const runner = `${address.host}:${address.port}`
+      return {
+        Train: (request) => {
+          const a = request.payload.assignment
+          options.log(`runner ${runner}: training ${a.workerId} (partition ${a.partition.index}/${a.partition.count}) for the center at ${request.payload.centerHost}:${request.payload.centerPort}`)
+          return trainOnRunner(request.payload, runner, options.log)
+        }
+      }
+    }),
+    // One trainer per entity; an idle entity (its run is over) goes away after a minute.
+    { concurrency: 1 }
+  )

@@ -1,0 +1,94 @@
+import { Entity } from "@effect/cluster"
+import { Rpc } from "@effect/rpc"
+import { Schema } from "effect"
+import type { WorkerAssignment } from "../local/trainer-spec.js"
+
+/**
+ * The `Trainer` entity of cluster mode: one entity per partition of a run, hosted by whichever
+ * @effect/cluster runner owns its shard. Its one message, `Train`, carries what a `deepspark worker`
+ * is told on its command line — the partition's WorkerAssignment and where the center listens — and is
+ * answered when the trainer has run its partition to max_iter (or the center stopped the run).
+ *
+ * `Train` is volatile (not persisted): a run lives as long as its driver, which holds the center, so
+ * nothing about it should outlive the driver in the cluster's storage. When a runner dies, the driver's
+ * pending `Train` fails over: the cluster re-sends it to the runner that takes the shard over, whose
+ * trainer registers again under the same worker id and resumes the partition from its last exchange.
+ */
+
+const Partition = Schema.Struct({ index: Schema.Int, count: Schema.Int })
+
+const CaffeSpec = Schema.Struct({
+  kind: Schema.Literal("caffe"),
+  solverPath: Schema.String,
+  weights: Schema.optionalWith(Schema.String, { exact: true }),
+  seed: Schema.optionalWith(Schema.Number, { exact: true }),
+  backend: Schema.optionalWith(Schema.String, { exact: true }),
+  workingDirectory: Schema.optionalWith(Schema.String, { exact: true }),
+  solverType: Schema.optionalWith(Schema.String, { exact: true }),
+  momentum: Schema.optionalWith(Schema.Number, { exact: true }),
+  verbose: Schema.optionalWith(Schema.Boolean, { exact: true }),
+  stagedData: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), { exact: true })
+})
+
+const SoftmaxProblemSpec = Schema.Struct({
+  kind: Schema.Literal("softmax-problem"),
+  problemSeed: Schema.Number,
+  seed: Schema.Number
+})
+
+/** The schema of a WorkerAssignment (src/local/trainer-spec.ts), checked against the type below. */
+export const WorkerAssignmentSchema = Schema.Struct({
+  workerId: Schema.String,
+  token: Schema.String,
+  partition: Partition,
+  period: Schema.Int,
+  maxIter: Schema.Int,
+  adaptivePeriod: Schema.Boolean,
+  spec: Schema.Union(CaffeSpec, SoftmaxProblemSpec),
+  crashAtIteration: Schema.optionalWith(Schema.Int, { exact: true })
+})
+// Both directions: the schema describes exactly the assignment type the other pools use.
+const _toAssignment = (a: typeof WorkerAssignmentSchema.Type): WorkerAssignment => a
+const _fromAssignment = (a: WorkerAssignment): typeof WorkerAssignmentSchema.Type => a
+void _toAssignment
+void _fromAssignment
+
+/** What the runner's trainer needs besides the assignment: the center's address and the client limits. */
+export const TrainPayload = Schema.Struct({
+  assignment: WorkerAssignmentSchema,
+  centerHost: Schema.String,
+  centerPort: Schema.Int,
+  heartbeatEveryMs: Schema.Number,
+  callTimeoutMs: Schema.Number,
+  maxMessageBytes: Schema.Number,
+  /** Restarts of a crashed trainer process on the same runner, and the first backoff (doubling). */
+  maxRestarts: Schema.Int,
+  backoffMs: Schema.Number
+})
+export type TrainPayload = typeof TrainPayload.Type
+
+export const TrainResult = Schema.Struct({
+  /** The runner that finished the partition (host:port). */
+  runner: Schema.String,
+  /** Restarts of the trainer process on that runner (moves between runners are counted by the center). */
+  restarts: Schema.Int,
+  iterations: Schema.Int,
+  exchanges: Schema.Int,
+  stoppedByCenter: Schema.Boolean
+})
+export type TrainResult = typeof TrainResult.Type
+
+/**
+ * The trainer cannot finish, and sending it again will not help: the center refused it for good
+ * (`rejected`: token, net shape, partition, size), or it kept crashing on its runner (`gave-up`).
+ */
+export class TrainerFailed extends Schema.TaggedError<TrainerFailed>()("TrainerFailed", {
+  workerId: Schema.String,
+  runner: Schema.String,
+  reason: Schema.Literal("rejected", "gave-up"),
+  message: Schema.String
+}) {}
+
+export const Train = Rpc.make("Train", { payload: TrainPayload, success: TrainResult, error: TrainerFailed })
+
+export const TrainerEntity = Entity.make("deepspark/Trainer", [Train])
