@@ -9,7 +9,6 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
-import { runLocalDistributedTrain } from "../driver/distributed-train.js"
 import { readEasgdSettingsFile } from "../easgd/settings-file.js"
 import { settingNames } from "../easgd/settings.js"
 
@@ -69,6 +68,9 @@ export const runTrainDistributed = async (
   const plot = o.get("plot") as string | undefined
   const testInterval = o.get("test_interval") as number | undefined
   const checkpointEvery = o.get("checkpoint_every") as number | undefined
+  // Loaded here, not at the top: the distributed runtime (RPC, transports, the center) costs a plain
+  // `deepspark train` ~50 MB of RSS it never uses.
+  const { runLocalDistributedTrain } = await import("../driver/distributed-train.js")
   const result = await Effect.runPromise(
     Effect.scoped(
       runLocalDistributedTrain({
