@@ -1,10 +1,13 @@
+import { GlogLogger } from "@deepspark/engine"
 import { Duration, Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import path from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { mnistWorkspace, writeSolverVariant } from "../../test/support/mnist-workspace.js"
 import { Center, layerCenter } from "../center/center-service.js"
 import type { CenterEvent } from "../center/center-state.js"
+import { runDistributedTrain } from "../driver/distributed-train.js"
 import { WorkerPool } from "../driver/worker-pool.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
@@ -13,27 +16,59 @@ import { ClusterWorkerPool } from "./cluster-worker-pool.js"
 import { freePort, killAll, spawnRunner, type RunnerProcess } from "./support/runner-processes.js"
 
 /**
- * Cluster mode end to end on loopback: two `deepspark runner` processes sharing a libsql (SQLite) file,
- * the center and a client-only cluster member in this process (ClusterWorkerPool), the synthetic
- * softmax problem as the trainers' job. Mid-run, the runner hosting worker w0 is killed with SIGKILL:
- * its shard locks expire (3 s here), the survivor takes the shard over, the cluster re-sends w0's
- * Train there, and the new trainer re-registers and resumes from w0's last exchange.
+ * Cluster mode end to end on loopback: two `deepspark runner` processes sharing a libsql (SQLite) file;
+ * the center and a client-only cluster member in this process (ClusterWorkerPool).
+ * 1. The driver (runDistributedTrain, unchanged) trains a tiny LeNet run through the cluster.
+ * 2. The synthetic softmax problem; mid-run the runner hosting worker w0 is killed with SIGKILL: its
+ *    shard locks expire (3 s here), the survivor takes the shard over, the cluster re-sends w0's Train
+ *    there, and the new trainer re-registers and resumes from w0's last exchange.
  */
 const job = syntheticCenterJob({ problemSeed: 3 })
 const runners: RunnerProcess[] = []
-afterAll(() => killAll(runners))
-
+let clusterDb = ""
 // Every member of the cluster (runners and driver) must agree on the lock expiry.
 const LOCK_EXPIRATION_S = 3
+const sharding = { shardLockExpiration: Duration.seconds(LOCK_EXPIRATION_S) }
+
+beforeAll(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-cluster-"))
+  clusterDb = `file:${path.join(dir, "cluster.db")}`
+  const ports = [await freePort(), await freePort()]
+  runners.push(...ports.map((p) => spawnRunner(clusterDb, p, ["--lock-expiration", String(LOCK_EXPIRATION_S)])))
+  await Promise.all(runners.map((r) => r.waitFor(/joined the cluster/, 120_000)))
+}, 150_000)
+afterAll(() => killAll(runners))
 
 describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
-  it("two runners train both partitions; a SIGKILLed runner's trainer moves to the survivor and resumes", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-cluster-"))
-    const clusterDb = `file:${path.join(dir, "cluster.db")}`
-    const ports = [await freePort(), await freePort()]
-    runners.push(...ports.map((p) => spawnRunner(clusterDb, p, ["--lock-expiration", String(LOCK_EXPIRATION_S)])))
-    await Promise.all(runners.map((r) => r.waitFor(/joined the cluster/, 90_000)))
+  it("the driver trains a LeNet run through the cluster: both partitions, a final test and snapshot", async () => {
+    const dir = await mnistWorkspace()
+    const solver = writeSolverVariant(dir, "lenet_solver_cluster.prototxt", { max_iter: 20, test_iter: 3, test_interval: 20, snapshot: 0, snapshot_prefix: "examples/mnist/cluster" })
+    const lines: string[] = []
+    const result = await Effect.runPromise(
+      Effect.scoped(
+        runDistributedTrain({
+          solverFile: solver,
+          cwd: dir,
+          workers: 2,
+          settings: makeEasgdSettings({ period: 5, moving_rate: 0.2 }),
+          log: new GlogLogger((l) => lines.push(l)),
+          testLog: (l) => lines.push(l)
+        }).pipe(Effect.provide(ClusterWorkerPool({ clusterDb, sharding, log: (l) => lines.push(l) })))
+      )
+    )
+    expect(result.exchanges, lines.join("\n")).toBe(8)
+    expect(result.workers.map((w) => w.workerId)).toEqual(["worker0", "worker1"])
+    for (const w of result.workers) expect(w.result).toMatchObject({ iterations: 20, exchanges: 4 })
+    // Each partition ran on one of the two runners.
+    const hosts = runners.map((r) => `127.0.0.1:${r.port}`)
+    for (const w of result.workers) expect(hosts).toContain((w.result as { runner: string }).runner)
+    expect(lines.some((l) => /Trainers: cluster runners/.test(l))).toBe(true)
+    expect(result.finalTest?.[0]?.outputs.some((o) => /accuracy/.test(o.name))).toBe(true)
+    expect(result.snapshot.caffemodel).toMatch(/cluster_iter_20\.caffemodel$/)
+    expect(fs.existsSync(result.snapshot.caffemodel)).toBe(true)
+  }, 240_000)
 
+  it("a SIGKILLed runner's trainer moves to the survivor and resumes from its last exchange", async () => {
     const hostOf = (workerId: string) => runners.find((r) => r.out().includes(`training ${workerId} `))
     let killed: RunnerProcess | undefined
     let killedAtClock = 0
@@ -75,7 +110,7 @@ describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
         Effect.provide(
           ClusterWorkerPool({
             clusterDb,
-            sharding: { shardLockExpiration: Duration.seconds(LOCK_EXPIRATION_S) },
+            sharding,
             backoffMs: 100,
             heartbeatEveryMs: 1000,
             log: (l) => lines.push(l)
