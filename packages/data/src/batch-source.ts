@@ -20,7 +20,7 @@ import { rawDatumScan, scanRawDatum } from "./datum-view.js"
 import type { RecordSource } from "./dataset/dataset.js"
 import type { CursorState, ReaderOptions } from "./dataset/cursor.js"
 import { recordReader } from "./dataset/cursor.js"
-import { RecordError, TransformError } from "./errors.js"
+import { DatumDbError, RecordError, TransformError } from "./errors.js"
 import type { Rng } from "./rng.js"
 import type { Phase } from "./transform/data-transformer.js"
 import { DataTransformer } from "./transform/data-transformer.js"
@@ -40,6 +40,16 @@ export interface BatchSourceOptions {
   readonly startKey?: string
 }
 
+/**
+ * Which labels the net can take: integers in [0, numClasses), or one of `ignoreLabels` (a loss's or
+ * accuracy's ignore_label); `by` names the layer that fixes the classes, for messages.
+ */
+export interface LabelRule {
+  readonly numClasses: number
+  readonly ignoreLabels?: ReadonlyArray<number>
+  readonly by?: string
+}
+
 export interface BatchSource<P = string> {
   /** Top shapes: data [batch, C, H', W'] from the first record; label [batch]. */
   readonly shape: { readonly data: ReadonlyArray<number>; readonly label: ReadonlyArray<number> }
@@ -48,6 +58,11 @@ export interface BatchSource<P = string> {
   next(dataOut: Float32Array, labelOut: Float32Array | null): void
   /** Where the next batch starts (a key for databases, a dataset cursor for datasets). */
   position(): P
+  /**
+   * From now on a record whose label breaks the rule fails, naming the source, the key and the classes
+   * (the net's classes are known only once its shapes are, after the sources are open).
+   */
+  expectLabels(rule: LabelRule): void
   close(): Promise<void>
 }
 
@@ -75,7 +90,10 @@ interface AssembleOptions {
 }
 
 const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options: AssembleOptions, onClose: () => Promise<void>): BatchSource<P> => {
-  const { batchSize, prefetch, numClasses, layer } = options
+  const { batchSize, prefetch, layer } = options
+  let labels: LabelRule | null = options.numClasses !== undefined ? { numClasses: options.numClasses } : null
+  const badLabel = (label: number): boolean =>
+    labels !== null && !(label >= 0 && label < labels.numClasses) && !(labels.ignoreLabels ?? []).includes(label)
   const source = feed.source
   // The first record fixes the top shapes (DataLayerSetUp); it is delivered again as the first of batch 1.
   const start = feed.mark()
@@ -101,7 +119,10 @@ const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options:
   }
   const labelError = (rec: R, label: number): RecordError => {
     const key = feed.key(rec)
-    return new RecordError({ source, key, message: `${source}: record "${key}" has label ${label}, expected a class in [0, ${numClasses})` })
+    const rule = labels!
+    const ignored = (rule.ignoreLabels ?? []).map((l) => ` or ${l} (ignore_label)`).join("")
+    const by = rule.by !== undefined ? ` (${rule.by} has ${rule.numClasses} classes)` : ""
+    return new RecordError({ source, key, message: `${source}: record "${key}" has label ${label}, expected a class in [0, ${rule.numClasses})${ignored}${by}` })
   }
   /**
    * All records raw uint8 of the first record's input shape: staged and converted at once; false
@@ -116,7 +137,7 @@ const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options:
       if (bytes === null || scan.channels !== inC || scan.height !== inH || scan.width !== inW || scan.dataLength !== fast.inSize) return false
       if (labelOut !== null) {
         const label = scan.label
-        if (numClasses !== undefined && !(label >= 0 && label < numClasses)) throw labelError(rec, label)
+        if (badLabel(label)) throw labelError(rec, label)
         labelOut[i] = label
       }
       fast.put(i, bytes, scan.dataStart)
@@ -158,7 +179,7 @@ const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options:
           transformer.transformRaw(raw, dataOut, i * itemSize, origin)
           if (labelOut !== null) {
             const label = datum.label ?? 0
-            if (numClasses !== undefined && !(label >= 0 && label < numClasses)) throw labelError(rec, label)
+            if (badLabel(label)) throw labelError(rec, label)
             labelOut[i] = label
           }
         }
@@ -169,6 +190,9 @@ const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options:
       }
     },
     position: () => (queue.length > 0 ? queue[0]!.mark : firstBatch.length > 0 ? start : feed.mark()),
+    expectLabels(rule) {
+      labels = rule
+    },
     async close() {
       if (pending !== null) clearImmediate(pending)
       await transformer.close()
@@ -193,7 +217,18 @@ export const openBatchSource = async (options: BatchSourceOptions): Promise<Batc
   }
   const batchSize = checkBatchSize(layer, dataParam.batch_size)
   const source = path.resolve(options.baseDir ?? ".", dataParam.source)
-  const db = await openDatumDb(source, parseBackend(dataParam.backend))
+  const backend = parseBackend(dataParam.backend)
+  let db: Awaited<ReturnType<typeof openDatumDb>>
+  try {
+    db = await openDatumDb(source, backend)
+  } catch (e) {
+    // A missing or unreadable database: say which layer asked for it, and with which backend.
+    if (e instanceof DatumDbError) {
+      const which = `backend ${backend.toUpperCase()}${dataParam.backend === undefined ? ", Caffe's default when data_param.backend is absent" : ""}`
+      throw new DatumDbError({ path: e.path, message: `layer "${layer}" data_param.source (${which}): ${e.message}` })
+    }
+    throw e
+  }
   try {
     const transformer = new DataTransformer(options.transformParam ?? {}, phase, rng, {
       ...(options.baseDir !== undefined ? { baseDir: options.baseDir } : {}),

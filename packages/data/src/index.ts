@@ -67,7 +67,7 @@ export type { RemoteStaged, RemoteStageOptions, StagingFetcher } from "./dataset
 
 // Engine input
 export { datasetBatchSource, openBatchSource } from "./batch-source.js"
-export type { BatchSource, BatchSourceOptions, DatasetBatchSourceOptions } from "./batch-source.js"
+export type { BatchSource, BatchSourceOptions, DatasetBatchSourceOptions, LabelRule } from "./batch-source.js"
 
 // HDF5Output writer and a worker's partition as the Data layer's input (data-layers helper)
 export { openHdf5Writer } from "./hdf5/hdf5-writer.js"

@@ -153,6 +153,7 @@ export const openPartitionBatchSource = async (options: PartitionBatchSourceOpti
       records,
       next: (data, label) => inner.next(data, label),
       position: () => inner.position(),
+      expectLabels: (rule) => inner.expectLabels(rule),
       cursor() {
         const c: PartitionCursor = { ...inner.position(), partition: spec, size: records.size, transformRng: rng.seedState }
         return JSON.stringify(c)

@@ -1,5 +1,5 @@
-import { encodeDatum } from "@deepspark/caffe"
-import { mkdtempSync, rmSync } from "node:fs"
+import { encode, encodeDatum } from "@deepspark/caffe"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -101,6 +101,52 @@ describe("batchSource (the Data layer's input)", () => {
     expect(() => src.next(data, label)).toThrow(/bad_lmdb: record "00000001" has label 12, expected a class in \[0, 10\)/)
     expect(() => src.next(data, label)).toThrow(/bad_lmdb: record "00000002" is not a Datum/)
     await src.close()
+  })
+
+  it("bad input through the Data layer: a missing database, an image that does not decode, a record shorter than its shape, a mean file of another shape, labels outside the classes", async () => {
+    const open = (source: string, extra: Partial<Parameters<typeof openBatchSource>[0]> = {}) =>
+      openBatchSource({ dataParam: { source, batch_size: 2, backend: "LMDB" }, phase: "TRAIN", rng: new SeededRng(1), layer: "feed", ...extra })
+    await expect(open(path.join(tmp, "no_such_lmdb"))).rejects.toThrow(
+      /layer "feed" data_param\.source \(backend LMDB\): .*no_such_lmdb: cannot open LMDB database \(ENOENT/
+    )
+    await expect(open(path.join(tmp, "no_such_lmdb"), { dataParam: { source: path.join(tmp, "no_such_db"), batch_size: 2 } })).rejects.toThrow(
+      /layer "feed" data_param\.source \(backend LEVELDB, Caffe's default when data_param\.backend is absent\): .*no_such_db: no such LevelDB/
+    )
+
+    const dir = path.join(tmp, "bad_inputs_lmdb")
+    const w = createLmdb(dir)
+    const pixels = (n: number) => Uint8Array.from({ length: n }, (_, i) => i * 9)
+    w.putSync("a0", encodeDatum({ channels: 1, height: 3, width: 3, data: pixels(9), label: 0 }))
+    w.putSync("a1", encodeDatum({ channels: 1, height: 3, width: 3, data: pixels(9), label: 255 }))
+    w.putSync("a2", encodeDatum({ channels: 1, height: 3, width: 3, data: pixels(7), label: 1 })) // truncated image
+    w.putSync("a3", encodeDatum({ channels: 1, height: 3, width: 3, data: pixels(9), label: 1 }))
+    w.putSync("a4", encodeDatum({ data: Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 1, 2]), encoded: true, label: 1 }))
+    w.putSync("a5", encodeDatum({ channels: 1, height: 3, width: 3, data: pixels(9), label: 1 }))
+    await w.close()
+    const data = new Float32Array(2 * 9)
+    const label = new Float32Array(2)
+
+    // labels: 255 passes as an ignore_label, then the truncated record stops the batch (fast path or not)
+    for (const transformParam of [{}, { crop_size: 2, mirror: true }]) {
+      const src = await open(dir, { transformParam })
+      src.expectLabels({ numClasses: 10, ignoreLabels: [255], by: 'layer "loss" (SoftmaxWithLoss)' })
+      src.next(data, label)
+      expect([...label]).toEqual([0, 255])
+      expect(() => src.next(data, label)).toThrow(/bad_inputs_lmdb: record "a2" holds 7 values for channels 1 × height 3 × width 3/)
+      expect(() => src.next(data, label)).toThrow(/bad_inputs_lmdb: record "a4" is an encoded image that does not decode/)
+      await src.close()
+    }
+    const strict = await open(dir)
+    strict.expectLabels({ numClasses: 10, by: 'layer "loss" (SoftmaxWithLoss)' })
+    expect(() => strict.next(data, label)).toThrow(/bad_inputs_lmdb: record "a1" has label 255, expected a class in \[0, 10\) \(layer "loss" \(SoftmaxWithLoss\) has 10 classes\)/)
+    await strict.close()
+
+    // a mean file of another shape: the fast path declines and the transform names both
+    const meanFile = path.join(tmp, "mean_2x2.binaryproto")
+    writeFileSync(meanFile, encode("BlobProto", { num: 1, channels: 1, height: 2, width: 2, data: new Float32Array(4) }))
+    const meaned = await open(dir, { transformParam: { mean_file: meanFile } })
+    expect(() => meaned.next(data, label)).toThrow(/mean_2x2\.binaryproto: mean is 1×2×2 but record "a0" of .*bad_inputs_lmdb is 1×3×3 \(expected equal shapes\)/)
+    await meaned.close()
   })
 
   it("position() resumes a database source at the next batch, despite read-ahead", async () => {

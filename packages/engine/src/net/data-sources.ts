@@ -2,6 +2,7 @@ import { filterNet, resolveNetState, type LayerParameter, type NetParameter, typ
 import type { BatchSource, BatchSourceOptions } from "@deepspark/data"
 import type { Rng } from "../core/rng.js"
 import type { DataBatchSource, DataSourceFactory } from "../layers/data.js"
+import { netLabelRules } from "./label-rules.js"
 
 export interface NetDataSources {
   /** Pass as `services.dataSourceFactory` when building the Net. */
@@ -48,6 +49,11 @@ export const openNetDataSources = async (
   } catch (e) {
     await Promise.all(sources.map((s) => s.close()))
     throw e
+  }
+  // Labels outside the net's classes fail in the Data layer, naming the database and the record.
+  const shapes = new Map([...byName].map(([name, list]) => [name, [list[0]!.shape.data, list[0]!.shape.label]] as const))
+  for (const [name, rule] of netLabelRules(net, options.state ?? net.state, shapes)) {
+    for (const source of byName.get(name) ?? []) source.expectLabels(rule)
   }
   const factory: DataSourceFactory = (param: LayerParameter) => {
     const source = byName.get(param.name ?? "")?.shift()
