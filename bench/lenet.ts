@@ -4,7 +4,8 @@
  * (momentum 0.9, weight decay 5e-4, done with backend.axpy), on each engine backend — reference, cpu
  * (wasm SIMD), gpu (gpu.js) — plus TensorFlow.js 4.22's wasm backend on the same LeNet, in one run.
  * Prints ms/iter (best and median wall time, and process CPU time), images/s, the per-layer
- * forward/backward split, peak RSS, and the ratios the targets are stated in.
+ * forward/backward split, peak RSS, and the ratios the targets are stated in; then the peak RSS of a
+ * lone LeNet trainer in a process of its own (bench/trainer-rss.ts, target ≤ 300 MB).
  *
  *   node bin/run-ts.mjs bench/lenet.ts            (or import { benchLenet })
  *   DEEPSPARK_BENCH_BACKENDS=cpu,gpu              which engine backends (default reference,cpu,gpu)
@@ -12,6 +13,7 @@
  *   DEEPSPARK_BENCH_TFJS=0                        skip TensorFlow.js
  *   DEEPSPARK_BENCH_SECONDS=6                     time budget per (backend, net) after warm-up
  *   DEEPSPARK_GPU_MODE=webasm|headlessgl|auto     gpu.js backend for `gpu` (default auto)
+ *   DEEPSPARK_BENCH_RSS=0                         skip the lone trainer's peak RSS (bench/trainer-rss.ts)
  */
 import os from "node:os"
 import path from "node:path"
@@ -295,6 +297,8 @@ export async function benchLenet(): Promise<void> {
   }
   ratio("LeNet: cpu vs TF.js wasm", tfjs, find("cpu", "LeNet"), 5)
   ratio("LeNet: gpu vs TF.js wasm", tfjs, find("gpu", "LeNet"))
+  // This process holds every backend and TF.js; a trainer's own footprint is measured in a child.
+  if (process.env["DEEPSPARK_BENCH_RSS"] !== "0") await (await import("./trainer-rss.js")).benchTrainerRss()
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await benchLenet()
