@@ -59,28 +59,20 @@ export const netLabelRules = (
   for (const data of graph.layers) {
     const label = data.type === "Data" ? data.top[1] : undefined
     if (label === undefined) continue
-    let rule: LabelRule | null = null
     const found = consumers(label)
-    for (const { layer, index } of found) {
+    const perConsumer = found.map(({ layer, index }): LabelRule | null => {
       const scores = graph.blobs.get(layer.bottom[0] ?? "")
-      let r: LabelRule | null = null
       try {
-        r = index === 1 && scores ? classifierRule(layer, scores) : null
+        return index === 1 && scores ? classifierRule(layer, scores) : null
       } catch {
-        r = null // an axis out of range: the layer's own setup reports it
+        return null // an axis out of range: the layer's own setup reports it
       }
-      if (r === null) {
-        rule = null
-        break
-      }
-      // the fewest classes any classifier has; every classifier's ignore_label passes
-      rule = {
-        numClasses: rule === null || r.numClasses < rule.numClasses ? r.numClasses : rule.numClasses,
-        ignoreLabels: [...new Set([...(rule?.ignoreLabels ?? []), ...(r.ignoreLabels ?? [])])],
-        by: rule === null || r.numClasses < rule.numClasses ? r.by! : rule.by!
-      }
-    }
-    if (rule !== null && found.length > 0) rules.set(data.name, rule)
+    })
+    if (found.length === 0 || perConsumer.some((r) => r === null)) continue
+    const classifiers = perConsumer as ReadonlyArray<LabelRule>
+    // the fewest classes any classifier has; every classifier's ignore_label passes
+    const fewest = classifiers.reduce((a, b) => (b.numClasses < a.numClasses ? b : a))
+    rules.set(data.name, { ...fewest, ignoreLabels: [...new Set(classifiers.flatMap((r) => r.ignoreLabels ?? []))] })
   }
   return rules
 }
