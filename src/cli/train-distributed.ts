@@ -11,6 +11,7 @@ import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
 import { readEasgdSettingsFile } from "../easgd/settings-file.js"
 import { settingNames } from "../easgd/settings.js"
+import { clusterPoolFrom, clusterTrainOptions } from "./train-cluster.js"
 
 export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "workers", type: "number", value: "N", description: "train with N workers (local mode: worker threads; default one per core)" },
@@ -33,7 +34,8 @@ export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "event-log", type: "string", value: "FILE", description: "write a JSON-lines event log" },
   { name: "plot", type: "string", value: "FILE.svg", description: "write a loss/accuracy plot at the end (needs --event-log)" },
   { name: "verbose-workers", type: "boolean", description: "print each worker's own Caffe log, prefixed" },
-  { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" }
+  { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" },
+  ...clusterTrainOptions
 ]
 
 export const isDistributed = (o: ReadonlyMap<string, OptionValue>): boolean =>
@@ -70,10 +72,14 @@ export const runTrainDistributed = async (
   const checkpointEvery = o.get("checkpoint_every") as number | undefined
   // Loaded here, not at the top: the distributed runtime (RPC, transports, the center) costs a plain
   // `deepspark train` ~50 MB of RSS it never uses.
-  const { runLocalDistributedTrain } = await import("../driver/distributed-train.js")
+  const { runDistributedTrain, runLocalDistributedTrain } = await import("../driver/distributed-train.js")
+  // --cluster-db: the trainers live on @effect/cluster runners; otherwise in worker threads.
+  const clusterPool = await clusterPoolFrom(o, (line) => log.info(line))
+  const run = (options: Parameters<typeof runDistributedTrain>[0]) =>
+    clusterPool ? runDistributedTrain(options).pipe(Effect.provide(clusterPool)) : runLocalDistributedTrain(options)
   const result = await Effect.runPromise(
     Effect.scoped(
-      runLocalDistributedTrain({
+      run({
         solverFile: common.solverFile,
         cwd,
         workers,

@@ -1,0 +1,45 @@
+/**
+ * `deepspark train … --workers N --cluster-db URL`: the same distributed run, with the trainers hosted
+ * by @effect/cluster runners (`deepspark runner`) instead of worker threads. The flags and the
+ * WorkerPool Layer they choose; the run itself is train-distributed.ts's.
+ */
+import type { Layer } from "effect"
+import type { WorkerPool } from "../driver/worker-pool.js"
+import type { OptionSpec, OptionValue } from "./argv.js"
+import { CliUsageError } from "./command.js"
+
+export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
+  { name: "cluster-db", type: "string", value: "URL", description: "train on the runners (deepspark runner) of the @effect/cluster whose database this is (file:/path/cluster.db on one machine)" },
+  { name: "center-listen", type: "string", value: "HOST:PORT", description: "with --cluster-db: where the center listens for the trainers (default 127.0.0.1, any port; 0.0.0.0:PORT for other hosts)" },
+  { name: "center-advertise", type: "string", value: "HOST", description: "with --cluster-db: the host name the trainers connect to (default: the listen host, or this host's name)" },
+  { name: "lock-expiration", type: "number", value: "SECONDS", description: "with --cluster-db: the cluster's shard-lock expiry, as the runners were given it (default 20)" }
+]
+
+const hostPort = (s: string, flag: string): { host: string; port: number } => {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s.trim())
+  const port = m ? Number(m[3]) : NaN
+  if (!m || !(port >= 0 && port < 65536)) throw new CliUsageError(`--${flag} expects HOST:PORT, got '${s}'`)
+  return { host: m[1] ?? (m[2] || "127.0.0.1"), port }
+}
+
+/** The cluster WorkerPool the flags ask for, or undefined (no --cluster-db: local worker threads). */
+export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: (line: string) => void): Promise<Layer.Layer<WorkerPool> | undefined> => {
+  const clusterDb = o.get("cluster_db") as string | undefined
+  if (clusterDb === undefined) {
+    const stray = ["center_listen", "center_advertise", "lock_expiration"].find((k) => o.has(k))
+    if (stray) throw new CliUsageError(`--${stray.replaceAll("_", "-")} only applies with --cluster-db URL`)
+    return undefined
+  }
+  const listen = o.get("center_listen") as string | undefined
+  const advertise = o.get("center_advertise") as string | undefined
+  const lockExpiration = o.get("lock_expiration") as number | undefined
+  if (lockExpiration !== undefined && !(lockExpiration > 0)) throw new CliUsageError(`--lock-expiration expects seconds > 0, got ${lockExpiration}`)
+  const { ClusterWorkerPool } = await import("../cluster/cluster-worker-pool.js")
+  return ClusterWorkerPool({
+    clusterDb,
+    ...(listen !== undefined ? { centerListen: hostPort(listen, "center-listen") } : {}),
+    ...(advertise !== undefined ? { centerAdvertise: advertise } : {}),
+    ...(lockExpiration !== undefined ? { sharding: { shardLockExpiration: `${lockExpiration} seconds` } } : {}),
+    log
+  })
+}
