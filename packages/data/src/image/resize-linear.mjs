@@ -16,8 +16,8 @@
 // The vertical blend is OpenCV's 16-bit form (its SIMD kernel multiplies (h >> 4) by the coefficient and
 // keeps the high 16 bits): it truncates twice, so it can be 1 below the exactly rounded
 // (h0·c0 + h1·c1 + 2^21) >> 22 — about one pixel in eight on random images — and OpenCV 4.6 gives these
-// values everywhere, row tails included. An OpenCV whose scalar code finishes a row with the exact form,
-// or an IPP-accelerated build, can differ by 1 at some pixels; we have checked 4.6 only.
+// values everywhere, row tails included. Only 4.6 was checked: an OpenCV version whose scalar code
+// finishes a row with the exact form, or an IPP-accelerated build, would differ by 1 at some pixels.
 
 /** Round half to even, as cvRound / saturate_cast<short>(float) do under the default rounding mode. */
 const roundHalfEven = (x) => {
