@@ -9,6 +9,7 @@ import { type GemmShape, defaultGemmShape, gemmWat } from "./gemm.wat.js"
 import { lrnWat } from "./lrn.wat.js"
 import { mathWat } from "./math.wat.js"
 import { maxPool2x2Wat, poolWat } from "./pool.wat.js"
+import { solverWat } from "./solver.wat.js"
 import type { KernelFeatures } from "./wat.js"
 
 export interface KernelOptions extends KernelFeatures {
@@ -28,4 +29,5 @@ export const kernelsWat = (o: KernelOptions): string => `(module
   ${poolWat()}
   ${maxPool2x2Wat()}
   ${lrnWat()}
+  ${solverWat()}
 )`

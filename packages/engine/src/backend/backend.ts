@@ -150,4 +150,20 @@ export interface Backend {
   axpy(n: number, alpha: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): void
   /** Σ x[i]·y[i] (accumulated in float64). */
   dot(n: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): number
+
+  /**
+   * Optional: one parameter's SGD update in a single pass, bit-identical to SgdSolver's JS passes
+   * (solvers/sgd.ts): diff ← f32(diff·factor) unless factor is 1, diff ← f32(decay·data + diff) unless
+   * decay is 0, step ← f32(rate·diff + f32(momentum·history)) into history and diff, data ← f32(data − step).
+   */
+  sgdUpdate?(
+    n: number,
+    data: Float32Array,
+    diff: Float32Array,
+    history: Float32Array,
+    factor: number,
+    decay: number,
+    rate: number,
+    momentum: number
+  ): void
 }

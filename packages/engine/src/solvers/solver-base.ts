@@ -1,3 +1,4 @@
+import type { Backend } from "../backend/backend.js"
 import { formatG } from "../train/format-g.js"
 import type { Logger } from "../train/logger.js"
 import { silentLogger } from "../train/logger.js"
@@ -29,11 +30,18 @@ export abstract class SolverBase {
   currentStep = 0
   history: Float32Array[] = []
   historyShapes: number[][] = []
+  /** The net's kernels, when given: the history lives in their memory and fused updates may use them. */
+  protected backend: Backend | undefined
 
   constructor(
     readonly settings: UpdateSettings,
     protected readonly log: Logger = silentLogger
   ) {}
+
+  /** Uses `backend` for the history's storage and, where a solver has one, its fused update kernel. Call before the first update. */
+  useBackend(backend: Backend): void {
+    this.backend = backend
+  }
 
   /** 1 for SGD, Nesterov, AdaGrad, RMSProp; 2 for AdaDelta and Adam. */
   protected historyCopies(): number {
@@ -51,7 +59,7 @@ export abstract class SolverBase {
     this.historyShapes = []
     for (let c = 0; c < copies; c++) {
       for (const p of params) {
-        this.history.push(new Float32Array(p.blob.count))
+        this.history.push(this.backend ? this.backend.allocator.allocFloat32(p.blob.count) : new Float32Array(p.blob.count))
         this.historyShapes.push([...p.blob.shape])
       }
     }
@@ -79,6 +87,7 @@ export abstract class SolverBase {
       this.log.info(`Iteration ${iteration}, lr = ${formatG(rate)}`)
     }
     this.clipGradients(params)
+    if (this.fusedUpdate(params, rate)) return rate
     for (let i = 0; i < params.length; i++) {
       const p = params[i]!
       this.normalize(p)
@@ -138,6 +147,14 @@ export abstract class SolverBase {
         diff[k] = f32(localDecay * sign + diff[k]!)
       }
     }
+  }
+
+  /**
+   * Normalize, regularize, compute and apply every parameter's step in one kernel pass each, with the
+   * same results bit for bit; false when this solver or backend has no such kernel (the JS passes run).
+   */
+  protected fusedUpdate(_params: ReadonlyArray<LearnableParam>, _rate: number): boolean {
+    return false
   }
 
   /** Turns the regularised gradient in `p.blob.diff` into the step; `index` selects the history. */

@@ -1,4 +1,5 @@
 import type { NetParameter } from "@deepspark/caffe"
+import type { Backend } from "../backend/backend.js"
 import type { Net } from "../net/net.js"
 import type { LearnableParam } from "../solvers/learnable-param.js"
 import type { Logger } from "./logger.js"
@@ -21,6 +22,9 @@ export class NetSolverAdapter implements SolverNet {
 
   get name(): string {
     return this.net.name
+  }
+  get backend(): Backend {
+    return this.net.backend
   }
   forward(): number {
     return this.net.forward()

@@ -1,4 +1,5 @@
 import type { NetParameter } from "@deepspark/caffe"
+import type { Backend } from "../backend/backend.js"
 import type { LearnableParam } from "../solvers/learnable-param.js"
 
 /** One net output blob as the solver prints it (`Train net output #k: name = v (* w = w·v loss)`). */
@@ -16,6 +17,8 @@ export interface NetOutputView {
  */
 export interface SolverNet {
   readonly name: string
+  /** The kernels the net runs on, when it has any: the solver keeps its history there and may use their update kernels. */
+  readonly backend?: Backend
   /** Forward pass; returns the weighted loss. */
   forward(): number
   /** Forward then backward (accumulating parameter gradients); returns the loss. */

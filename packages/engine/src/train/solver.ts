@@ -89,6 +89,7 @@ export class Solver {
       throw new SolverConfigError("test_interval", `must be > 0 when there are test nets, got ${this.testInterval}`)
     }
     this.updater = createUpdateSolver(updateSettingsFrom(p), this.log)
+    if (this.trainNet.backend) this.updater.useBackend(this.trainNet.backend)
     this.checkSnapshotSettings()
     this.updater.ensureHistory(this.trainNet.learnableParams())
     for (let i = 0; i < this.testNets.length; i++) this.meanScores.push([])

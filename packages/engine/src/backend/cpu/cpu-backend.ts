@@ -228,6 +228,27 @@ export class CpuBackend implements Backend {
     return k.exports.dot(n, xa, ya) as number
   }
 
+  sgdUpdate(
+    n: number,
+    data: Float32Array,
+    diff: Float32Array,
+    history: Float32Array,
+    factor: number,
+    decay: number,
+    rate: number,
+    momentum: number
+  ): void {
+    if (n <= 0) return
+    const k = this.kernels
+    const w = k.inout(s0, data, 0, n, true)
+    const g = k.inout(s1, diff, 0, n, true)
+    const h = k.inout(s2, history, 0, n, true)
+    k.exports.sgd_update(n, w, g, h, factor, decay, rate, momentum)
+    k.output(w, data, 0, n)
+    k.output(g, diff, 0, n)
+    k.output(h, history, 0, n)
+  }
+
   /** Int32Array arguments (the pooling mask) staged like float ones (same 4-byte elements). */
   private int32In(slot: number, a: Int32Array, count: number): number {
     const k = this.kernels
