@@ -34,7 +34,10 @@ export const deepsparkShardingDefaults: Partial<ShardingConfig.ShardingConfig["T
   // A runner that stops refreshing its shard locks loses them after this long (its trainers move).
   shardLockExpiration: Duration.seconds(20),
   refreshAssignmentsInterval: Duration.seconds(1),
-  runnerHealthCheckInterval: Duration.seconds(10)
+  runnerHealthCheckInterval: Duration.seconds(10),
+  // A runner that shuts down stops its trainers after this long (the cluster's default waits 15 s for
+  // requests to finish; a trainer's Train lasts the whole run), so their shards move to others sooner.
+  entityTerminationTimeout: Duration.seconds(2)
 }
 
 const storage = (options: ClusterConnectionOptions) =>

@@ -2,7 +2,7 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
 import { LibsqlClient } from "@effect/sql-libsql"
 import { createClient, type Client as Sdk } from "@libsql/client"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schedule } from "effect"
 
 /**
  * The SQL database that @effect/cluster runners coordinate through (SqlRunnerStorage: runners,
@@ -54,7 +54,23 @@ const withBusyTimeout = (sdk: Sdk, ms: number): Sdk => {
   }
 }
 
-export const isSqliteFileUrl = (url: string): boolean => /^file:/i.test(url)
+/**
+ * Switches a SQLite file to WAL unless it is already. Changing the journal mode needs the file to
+ * itself, and SQLite answers "database is locked" at once (no busy wait) while another process writes,
+ * so it is retried for a while.
+ */
+const useWal = (sdk: Sdk, url: string) => {
+  const query = (sql: string) =>
+    Effect.tryPromise({
+      try: () => sdk.execute(sql),
+      catch: (e) => new Error(`cluster database ${url}: ${sql}: ${e instanceof Error ? e.message : String(e)}`)
+    }).pipe(Effect.map((r) => String(r.rows[0]?.[0] ?? "").toLowerCase()))
+  return query("PRAGMA journal_mode").pipe(
+    Effect.flatMap((mode) => (mode === "wal" ? Effect.succeed(mode) : query("PRAGMA journal_mode = WAL"))),
+    Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("10 seconds"))),
+    Effect.orDie
+  )
+}
 
 /** An @effect/sql SqlClient (and LibsqlClient) for the cluster's storage at `options.url`. */
 export const layerClusterSql = (options: ClusterSqlOptions): Layer.Layer<SqlClient.SqlClient | LibsqlClient.LibsqlClient> =>
@@ -69,7 +85,7 @@ export const layerClusterSql = (options: ClusterSqlOptions): Layer.Layer<SqlClie
       )
       if (sdk.protocol === "file") {
         sdk = withBusyTimeout(sdk, options.busyTimeoutMs ?? 10_000)
-        yield* Effect.promise(() => sdk.execute("PRAGMA journal_mode = WAL"))
+        yield* useWal(sdk, options.url)
       }
       const client = yield* LibsqlClient.make({ liveClient: sdk })
       return Context.make(LibsqlClient.LibsqlClient, client).pipe(Context.add(SqlClient.SqlClient, client))
