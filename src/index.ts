@@ -6,6 +6,7 @@
  * - Transports: `CenterRpcs` (the RpcGroup), `serveCenterTcp` / `layerCenterClientProtocolTcp`.
  * - Trainers: `runTrainerLoop` over any `LocalTrainer`; `runLocalWorkers` (worker threads).
  * - Whole runs: `runDistributedTrain` (driver: center + evaluator + trainers + snapshots).
+ * - Cluster mode: `ClusterWorkerPool` (trainers on @effect/cluster runners), `runClusterRunner`, `TrainerEntity`.
  * - The deterministic simulator: `simulate`, `softmaxRegressionProblem`.
  * Lower floors are their own packages: @deepspark/caffe, @deepspark/data, @deepspark/engine.
  */
@@ -38,3 +39,9 @@ export * from "./staging/client.js"
 export * from "./staging/staging-failed.js"
 export * from "./staging/train-data.js"
 export * from "./staging/worker-staging.js"
+export * from "./cluster/cluster-sql.js"
+export * from "./cluster/cluster-sharding.js"
+export * from "./cluster/trainer-entity.js"
+export * from "./cluster/trainer-entity-live.js"
+export * from "./cluster/cluster-worker-pool.js"
+export * from "./cluster/cluster-runner.js"
