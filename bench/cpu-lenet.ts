@@ -1,6 +1,8 @@
 /**
- * One LeNet training iteration (Caffe's MNIST LeNet, batch 64: forward + backward + an SGD-with-momentum
- * update done with backend.axpy) on the cpu backend and on the reference backend, in one run.
+ * One LeNet training iteration (Caffe's MNIST LeNet, batch 64: forward + backward + the engine's SGD
+ * update with lenet_solver.prototxt's settings — momentum 0.9, weight decay 5e-4, lr policy inv — as the
+ * Solver runs it: one fused wasm pass per parameter on cpu, the JS passes on reference) on the cpu
+ * backend and on the reference backend, in one run.
  * Target for the cpu backend: ≤ 55 ms (BVLC Caffe + OpenBLAS, one thread: 26–28.5 ms).
  *
  *   node bin/run-ts.mjs bench/cpu-lenet.ts      (or import { benchCpuLenet })
@@ -10,7 +12,7 @@
 import os from "node:os"
 import { pathToFileURL } from "node:url"
 import { parsePrototxt } from "@deepspark/caffe"
-import { type Backend, Net, referenceBackend } from "@deepspark/engine"
+import { type Backend, Net, referenceBackend, updateSolverFromParameter } from "@deepspark/engine"
 import { createCpuBackend } from "../packages/engine/src/backend/cpu/cpu-backend.js"
 
 const batch = 64
@@ -47,7 +49,9 @@ const trainIterations = (backend: Backend, iterations: number): Timing => {
   const data = net.blobByName("data")!
   const label = net.blobByName("label")!
   const params = net.learnableParams()
-  const history = params.map((p) => backend.allocator.allocFloat32(p.blob.count))
+  const solver = updateSolverFromParameter({ base_lr: 0.01, momentum: 0.9, weight_decay: 0.0005, lr_policy: "inv", gamma: 0.0001, power: 0.75 })
+  solver.useBackend(backend)
+  let iteration = 0
   let seed = 7
   const rand = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
@@ -58,13 +62,7 @@ const trainIterations = (backend: Backend, iterations: number): Timing => {
     for (let i = 0; i < label.count; i++) label.data[i] = Math.floor(rand() * 10)
     net.clearParamDiffs()
     const loss = net.forwardBackward()
-    // SGD with momentum 0.9, lr 0.01: h = 0.9·h + lr·diff; w −= h (as axpys).
-    params.forEach((p, i) => {
-      const h = history[i]!
-      for (let j = 0; j < h.length; j++) h[j] = h[j]! * 0.9
-      backend.axpy(p.blob.count, 0.01 * p.lrMult, p.blob.diff, 0, h, 0)
-      backend.axpy(p.blob.count, -1, h, 0, p.blob.data, 0)
-    })
+    solver.applyUpdate(params, iteration++)
     return loss
   }
   step() // set-up and warm-up (tier-up of the wasm)
