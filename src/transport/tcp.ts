@@ -25,14 +25,20 @@ export const parseHostPort = (s: string, what: string): { host: string; port: nu
   return { host: m[1] ?? (m[2] || "127.0.0.1"), port }
 }
 
+/** Handlers for every CenterRpcs message (CenterHandlersLive, or a test's own). */
+export type CenterHandlers<R> = Layer.Layer<Layer.Layer.Success<typeof CenterHandlersLive>, never, R>
+
 /** Serves CenterRpcs on a TCP socket; needs the Center service. Returns the bound address. */
-export const serveCenterTcp = (options: ListenOptions) =>
+export const serveCenterTcp = (options: ListenOptions) => serveCenterRpcsTcp(options, CenterHandlersLive)
+
+/** Serves CenterRpcs with the given handlers on a TCP socket. Returns the bound address. */
+export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHandlers<R>) =>
   Effect.gen(function* () {
     const socketServer = yield* Layer.build(NodeSocketServer.layer({ host: options.host ?? "127.0.0.1", port: options.port }))
     const server = Context.get(socketServer, SocketServer.SocketServer)
     yield* Layer.build(
       RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
-        Layer.provide(CenterHandlersLive),
+        Layer.provide(handlers),
         Layer.provide(RpcServer.layerProtocolSocketServer),
         Layer.provide(Layer.succeedContext(socketServer)),
         Layer.provide(layerLengthPrefixedMsgPack(options))

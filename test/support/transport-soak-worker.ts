@@ -1,0 +1,39 @@
+/**
+ * Worker-thread side of the MessagePort soak test (loaded by src/local/worker-bootstrap.mjs through
+ * workerData.entry): the soak worker loop over the same framed RPC local mode uses, reporting each
+ * completed exchange to the parent so the test can terminate a thread mid-run.
+ */
+import { RpcClient } from "@effect/rpc"
+import { Socket } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { parentPort, workerData, type MessagePort } from "node:worker_threads"
+import { layerLengthPrefixedMsgPack } from "../../src/transport/framing.js"
+import { socketFromMessagePort } from "../../src/transport/message-port-socket.js"
+import { makeCenterClient } from "../../src/transport/tcp.js"
+import { soakWorker } from "./transport-soak.js"
+
+const { port, workerId, n, exchanges } = workerData as { port: MessagePort; workerId: string; n: number; exchanges: number }
+
+const main = Effect.gen(function* () {
+  const client = yield* makeCenterClient
+  return yield* soakWorker(client, { workerId, n, exchanges, onExchange: (seq) => parentPort?.postMessage({ type: "exchange", seq }) })
+}).pipe(
+  Effect.scoped,
+  Effect.provide(
+    RpcClient.layerProtocolSocket().pipe(
+      Layer.provide(Layer.effect(Socket.Socket, socketFromMessagePort(port))),
+      Layer.provide(layerLengthPrefixedMsgPack())
+    )
+  )
+)
+
+Effect.runPromise(main).then(
+  (result) => {
+    parentPort?.postMessage({ type: "done", result })
+    process.exit(0)
+  },
+  (e) => {
+    parentPort?.postMessage({ type: "failed", message: e instanceof Error ? e.message : String(e) })
+    process.exit(1)
+  }
+)
