@@ -16,7 +16,8 @@ import { ClusterWorkerPool } from "./cluster-worker-pool.js"
 import { freePort, killAll, spawnRunner, type RunnerProcess } from "./support/runner-processes.js"
 
 /**
- * Cluster mode end to end on loopback: two `deepspark runner` processes sharing a libsql (SQLite) file;
+ * Cluster mode end to end on loopback: two `deepspark runner` processes sharing a libsql (SQLite) file
+ * (or the PostgreSQL database named by DEEPSPARK_CLUSTER_DB);
  * the center and a client-only cluster member in this process (ClusterWorkerPool).
  * 1. The driver (runDistributedTrain, unchanged) trains a tiny LeNet run through the cluster.
  * 2. The synthetic softmax problem; mid-run the runner hosting worker w0 is killed with SIGKILL: its
@@ -32,7 +33,8 @@ const sharding = { shardLockExpiration: Duration.seconds(LOCK_EXPIRATION_S) }
 
 beforeAll(async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-cluster-"))
-  clusterDb = `file:${path.join(dir, "cluster.db")}`
+  // DEEPSPARK_CLUSTER_DB=postgres://user@host:port/db runs the same tests on PostgreSQL.
+  clusterDb = process.env.DEEPSPARK_CLUSTER_DB ?? `file:${path.join(dir, "cluster.db")}`
   const ports = [await freePort(), await freePort()]
   runners.push(...ports.map((p) => spawnRunner(clusterDb, p, ["--lock-expiration", String(LOCK_EXPIRATION_S)])))
   await Promise.all(runners.map((r) => r.waitFor(/joined the cluster/, 120_000)))

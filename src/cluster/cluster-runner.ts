@@ -1,5 +1,5 @@
-import { Effect, Layer } from "effect"
-import { layerRunnerSharding, type RunnerListenOptions } from "./cluster-sharding.js"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { buildClusterLayer, describeFailure, layerRunnerSharding, type RunnerListenOptions } from "./cluster-sharding.js"
 import { TrainerEntityLive } from "./trainer-entity-live.js"
 
 /**
@@ -16,7 +16,7 @@ export interface ClusterRunnerOptions extends RunnerListenOptions {
 export const layerClusterRunner = (options: Omit<ClusterRunnerOptions, "signal">) =>
   TrainerEntityLive({ log: options.log }).pipe(Layer.provideMerge(layerRunnerSharding(options)))
 
-export const runClusterRunner = (options: ClusterRunnerOptions): Promise<void> => {
+export const runClusterRunner = async (options: ClusterRunnerOptions): Promise<void> => {
   const advertise = options.advertise ?? options.listen
   const until = Effect.async<void>((resume) => {
     const signal = options.signal
@@ -26,12 +26,13 @@ export const runClusterRunner = (options: ClusterRunnerOptions): Promise<void> =
     signal.addEventListener("abort", done, { once: true })
     return Effect.sync(() => signal.removeEventListener("abort", done))
   })
-  return Effect.runPromise(
+  const exit = await Effect.runPromiseExit(
     Effect.gen(function* () {
-      yield* Layer.build(layerClusterRunner(options))
+      yield* buildClusterLayer(layerClusterRunner(options))
       options.log(`Runner ${advertise.host}:${advertise.port} joined the cluster (storage ${options.clusterDb}); hosting deepspark trainers`)
       yield* until
       options.log(`Runner ${advertise.host}:${advertise.port}: stopping; its trainers move to the other runners`)
     }).pipe(Effect.scoped)
   )
+  if (Exit.isFailure(exit)) throw new Error(`runner ${advertise.host}:${advertise.port}: ${describeFailure(Cause.squash(exit.cause))}`)
 }

@@ -1,7 +1,7 @@
 import { RunnerAddress, RunnerHealth, Runners, ShardingConfig, SocketRunner, SqlMessageStorage, SqlRunnerStorage } from "@effect/cluster"
 import { NodeClusterSocket } from "@effect/platform-node"
 import { RpcSerialization } from "@effect/rpc"
-import { Duration, Layer, Option } from "effect"
+import { Duration, Effect, Layer, Option, Schedule } from "effect"
 import { layerClusterSql } from "./cluster-sql.js"
 
 /**
@@ -73,3 +73,26 @@ export const layerClientSharding = (options: ClusterConnectionOptions) =>
     Layer.provide(shardingConfig(options, { runnerAddress: Option.none() })),
     Layer.provide(RpcSerialization.layerMsgPack)
   )
+
+/**
+ * Builds one of the layers above in the current scope, retried a few times: the first processes to
+ * start on an empty PostgreSQL database race to create the cluster's tables, and PostgreSQL's
+ * `CREATE TABLE IF NOT EXISTS` fails for all but one of them under concurrency.
+ */
+export const buildClusterLayer = <A, E, R>(layer: Layer.Layer<A, E, R>) =>
+  Layer.build(layer).pipe(
+    Effect.sandbox,
+    Effect.retry({ times: 4, schedule: Schedule.jittered(Schedule.spaced("500 millis")) }),
+    Effect.unsandbox
+  )
+
+/** One line for a failure: the messages of an error and of the causes it wraps (SqlError → driver error). */
+export const describeFailure = (error: unknown): string => {
+  const parts: string[] = []
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
+    const message = e instanceof Error ? e.message : typeof e === "object" && "message" in e ? String((e as { message: unknown }).message) : String(e)
+    if (message && !parts.includes(message)) parts.push(message)
+    e = typeof e === "object" ? (e as { cause?: unknown }).cause : undefined
+  }
+  return parts.join(": ")
+}

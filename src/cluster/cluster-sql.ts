@@ -1,19 +1,21 @@
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { SqlClient } from "@effect/sql"
 import { LibsqlClient } from "@effect/sql-libsql"
+import { PgClient } from "@effect/sql-pg"
 import { createClient, type Client as Sdk } from "@libsql/client"
-import { Context, Effect, Layer, Schedule } from "effect"
+import { Context, Effect, Layer, Redacted, Schedule } from "effect"
 
 /**
  * The SQL database that @effect/cluster runners coordinate through (SqlRunnerStorage: runners,
  * heartbeats, shard locks; SqlMessageStorage: persisted messages), as an @effect/sql client over libsql.
  *
- * - `file:PATH` — a SQLite file: several processes on ONE machine (SQLite's locking needs a local disk).
- * - `libsql://…`, `http(s)://…`, `ws(s)://…` — a libsql / sqld server, which any host can reach.
- * For several hosts the cluster's other supported databases are PostgreSQL or MySQL (their @effect/sql
- * clients provide the same SqlClient; see docs/distributed.md).
+ * - `postgres://USER@HOST:PORT/DB` (or `postgresql://`) — PostgreSQL via @effect/sql-pg: for runners on
+ *   several hosts (the cluster then locks shards with PostgreSQL advisory locks).
+ * - `file:PATH` — a SQLite file via libsql: several processes on ONE machine (SQLite's locking needs a
+ *   local disk, not NFS).
+ * - `libsql://…`, `http(s)://…`, `ws(s)://…` — a libsql / sqld server (untested here).
  *
- * Two adjustments make a SQLite file work for several processes:
+ * On libsql, two adjustments make a SQLite file work for several processes:
  * - libsql's local client opens a fresh SQLite connection for every transaction, with SQLite's default
  *   busy timeout of 0, so a runner that begins a write while another holds the lock fails at once with
  *   SQLITE_BUSY — and five failed shard-lock refreshes in a row make a runner drop its shards. The client
@@ -24,7 +26,7 @@ import { Context, Effect, Layer, Schedule } from "effect"
  * cannot hold (libsql's default would fail with a RangeError).
  */
 export interface ClusterSqlOptions {
-  /** Database URL: `file:/path/cluster.db`, or a libsql server's URL. */
+  /** Database URL: `postgres://…`, `file:/path/cluster.db`, or a libsql server's URL. */
   readonly url: string
   /** How long a statement waits for another process's write lock on a SQLite file (default 10 s). */
   readonly busyTimeoutMs?: number
@@ -72,8 +74,21 @@ const useWal = (sdk: Sdk, url: string) => {
   )
 }
 
-/** An @effect/sql SqlClient (and LibsqlClient) for the cluster's storage at `options.url`. */
-export const layerClusterSql = (options: ClusterSqlOptions): Layer.Layer<SqlClient.SqlClient | LibsqlClient.LibsqlClient> =>
+export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//i.test(url)
+
+/** An @effect/sql SqlClient for the cluster's storage at `options.url` (PostgreSQL or libsql). */
+export const layerClusterSql = (options: ClusterSqlOptions): Layer.Layer<SqlClient.SqlClient> =>
+  isPostgresUrl(options.url)
+    ? PgClient.layer({ url: Redacted.make(options.url), applicationName: "deepspark-cluster" }).pipe(
+        Layer.mapError((e) => new Error(`cluster database ${redactUrl(options.url)}: ${e.message}`)),
+        Layer.orDie
+      )
+    : layerLibsql(options)
+
+/** The URL without its password, for messages. */
+const redactUrl = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@")
+
+const layerLibsql = (options: ClusterSqlOptions): Layer.Layer<SqlClient.SqlClient | LibsqlClient.LibsqlClient> =>
   Layer.scopedContext(
     Effect.gen(function* () {
       let sdk = yield* Effect.acquireRelease(

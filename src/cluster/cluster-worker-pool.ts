@@ -6,7 +6,7 @@ import { WorkerPool } from "../driver/worker-pool.js"
 import { WorkerFailedError, type LocalWorkerOutcome } from "../local/local-workers.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
 import { serveCenterTcp } from "../transport/tcp.js"
-import { layerClientSharding, type ClusterConnectionOptions } from "./cluster-sharding.js"
+import { buildClusterLayer, layerClientSharding, type ClusterConnectionOptions } from "./cluster-sharding.js"
 import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } from "./trainer-entity.js"
 
 /**
@@ -60,7 +60,7 @@ export const ClusterWorkerPool = (options: ClusterWorkerPoolOptions) =>
         const centerHost = options.centerAdvertise ?? (isWildcard(address.host) ? hostname() : address.host)
         log(`Center for cluster trainers at ${centerHost}:${address.port} (listening on ${address.host}:${address.port})`)
 
-        const sharding = yield* Layer.build(layerClientSharding(options))
+        const sharding = yield* buildClusterLayer(layerClientSharding(options))
         const client = yield* Effect.provide(TrainerEntity.client, sharding)
         const runId = options.runId ?? randomBytes(6).toString("hex")
         const maxResends = options.maxResends ?? 10

@@ -52,7 +52,9 @@ export const spawnRunner = (clusterDb: string, port: number, extra: ReadonlyArra
     waitFor: (re, ms) =>
       new Promise((resolve, reject) => {
         if (re.test(out)) return resolve()
-        const timer = setTimeout(() => reject(new Error(`runner on ${port}: no ${re} within ${ms} ms; output:\n${out}`)), ms)
+        const fail = (why: string) => reject(new Error(`runner on ${port}: no ${re} (${why}); output:\n${out}`))
+        const timer = setTimeout(() => fail(`within ${ms} ms`), ms)
+        void exit.then((code) => (clearTimeout(timer), fail(`it exited with code ${code}`)))
         waiters.push({ re, done: () => (clearTimeout(timer), resolve()) })
       })
   }
