@@ -3,20 +3,32 @@
  * (`deepspark train … --cluster-db URL`). Start one per host; see docs/distributed.md.
  */
 import { hostname } from "node:os"
-import { abortOnSignals, parseAddress, parseFlags, runCommand, UsageError, type Command } from "../remote/args.js"
+import { abortOnSignals } from "./abort-on-signals.js"
+import { CliUsageError } from "./command.js"
+import { parseAddress } from "./network-flags.js"
+import { standaloneCommand } from "./standalone-command.js"
 
 export const RUNNER_USAGE =
   "deepspark runner --cluster-db URL [--listen HOST:PORT] [--advertise HOST[:PORT]] [--lock-expiration SECONDS]"
 
 export const DEFAULT_RUNNER_LISTEN = "127.0.0.1:34431"
 
-export const runnerCommand: Command = (argv, io) =>
-  runCommand(io, RUNNER_USAGE, async () => {
-    const flags = parseFlags(argv, ["cluster_db", "listen", "advertise", "lock_expiration"])
-    const clusterDb = flags.string("cluster_db")
-    if (clusterDb === undefined) throw new UsageError("--cluster-db URL (the cluster's database, e.g. file:/var/lib/deepspark/cluster.db) is required")
-    const listen = parseAddress(flags.string("listen") ?? DEFAULT_RUNNER_LISTEN, "listen")
-    const advertiseFlag = flags.string("advertise")
+export const runnerCommand = standaloneCommand(
+  {
+    name: "runner",
+    usage: RUNNER_USAGE,
+    options: [
+      { name: "cluster-db", type: "string", value: "URL", description: "the cluster's database (required): file:PATH (one machine) or a libsql server URL" },
+      { name: "listen", type: "string", value: "HOST:PORT", description: `where the runner listens for other runners and drivers (${DEFAULT_RUNNER_LISTEN})` },
+      { name: "advertise", type: "string", value: "HOST[:PORT]", description: "the address others use to reach it (the listen address; this host's name for 0.0.0.0)" },
+      { name: "lock-expiration", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "shard-lock expiry: how long a killed runner's trainers wait to move (20)" }
+    ]
+  },
+  async (p, io) => {
+    const clusterDb = p.string("cluster-db")
+    if (clusterDb === undefined) throw new CliUsageError("--cluster-db URL (the cluster's database: file:/path/cluster.db on one machine, postgres://user@host/db across hosts) is required")
+    const listen = parseAddress(p.string("listen") ?? DEFAULT_RUNNER_LISTEN, "listen")
+    const advertiseFlag = p.string("advertise")
     const wildcard = listen.host === "0.0.0.0" || listen.host === "::"
     const advertise =
       advertiseFlag === undefined
@@ -24,7 +36,7 @@ export const runnerCommand: Command = (argv, io) =>
         : /:\d+$/.test(advertiseFlag)
           ? parseAddress(advertiseFlag, "advertise")
           : { host: advertiseFlag, port: listen.port }
-    const lockExpiration = flags.number("lock_expiration", 0)
+    const lockExpiration = p.number("lock-expiration")
     // Loaded here so that usage errors come back without loading the cluster.
     const { runClusterRunner } = await import("../cluster/cluster-runner.js")
     const signals = abortOnSignals()
@@ -33,7 +45,7 @@ export const runnerCommand: Command = (argv, io) =>
         clusterDb,
         listen,
         advertise,
-        ...(lockExpiration > 0 ? { sharding: { shardLockExpiration: `${lockExpiration} seconds` } } : {}),
+        ...(lockExpiration !== undefined ? { sharding: { shardLockExpiration: `${lockExpiration} seconds` } } : {}),
         log: (line) => io.stdout(line),
         signal: signals.signal
       })
@@ -41,4 +53,5 @@ export const runnerCommand: Command = (argv, io) =>
     } finally {
       signals.dispose()
     }
-  })
+  }
+)

@@ -9,7 +9,7 @@ import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError } from "./command.js"
 
 export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
-  { name: "cluster-db", type: "string", value: "URL", description: "train on the runners (deepspark runner) of the @effect/cluster whose database this is (file:/path/cluster.db on one machine)" },
+  { name: "cluster-db", type: "string", value: "URL", description: "train on the runners (deepspark runner) of the @effect/cluster whose database this is (file:/path/cluster.db on one machine, postgres://… across hosts)" },
   { name: "center-listen", type: "string", value: "HOST:PORT", description: "with --cluster-db: where the center listens for the trainers (default 127.0.0.1, any port; 0.0.0.0:PORT for other hosts)" },
   { name: "center-advertise", type: "string", value: "HOST", description: "with --cluster-db: the host name the trainers connect to (default: the listen host, or this host's name)" },
   { name: "lock-expiration", type: "number", value: "SECONDS", description: "with --cluster-db: the cluster's shard-lock expiry, as the runners were given it (default 20)" }
