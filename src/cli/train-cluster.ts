@@ -12,7 +12,9 @@ export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
   { name: "cluster-db", type: "string", value: "URL", description: "train on the runners (deepspark runner) of the @effect/cluster whose database this is (file:/path/cluster.db on one machine, postgres://… across hosts)" },
   { name: "center-listen", type: "string", value: "HOST:PORT", description: "with --cluster-db: where the center listens for the trainers (default 127.0.0.1, any port; 0.0.0.0:PORT for other hosts)" },
   { name: "center-advertise", type: "string", value: "HOST", description: "with --cluster-db: the host name the trainers connect to (default: the listen host, or this host's name)" },
-  { name: "lock-expiration", type: "number", value: "SECONDS", description: "with --cluster-db: the cluster's shard-lock expiry, as the runners were given it (default 20)" }
+  { name: "lock-expiration", type: "number", value: "SECONDS", description: "with --cluster-db: the cluster's shard-lock expiry, as the runners were given it (default 20)" },
+  { name: "serve-data", type: "string", value: "HOST:PORT", description: "with --cluster-db: serve the databases under the working directory to the trainers, which stage their partitions" },
+  { name: "stage-to", type: "string", value: "DIR", description: "with --serve-data: where trainers stage their partitions on their runner (default deepspark-staged)" }
 ]
 
 const hostPort = (s: string, flag: string): { host: string; port: number } => {
@@ -26,13 +28,16 @@ const hostPort = (s: string, flag: string): { host: string; port: number } => {
 export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: (line: string) => void): Promise<Layer.Layer<WorkerPool> | undefined> => {
   const clusterDb = o.get("cluster_db") as string | undefined
   if (clusterDb === undefined) {
-    const stray = ["center_listen", "center_advertise", "lock_expiration"].find((k) => o.has(k))
+    const stray = ["center_listen", "center_advertise", "lock_expiration", "serve_data", "stage_to"].find((k) => o.has(k))
     if (stray) throw new CliUsageError(`--${stray.replaceAll("_", "-")} only applies with --cluster-db URL`)
     return undefined
   }
   const listen = o.get("center_listen") as string | undefined
   const advertise = o.get("center_advertise") as string | undefined
   const lockExpiration = o.get("lock_expiration") as number | undefined
+  const serveData = o.get("serve_data") as string | undefined
+  const stageTo = o.get("stage_to") as string | undefined
+  if (stageTo !== undefined && serveData === undefined) throw new CliUsageError("--stage-to DIR needs --serve-data HOST:PORT (where the trainers stage from)")
   if (lockExpiration !== undefined && !(lockExpiration > 0)) throw new CliUsageError(`--lock-expiration expects seconds > 0, got ${lockExpiration}`)
   const { ClusterWorkerPool } = await import("../cluster/cluster-worker-pool.js")
   return ClusterWorkerPool({
@@ -40,6 +45,8 @@ export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: 
     ...(listen !== undefined ? { centerListen: hostPort(listen, "center-listen") } : {}),
     ...(advertise !== undefined ? { centerAdvertise: advertise } : {}),
     ...(lockExpiration !== undefined ? { sharding: { shardLockExpiration: `${lockExpiration} seconds` } } : {}),
+    ...(serveData !== undefined ? { serveData: hostPort(serveData, "serve-data") } : {}),
+    ...(stageTo !== undefined ? { stageTo } : {}),
     log
   })
 }

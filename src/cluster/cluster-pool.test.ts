@@ -42,7 +42,7 @@ beforeAll(async () => {
 afterAll(() => killAll(runners))
 
 describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
-  it("the driver trains a LeNet run through the cluster: both partitions, a final test and snapshot", async () => {
+  it("the driver trains a LeNet run through the cluster, its trainers staging their partitions from it; a final test and snapshot", async () => {
     const dir = await mnistWorkspace()
     const solver = writeSolverVariant(dir, "lenet_solver_cluster.prototxt", { max_iter: 20, test_iter: 3, test_interval: 20, snapshot: 0, snapshot_prefix: "examples/mnist/cluster" })
     const lines: string[] = []
@@ -55,7 +55,7 @@ describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
           settings: makeEasgdSettings({ period: 5, moving_rate: 0.2 }),
           log: new GlogLogger((l) => lines.push(l)),
           testLog: (l) => lines.push(l)
-        }).pipe(Effect.provide(ClusterWorkerPool({ clusterDb, sharding, log: (l) => lines.push(l) })))
+        }).pipe(Effect.provide(ClusterWorkerPool({ clusterDb, sharding, serveData: { port: 0 }, stageTo: "staged-cluster", log: (l) => lines.push(l) })))
       )
     )
     expect(result.exchanges, lines.join("\n")).toBe(8)
@@ -65,6 +65,10 @@ describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
     const hosts = runners.map((r) => `127.0.0.1:${r.port}`)
     for (const w of result.workers) expect(hosts).toContain((w.result as { runner: string }).runner)
     expect(lines.some((l) => /Trainers: cluster runners/.test(l))).toBe(true)
+    // Each trainer staged its own partition of the training LMDB from the driver's staging server.
+    const staged = fs.readdirSync(path.join(dir, "staged-cluster")).sort()
+    expect(staged.some((f) => /mnist_train_lmdb-[0-9a-f]{8}\.part-0-of-2$/.test(f)), staged.join(", ")).toBe(true)
+    expect(staged.some((f) => /mnist_train_lmdb-[0-9a-f]{8}\.part-1-of-2$/.test(f)), staged.join(", ")).toBe(true)
     expect(result.finalTest?.[0]?.outputs.some((o) => /accuracy/.test(o.name))).toBe(true)
     expect(result.snapshot.caffemodel).toMatch(/cluster_iter_20\.caffemodel$/)
     expect(fs.existsSync(result.snapshot.caffemodel)).toBe(true)

@@ -37,6 +37,15 @@ export interface ClusterWorkerPoolOptions extends ClusterConnectionOptions {
   /** How often the pool re-sends a Train that a runner gave back (shutdown, defect) before giving up (10). */
   readonly maxResends?: number
   readonly resendDelay?: Duration.DurationInput
+  /**
+   * Serve the run's training data beside the center (a staging server, the run's token) and have every
+   * trainer stage its partition into `stageTo` on its runner's disk before training: runners then need
+   * the prototxts at the driver's paths, but not the databases. Sources resolve from `root` (default:
+   * the run's working directory).
+   */
+  readonly serveData?: { readonly host?: string; readonly port: number; readonly root?: string }
+  /** Where trainers stage their partitions, relative to the working directory (default `deepspark-staged`). */
+  readonly stageTo?: string
   readonly log?: (line: string) => void
   readonly onListening?: (address: { host: string; port: number }) => void
 }
@@ -60,6 +69,16 @@ export const ClusterWorkerPool = (options: ClusterWorkerPoolOptions) =>
         const centerHost = options.centerAdvertise ?? (isWildcard(address.host) ? hostname() : address.host)
         log(`Center for cluster trainers at ${centerHost}:${address.port} (listening on ${address.host}:${address.port})`)
 
+        let staging: TrainPayload["staging"]
+        if (options.serveData !== undefined) {
+          const spec = assignments[0]?.spec
+          const root = options.serveData.root ?? (spec?.kind === "caffe" ? spec.workingDirectory : undefined) ?? process.cwd()
+          const { serveStagingTcp } = yield* Effect.promise(() => import("../staging/server.js"))
+          const data = yield* serveStagingTcp({ host: options.serveData.host ?? "127.0.0.1", port: options.serveData.port, token: assignments[0]?.token ?? "", root }).pipe(Effect.orDie)
+          staging = { host: isWildcard(data.host) ? centerHost : data.host, port: data.port, dir: options.stageTo ?? "deepspark-staged" }
+          log(`Training data served to the trainers at ${staging.host}:${data.port} (from ${root}); they stage into ${staging.dir}`)
+        }
+
         const sharding = yield* buildClusterLayer(layerClientSharding(options))
         const client = yield* Effect.provide(TrainerEntity.client, sharding)
         const runId = options.runId ?? randomBytes(6).toString("hex")
@@ -75,7 +94,8 @@ export const ClusterWorkerPool = (options: ClusterWorkerPoolOptions) =>
             callTimeoutMs: options.callTimeoutMs ?? 120_000,
             maxMessageBytes,
             maxRestarts: options.maxRestarts ?? 10,
-            backoffMs: options.backoffMs ?? 500
+            backoffMs: options.backoffMs ?? 500,
+            ...(staging ? { staging } : {})
           }
           const attempt = (sends: number): Effect.Effect<TrainResult, WorkerFailedError> =>
             client(entityId)

@@ -30,7 +30,8 @@ export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line:
         assignment: payload.assignment,
         heartbeatEveryMs: payload.heartbeatEveryMs,
         callTimeoutMs: payload.callTimeoutMs,
-        maxMessageBytes: payload.maxMessageBytes
+        maxMessageBytes: payload.maxMessageBytes,
+        ...(payload.staging ? { staging: payload.staging } : {})
       },
       maxRestarts: payload.maxRestarts,
       backoffMs: payload.backoffMs,

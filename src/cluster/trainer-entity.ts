@@ -63,7 +63,9 @@ export const TrainPayload = Schema.Struct({
   maxMessageBytes: Schema.Number,
   /** Restarts of a crashed trainer process on the same runner, and the first backoff (doubling). */
   maxRestarts: Schema.Int,
-  backoffMs: Schema.Number
+  backoffMs: Schema.Number,
+  /** Stage the partition's training data from this staging server into `dir` (under the working directory) first. */
+  staging: Schema.optionalWith(Schema.Struct({ host: Schema.String, port: Schema.Int, dir: Schema.String }), { exact: true })
 })
 export type TrainPayload = typeof TrainPayload.Type
 
