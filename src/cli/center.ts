@@ -2,99 +2,95 @@
  * `deepspark center`: the parameter server of a multi-process / multi-host run. Serves x̃ over TCP to
  * `deepspark worker` processes (see docs/distributed.md).
  */
-import { isLoopbackHost, MiB, parseAddress, parseFlags, runCommand, tokenFrom, UsageError, abortOnSignals, type Command } from "../remote/args.js"
-import { makeEasgdSettings, settingNames } from "../easgd/settings.js"
+import { noPositionals, type OptionSpec } from "./argv.js"
+import { abortOnSignals } from "./abort-on-signals.js"
+import { CliUsageError } from "./command.js"
+import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
+import { isLoopbackHost, MiB, parseAddress, tokenFrom } from "./network-flags.js"
+import { standaloneCommand } from "./standalone-command.js"
+import { makeEasgdSettings } from "../easgd/settings.js"
 
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
   "[--max-message-mb MB] [--display K] [--weights W] [--serve-data HOST:PORT] [--rule R --period T --moving-rate A …]"
 
-const valued = [
-  "solver",
-  "synthetic",
-  "weights",
-  "backend",
-  "listen",
-  "token",
-  "workers",
-  "checkpoint_every",
-  "checkpoint_prefix",
-  "resume",
-  "max_exchanges",
-  "test_interval",
-  "heartbeat_timeout",
-  "max_message_mb",
-  "display",
-  "serve_data",
-  ...settingNames.filter((n) => n !== "adaptive_period")
-]
-
 export const DEFAULT_LISTEN = "127.0.0.1:7077"
 
-export const centerCommand: Command = (argv, io) =>
-  runCommand(io, CENTER_USAGE, async () => {
-    const flags = parseFlags(argv, valued, ["adaptive_period"])
-    const listen = parseAddress(flags.string("listen") ?? DEFAULT_LISTEN, "listen")
-    const token = tokenFrom(flags, process.env)
-    if (!token && !isLoopbackHost(listen.host))
-      throw new UsageError(`refusing to listen on ${listen.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
-    const serveDataFlag = flags.string("serve_data")
-    const serveData = serveDataFlag !== undefined ? parseAddress(serveDataFlag, "serve-data") : undefined
-    if (serveData !== undefined && !token && !isLoopbackHost(serveData.host))
-      throw new UsageError(`refusing to serve data on ${serveData.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
-    const settingValues: Record<string, string | boolean> = {}
-    for (const name of settingNames) {
-      const v = flags.values.get(name)
-      if (v !== undefined) settingValues[name] = v
-    }
-    const settings = makeEasgdSettings(settingValues)
-    const solver = flags.string("solver")
-    const synthetic = flags.string("synthetic")
-    if ((solver === undefined) === (synthetic === undefined)) throw new UsageError("give -solver S (a Caffe solver prototxt)")
-    // Loaded here, not at the top, so that parsing errors come back without loading the runtime.
-    const { syntheticCenterJob, caffeCenterJob } = await import("../remote/center-job.js")
-    const { runCenter } = await import("../remote/run-center.js")
-    const log = (line: string) => io.stdout(line)
-    let job
-    if (synthetic !== undefined) {
-      const seed = Number(synthetic)
-      if (!Number.isInteger(seed)) throw new UsageError(`--synthetic expects an integer seed, got ${JSON.stringify(synthetic)}`)
-      job = syntheticCenterJob({ problemSeed: seed })
-    } else {
-      await import("../job/caffe-center-job.js") // registers the Caffe center job
-      const weights = flags.string("weights")
-      const backend = flags.string("backend")
-      job = await caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
-    }
-    const prefix = flags.string("checkpoint_prefix") ?? job.defaultCheckpointPrefix
-    if (prefix === undefined && flags.has("checkpoint_every")) throw new UsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
-    const resume = flags.string("resume")
-    if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
-    const signals = abortOnSignals()
-    try {
-      const result = await runCenter({
-        job,
-        token: token ?? "",
-        host: listen.host,
-        port: listen.port,
-        settings,
-        workers: flags.int("workers", 1, 1),
-        maxExchanges: flags.int("max_exchanges", 0),
-        checkpointEvery: flags.int("checkpoint_every", 0),
-        ...(prefix !== undefined ? { checkpointPrefix: prefix } : {}),
-        ...(resume !== undefined ? { resume } : {}),
-        testInterval: flags.int("test_interval", 0),
-        heartbeatTimeoutMs: flags.number("heartbeat_timeout", 60) * 1000,
-        maxMessageBytes: Math.round(flags.number("max_message_mb", 512) * MiB),
-        display: flags.int("display", 100),
-        ...(serveData !== undefined ? { serveData } : {}),
-        log,
-        signal: signals.signal
-      })
-      if (result.checkpoint) log(`Last checkpoint: ${result.checkpoint}`)
-      return result.reason === "interrupted" ? 130 : 0
-    } finally {
-      signals.dispose()
-    }
-  })
+const options: ReadonlyArray<OptionSpec> = [
+  { name: "solver", type: "string", value: "S", description: "Caffe solver prototxt: x̃ starts from its net's fillers (or --weights), is tested with its test nets" },
+  { name: "synthetic", type: "integer", value: "SEED", description: "serve the simulator's softmax problem with this seed instead of a solver (tests, benchmarks)" },
+  { name: "weights", type: "string", value: "W", description: "start x̃ from these weights" },
+  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels of the test nets" },
+  { name: "listen", type: "string", value: "HOST:PORT", description: `address to serve (${DEFAULT_LISTEN}); a non-loopback address requires a token` },
+  { name: "token", type: "string", value: "T", description: "shared secret every request must carry (default $DEEPSPARK_TOKEN; none: loopback only)" },
+  { name: "workers", type: "integer", min: 1, value: "N", description: "planned workers: the decay schedule's N; the run ends when N workers have finished (1)" },
+  { name: "checkpoint-every", type: "integer", min: 0, value: "K", description: "checkpoint x̃ every K exchanges (0: only when the run ends or is interrupted)" },
+  { name: "checkpoint-prefix", type: "string", value: "P", description: "checkpoint files P_exchange_<n>.<model> + .dsstate (default: the solver's snapshot_prefix)" },
+  { name: "resume", type: "string", value: "STATE.dsstate", description: "restore x̃ and the bookkeeping from a checkpoint and continue" },
+  { name: "max-exchanges", type: "integer", min: 0, value: "M", description: "stop after M exchanges in all, counting those before a resume (0: never)" },
+  { name: "test-interval", type: "integer", min: 0, value: "K", description: "test x̃ every K exchanges (0: at the end only)" },
+  { name: "heartbeat-timeout", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "drop a worker not heard from for this long (60)" },
+  { name: "max-message-mb", type: "number", min: 0, minExclusive: true, value: "MB", description: "largest accepted message (512)" },
+  { name: "display", type: "integer", min: 0, value: "K", description: "log one exchange line every K exchanges (100)" },
+  { name: "serve-data", type: "string", value: "HOST:PORT", description: "also serve partitions of the databases under the working directory to workers that stage them" },
+  ...easgdSettingOptions
+]
+
+export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_USAGE, options }, async (p, io) => {
+  noPositionals(p)
+  const listen = parseAddress(p.string("listen") ?? DEFAULT_LISTEN, "listen")
+  const token = tokenFrom(p, process.env)
+  if (!token && !isLoopbackHost(listen.host))
+    throw new CliUsageError(`refusing to listen on ${listen.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
+  const serveDataFlag = p.string("serve-data")
+  const serveData = serveDataFlag !== undefined ? parseAddress(serveDataFlag, "serve-data") : undefined
+  if (serveData !== undefined && !token && !isLoopbackHost(serveData.host))
+    throw new CliUsageError(`refusing to serve data on ${serveData.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
+  const settings = makeEasgdSettings(easgdSettingValues(p))
+  const solver = p.string("solver")
+  const synthetic = p.number("synthetic")
+  if ((solver === undefined) === (synthetic === undefined)) throw new CliUsageError("give -solver S (a Caffe solver prototxt)")
+  // Loaded here, not at the top, so that parsing errors come back without loading the runtime.
+  const { syntheticCenterJob, caffeCenterJob } = await import("../remote/center-job.js")
+  const { runCenter } = await import("../remote/run-center.js")
+  const log = (line: string) => io.stdout(line)
+  let job
+  if (synthetic !== undefined) job = syntheticCenterJob({ problemSeed: synthetic })
+  else {
+    await import("../job/caffe-center-job.js") // registers the Caffe center job
+    const weights = p.string("weights")
+    const backend = p.string("backend")
+    job = await caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
+  }
+  const prefix = p.string("checkpoint-prefix") ?? job.defaultCheckpointPrefix
+  if (prefix === undefined && p.has("checkpoint-every")) throw new CliUsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
+  const resume = p.string("resume")
+  if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
+  const signals = abortOnSignals()
+  try {
+    const result = await runCenter({
+      job,
+      token: token ?? "",
+      host: listen.host,
+      port: listen.port,
+      settings,
+      workers: p.number("workers") ?? 1,
+      maxExchanges: p.number("max-exchanges") ?? 0,
+      checkpointEvery: p.number("checkpoint-every") ?? 0,
+      ...(prefix !== undefined ? { checkpointPrefix: prefix } : {}),
+      ...(resume !== undefined ? { resume } : {}),
+      testInterval: p.number("test-interval") ?? 0,
+      heartbeatTimeoutMs: (p.number("heartbeat-timeout") ?? 60) * 1000,
+      maxMessageBytes: Math.round((p.number("max-message-mb") ?? 512) * MiB),
+      display: p.number("display") ?? 100,
+      ...(serveData !== undefined ? { serveData } : {}),
+      log,
+      signal: signals.signal
+    })
+    if (result.checkpoint) log(`Last checkpoint: ${result.checkpoint}`)
+    return result.reason === "interrupted" ? 130 : 0
+  } finally {
+    signals.dispose()
+  }
+})

@@ -1,8 +1,10 @@
 /**
- * What the `deepspark` dispatcher knows about a subcommand. A command parses its own arguments (they
- * arrive with Caffe-style single-dash flags already rewritten to `--flag`, see ./argv.ts), writes through
- * `io` (each call is one line; a trailing newline is added when missing) and resolves to the exit code.
+ * What the `deepspark` dispatcher knows about a subcommand. A command parses its own arguments with
+ * ./argv.ts (Caffe's `-flag` and GNU `--flag` alike), writes through `io` (each call is one line; a
+ * trailing newline is added when missing) and resolves to the exit code: 0 success, 1 failure, 2 bad usage.
  */
+import path from "node:path"
+
 export interface CliIo {
   readonly stdout: (text: string) => void
   readonly stderr: (text: string) => void
@@ -19,10 +21,15 @@ export interface CliCommand {
   readonly run: CommandRun
 }
 
-/** Bad command-line usage: the dispatcher prints the message and exits with code 2. */
-export class CliUsageError extends Error {}
+/** Bad command-line usage: reported with the command's name, exit code 2. */
+export class CliUsageError extends Error {
+  readonly _tag = "CliUsageError"
+}
 
 export const processIo: CliIo = {
   stdout: (text) => void process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   stderr: (text) => void process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)
 }
+
+/** A path argument resolved against the command's working directory. */
+export const resolvePath = (io: CliIo, p: string): string => path.resolve(io.cwd ?? process.cwd(), p)

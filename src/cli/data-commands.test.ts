@@ -4,7 +4,7 @@ import path from "node:path"
 import sharp from "sharp"
 import { afterAll, describe, expect, it } from "vitest"
 import { mnistPackageFiles, openDatumDb } from "@deepspark/data"
-import type { CommandIo } from "./data-args.js"
+import type { CliIo as CommandIo } from "./command.js"
 import { dataCommands } from "./data-commands.js"
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "deepspark-cli-data-"))

@@ -5,19 +5,22 @@
  */
 import path from "node:path"
 import { convertMnist, mnistPackageFiles, parseBackend } from "@deepspark/data"
-import type { Command } from "./data-args.js"
-import { parseArgs, resolvePath, runCommand, UsageError } from "./data-args.js"
+import { CliUsageError, resolvePath } from "./command.js"
+import { dbBackendOption } from "./db-backend-option.js"
+import { standaloneCommand } from "./standalone-command.js"
 
-const USAGE = "deepspark data mnist --out DIR [--backend lmdb|leveldb]"
-
-export const dataCommand: Command = (argv, io) =>
-  runCommand(io, USAGE, async () => {
-    const args = parseArgs(argv, ["out", "backend"], [])
-    const [what, ...rest] = args.positional
-    if (what !== "mnist" || rest.length > 0) throw new UsageError(what === undefined ? "which dataset?" : `unknown dataset "${what}"`)
-    const out = args.flags.get("out")
-    if (typeof out !== "string") throw new UsageError("--out DIR is required")
-    const backend = parseBackend((args.flags.get("backend") as string | undefined) ?? "lmdb")
+export const dataCommand = standaloneCommand(
+  {
+    name: "data",
+    usage: "deepspark data mnist --out DIR [--backend lmdb|leveldb]",
+    options: [{ name: "out", type: "string", value: "DIR", description: "where the databases go (required)" }, dbBackendOption]
+  },
+  async (p, io) => {
+    const [what, ...rest] = p.positionals
+    if (what !== "mnist" || rest.length > 0) throw new CliUsageError(what === undefined ? "which dataset?" : `unknown dataset "${what}"`)
+    const out = p.string("out")
+    if (out === undefined) throw new CliUsageError("--out DIR is required")
+    const backend = parseBackend(p.string("backend") ?? "lmdb")
     const files = mnistPackageFiles()
     for (const [split, images, labels] of [
       ["train", files.trainImages, files.trainLabels],
@@ -29,4 +32,5 @@ export const dataCommand: Command = (argv, io) =>
       io.stdout(`${target}: ${res.count} records (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     }
     return 0
-  })
+  }
+)

@@ -16,7 +16,7 @@ import {
   type Shape,
   type SolverParameter
 } from "@deepspark/caffe"
-import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
+import { describeOptions, helpOption, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
 import { netJson, netTable } from "./inspect-net.js"
 import { firstProvider, readDataShapes } from "./inspect-data-shapes.js"
@@ -26,12 +26,12 @@ import { solverJson, solverNetJson, solverText, type BuiltSolverNet } from "./in
 const options: ReadonlyArray<OptionSpec> = [
   { name: "phase", type: "string", value: "TRAIN|TEST", description: "net phase (default: the file's state, else TEST — or TRAIN, with a note, when that phase leaves a bottom without its producer); nets only" },
   { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage (a solver: to its train_state, as caffe train does)" },
-  { name: "level", type: "number", value: "N", description: "NetState level (a solver: its train_state level)" },
+  { name: "level", type: "integer", value: "N", description: "NetState level (a solver: its train_state level)" },
   { name: "data-shape", type: "strings", value: "TOP=C,H,W", description: "per-item shape of a data layer's top; the batch axis comes from the layer's batch_size" },
   { name: "model", type: "string", value: "FILE", description: "the net file (as caffe's -model), instead of FILE" },
   { name: "solver", type: "string", value: "FILE", description: "the solver file (as caffe's -solver), instead of FILE" },
   { name: "json", type: "boolean", description: "print one JSON object instead of the tables" },
-  { name: "help", type: "boolean", description: "show this help" }
+  helpOption
 ]
 
 const help = [
@@ -146,23 +146,22 @@ const buildDefaultPhase = (
 }
 
 export const runInspect = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const { options: o, positionals } = parseOptions(argv, options)
-  if (o.get("help") === true) {
+  const p = parseOptions(argv, options)
+  if (p.flag("help")) {
     print(io, help)
     return 0
   }
-  const named = [o.get("model"), o.get("solver")].filter((f): f is string => typeof f === "string")
-  const files = [...positionals, ...named]
+  const named = [p.string("model"), p.string("solver")].filter((f): f is string => f !== undefined)
+  const files = [...p.positionals, ...named]
   if (files.length !== 1) throw new CliUsageError(files.length === 0 ? "missing FILE" : `expected one FILE, got ${files.length}: ${files.join(" ")}`)
   const file = files[0]!
   const cwd = io.cwd ?? process.cwd()
-  const phase = o.get("phase") as string | undefined
+  const phase = p.string("phase")
   if (phase !== undefined && phase !== "TRAIN" && phase !== "TEST") throw new CliUsageError(`--phase must be TRAIN or TEST, got '${phase}'`)
-  const level = o.get("level") as number | undefined
-  if (level !== undefined && !Number.isInteger(level)) throw new CliUsageError(`--level takes an integer, got ${level}`)
-  const stages = (o.get("stage") as ReadonlyArray<string> | undefined) ?? []
-  const dataShapeProvider = providerFor(parseDataShapes((o.get("data_shape") as ReadonlyArray<string> | undefined) ?? []))
-  const asJson = o.get("json") === true
+  const level = p.number("level")
+  const stages = p.strings("stage")
+  const dataShapeProvider = providerFor(parseDataShapes(p.strings("data-shape")))
+  const asJson = p.flag("json")
   // Caffe's Net(file, phase, level, stages): phase and level override the file's state, stages add to it.
   const override: NetState = {
     ...(phase !== undefined ? { phase } : {}),

@@ -1,10 +1,10 @@
-/** The multi-process commands by name, for the dispatcher in ./main.ts to register (like dataCommands). */
-import type { Command } from "../remote/args.js"
+/** The network commands by name, for the dispatcher (./commands.ts) and src/remote/main.ts. */
+import type { CommandRun } from "./command.js"
 import { centerCommand } from "./center.js"
 import { workerCommand } from "./worker.js"
 import { runnerCommand } from "./runner.js"
 
-export const remoteCommands: Readonly<Record<string, Command>> = {
+export const remoteCommands: Readonly<Record<string, CommandRun>> = {
   center: centerCommand,
   worker: workerCommand,
   runner: runnerCommand

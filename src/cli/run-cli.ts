@@ -1,4 +1,3 @@
-import { normalizeFlags } from "./argv.js"
 import { CliUsageError, processIo, type CliCommand, type CliIo } from "./command.js"
 import { commands as registered } from "./commands.js"
 
@@ -13,6 +12,9 @@ const usage = (commands: ReadonlyArray<CliCommand>): string[] => {
     "deepspark COMMAND --help shows a command's flags."
   ]
 }
+
+/** `deepspark help`, Caffe's `-help` / `-h`, GNU's `--help`. */
+const HELP: ReadonlySet<string> = new Set(["help", "--help", "-help", "-h", "--h"])
 
 /** One line for an error: typed errors carry their own one-line message. */
 export const errorLine = (e: unknown): string => {
@@ -29,9 +31,8 @@ export const runCli = async (
   io: CliIo = processIo,
   commands: ReadonlyArray<CliCommand> = registered
 ): Promise<number> => {
-  const args = normalizeFlags(argv)
-  const [name, ...rest] = args
-  if (name === undefined || name === "help" || name === "--help" || name === "--h") {
+  const [name, ...rest] = argv
+  if (name === undefined || HELP.has(name)) {
     const topic = name === "help" ? commands.find((c) => c.name === rest[0]) : undefined
     if (topic !== undefined) return runCli([topic.name, "--help"], io, commands)
     const lines = usage(commands)

@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os"
 import { abortOnSignals } from "./abort-on-signals.js"
+import { noPositionals } from "./argv.js"
 import { CliUsageError } from "./command.js"
 import { parseAddress } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
@@ -25,6 +26,7 @@ export const runnerCommand = standaloneCommand(
     ]
   },
   async (p, io) => {
+    noPositionals(p)
     const clusterDb = p.string("cluster-db")
     if (clusterDb === undefined) throw new CliUsageError("--cluster-db URL (the cluster's database: file:/path/cluster.db on one machine, postgres://user@host/db across hosts) is required")
     const listen = parseAddress(p.string("listen") ?? DEFAULT_RUNNER_LISTEN, "listen")

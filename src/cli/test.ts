@@ -2,20 +2,16 @@
  * `deepspark test`: Caffe's `caffe test -model M -weights W [-iterations N]` — N forward passes of the
  * TEST-phase net, `Batch i, <output> = v` per output element, `Loss: L`, then each output's mean.
  */
-import { chooseBackend, formatG, GlogLogger, openStandaloneNet } from "@deepspark/engine"
-import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
+import { formatG, GlogLogger } from "@deepspark/engine"
+import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
+import { openNetFromOptions, standaloneNetOptions } from "./net-options.js"
 
 const f32 = Math.fround
 
 const options: ReadonlyArray<OptionSpec> = [
-  { name: "model", type: "string", value: "FILE", description: "the net prototxt (required)" },
-  { name: "weights", type: "string", value: "A.caffemodel[,B...]", description: "the trained weights (required)" },
-  { name: "iterations", type: "number", value: "N", description: "number of batches (default 50)" },
-  { name: "level", type: "number", value: "N", description: "NetState level" },
-  { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage" },
-  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)" },
-  { name: "help", type: "boolean", description: "show this help" }
+  ...standaloneNetOptions({ iterations: "number of batches", weights: "the trained weights (required)" }),
+  helpOption
 ]
 
 const help = [
@@ -27,32 +23,17 @@ const help = [
 ]
 
 export const runTest = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const { options: o, positionals } = parseOptions(argv, options)
-  if (o.get("help")) {
+  const p = parseOptions(argv, options)
+  if (p.flag("help")) {
     for (const l of help) io.stdout(l)
     return 0
   }
-  if (positionals.length > 0) throw new CliUsageError(`unexpected argument '${positionals[0]}'`)
-  const model = o.get("model") as string | undefined
-  const weights = o.get("weights") as string | undefined
+  noPositionals(p)
+  const model = p.string("model")
   if (model === undefined) throw new CliUsageError("Need a model definition to score (--model FILE)")
-  if (weights === undefined) throw new CliUsageError("Need model weights to score (--weights FILE)")
-  const iterations = (o.get("iterations") as number | undefined) ?? 50
-  if (!Number.isInteger(iterations) || iterations < 1) throw new CliUsageError(`--iterations takes a positive integer, got ${iterations}`)
+  if (p.string("weights") === undefined) throw new CliUsageError("Need model weights to score (--weights FILE)")
   const log = new GlogLogger((line) => io.stderr(line))
-  const backend = await chooseBackend(o.get("backend") as string | undefined, log)
-  log.info(`Use backend ${backend.name}: ${backend.description}`)
-  const level = o.get("level") as number | undefined
-  const stages = o.get("stage") as ReadonlyArray<string> | undefined
-  const { net, close } = await openStandaloneNet(model, {
-    phase: "TEST",
-    cwd: io.cwd ?? process.cwd(),
-    backend,
-    log,
-    weights: weights.split(",").map((w) => w.trim()).filter((w) => w !== ""),
-    ...(level !== undefined ? { level } : {}),
-    ...(stages !== undefined ? { stages } : {})
-  })
+  const { net, close, iterations } = await openNetFromOptions(model, p, io, log, "TEST")
   try {
     log.info(`Running for ${iterations} iterations.`)
     const outputs = net.outputBlobs()

@@ -2,19 +2,15 @@
  * `deepspark time`: Caffe's `caffe time -model M [-iterations N]` — the average forward, backward and
  * forward-backward time of the net and of each layer, with Caffe's lines.
  */
-import { chooseBackend, formatG, GlogLogger, openStandaloneNet, type Blob } from "@deepspark/engine"
-import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
+import { formatG, GlogLogger, type Blob } from "@deepspark/engine"
+import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
+import { openNetFromOptions, standaloneNetOptions } from "./net-options.js"
 
 const options: ReadonlyArray<OptionSpec> = [
-  { name: "model", type: "string", value: "FILE", description: "the net prototxt (required)" },
-  { name: "iterations", type: "number", value: "N", description: "number of timed forward-backward passes (default 50)" },
+  ...standaloneNetOptions({ iterations: "number of timed forward-backward passes", weights: "weights to load first (optional)" }),
   { name: "phase", type: "string", value: "TRAIN|TEST", description: "net phase (default TRAIN)" },
-  { name: "level", type: "number", value: "N", description: "NetState level" },
-  { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage" },
-  { name: "weights", type: "string", value: "A.caffemodel[,B...]", description: "weights to load first (optional)" },
-  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)" },
-  { name: "help", type: "boolean", description: "show this help" }
+  helpOption
 ]
 
 const help = [
@@ -26,33 +22,18 @@ const help = [
 ]
 
 export const runTime = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const { options: o, positionals } = parseOptions(argv, options)
-  if (o.get("help")) {
+  const p = parseOptions(argv, options)
+  if (p.flag("help")) {
     for (const l of help) io.stdout(l)
     return 0
   }
-  if (positionals.length > 0) throw new CliUsageError(`unexpected argument '${positionals[0]}'`)
-  const model = o.get("model") as string | undefined
+  noPositionals(p)
+  const model = p.string("model")
   if (model === undefined) throw new CliUsageError("Need a model definition to time (--model FILE)")
-  const iterations = (o.get("iterations") as number | undefined) ?? 50
-  if (!Number.isInteger(iterations) || iterations < 1) throw new CliUsageError(`--iterations takes a positive integer, got ${iterations}`)
-  const phase = ((o.get("phase") as string | undefined) ?? "TRAIN").toUpperCase()
+  const phase = (p.string("phase") ?? "TRAIN").toUpperCase()
   if (phase !== "TRAIN" && phase !== "TEST") throw new CliUsageError(`--phase takes TRAIN or TEST, got '${phase}'`)
   const log = new GlogLogger((line) => io.stderr(line))
-  const backend = await chooseBackend(o.get("backend") as string | undefined, log)
-  log.info(`Use backend ${backend.name}: ${backend.description}`)
-  const level = o.get("level") as number | undefined
-  const stages = o.get("stage") as ReadonlyArray<string> | undefined
-  const weights = o.get("weights") as string | undefined
-  const { net, close } = await openStandaloneNet(model, {
-    phase,
-    cwd: io.cwd ?? process.cwd(),
-    backend,
-    log,
-    ...(weights !== undefined ? { weights: weights.split(",").map((w) => w.trim()).filter((w) => w !== "") } : {}),
-    ...(level !== undefined ? { level } : {}),
-    ...(stages !== undefined ? { stages } : {})
-  })
+  const { net, close, iterations } = await openNetFromOptions(model, p, io, log, phase)
   try {
     // Each layer's bottom and top blobs (an in-place top is its bottom's blob, found by the same name).
     const vecs = net.graph.layers.map((gl) => ({

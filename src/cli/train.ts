@@ -11,21 +11,22 @@ import {
   resumeFrom,
   type SolverAction
 } from "@deepspark/engine"
-import { describeOptions, parseOptions, type OptionSpec } from "./argv.js"
+import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
+import { backendOption, weightFiles } from "./net-options.js"
 import { distributedOptions, isDistributed, runTrainDistributed } from "./train-distributed.js"
 
 const options: ReadonlyArray<OptionSpec> = [
   { name: "solver", type: "string", value: "FILE", description: "the solver prototxt (required)" },
   { name: "weights", type: "string", value: "A.caffemodel[,B...]", description: "fine-tune: copy layers by name from these weights" },
   { name: "snapshot", type: "string", value: "FILE.solverstate", description: "resume training from a solver state" },
-  { name: "iterations", type: "number", value: "N", description: "train to iteration N instead of the solver's max_iter" },
-  { name: "level", type: "number", value: "N", description: "train_state level" },
+  { name: "iterations", type: "integer", min: 0, value: "N", description: "train to iteration N instead of the solver's max_iter" },
+  { name: "level", type: "integer", value: "N", description: "train_state level" },
   { name: "stage", type: "strings", value: "NAME", description: "add a train_state stage" },
   { name: "sigint-effect", type: "string", value: "stop|snapshot|none", description: "what SIGINT does (default stop)" },
   { name: "sighup-effect", type: "string", value: "stop|snapshot|none", description: "what SIGHUP does (default snapshot)" },
-  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)" },
-  { name: "help", type: "boolean", description: "show this help" },
+  backendOption,
+  helpOption,
   ...distributedOptions
 ]
 
@@ -42,10 +43,10 @@ const help = [
   ...describeOptions(options)
 ]
 
-const action = (value: unknown, flag: string, fallback: SolverAction): SolverAction => {
+const action = (value: string | undefined, flag: string, fallback: SolverAction): SolverAction => {
   if (value === undefined) return fallback
   if (value === "stop" || value === "snapshot" || value === "none") return value
-  throw new CliUsageError(`--${flag} takes stop, snapshot or none, got '${String(value)}'`)
+  throw new CliUsageError(`--${flag} takes stop, snapshot or none, got '${value}'`)
 }
 
 /** Turns SIGINT/SIGHUP into solver actions, polled by the solver after each iteration. */
@@ -69,41 +70,40 @@ const signalActions = (sigint: SolverAction, sighup: SolverAction) => {
 }
 
 export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const { options: o, positionals } = parseOptions(argv, options)
-  if (o.get("help")) {
+  const p = parseOptions(argv, options)
+  if (p.flag("help")) {
     for (const l of help) io.stdout(l)
     return 0
   }
-  if (positionals.length > 0) throw new CliUsageError(`unexpected argument '${positionals[0]}'`)
-  const solverFile = o.get("solver") as string | undefined
+  noPositionals(p)
+  const solverFile = p.string("solver")
   if (solverFile === undefined) throw new CliUsageError("Need a solver definition to train (--solver FILE)")
-  const weights = o.get("weights") as string | undefined
-  const snapshot = o.get("snapshot") as string | undefined
+  const weights = p.string("weights")
+  const snapshot = p.string("snapshot")
+  const iterations = p.number("iterations")
+  const backendName = p.string("backend")
   if (weights !== undefined && snapshot !== undefined) {
     throw new CliUsageError("Give a snapshot to resume training or weights to finetune but not both.")
   }
-  if (isDistributed(o)) {
+  if (isDistributed(p.options)) {
     if (snapshot !== undefined) throw new CliUsageError("a distributed run resumes from a center checkpoint: use --resume FILE.dsstate, not --snapshot")
-    const iterations = o.get("iterations") as number | undefined
-    const backendName = o.get("backend") as string | undefined
-    return runTrainDistributed(o, io, {
+    return runTrainDistributed(p.options, io, {
       solverFile,
       ...(weights !== undefined ? { weights } : {}),
       ...(iterations !== undefined ? { iterations } : {}),
       ...(backendName !== undefined ? { backend: backendName } : {})
     })
   }
-  const sigint = action(o.get("sigint_effect"), "sigint-effect", "stop")
-  const sighup = action(o.get("sighup_effect"), "sighup-effect", "snapshot")
+  const sigint = action(p.string("sigint-effect"), "sigint-effect", "stop")
+  const sighup = action(p.string("sighup-effect"), "sighup-effect", "snapshot")
   const cwd = io.cwd ?? process.cwd()
   const log = new GlogLogger((line) => io.stderr(line))
-  const backend = await chooseBackend(o.get("backend") as string | undefined, log)
+  const backend = await chooseBackend(backendName, log)
   log.info(`Use backend ${backend.name}: ${backend.description}`)
   const signals = signalActions(sigint, sighup)
   try {
-    const iterations = o.get("iterations") as number | undefined
-    const level = o.get("level") as number | undefined
-    const stages = o.get("stage") as ReadonlyArray<string> | undefined
+    const level = p.number("level")
+    const stages = p.strings("stage")
     const session = await createTrainingSession({
       solverFile,
       cwd,
@@ -112,11 +112,11 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
       requestedAction: signals.requestedAction,
       ...(iterations !== undefined ? { maxIter: iterations } : {}),
       ...(level !== undefined ? { level } : {}),
-      ...(stages !== undefined ? { stages } : {})
+      ...(stages.length > 0 ? { stages } : {})
     })
     try {
       if (snapshot !== undefined) resumeFrom(session, snapshot, log, cwd)
-      else if (weights !== undefined) loadWeights(session, weights.split(",").map((w) => w.trim()).filter((w) => w !== ""), log, cwd)
+      else if (weights !== undefined) loadWeights(session, weightFiles(weights), log, cwd)
       log.info("Starting Optimization")
       await session.solver.solveAsync()
       log.info("Optimization Done.")

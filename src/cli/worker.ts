@@ -3,7 +3,11 @@
  * The trainer runs in a supervised child process that is restarted (and resumes) when it dies.
  */
 import { hostname } from "node:os"
-import { abortOnSignals, MiB, parseAddress, parseFlags, parsePartition, runCommand, tokenFrom, UsageError, type Command } from "../remote/args.js"
+import { noPositionals, type OptionSpec } from "./argv.js"
+import { abortOnSignals } from "./abort-on-signals.js"
+import { CliUsageError } from "./command.js"
+import { MiB, parseAddress, parsePartition, tokenFrom } from "./network-flags.js"
+import { standaloneCommand } from "./standalone-command.js"
 import type { TrainerSpec } from "../local/trainer-spec.js"
 import { superviseTrainer } from "../remote/worker-supervisor.js"
 
@@ -12,87 +16,87 @@ export const WORKER_USAGE =
   "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
   "[--call-timeout SECONDS] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
 
-const valued = [
-  "connect",
-  "solver",
-  "synthetic",
-  "weights",
-  "backend",
-  "partition",
-  "token",
-  "id",
-  "max_iter",
-  "period",
-  "seed",
-  "heartbeat_every",
-  "call_timeout",
-  "max_restarts",
-  "backoff_ms",
-  "max_message_mb",
-  "stage_from",
-  "stage_to"
+const options: ReadonlyArray<OptionSpec> = [
+  { name: "connect", type: "string", value: "HOST:PORT", description: "the center (required)" },
+  { name: "solver", type: "string", value: "S", description: "the same solver prototxt as the center's" },
+  { name: "synthetic", type: "integer", value: "SEED", description: "train the simulator's softmax problem with this seed instead (needs --max-iter)" },
+  { name: "weights", type: "string", value: "W", description: "start from these weights" },
+  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)" },
+  { name: "partition", type: "string", value: "i/N", description: "which of N partitions of the training data this worker reads (0/1)" },
+  { name: "token", type: "string", value: "T", description: "the center's token (default $DEEPSPARK_TOKEN)" },
+  { name: "id", type: "string", value: "NAME", description: "stable worker id; a restarted worker with the same id resumes (<hostname>-<i>)" },
+  { name: "max-iter", type: "integer", min: 0, value: "N", description: "train to this iteration instead of the solver's max_iter" },
+  { name: "period", type: "integer", min: 1, value: "T", description: "local iterations between exchanges (50)" },
+  { name: "adaptive-period", type: "boolean", description: "DeepSpark's adaptive τ" },
+  { name: "seed", type: "integer", min: 0, value: "S", description: "the synthetic trainer's seed (100)" },
+  { name: "heartbeat-every", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "heartbeat interval while computing (5)" },
+  { name: "call-timeout", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "a call to the center unanswered this long fails, and the trainer restarts (120)" },
+  { name: "max-restarts", type: "integer", min: 0, value: "N", description: "restart budget of the trainer process (10)" },
+  { name: "backoff-ms", type: "integer", min: 0, value: "MS", description: "first restart delay, doubling up to 30 s (500)" },
+  { name: "max-message-mb", type: "number", min: 0, minExclusive: true, value: "MB", description: "largest message (512)" },
+  { name: "stage-from", type: "string", value: "HOST:PORT", description: "stage this worker's partition of the training data from this staging server …" },
+  { name: "stage-to", type: "string", value: "DIR", description: "… into DIR, and train on the copy" }
 ]
 
-export const workerCommand: Command = (argv, io) =>
-  runCommand(io, WORKER_USAGE, async () => {
-    const flags = parseFlags(argv, valued, ["adaptive_period"])
-    const connect = flags.string("connect")
-    if (connect === undefined) throw new UsageError("--connect HOST:PORT (the center's address) is required")
-    const { host, port } = parseAddress(connect, "connect")
-    const partition = parsePartition(flags.string("partition") ?? "0/1")
-    const solver = flags.string("solver")
-    const synthetic = flags.string("synthetic")
-    if ((solver === undefined) === (synthetic === undefined)) throw new UsageError("give -solver S (a Caffe solver prototxt)")
-    const seed = flags.int("seed", 100)
-    const weights = flags.string("weights")
-    const backend = flags.string("backend")
-    const spec: TrainerSpec =
-      synthetic !== undefined
-        ? { kind: "softmax-problem", problemSeed: Number(synthetic), seed }
-        : { kind: "caffe", solverPath: solver!, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) }
-    const maxIter = flags.int("max_iter", 0)
-    if (synthetic !== undefined && maxIter === 0) throw new UsageError("--max-iter N is required with --synthetic")
-    const workerId = flags.string("id") ?? `${hostname()}-${partition.index}`
-    const stageFrom = flags.string("stage_from")
-    const stageTo = flags.string("stage_to")
-    if ((stageFrom === undefined) !== (stageTo === undefined))
-      throw new UsageError("--stage-from HOST:PORT and --stage-to DIR go together (the staging server, and where the staged partitions go)")
-    if (stageFrom !== undefined && synthetic !== undefined) throw new UsageError("--stage-from stages a Caffe net's training data: give -solver S, not --synthetic")
-    const staging = stageFrom !== undefined ? { ...parseAddress(stageFrom, "stage-from"), dir: stageTo! } : undefined
-    const signals = abortOnSignals()
-    try {
-      const outcome = await superviseTrainer({
-        remote: {
-          host,
-          port,
-          assignment: {
-            workerId,
-            token: tokenFrom(flags, process.env) ?? "",
-            partition,
-            period: flags.int("period", 50, 1),
-            maxIter,
-            adaptivePeriod: flags.has("adaptive_period"),
-            spec
-          },
-          heartbeatEveryMs: flags.number("heartbeat_every", 5) * 1000,
-          callTimeoutMs: flags.number("call_timeout", 120) * 1000,
-          maxMessageBytes: Math.round(flags.number("max_message_mb", 512) * MiB),
-          ...(staging !== undefined ? { staging } : {})
+export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_USAGE, options }, async (p, io) => {
+  noPositionals(p)
+  const connect = p.string("connect")
+  if (connect === undefined) throw new CliUsageError("--connect HOST:PORT (the center's address) is required")
+  const { host, port } = parseAddress(connect, "connect")
+  const partition = parsePartition(p.string("partition") ?? "0/1")
+  const solver = p.string("solver")
+  const synthetic = p.number("synthetic")
+  if ((solver === undefined) === (synthetic === undefined)) throw new CliUsageError("give -solver S (a Caffe solver prototxt)")
+  const seed = p.number("seed") ?? 100
+  const weights = p.string("weights")
+  const backend = p.string("backend")
+  const spec: TrainerSpec =
+    synthetic !== undefined
+      ? { kind: "softmax-problem", problemSeed: synthetic, seed }
+      : { kind: "caffe", solverPath: solver!, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) }
+  const maxIter = p.number("max-iter") ?? 0
+  if (synthetic !== undefined && maxIter === 0) throw new CliUsageError("--max-iter N is required with --synthetic")
+  const workerId = p.string("id") ?? `${hostname()}-${partition.index}`
+  const stageFrom = p.string("stage-from")
+  const stageTo = p.string("stage-to")
+  if ((stageFrom === undefined) !== (stageTo === undefined))
+    throw new CliUsageError("--stage-from HOST:PORT and --stage-to DIR go together (the staging server, and where the staged partitions go)")
+  if (stageFrom !== undefined && synthetic !== undefined) throw new CliUsageError("--stage-from stages a Caffe net's training data: give -solver S, not --synthetic")
+  const staging = stageFrom !== undefined ? { ...parseAddress(stageFrom, "stage-from"), dir: stageTo! } : undefined
+  const signals = abortOnSignals()
+  try {
+    const outcome = await superviseTrainer({
+      remote: {
+        host,
+        port,
+        assignment: {
+          workerId,
+          token: tokenFrom(p, process.env) ?? "",
+          partition,
+          period: p.number("period") ?? 50,
+          maxIter,
+          adaptivePeriod: p.flag("adaptive-period"),
+          spec
         },
-        maxRestarts: flags.int("max_restarts", 10),
-        backoffMs: flags.int("backoff_ms", 500),
-        log: (line) => io.stdout(line),
-        signal: signals.signal
-      })
-      if (outcome.status === "done") return 0
-      if (outcome.status === "aborted") return 130
-      io.stderr(
-        outcome.status === "rejected"
-          ? `worker ${workerId}: stopped for good (see the message above); restarting cannot help`
-          : `worker ${workerId}: gave up after ${outcome.restarts} restarts`
-      )
-      return outcome.status === "rejected" ? 3 : 1
-    } finally {
-      signals.dispose()
-    }
-  })
+        heartbeatEveryMs: (p.number("heartbeat-every") ?? 5) * 1000,
+        callTimeoutMs: (p.number("call-timeout") ?? 120) * 1000,
+        maxMessageBytes: Math.round((p.number("max-message-mb") ?? 512) * MiB),
+        ...(staging !== undefined ? { staging } : {})
+      },
+      maxRestarts: p.number("max-restarts") ?? 10,
+      backoffMs: p.number("backoff-ms") ?? 500,
+      log: (line) => io.stdout(line),
+      signal: signals.signal
+    })
+    if (outcome.status === "done") return 0
+    if (outcome.status === "aborted") return 130
+    io.stderr(
+      outcome.status === "rejected"
+        ? `worker ${workerId}: stopped for good (see the message above); restarting cannot help`
+        : `worker ${workerId}: gave up after ${outcome.restarts} restarts`
+    )
+    return outcome.status === "rejected" ? 3 : 1
+  } finally {
+    signals.dispose()
+  }
+})

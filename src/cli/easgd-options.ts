@@ -1,0 +1,32 @@
+/**
+ * DeepSpark's EASGD settings as command-line options (`--rule`, `--period`, `--moving-rate`, …), named as
+ * settingNames spells them, and the settings they give.
+ */
+import type { OptionSpec, ParsedOptions } from "./argv.js"
+import { optionKey } from "./argv.js"
+import { settingNames } from "../easgd/settings.js"
+
+export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
+  { name: "rule", type: "string", value: "NAME", description: "async-easgd (default) | easgd | eamsgd | sync-easgd | sync-avg | downpour | single" },
+  { name: "period", type: "number", value: "τ", description: "local iterations between exchanges (default 50)" },
+  { name: "moving-rate", type: "number", value: "α", description: "elastic rate (default 0.1)" },
+  { name: "decay-rate", type: "number", value: "R", description: "α decay factor" },
+  { name: "decay-step", type: "number", value: "N", description: "α decays every decay_step·workers/period exchanges" },
+  { name: "decay-limit", type: "number", value: "A", description: "α never decays below this" },
+  { name: "server-factor", type: "number", value: "F", description: "center rate α_s = moving_rate × server_factor" },
+  { name: "factor-decay-rate", type: "number", value: "R", description: "server_factor decay factor" },
+  { name: "factor-decay-step", type: "number", value: "N", description: "server_factor decay step" },
+  { name: "factor-decay-limit", type: "number", value: "F", description: "server_factor floor" },
+  { name: "adaptive-period", type: "boolean", description: "exchange when the loss since the last exchange exceeds the first period's" },
+  { name: "eamsgd-momentum", type: "number", value: "δ", description: "EAMSGD's Nesterov momentum (default 0.99)" }
+]
+
+/** The settings given on the command line, by snake_case setting name (for makeEasgdSettings). */
+export const easgdSettingValues = (parsed: ParsedOptions): Record<string, string | number | boolean> => {
+  const values: Record<string, string | number | boolean> = {}
+  for (const name of settingNames) {
+    const v = parsed.options.get(optionKey(name))
+    if (v !== undefined) values[name] = v as string | number | boolean
+  }
+  return values
+}
