@@ -19,7 +19,7 @@ export const runnerCommand = standaloneCommand(
     name: "runner",
     usage: RUNNER_USAGE,
     options: [
-      { name: "cluster-db", type: "string", value: "URL", description: "the cluster's database (required): file:PATH (one machine) or a libsql server URL" },
+      { name: "cluster-db", type: "string", value: "URL", description: "the cluster's database (required): file:PATH (one machine) or postgres://USER@HOST/DB (several hosts)" },
       { name: "listen", type: "string", value: "HOST:PORT", description: `where the runner listens for other runners and drivers (${DEFAULT_RUNNER_LISTEN})` },
       { name: "advertise", type: "string", value: "HOST[:PORT]", description: "the address others use to reach it (the listen address; this host's name for 0.0.0.0)" },
       { name: "lock-expiration", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "shard-lock expiry: how long a killed runner's trainers wait to move (20)" }

@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest"
+import { parseOptions } from "./argv.js"
+import { runnerCommand } from "./runner.js"
+import { clusterPoolFrom, clusterTrainOptions } from "./train-cluster.js"
+
+/** The cluster-mode flags: usage errors come back before anything joins a cluster. */
+const run = async (argv: ReadonlyArray<string>) => {
+  const err: string[] = []
+  const code = await runnerCommand(argv, { stdout: () => {}, stderr: (t) => void err.push(t) })
+  return { code, err: err.join("\n") }
+}
+
+describe("deepspark runner / train --cluster-db flags", () => {
+  it("runner: --cluster-db is required, addresses and numbers are checked", async () => {
+    expect(await run([])).toMatchObject({ code: 2, err: expect.stringMatching(/--cluster-db URL .* is required[\s\S]*deepspark runner --cluster-db URL/) })
+    expect(await run(["--cluster-db", "file:/tmp/x.db", "--listen", "nowhere"])).toMatchObject({ code: 2, err: expect.stringMatching(/listen.*HOST:PORT.*nowhere/) })
+    expect(await run(["--cluster-db", "file:/tmp/x.db", "--lock-expiration", "-3"])).toMatchObject({ code: 2, err: expect.stringMatching(/--lock-expiration .*> 0/) })
+    expect(await run(["--cluster-db", "file:/tmp/x.db", "--bogus"])).toMatchObject({ code: 2, err: expect.stringMatching(/--bogus/) })
+  })
+
+  it("train: cluster flags need --cluster-db; --stage-to needs --serve-data; --cluster-db picks the cluster pool", async () => {
+    const opts = (argv: string[]) => parseOptions(argv, clusterTrainOptions).options
+    await expect(clusterPoolFrom(opts(["--center-listen", "0.0.0.0:7077"]), () => {})).rejects.toThrow(/--center-listen only applies with --cluster-db/)
+    await expect(clusterPoolFrom(opts(["--cluster-db", "file:/tmp/x.db", "--stage-to", "d"]), () => {})).rejects.toThrow(/--stage-to DIR needs --serve-data/)
+    await expect(clusterPoolFrom(opts(["--cluster-db", "file:/tmp/x.db", "--center-listen", "7077"]), () => {})).rejects.toThrow(/--center-listen expects HOST:PORT/)
+    expect(await clusterPoolFrom(opts([]), () => {})).toBeUndefined()
+    expect(await clusterPoolFrom(opts(["--cluster-db", "file:/tmp/x.db", "--center-listen", "0.0.0.0:7077", "--lock-expiration", "5"]), () => {})).toBeDefined()
+  })
+})
