@@ -52,17 +52,14 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
   const synthetic = p.number("synthetic")
   if ((solver === undefined) === (synthetic === undefined)) throw new CliUsageError("give -solver S (a Caffe solver prototxt)")
   // Loaded here, not at the top, so that parsing errors come back without loading the runtime.
-  const { syntheticCenterJob, caffeCenterJob } = await import("../remote/center-job.js")
   const { runCenter } = await import("../remote/run-center.js")
   const log = (line: string) => io.stdout(line)
-  let job
-  if (synthetic !== undefined) job = syntheticCenterJob({ problemSeed: synthetic })
-  else {
-    await import("../job/caffe-center-job.js") // registers the Caffe center job
-    const weights = p.string("weights")
-    const backend = p.string("backend")
-    job = await caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
-  }
+  const weights = p.string("weights")
+  const backend = p.string("backend")
+  const job =
+    synthetic !== undefined
+      ? (await import("../remote/center-job.js")).syntheticCenterJob({ problemSeed: synthetic })
+      : await (await import("../job/caffe-center-job.js")).caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
   const prefix = p.string("checkpoint-prefix") ?? job.defaultCheckpointPrefix
   if (prefix === undefined && p.has("checkpoint-every")) throw new CliUsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
   const resume = p.string("resume")

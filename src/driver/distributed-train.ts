@@ -3,6 +3,7 @@ import type { Logger } from "@deepspark/engine"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
 import { Center, layerCenter } from "../center/center-service.js"
 import type { CenterEvent } from "../center/center-state.js"
 import { localSolverOverride } from "../easgd/rules.js"
@@ -79,7 +80,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const perIterations = (iters: number) => (iters > 0 ? Math.max(1, Math.round((iters * N) / tau)) : 0)
     const testInterval = options.testInterval ?? perIterations(solver.test_interval ?? 0)
     const checkpointEvery = options.checkpointEvery ?? perIterations(solver.snapshot ?? 0)
-    const prefix = path.resolve(cwd, solver.snapshot_prefix ?? path.join(path.dirname(options.solverFile), path.basename(options.solverFile).replace(/\.[^.]*$/, "")))
+    const prefix = job.defaultCheckpointPrefix ?? path.resolve(cwd, path.dirname(options.solverFile), path.basename(options.solverFile).replace(/\.[^.]*$/, ""))
     const equivalentIteration = (exchanges: number) => Math.round((exchanges * tau) / N)
 
     log.info(`Solving ${options.solverFile} with ${N} workers: rule ${options.settings.rule}, period ${tau}, moving_rate ${options.settings.movingRate}`)
@@ -125,7 +126,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const program = Effect.gen(function* () {
       const center = yield* Center
       if (options.resume) {
-        const ck = job.readCheckpoint(path.resolve(cwd, options.resume))
+        const ck = yield* Effect.promise(() => readCenterCheckpoint(job, path.resolve(cwd, options.resume!)))
         center.state.restore(ck.x, ck.state)
         log.info(`Resumed the center from ${options.resume} at exchange ${ck.state.exchanges}`)
       }
@@ -154,9 +155,9 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
           ? lastTest
           : yield* center.testNow.pipe(Effect.map((r) => (r ? lastTest : undefined)))
       const state = center.state.checkpointState()
-      const snapshot = job.writeCheckpoint(center.state.x, state, `${prefix}_iter_${maxIter}`)
-      log.info(`Snapshotting to binary proto file ${snapshot.caffemodel}`)
-      return { outcomes, exchanges: center.state.exchanges, finalTest, snapshot }
+      const files = yield* Effect.promise(() => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, center.state.x, state))
+      log.info(`Snapshotting to binary proto file ${files.model}`)
+      return { outcomes, exchanges: center.state.exchanges, finalTest, snapshot: { caffemodel: files.model, dsstate: files.state } }
     })
 
     const result = yield* program.pipe(
@@ -182,11 +183,12 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
               : {}),
             checkpointEvery,
             writeCheckpoint: (x, state) =>
-              Effect.sync(() => {
-                const files = job.writeCheckpoint(x, state, `${prefix}_exchange_${state.exchanges}`)
-                log.info(`Checkpointed the center to ${files.caffemodel} (+ ${path.basename(files.dsstate)})`)
-                return files.caffemodel
-              }),
+              Effect.tryPromise(() => writeCenterCheckpoint(job, exchangeCheckpointBase(prefix, state.exchanges), x, state)).pipe(
+                Effect.map((files) => {
+                  log.info(`Checkpointed the center to ${files.model} (+ ${path.basename(files.state)})`)
+                  return files.model
+                })
+              ),
             onEvent,
             log: (l) => log.info(l)
           }

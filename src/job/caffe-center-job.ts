@@ -1,16 +1,25 @@
 import { GlogLogger } from "@deepspark/engine"
 import { Effect, Scope } from "effect"
-import * as path from "node:path"
-import { registerCaffeCenterJob, type CenterJob } from "../remote/center-job.js"
+import type { CenterJob } from "../center/center-job.js"
 import { openCenterJob } from "./center-job.js"
 import { makeEvaluator } from "./evaluator.js"
+
+/** What `deepspark center -solver S …` asks for. */
+export interface CaffeCenterJobRequest {
+  readonly solverPath: string
+  readonly weights?: string
+  readonly backend?: string
+  readonly log: (line: string) => void
+}
 
 /**
  * `deepspark center -solver S`: a Caffe solver as the center process's job — x̃ in the train net's
  * layout (fillers with random_seed, or -weights), tested on the solver's test nets in an evaluator
- * thread, written as .caffemodel checkpoints under the solver's snapshot_prefix.
+ * thread, written as .caffemodel checkpoints under the solver's snapshot_prefix. Paths resolve from the
+ * working directory, as in Caffe. (runDistributedTrain opens the same job and runs its own evaluator,
+ * which counts iterations rather than exchanges.)
  */
-registerCaffeCenterJob(async (request) => {
+export const caffeCenterJob = async (request: CaffeCenterJobRequest): Promise<CenterJob> => {
   const cwd = process.cwd()
   const job = await openCenterJob({
     solverFile: request.solverPath,
@@ -26,21 +35,9 @@ registerCaffeCenterJob(async (request) => {
         Scope.extend(makeEvaluator({ solverPath: request.solverPath, cwd, ...(request.backend ? { backend: request.backend } : {}) }, request.log), scope)
       )
     : undefined
-  const prefix = job.solver.snapshot_prefix
-  const centerJob: CenterJob = {
-    description: `${request.solverPath} (${job.paramCount} parameters)`,
-    paramCount: job.paramCount,
-    initialParams: () => job.initialParams(),
-    ...(evaluator
-      ? {
-          evaluate: (x: Float32Array, exchanges: number) =>
-            Effect.runPromise(evaluator.test(x, exchanges)).then((r) => ({ outputs: r[0]?.outputs ?? [] }))
-        }
-      : {}),
-    modelExtension: ".caffemodel",
-    writeModel: async (x, file) => job.writeModel(x, file),
-    readModel: async (file) => job.readModel(file),
-    ...(prefix !== undefined ? { defaultCheckpointPrefix: path.resolve(cwd, prefix) } : {})
+  if (evaluator === undefined) return job
+  return {
+    ...job,
+    evaluate: (x: Float32Array, exchanges: number) => Effect.runPromise(evaluator.test(x, exchanges)).then((r) => ({ outputs: r[0]?.outputs ?? [] }))
   }
-  return centerJob
-})
+}

@@ -1,46 +1,23 @@
-import {
-  readCaffemodelSync,
-  readSolverPrototxtSync,
-  writeCaffemodelSync,
-  writeFileAtomicSync,
-  type SolverParameter
-} from "@deepspark/caffe"
+import { readCaffemodelSync, readSolverPrototxtSync, writeCaffemodelSync, type SolverParameter } from "@deepspark/caffe"
 import { chooseBackend, createTrainingSession, loadWeights, silentLogger, type Logger, type TrainingSession } from "@deepspark/engine"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { CenterCheckpointState } from "../center/center-state.js"
+import type { CenterJob } from "../center/center-job.js"
 import { flattenParams, paramCountOf, unflattenParams } from "./flat-params.js"
 import { trainOnlySolverParam } from "./worker-solver.js"
 
 /**
- * The center's side of a Caffe job, in the main thread: the solver's train net built once as the
- * layout of x̃ (its initial weights come from the solver's fillers and random_seed, or from -weights),
- * and the writer that turns x̃ into a Caffe `.caffemodel` plus deepspark's `.dsstate` bookkeeping.
+ * A Caffe solver as a CenterJob, in the main thread: the solver's train net built once as the layout of
+ * x̃ (its initial weights come from the solver's fillers and random_seed, or from -weights), and the
+ * writer that turns x̃ into a Caffe `.caffemodel` (read back by layer name, Caffe's shape rule).
+ * Checkpoints (`.caffemodel` + `.dsstate`) go through ../center/center-checkpoint.ts. It does not test
+ * x̃ itself: the runs test in an evaluator thread (../job/evaluator.ts).
  */
-export interface CenterJob {
+export interface CaffeCenterJob extends CenterJob {
   readonly solver: SolverParameter
-  readonly paramCount: number
-  initialParams(): Float32Array
-  /** Writes x̃ as a Caffe model (the train net's layout) to `file`, atomically. */
-  writeModel(x: Float32Array, file: string): void
-  /** Reads x̃ back from a caffemodel of this net (copied by layer name, Caffe's shape rule). */
-  readModel(file: string): Float32Array
-  /** Writes `<base>.caffemodel` (x̃ in the train net's layout) and `<base>.dsstate`, atomically. */
-  writeCheckpoint(x: Float32Array, state: CenterCheckpointState, base: string): { caffemodel: string; dsstate: string }
-  /** Reads a checkpoint back: x̃ from the caffemodel beside the state file. */
-  readCheckpoint(dsstateFile: string): { x: Float32Array; state: CenterCheckpointState; caffemodel: string }
+  writeModel(x: Float32Array, file: string): Promise<void>
+  readModel(file: string): Promise<Float32Array>
   close(): Promise<void>
-}
-
-export class CheckpointError extends Error {
-  readonly _tag = "CheckpointError"
-  constructor(
-    readonly file: string,
-    detail: string
-  ) {
-    super(`${file}: ${detail}`)
-    this.name = "CheckpointError"
-  }
 }
 
 export const openCenterJob = async (options: {
@@ -48,7 +25,7 @@ export const openCenterJob = async (options: {
   readonly cwd: string
   readonly weights?: string
   readonly log?: Logger
-}): Promise<CenterJob> => {
+}): Promise<CaffeCenterJob> => {
   const log = options.log ?? silentLogger
   const solver = readSolverPrototxtSync(path.resolve(options.cwd, options.solverFile))
   const backend = await chooseBackend("reference")
@@ -57,46 +34,27 @@ export const openCenterJob = async (options: {
   const net = session.solver.trainNet
   const params = net.learnableParams()
   const count = paramCountOf(params)
-  const writeModel = (x: Float32Array, file: string): void => {
-    unflattenParams(params, x)
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-    writeCaffemodelSync(file, net.toProto(false))
-  }
-  const readModel = (file: string): Float32Array => {
-    net.copyTrainedLayersFrom(readCaffemodelSync(file), file)
+  const current = (): Float32Array => {
     const x = new Float32Array(count)
     flattenParams(params, x)
     return x
   }
   return {
+    description: `${options.solverFile} (${count} parameters)`,
     solver,
     paramCount: count,
-    initialParams: () => {
-      const x = new Float32Array(count)
-      flattenParams(params, x)
-      return x
+    initialParams: current,
+    modelExtension: ".caffemodel",
+    writeModel: async (x, file) => {
+      unflattenParams(params, x)
+      fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
+      writeCaffemodelSync(file, net.toProto(false))
     },
-    writeModel,
-    readModel,
-    writeCheckpoint: (x, state, base) => {
-      const caffemodel = `${base}.caffemodel`
-      const dsstate = `${base}.dsstate`
-      writeModel(x, caffemodel)
-      writeFileAtomicSync(dsstate, JSON.stringify({ ...state, caffemodel: path.basename(caffemodel) }, null, 2) + "\n")
-      return { caffemodel, dsstate }
+    readModel: async (file) => {
+      net.copyTrainedLayersFrom(readCaffemodelSync(file), file)
+      return current()
     },
-    readCheckpoint: (file) => {
-      let raw: { caffemodel?: string } & CenterCheckpointState
-      try {
-        raw = JSON.parse(fs.readFileSync(file, "utf8"))
-      } catch (e) {
-        throw new CheckpointError(file, `cannot read the center state (${(e as Error).message})`)
-      }
-      if (raw.format !== "deepspark-center/1") throw new CheckpointError(file, `not a deepspark center state (format ${JSON.stringify(raw.format)})`)
-      const caffemodel = path.join(path.dirname(file), raw.caffemodel ?? path.basename(file).replace(/\.dsstate$/, ".caffemodel"))
-      if (!fs.existsSync(caffemodel)) throw new CheckpointError(file, `its center weights ${caffemodel} do not exist`)
-      return { x: readModel(caffemodel), state: raw, caffemodel }
-    },
+    ...(solver.snapshot_prefix !== undefined ? { defaultCheckpointPrefix: path.resolve(options.cwd, solver.snapshot_prefix) } : {}),
     close: () => session.close()
   }
 }

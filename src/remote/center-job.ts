@@ -1,55 +1,14 @@
+/**
+ * The simulator's softmax-regression problem as a CenterJob (../center/center-job.ts), with its flat
+ * float32 model file: a whole multi-process run without a Caffe net, for tests and benchmarks
+ * (`deepspark center --synthetic SEED`, `deepspark worker --synthetic SEED`).
+ */
 import { readFile } from "node:fs/promises"
 import { Rng } from "@deepspark/engine"
 import { writeFileAtomic } from "@deepspark/caffe"
 import { Effect } from "effect"
-import type { CenterEvaluation } from "../center/center-service.js"
+import type { CenterJob } from "../center/center-job.js"
 import { softmaxRegressionProblem } from "../simulator/problem.js"
-
-/**
- * What a center process serves, independent of how parameters are computed: the seam between the
- * remote runtime (this folder) and a concrete model. The synthetic softmax problem implements it here
- * (tests, benchmarks); the Caffe driver implements it for a solver prototxt (x̃ as a .caffemodel).
- */
-export interface CenterJob {
-  /** Shown in the center's log. */
-  readonly description: string
-  /** Length of the flat parameter vector x̃. */
-  readonly paramCount: number
-  /** x̃ before any exchange (a fresh net's fillers, or --weights). */
-  initialParams(): Float32Array
-  /** Tests x̃ (Caffe's test nets); absent = the center never tests. */
-  evaluate?(x: Float32Array, exchanges: number): Promise<CenterEvaluation>
-  /** File extension of the model files this job writes (".caffemodel" for Caffe jobs). */
-  readonly modelExtension: string
-  /** Writes x̃ to `file` atomically (temp file + rename); absent = no checkpoints. */
-  writeModel?(x: Float32Array, file: string): Promise<void>
-  /** Reads x̃ back from a file writeModel wrote (for --resume). */
-  readModel?(file: string): Promise<Float32Array>
-  /** Where checkpoints go when no prefix is given (Caffe: the solver's snapshot_prefix). */
-  readonly defaultCheckpointPrefix?: string
-}
-
-/** Arguments a Caffe job factory gets from `deepspark center -solver S …`. */
-export interface CaffeCenterJobRequest {
-  readonly solverPath: string
-  readonly weights?: string
-  readonly backend?: string
-  readonly log: (line: string) => void
-}
-
-export type CaffeCenterJobFactory = (request: CaffeCenterJobRequest) => Promise<CenterJob>
-
-let caffeFactory: CaffeCenterJobFactory | undefined
-
-/** The Caffe driver registers how to turn a solver prototxt into a CenterJob. */
-export const registerCaffeCenterJob = (factory: CaffeCenterJobFactory): void => {
-  caffeFactory = factory
-}
-
-export const caffeCenterJob = async (request: CaffeCenterJobRequest): Promise<CenterJob> => {
-  if (!caffeFactory) throw new Error(`cannot serve ${request.solverPath}: no Caffe center job is registered in this build`)
-  return caffeFactory(request)
-}
 
 // --- The flat float32 model file used by the synthetic job -------------------------------------------
 

@@ -3,8 +3,8 @@ import { Center, layerCenter, type CenterEvaluation, formatG } from "../center/c
 import type { CenterCheckpointState, CenterConfig, CenterEvent } from "../center/center-state.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import { serveCenterTcp } from "../transport/tcp.js"
-import type { CenterJob } from "./center-job.js"
-import { readCenterCheckpoint, writeCenterCheckpoint } from "./center-checkpoint.js"
+import type { CenterJob } from "../center/center-job.js"
+import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
 import { ioScheduler } from "./io-scheduler.js"
 
 /**
@@ -143,7 +143,8 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
     })
 
   const writeCheckpoint = (x: Float32Array, state: CenterCheckpointState) =>
-    Effect.tryPromise(() => writeCenterCheckpoint(job, prefix!, x, state)).pipe(
+    Effect.tryPromise(() => writeCenterCheckpoint(job, exchangeCheckpointBase(prefix!, state.exchanges), x, state)).pipe(
+      Effect.map((files) => files.model),
       Effect.tap((p) =>
         Effect.sync(() => {
           if (!lastCheckpoint || state.exchanges >= lastCheckpoint.exchanges) lastCheckpoint = { path: p, exchanges: state.exchanges }

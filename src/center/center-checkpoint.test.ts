@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "node:fs"
+import { tmpdir } from "node:os"
+import path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { syntheticCenterJob } from "../remote/center-job.js"
+import { CheckpointError, exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "./center-checkpoint.js"
+import type { CenterCheckpointState } from "./center-state.js"
+
+const dir = mkdtempSync(path.join(tmpdir(), "ds-checkpoint-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const job = syntheticCenterJob({ problemSeed: 3 })
+const state: CenterCheckpointState = {
+  format: "deepspark-center/1",
+  version: 7,
+  exchanges: 12,
+  rule: "async-easgd",
+  alpha: 0.2,
+  centerRate: 0.2,
+  workers: [{ workerId: "w0", incarnation: 2, partition: { index: 0, count: 1 }, clock: 60, cursor: null, exchanges: 12 }]
+}
+
+const failure = async (statePath: string): Promise<CheckpointError> => {
+  try {
+    await readCenterCheckpoint(job, statePath)
+  } catch (e) {
+    expect(e).toBeInstanceOf(CheckpointError)
+    return e as CheckpointError
+  }
+  throw new Error(`${statePath} was read`)
+}
+
+describe("the center's checkpoint (one format for deepspark center and the driver)", () => {
+  it("writes <base><ext> then <base>.dsstate naming it; reads both back", async () => {
+    const x = job.initialParams()
+    x[0] = 42
+    const files = await writeCenterCheckpoint(job, exchangeCheckpointBase(path.join(dir, "run"), 12), x, state)
+    expect(files).toEqual({ model: path.join(dir, "run_exchange_12.f32"), state: path.join(dir, "run_exchange_12.dsstate") })
+    expect(JSON.parse(readFileSync(files.state, "utf8"))).toEqual({ ...state, model: "run_exchange_12.f32" })
+    const back = await readCenterCheckpoint(job, files.state)
+    expect(back.x).toEqual(x)
+    expect(back.state).toEqual({ ...state, model: "run_exchange_12.f32" })
+    expect(back.model).toBe(files.model)
+  })
+
+  it("reads a .dsstate that names its model as 'caffemodel' (the driver's files before the formats merged)", async () => {
+    const base = path.join(dir, "legacy_iter_40")
+    const files = await writeCenterCheckpoint(job, base, job.initialParams(), state)
+    writeFileSync(files.state, JSON.stringify({ ...state, caffemodel: path.basename(files.model) }))
+    expect((await readCenterCheckpoint(job, files.state)).model).toBe(files.model)
+  })
+
+  it("refuses, naming the file: not JSON, another format, no model named, a missing model, another net's size", async () => {
+    const bad = (name: string, json: unknown) => {
+      const file = path.join(dir, name)
+      writeFileSync(file, typeof json === "string" ? json : JSON.stringify(json))
+      return file
+    }
+    expect((await failure(bad("a.dsstate", "{"))).message).toMatch(/a\.dsstate: cannot read the center state: /)
+    expect((await failure(bad("b.dsstate", { format: "x" }))).message).toMatch(/b\.dsstate: format "x" is not deepspark-center\/1$/)
+    expect((await failure(bad("c.dsstate", state))).message).toMatch(/c\.dsstate: field "model" \(the model file\) is missing$/)
+    const gone = path.join(dir, "gone.f32")
+    expect(existsSync(gone)).toBe(false)
+    expect((await failure(bad("d.dsstate", { ...state, model: "gone.f32" }))).message).toBe(`${path.join(dir, "d.dsstate")}: its model file ${gone} does not exist`)
+    const small = { ...job, initialParams: () => new Float32Array(3) }
+    const files = await writeCenterCheckpoint(small, path.join(dir, "small"), small.initialParams(), state)
+    expect((await failure(files.state)).message).toBe(`${files.model}: 3 parameters, the job's net has ${job.paramCount}`)
+  })
+})
