@@ -2,7 +2,6 @@ import {
   allFinite,
   averageRound,
   centerAddDelta,
-  centerElastic,
   distance,
   isSynchronous,
   syncElasticRound
@@ -103,6 +102,33 @@ export type CenterEvent =
   | { readonly type: "duplicate"; readonly workerId: string; readonly seq: number }
   | { readonly type: "diverged"; readonly workerId: string; readonly clock: number }
   | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
+
+/**
+ * Σ (w_k − x_k)², summed in the order distance() sums it, in one read-only pass. With x finite it is
+ * not finite exactly when some w_k is not, so one pass gives both the finiteness test and ‖w − x‖.
+ */
+const squaredDistance = (w: Float32Array, x: Float32Array): number => {
+  if (w.length !== x.length) throw new RangeError(`squaredDistance: length ${w.length} != ${x.length}`)
+  let s = 0
+  for (let k = 0; k < w.length; k++) {
+    const d = w[k]! - x[k]!
+    s += d * d
+  }
+  return s
+}
+
+/** centerElastic with its reply (x̃ before the update) written in the same pass: same arithmetic. */
+const centerElasticWithReply = (center: Float32Array, worker: Float32Array, rate: number, reply: Float32Array): void => {
+  if (worker.length !== center.length || reply.length !== center.length)
+    throw new RangeError(`centerElastic: lengths ${center.length}, ${worker.length}, ${reply.length} differ`)
+  const r = Math.fround(rate)
+  const keep = Math.fround(1 - r)
+  for (let k = 0; k < center.length; k++) {
+    const c = center[k]!
+    reply[k] = c
+    center[k] = keep * c + r * worker[k]!
+  }
+}
 
 const reject = (reason: CenterRejected["reason"], message: string) => new CenterRejected({ reason, message })
 
@@ -218,14 +244,18 @@ export class CenterState {
       return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: true, reset: false, stop: this.stopping }
     }
     w.lastSeq = req.seq
-    if (!allFinite(req.params) || !Number.isFinite(req.lossSum)) {
+    const rule = this.config.settings.rule
+    const elastic = rule === "async-easgd" || rule === "easgd" || rule === "eamsgd" || rule === "single"
+    // Elastic rules: ‖x_i − x̃‖ against x̃ before the update (the reply) in one pass that also tests
+    // finiteness (a multi-MB tensor is read twice, not four times); allFinite decides only if it is not.
+    const squared = elastic ? squaredDistance(req.params, this.x) : NaN
+    if (!(Number.isFinite(squared) || allFinite(req.params)) || !Number.isFinite(req.lossSum)) {
       // Divergence: the center never absorbs NaN/Inf; the worker restarts from x̃.
       w.resets++
       this.emit({ type: "diverged", workerId: w.workerId, clock: req.clock })
       return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: false, reset: true, stop: this.stopping }
     }
     const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
-    const rule = this.config.settings.rule
     const reply = new Float32Array(this.x.length)
     let alpha = this.alpha
     if (rule === "downpour") {
@@ -233,14 +263,14 @@ export class CenterState {
       reply.set(this.x)
       alpha = 1
     } else if (rule === "async-easgd") {
-      centerElastic(this.x, req.params, this.centerRate, reply)
+      centerElasticWithReply(this.x, req.params, this.centerRate, reply)
     } else if (rule === "easgd" || rule === "eamsgd" || rule === "single") {
-      centerElastic(this.x, req.params, rule === "single" ? 1 : alpha, reply)
+      centerElasticWithReply(this.x, req.params, rule === "single" ? 1 : alpha, reply)
       if (rule === "single") alpha = 0
     } else {
       throw new Error(`exchange: rule ${rule} is synchronous; use applyRound`)
     }
-    const dist = distance(req.params, reply)
+    const dist = elastic ? Math.sqrt(squared) : distance(req.params, reply)
     this.accept(w, req, dist)
     this.emit(this.exchangeEvent(w, dist, staleness))
     this.versionAtReply.set(w.workerId, this.version)

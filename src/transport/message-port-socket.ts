@@ -6,18 +6,20 @@ import type { MessagePort } from "node:worker_threads"
 
 /**
  * A byte stream over a worker_threads MessagePort, so local mode (trainers in worker threads) speaks
- * the very same framed RPC as TCP mode. Each written chunk is posted with its buffer transferred (the
- * framing allocates one fresh buffer per message), so tensors move between threads without a copy.
+ * the very same framed RPC as TCP mode. Each written chunk is posted as a copy of exactly its bytes, in
+ * a buffer of its own that is transferred (moved, not cloned again) to the other thread. The chunk
+ * itself is never transferred: its writer may still use it (the RPC client writes its encoded Ping
+ * again every 10 s, and a transferred buffer is detached, so the next post would silently send
+ * nothing), and a view would clone its whole underlying buffer.
  */
 export const messagePortDuplex = (port: MessagePort): Duplex => {
   const duplex = new Duplex({
     read() {},
     write(chunk: Buffer | Uint8Array, _encoding, callback) {
       try {
-        const bytes = chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk)
-        const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer)
-        if (owned) port.postMessage(bytes, [bytes.buffer as ArrayBuffer])
-        else port.postMessage(bytes.slice())
+        const copy = Buffer.allocUnsafeSlow(chunk.byteLength)
+        copy.set(chunk)
+        port.postMessage(copy, [copy.buffer as ArrayBuffer])
         callback()
       } catch (e) {
         callback(e as Error)

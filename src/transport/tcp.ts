@@ -34,7 +34,7 @@ export const serveCenterTcp = (options: ListenOptions) => serveCenterRpcsTcp(opt
 /** Serves CenterRpcs with the given handlers on a TCP socket. Returns the bound address. */
 export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHandlers<R>) =>
   Effect.gen(function* () {
-    const socketServer = yield* Layer.build(NodeSocketServer.layer({ host: options.host ?? "127.0.0.1", port: options.port }))
+    const socketServer = yield* Layer.build(NodeSocketServer.layer({ host: options.host ?? "127.0.0.1", port: options.port, noDelay: true }))
     const server = Context.get(socketServer, SocketServer.SocketServer)
     yield* Layer.build(
       RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
