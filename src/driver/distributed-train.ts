@@ -23,6 +23,9 @@ import { progressPanels, renderSvg } from "../observe/svg-plot.js"
  * assignment per partition to the WorkerPool (worker threads, or TCP workers — a Layer decides), test x̃
  * on the solver's test nets every `testInterval` exchanges, checkpoint it atomically, and write the
  * final center as a Caffe snapshot.
+ *
+ * `deepspark center` (../remote/run-center.ts) is a separate program over the same Center, CenterJob
+ * and checkpoints: there the workers own the plan and the job need not be Caffe's (why, at its top).
  */
 export interface DistributedTrainOptions {
   readonly solverFile: string

@@ -2,7 +2,7 @@ import { Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import { Center } from "../center/center-service.js"
 import { runLocalWorkers, type LocalWorkerOutcome, type WorkerFailedError } from "../local/local-workers.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
-import { serveCenterTcp } from "../transport/tcp.js"
+import { plannedWorkersFinished, serveTcpWorkers } from "../remote/serve-tcp-workers.js"
 
 /**
  * Where a run's trainers live, as a service: the driver hands it one assignment per partition and waits
@@ -61,26 +61,28 @@ export const TcpWorkerPool = (options: {
     run: (assignments) =>
       Effect.gen(function* () {
         const center = yield* Center
+        const host = options.host ?? "127.0.0.1"
         const serveData = options.serveData
-        if (serveData !== undefined) {
-          const spec = assignments[0]?.spec
-          const root = serveData.root ?? (spec?.kind === "caffe" ? spec.workingDirectory : undefined) ?? process.cwd()
-          const { serveStagingTcp } = yield* Effect.promise(() => import("../staging/server.js"))
-          const data = yield* serveStagingTcp({ host: serveData.host ?? options.host ?? "127.0.0.1", port: serveData.port, token: options.token, root }).pipe(Effect.orDie)
-          serveData.onListening?.(data)
-        }
-        const address = yield* serveCenterTcp({
-          ...(options.host !== undefined ? { host: options.host } : {}),
+        const spec = assignments[0]?.spec
+        const served = yield* serveTcpWorkers({
+          host,
           port: options.port,
-          ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {})
+          token: options.token,
+          ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
+          ...(serveData !== undefined
+            ? {
+                serveData: {
+                  host: serveData.host ?? host,
+                  port: serveData.port,
+                  root: serveData.root ?? (spec?.kind === "caffe" ? spec.workingDirectory : undefined) ?? process.cwd()
+                }
+              }
+            : {})
         }).pipe(Effect.orDie)
-        options.onListening?.(address)
+        if (served.data) serveData?.onListening?.(served.data)
+        options.onListening?.(served.center)
         // Done when as many workers as planned have registered and every one of them has stopped.
-        const finished = Effect.sync(() => {
-          const ws = [...center.state.workers.values()]
-          return ws.length >= assignments.length && ws.every((w) => w.stopped)
-        })
-        yield* finished.pipe(
+        yield* Effect.sync(() => plannedWorkersFinished(center.state, assignments.length)).pipe(
           Effect.repeat({ schedule: Schedule.spaced(options.poll ?? "200 millis"), until: (done) => done }),
           Effect.raceFirst(center.stopped)
         )

@@ -1,11 +1,27 @@
+/**
+ * `deepspark center`'s program. Why it is not runDistributedTrain (../driver/distributed-train.ts) with
+ * a TcpWorkerPool, although both serve a Center to TCP workers (what they have in common is shared:
+ * layerCenter, serveTcpWorkers, CenterJob, the checkpoint format):
+ * - who owns the plan: here each `deepspark worker` brings its own (partition i/N, period, max-iter),
+ *   started by an operator, and the center knows only how many to wait for; the driver makes the plan
+ *   (N partitions × the solver's max_iter), turns Caffe's per-iteration test_interval/snapshot into
+ *   exchange counts and ends with a Caffe snapshot `<prefix>_iter_<max_iter>`.
+ * - the job: any CenterJob (the synthetic problem runs the multi-process tests and benchmarks without a
+ *   Caffe net); the driver's is a solver file, tested in an evaluator thread by iteration.
+ * - how it ends: an exchange budget (--max-exchanges, then a drain), Ctrl-C (a final checkpoint, exit
+ *   130) or the planned workers finishing; the driver ends when its pool's trainers finish.
+ * - operation: heartbeat timeout, display interval, plain log lines, an I/O scheduler for a process
+ *   that mostly moves bytes.
+ * Running it through the driver would give the driver a second behaviour for each of these.
+ */
 import { Duration, Effect, Schedule } from "effect"
 import { Center, layerCenter, type CenterEvaluation, formatG } from "../center/center-service.js"
 import type { CenterCheckpointState, CenterConfig, CenterEvent } from "../center/center-state.js"
 import type { EasgdSettings } from "../easgd/settings.js"
-import { serveCenterTcp } from "../transport/tcp.js"
 import type { CenterJob } from "../center/center-job.js"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
 import { ioScheduler } from "./io-scheduler.js"
+import { plannedWorkersFinished, serveTcpWorkers } from "./serve-tcp-workers.js"
 
 /**
  * A center process: x̃ from a CenterJob, served over TCP to `deepspark worker` processes, with periodic
@@ -89,26 +105,23 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
         center.state.restore(resumed.x, resumed.state)
         log(`Resumed from ${options.resume}: exchange ${resumed.state.exchanges}, ${resumed.state.workers.length} known workers`)
       }
-      if (options.serveData) {
-        // Loaded only when asked for: it brings the database readers.
-        const { serveStagingTcp } = yield* Effect.promise(() => import("../staging/server.js"))
-        const root = options.serveData.root ?? process.cwd()
-        const data = yield* serveStagingTcp({ host: options.serveData.host, port: options.serveData.port, token: options.token, root })
-        log(`Staging server listening on ${data.host}:${data.port}: partitions of the databases under ${root}`)
-        options.onDataListening?.(data)
-      }
-      const address = yield* serveCenterTcp({
+      const root = options.serveData?.root ?? process.cwd()
+      const served = yield* serveTcpWorkers({
         host: options.host,
         port: options.port,
-        ...(options.maxMessageBytes ? { maxFrameBytes: options.maxMessageBytes } : {})
+        token: options.token,
+        ...(options.maxMessageBytes ? { maxFrameBytes: options.maxMessageBytes } : {}),
+        ...(options.serveData ? { serveData: { host: options.serveData.host, port: options.serveData.port, root } } : {})
       })
+      if (served.data) {
+        log(`Staging server listening on ${served.data.host}:${served.data.port}: partitions of the databases under ${root}`)
+        options.onDataListening?.(served.data)
+      }
+      const address = served.center
       log(`Center listening on ${address.host}:${address.port}: ${job.description}, rule ${options.settings.rule}, ${options.workers} worker(s)`)
       options.onListening?.(address)
 
-      const finished = () => {
-        const ws = [...center.state.workers.values()]
-        return ws.length >= options.workers && ws.every((w) => w.stopped)
-      }
+      const finished = () => plannedWorkersFinished(center.state, options.workers)
       const poll = (done: () => boolean) =>
         Effect.sync(done).pipe(Effect.repeat({ schedule: Schedule.spaced(Duration.millis(50)), until: (d) => d }))
       const aborted = Effect.async<void>((resume) => {

@@ -1,0 +1,40 @@
+import { Effect } from "effect"
+import type { CenterState } from "../center/center-state.js"
+import { serveCenterTcp } from "../transport/tcp.js"
+
+/**
+ * The center's side of a run whose trainers are TCP workers (`deepspark worker` processes), as both
+ * `deepspark center` (runCenter) and the driver's TcpWorkerPool run it: optionally a staging server for
+ * the training data (its own address, the run's token, for the scope), then the center itself.
+ */
+export interface ServeTcpWorkersOptions {
+  readonly host: string
+  readonly port: number
+  readonly token: string
+  readonly maxFrameBytes?: number
+  /** Serve partitions of the databases under `root` to workers that stage them (`--serve-data`). */
+  readonly serveData?: { readonly host: string; readonly port: number; readonly root: string }
+}
+
+export const serveTcpWorkers = (options: ServeTcpWorkersOptions) =>
+  Effect.gen(function* () {
+    let data: { readonly host: string; readonly port: number } | undefined
+    const serveData = options.serveData
+    if (serveData !== undefined) {
+      // Loaded only when asked for: it brings the database readers.
+      const { serveStagingTcp } = yield* Effect.promise(() => import("../staging/server.js"))
+      data = yield* serveStagingTcp({ host: serveData.host, port: serveData.port, token: options.token, root: serveData.root })
+    }
+    const center = yield* serveCenterTcp({
+      host: options.host,
+      port: options.port,
+      ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {})
+    })
+    return { center, data }
+  })
+
+/** The run is over for its workers: as many as planned have registered, and every one has stopped. */
+export const plannedWorkersFinished = (state: CenterState, planned: number): boolean => {
+  const workers = [...state.workers.values()]
+  return workers.length >= planned && workers.every((w) => w.stopped)
+}
