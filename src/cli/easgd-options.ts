@@ -2,7 +2,7 @@
  * DeepSpark's EASGD settings as command-line options (`--rule`, `--period`, `--moving-rate`, …), named as
  * settingNames spells them, and the settings they give.
  */
-import type { OptionSpec, ParsedOptions } from "./argv.js"
+import type { OptionSpec, OptionValue, ParsedOptions } from "./argv.js"
 import { optionKey } from "./argv.js"
 import { settingNames } from "../easgd/settings.js"
 
@@ -22,10 +22,13 @@ export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
 ]
 
 /** The settings given on the command line, by snake_case setting name (for makeEasgdSettings). */
-export const easgdSettingValues = (parsed: ParsedOptions): Record<string, string | number | boolean> => {
+export const easgdSettingValues = (
+  parsed: ParsedOptions | ReadonlyMap<string, OptionValue>
+): Record<string, string | number | boolean> => {
+  const options = "options" in parsed ? parsed.options : parsed
   const values: Record<string, string | number | boolean> = {}
   for (const name of settingNames) {
-    const v = parsed.options.get(optionKey(name))
+    const v = options.get(optionKey(name))
     if (v !== undefined) values[name] = v as string | number | boolean
   }
   return values

@@ -7,6 +7,7 @@ import type { Layer } from "effect"
 import type { WorkerPool } from "../driver/worker-pool.js"
 import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError } from "./command.js"
+import { parseAddress } from "./network-flags.js"
 
 export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
   { name: "cluster-db", type: "string", value: "URL", description: "train on the runners (deepspark runner) of the @effect/cluster whose database this is (file:/path/cluster.db on one machine, postgres://… across hosts)" },
@@ -16,13 +17,6 @@ export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
   { name: "serve-data", type: "string", value: "HOST:PORT", description: "with --cluster-db: serve the databases under the working directory to the trainers, which stage their partitions" },
   { name: "stage-to", type: "string", value: "DIR", description: "with --serve-data: where trainers stage their partitions on their runner (default deepspark-staged)" }
 ]
-
-const hostPort = (s: string, flag: string): { host: string; port: number } => {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s.trim())
-  const port = m ? Number(m[3]) : NaN
-  if (!m || !(port >= 0 && port < 65536)) throw new CliUsageError(`--${flag} expects HOST:PORT, got '${s}'`)
-  return { host: m[1] ?? (m[2] || "127.0.0.1"), port }
-}
 
 /** The cluster WorkerPool the flags ask for, or undefined (no --cluster-db: local worker threads). */
 export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: (line: string) => void): Promise<Layer.Layer<WorkerPool> | undefined> => {
@@ -42,10 +36,10 @@ export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: 
   const { ClusterWorkerPool } = await import("../cluster/cluster-worker-pool.js")
   return ClusterWorkerPool({
     clusterDb,
-    ...(listen !== undefined ? { centerListen: hostPort(listen, "center-listen") } : {}),
+    ...(listen !== undefined ? { centerListen: parseAddress(listen, "center-listen") } : {}),
     ...(advertise !== undefined ? { centerAdvertise: advertise } : {}),
     ...(lockExpiration !== undefined ? { sharding: { shardLockExpiration: `${lockExpiration} seconds` } } : {}),
-    ...(serveData !== undefined ? { serveData: hostPort(serveData, "serve-data") } : {}),
+    ...(serveData !== undefined ? { serveData: parseAddress(serveData, "serve-data") } : {}),
     ...(stageTo !== undefined ? { stageTo } : {}),
     log
   })

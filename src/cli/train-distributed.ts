@@ -10,24 +10,13 @@ import * as path from "node:path"
 import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
 import { readEasgdSettingsFile } from "../easgd/settings-file.js"
-import { settingNames } from "../easgd/settings.js"
+import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { clusterPoolFrom, clusterTrainOptions } from "./train-cluster.js"
 
 export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "workers", type: "number", value: "N", description: "train with N workers (local mode: worker threads; default one per core)" },
   { name: "settings", type: "string", value: "FILE", description: "DeepSpark settings file (deepspark.prototxt style); flags override it" },
-  { name: "rule", type: "string", value: "NAME", description: "async-easgd (default) | easgd | eamsgd | sync-easgd | sync-avg | downpour | single" },
-  { name: "period", type: "number", value: "τ", description: "local iterations between exchanges (default 50)" },
-  { name: "moving-rate", type: "number", value: "α", description: "elastic rate (default 0.1)" },
-  { name: "decay-rate", type: "number", value: "R", description: "α decay factor" },
-  { name: "decay-step", type: "number", value: "N", description: "α decays every decay_step·workers/period exchanges" },
-  { name: "decay-limit", type: "number", value: "A", description: "α never decays below this" },
-  { name: "server-factor", type: "number", value: "F", description: "center rate α_s = moving_rate × server_factor" },
-  { name: "factor-decay-rate", type: "number", value: "R", description: "server_factor decay factor" },
-  { name: "factor-decay-step", type: "number", value: "N", description: "server_factor decay step" },
-  { name: "factor-decay-limit", type: "number", value: "F", description: "server_factor floor" },
-  { name: "adaptive-period", type: "boolean", description: "exchange when the loss since the last exchange exceeds the first period's" },
-  { name: "eamsgd-momentum", type: "number", value: "δ", description: "EAMSGD's Nesterov momentum (default 0.99)" },
+  ...easgdSettingOptions,
   { name: "resume", type: "string", value: "FILE.dsstate", description: "continue from a center checkpoint" },
   { name: "test-interval", type: "number", value: "N", description: "test the center every N exchanges (default: the solver's test_interval in worker iterations)" },
   { name: "checkpoint-every", type: "number", value: "N", description: "checkpoint the center every N exchanges (default: the solver's snapshot interval)" },
@@ -49,11 +38,7 @@ export const runTrainDistributed = async (
   const workers = (o.get("workers") as number | undefined) ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length)
   if (!Number.isInteger(workers) || workers < 1) throw new CliUsageError(`--workers must be a positive integer, got ${workers}`)
   const cwd = io.cwd ?? process.cwd()
-  const overrides: Record<string, string | number | boolean> = {}
-  for (const name of settingNames) {
-    const v = o.get(name)
-    if (v !== undefined) overrides[name] = v as string | number | boolean
-  }
+  const overrides = easgdSettingValues(o)
   const settingsFile = o.get("settings") as string | undefined
   const settings = readEasgdSettingsFile(settingsFile ? path.resolve(cwd, settingsFile) : undefined, overrides)
   if (settings.rule === "single" && workers !== 1) throw new CliUsageError(`--rule single trains with one worker, got --workers ${workers}`)
