@@ -12,6 +12,7 @@ import path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { MessageChannel, Worker } from "node:worker_threads"
 import { describe, expect, it } from "vitest"
+import { poolStats } from "../src/transport/buffer-pool.js"
 import { layerLengthPrefixedMsgPack } from "../src/transport/framing.js"
 import { makeMessagePortSocketServer } from "../src/transport/message-port-socket.js"
 import { CenterRpcs } from "../src/transport/protocol.js"
@@ -25,6 +26,7 @@ const soakWorkerEntry = pathToFileURL(path.join(here, "support/transport-soak-wo
 describe("transport soak: LeNet-sized exchanges checked end to end", () => {
   it("TCP: 300 exchanges (two interleaved workers) on one connection whose frames are cut at random places", async () => {
     const soak = makeSoakHandlers(LENET_PARAMS)
+    const reusesBefore = poolStats().reuses
     const out = await Effect.runPromise(
       Effect.gen(function* () {
         const center = yield* serveCenterRpcsTcp({ host: "127.0.0.1", port: 0 }, soak.layer)
@@ -48,6 +50,8 @@ describe("transport soak: LeNet-sized exchanges checked end to end", () => {
     expect(soak.stats.verified.get("b")).toBe(150)
     expect(soak.stats.heartbeats).toBeGreaterThan(10)
     expect(out.pieces).toBeGreaterThan(3000) // 600 frames of 1.7 MB, re-cut
+    // Buffers were recycled all along: send frames, received frames, replies (both ends share this pool).
+    expect(poolStats().reuses - reusesBefore).toBeGreaterThan(900)
   }, 120_000)
 
   it("MessagePorts (local mode): two worker threads, 300 exchanges, and a third killed mid-run and replaced", async () => {

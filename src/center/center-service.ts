@@ -1,5 +1,6 @@
-import { Context, Deferred, Duration, Effect, Layer, Ref, Schedule } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Layer, Ref, Schedule } from "effect"
 import { isSynchronous } from "../easgd/rules.js"
+import { releaseTensor } from "../transport/buffer-pool.js"
 import { CenterRejected, CenterRpcs } from "../transport/protocol.js"
 import {
   CenterState,
@@ -193,7 +194,11 @@ export const CenterHandlersLive = CenterRpcs.toLayer(
     const center = yield* Center
     return {
       Register: (p) => center.register(p),
-      Exchange: (p) => center.exchange(p),
+      // Nothing reads x_i once the exchange is answered (CenterState copies what it keeps), so its
+      // received frame goes back to the transport's buffer pool. Not when interrupted: a synchronous
+      // round may still hold the request of a worker that disconnected while waiting.
+      Exchange: (p) =>
+        center.exchange(p).pipe(Effect.onExit((exit) => (Exit.isInterrupted(exit) ? Effect.void : Effect.sync(() => releaseTensor(p.params))))),
       Report: (p) => center.report(p),
       Heartbeat: (p) => center.heartbeat(p),
       Snapshot: (p) => center.snapshot(p.token),

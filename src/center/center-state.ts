@@ -7,6 +7,7 @@ import {
   syncElasticRound
 } from "../easgd/rules.js"
 import { rateSchedule, type EasgdSettings } from "../easgd/settings.js"
+import { takeTensor } from "../transport/buffer-pool.js"
 import { CenterRejected } from "../transport/protocol.js"
 
 /**
@@ -256,7 +257,8 @@ export class CenterState {
       return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: false, reset: true, stop: this.stopping }
     }
     const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
-    const reply = new Float32Array(this.x.length)
+    // The reply is only sent, never kept: the encoder hands its buffer back to the pool once copied.
+    const reply = takeTensor(this.x.length)
     let alpha = this.alpha
     if (rule === "downpour") {
       centerAddDelta(this.x, req.params)

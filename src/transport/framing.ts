@@ -1,6 +1,7 @@
 import { RpcSerialization } from "@effect/rpc"
 import { Layer } from "effect"
 import { addExtension, Packr, Unpackr } from "msgpackr"
+import { leaseReceived, releaseEncodedTensor, takeFrame, takeReceiveBuffer } from "./buffer-pool.js"
 
 /**
  * Framed msgpack for CenterRpcs, with tensors out of band.
@@ -17,12 +18,15 @@ import { addExtension, Packr, Unpackr } from "msgpackr"
  * or more travel in the tensor section, each at an 8-aligned offset followed by zero padding, and the
  * header holds a reference to it (msgpack ext TENSOR_EXT: u32 offset, u32 length within the section).
  *
- * Ownership: every frame from `encode` is a buffer of its own that nothing else writes to, and it may be
- * written more than once (the RPC client's pinger encodes its Ping once and writes it every 10 s), so a
- * socket must never detach (transfer) it. A received frame that spans several socket chunks is assembled
- * into a buffer of its own that is never reused; a frame inside one chunk is used in place (the chunk
- * belongs to the frame stream and is never written again). Decoded tensors are views of that buffer,
- * 8-aligned relative to the frame start, so Float32ArrayFromBytes views them without a copy.
+ * Ownership (see buffer-pool.ts): every frame from `encode` is a buffer that nothing else writes to
+ * until it is released. A small frame may be written more than once (the RPC client's pinger encodes
+ * its Ping once and writes it every 10 s), so a socket never detaches (transfers) a frame; a large one
+ * comes from the pool and goes back when the socket has written it. A received frame that spans several
+ * socket chunks is assembled into a buffer of its own (pooled when large), which goes back to the pool
+ * only when the consumer of its one tensor releases that tensor; a frame inside one chunk is used in
+ * place (the chunk belongs to the frame stream and is never written again). Decoded tensors are views of
+ * the frame, 8-aligned relative to its start, so Float32ArrayFromBytes views them without a copy. A
+ * tensor from takeTensor (the center's reply) goes back to the pool once copied into its frame.
  */
 
 /** Raised for a frame over the limit; as an RpcSerializationError the RPC server closes that connection (1009). */
@@ -58,7 +62,7 @@ class TensorRef {
 }
 
 /** The frame whose header is being unpacked (unpacking is synchronous): references resolve into it. */
-let unpacking: { readonly frame: Uint8Array; readonly section: number } | null = null
+let unpacking: { readonly frame: Uint8Array; readonly section: number; readonly tensors: Uint8Array[] } | null = null
 
 addExtension({
   Class: TensorRef,
@@ -76,7 +80,9 @@ addExtension({
     const { frame, section } = unpacking
     if (section + offset + length > frame.length)
       throw new Error(`tensor reference [${offset}, +${length}) runs past the frame (${frame.length - section} bytes of tensors)`)
-    return frame.subarray(section + offset, section + offset + length)
+    const tensor = frame.subarray(section + offset, section + offset + length)
+    unpacking.tensors.push(tensor)
+    return tensor
   }
 })
 
@@ -122,14 +128,14 @@ const sectionOffset = (h: number): number => align8(8 + h)
 
 /**
  * Packs `message` as one frame in a buffer of its own (not zero-filled: every byte is written, padding
- * included). Each tensor is copied once, straight into the frame.
+ * included). Each tensor is copied once, straight into the frame; one from takeTensor is released.
  */
 export const packFrame = (packr: Packr, message: unknown): Uint8Array => {
   const tensors: Array<Uint8Array> = []
   const at = { size: 0 }
   const header = packr.pack(extractTensors(message, tensors, at))
   const section = sectionOffset(header.length)
-  const out = Buffer.allocUnsafeSlow(section + at.size)
+  const out = takeFrame(section + at.size)
   writeU32(out, 0, out.length - 4)
   writeU32(out, 4, header.length)
   out.set(header, 8)
@@ -139,29 +145,38 @@ export const packFrame = (packr: Packr, message: unknown): Uint8Array => {
     out.set(t, offset)
     out.fill(0, offset + t.byteLength, offset + align8(t.byteLength))
     offset += align8(t.byteLength)
+    releaseEncodedTensor(t)
   }
   return out
 }
 
-/** Unpacks a whole frame (length prefix included): the header, with tensors viewed in place. */
-export const unpackFrame = (unpackr: Unpackr, frame: Uint8Array): unknown => {
+/**
+ * Unpacks a whole frame (length prefix included): the header, with tensors viewed in place. A frame
+ * assembled in a buffer of its own (`ownBuffer`) that carries exactly one tensor is leased to that
+ * tensor's consumer (releaseTensor gives the buffer back to the pool).
+ */
+export const unpackFrame = (unpackr: Unpackr, frame: Uint8Array, ownBuffer = false): unknown => {
   if (frame.length < 8) throw new Error(`frame of ${frame.length} bytes has no header length`)
   const h = readU32(frame, 4)
   if (8 + h > frame.length) throw new Error(`frame header of ${h} bytes runs past the frame (${frame.length} bytes)`)
-  unpacking = { frame, section: sectionOffset(h) }
+  const state = { frame, section: sectionOffset(h), tensors: [] as Uint8Array[] }
+  unpacking = state
+  let message: unknown
   try {
-    return unpackr.unpack(frame.subarray(8, 8 + h))
+    message = unpackr.unpack(frame.subarray(8, 8 + h))
   } finally {
     unpacking = null
   }
+  if (ownBuffer && state.tensors.length === 1) leaseReceived(frame, state.tensors[0]!)
+  return message
 }
 
 /**
  * Splits a byte stream into frames (each including its length prefix) and unpacks them. Chunks are
- * kept as they arrive; a frame is copied out of them once, into a buffer of its own, unless it lies
- * within one chunk. Frames over `maxFrameBytes` are refused before any allocation.
+ * kept as they arrive; a frame is copied out of them once, into a buffer of its own (takeReceiveBuffer),
+ * unless it lies within one chunk. Frames over `maxFrameBytes` are refused before any allocation.
  */
-export const makeFrameDecoder = (maxFrameBytes: number, unpack: (frame: Uint8Array) => unknown) => {
+export const makeFrameDecoder = (maxFrameBytes: number, unpack: (frame: Uint8Array, ownBuffer: boolean) => unknown) => {
   const chunks: Uint8Array[] = []
   let buffered = 0
   /** Total length of the frame being gathered (prefix included), or -1 before its prefix arrived. */
@@ -210,6 +225,7 @@ export const makeFrameDecoder = (maxFrameBytes: number, unpack: (frame: Uint8Arr
       }
       if (buffered < pending) break
       let frame: Uint8Array
+      let ownBuffer = false
       const head = chunks[0]!
       if (head.length >= pending) {
         // The whole frame lies in one chunk: use it in place.
@@ -218,12 +234,13 @@ export const makeFrameDecoder = (maxFrameBytes: number, unpack: (frame: Uint8Arr
         else chunks[0] = head.subarray(pending)
         buffered -= pending
       } else {
-        // Its own buffer, not zero-filled (take() writes every byte); tensors in it are 8-aligned.
-        frame = Buffer.allocUnsafeSlow(pending)
+        // Its own buffer at offset 0, not zero-filled (take() writes every byte): tensors are 8-aligned.
+        frame = takeReceiveBuffer(pending)
         take(frame, 0, pending)
+        ownBuffer = true
       }
       pending = -1
-      out.push(unpack(frame))
+      out.push(unpack(frame, ownBuffer))
     }
     return out
   }
@@ -238,7 +255,7 @@ export const lengthPrefixedMsgPack = (options: FramingOptions = {}) => {
       const packr = new Packr({ useRecords: false, moreTypes: false })
       const unpackr = new Unpackr({ useRecords: false, moreTypes: false })
       const encoder = new TextEncoder()
-      const decode = makeFrameDecoder(maxFrameBytes, (frame) => unpackFrame(unpackr, frame))
+      const decode = makeFrameDecoder(maxFrameBytes, (frame, ownBuffer) => unpackFrame(unpackr, frame, ownBuffer))
       return {
         decode: (data) => decode(typeof data === "string" ? encoder.encode(data) : data),
         encode: (message) => packFrame(packr, message)

@@ -3,6 +3,7 @@ import { Socket, SocketServer } from "@effect/platform"
 import { Effect, Exit, FiberSet, Queue, Scope } from "effect"
 import { Duplex } from "node:stream"
 import type { MessagePort } from "node:worker_threads"
+import { FrameReusedError, isRetiredFrame, releaseWrittenFrame } from "./buffer-pool.js"
 
 /**
  * A byte stream over a worker_threads MessagePort, so local mode (trainers in worker threads) speaks
@@ -10,15 +11,18 @@ import type { MessagePort } from "node:worker_threads"
  * a buffer of its own that is transferred (moved, not cloned again) to the other thread. The chunk
  * itself is never transferred: its writer may still use it (the RPC client writes its encoded Ping
  * again every 10 s, and a transferred buffer is detached, so the next post would silently send
- * nothing), and a view would clone its whole underlying buffer.
+ * nothing), and a view would clone its whole underlying buffer. A pooled send frame (buffer-pool.ts)
+ * is released as soon as it is copied.
  */
 export const messagePortDuplex = (port: MessagePort): Duplex => {
   const duplex = new Duplex({
     read() {},
     write(chunk: Buffer | Uint8Array, _encoding, callback) {
       try {
+        if (isRetiredFrame(chunk)) throw new FrameReusedError()
         const copy = Buffer.allocUnsafeSlow(chunk.byteLength)
         copy.set(chunk)
+        releaseWrittenFrame(chunk)
         port.postMessage(copy, [copy.buffer as ArrayBuffer])
         callback()
       } catch (e) {

@@ -1,15 +1,16 @@
-import { NodeSocket, NodeSocketServer } from "@effect/platform-node"
-import { SocketServer } from "@effect/platform"
+import { Socket, SocketServer } from "@effect/platform"
 import { RpcClient, RpcServer } from "@effect/rpc"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { CenterHandlersLive } from "../center/center-service.js"
 import { layerLengthPrefixedMsgPack, type FramingOptions } from "./framing.js"
 import { CenterRpcs } from "./protocol.js"
+import { connectTcp, makeTcpSocketServer } from "./tcp-socket.js"
 
 /**
  * The center's RPC endpoint over TCP (multi-process / multi-host mode) and the workers' client.
  * Loopback unless the operator names another address; messages are length-prefixed msgpack with a
- * size limit; workers authenticate with the shared token on every call.
+ * size limit; workers authenticate with the shared token on every call. Both ends set noDelay and hand
+ * pooled send frames back once written (tcp-socket.ts).
  */
 
 export interface ListenOptions extends FramingOptions {
@@ -34,13 +35,12 @@ export const serveCenterTcp = (options: ListenOptions) => serveCenterRpcsTcp(opt
 /** Serves CenterRpcs with the given handlers on a TCP socket. Returns the bound address. */
 export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHandlers<R>) =>
   Effect.gen(function* () {
-    const socketServer = yield* Layer.build(NodeSocketServer.layer({ host: options.host ?? "127.0.0.1", port: options.port, noDelay: true }))
-    const server = Context.get(socketServer, SocketServer.SocketServer)
+    const server = yield* makeTcpSocketServer({ host: options.host ?? "127.0.0.1", port: options.port })
     yield* Layer.build(
       RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
         Layer.provide(handlers),
         Layer.provide(RpcServer.layerProtocolSocketServer),
-        Layer.provide(Layer.succeedContext(socketServer)),
+        Layer.provide(Layer.succeed(SocketServer.SocketServer, server)),
         Layer.provide(layerLengthPrefixedMsgPack(options))
       )
     )
@@ -51,7 +51,7 @@ export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHa
 /** The protocol layer a worker needs to call the center over TCP. */
 export const layerCenterClientProtocolTcp = (options: { host: string; port: number } & FramingOptions) =>
   RpcClient.layerProtocolSocket({ retryTransientErrors: true }).pipe(
-    Layer.provide(NodeSocket.layerNet({ host: options.host, port: options.port, noDelay: true })),
+    Layer.provide(Layer.effect(Socket.Socket, connectTcp({ host: options.host, port: options.port }))),
     Layer.provide(layerLengthPrefixedMsgPack(options))
   )
 

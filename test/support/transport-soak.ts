@@ -4,12 +4,15 @@
  * checks each reply the same way, and a TCP proxy that re-splits the byte stream at random boundaries.
  *
  * Both ends keep the last few tensors they received and re-check samples of them after later
- * messages arrived, and the worker re-checks its own parameter array after each send: a receive buffer
- * recycled while a tensor still views it, a transferred (detached) send buffer, or a frame assembled
- * wrongly at some chunk boundary all show up as a named mismatch.
+ * messages arrived, releasing each to the transport's buffer pool only when it leaves that window (so
+ * buffers are recycled all along), the center's replies come from the pool (takeTensor), and the worker
+ * re-checks its own parameter array after each send: a receive buffer recycled while a tensor still
+ * views it, a send buffer reused or detached too early, or a frame assembled wrongly at some chunk
+ * boundary all show up as a named mismatch.
  */
 import { Effect, Schedule } from "effect"
 import net from "node:net"
+import { releaseTensor, takeTensor } from "../../src/transport/buffer-pool.js"
 import { CenterRejected, CenterRpcs } from "../../src/transport/protocol.js"
 import type { CenterClient } from "../../src/transport/tcp.js"
 
@@ -122,8 +125,9 @@ export const makeSoakHandlers = (n: number, options: { retain?: number; seed?: n
     stats.errors.push(message)
     return Effect.fail(new CenterRejected({ reason: "bad-request", message }))
   }
-  const replyTensor = (seed: number) => {
-    const t = new Float32Array(n)
+  /** Replies come from the pool, as the center's do: the encoder releases them once copied. */
+  const replyTensor = (seed: number, pooled: boolean) => {
+    const t = pooled ? takeTensor(n) : new Float32Array(n)
     fillPattern(t, seed)
     return t
   }
@@ -136,7 +140,7 @@ export const makeSoakHandlers = (n: number, options: { retain?: number; seed?: n
         incarnations.set(p.workerId, incarnation)
         return Effect.succeed({
           incarnation,
-          center: replyTensor(soakSeed(p.workerId, incarnation, "register")),
+          center: replyTensor(soakSeed(p.workerId, incarnation, "register"), false),
           alpha: 0.5,
           version: 0,
           resumeIteration: lastSeq.get(p.workerId) ?? 0,
@@ -156,12 +160,12 @@ export const makeSoakHandlers = (n: number, options: { retain?: number; seed?: n
           if (stale) return fail(`after receiving ${what}, the center's copy of ${r.what} changed: ${stale}`)
         }
         kept.push({ t: p.params, seed: soakSeed(p.workerId, p.seq, "up"), what })
-        if (kept.length > retainCount) kept.shift()
+        if (kept.length > retainCount) releaseTensor(kept.shift()!.t)
         retained.set(p.workerId, kept)
         lastSeq.set(p.workerId, p.seq)
         stats.verified.set(p.workerId, (stats.verified.get(p.workerId) ?? 0) + 1)
         return Effect.succeed({
-          center: replyTensor(soakSeed(p.workerId, p.seq, "down")),
+          center: replyTensor(soakSeed(p.workerId, p.seq, "down"), true),
           alpha: 0.5,
           version: p.seq,
           duplicate: false,
@@ -230,7 +234,7 @@ export const soakWorker = (
         if (stale) return yield* Effect.fail(`after receiving the reply to ${what}, the worker's copy of ${r.what} changed: ${stale}`)
       }
       retained.push({ t: reply.center, seed: soakSeed(workerId, seq, "down"), what: `the reply to ${what}` })
-      if (retained.length > (options.retain ?? 4)) retained.shift()
+      if (retained.length > (options.retain ?? 4)) releaseTensor(retained.shift()!.t)
       options.onExchange?.(seq)
     }
     return { workerId, firstSeq, lastSeq, heartbeats } satisfies SoakWorkerResult

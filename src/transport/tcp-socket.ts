@@ -1,0 +1,125 @@
+import { NodeSocket } from "@effect/platform-node"
+import { Socket, SocketServer } from "@effect/platform"
+import { Deferred, Effect, Exit, FiberSet, Scope } from "effect"
+import net from "node:net"
+import { FrameReusedError, isRetiredFrame, releaseWrittenFrame } from "./buffer-pool.js"
+
+/**
+ * TCP sockets for the RPC transport: @effect/platform-node's NodeSocket over node:net connections whose
+ * pooled send frames go back to the pool once written (buffer-pool.ts). Node calls a write's callback
+ * when the kernel has taken the bytes (or the write failed), after which nothing reads the buffer; a
+ * frame written again after that is refused and the connection fails loudly.
+ */
+export const releaseFramesOnceWritten = (conn: net.Socket): net.Socket => {
+  const write = conn.write
+  conn.write = function (this: net.Socket, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    const done = (typeof encoding === "function" ? encoding : callback) as ((err?: Error | null) => void) | undefined
+    if (isRetiredFrame(chunk)) {
+      const error = new FrameReusedError()
+      this.destroy(error)
+      done?.(error)
+      return false
+    }
+    const released = (err?: Error | null) => {
+      releaseWrittenFrame(chunk)
+      done?.(err)
+    }
+    return typeof encoding === "string"
+      ? write.call(this, chunk as Uint8Array, encoding as BufferEncoding, released)
+      : (write as (chunk: Uint8Array, cb: (err?: Error | null) => void) => boolean).call(this, chunk as Uint8Array, released)
+  } as typeof conn.write
+  return conn
+}
+
+/** A client Socket to host:port (NodeSocket.makeNet's connection, with frame release). */
+export const connectTcp = (options: { readonly host: string; readonly port: number }): Effect.Effect<Socket.Socket> =>
+  NodeSocket.fromDuplex(
+    Effect.scopeWith((scope) => {
+      let conn: net.Socket | undefined
+      return Scope.addFinalizer(
+        scope,
+        Effect.sync(() => {
+          if (conn && conn.closed === false) conn.destroySoon()
+        })
+      ).pipe(
+        Effect.zipRight(
+          Effect.async<net.Socket, Socket.SocketError>((resume) => {
+            conn = releaseFramesOnceWritten(net.createConnection({ host: options.host, port: options.port, noDelay: true }))
+            conn.once("connect", () => resume(Effect.succeed(conn!)))
+            conn.on("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
+          })
+        )
+      )
+    })
+  )
+
+/**
+ * A listening SocketServer (NodeSocketServer.make's, with frame release and noDelay on every accepted
+ * connection). Scoped: closing the scope stops listening.
+ */
+export const makeTcpSocketServer = (options: { readonly host: string; readonly port: number }) =>
+  Effect.gen(function* () {
+    const failed = yield* Deferred.make<never, Error>()
+    const pending: net.Socket[] = []
+    let onConnection = (conn: net.Socket): void => void pending.push(conn)
+    const server = net.createServer({ noDelay: true }, (conn) => onConnection(releaseFramesOnceWritten(conn)))
+    yield* Effect.addFinalizer(() => Effect.async<void>((resume) => void server.close(() => resume(Effect.void))))
+    server.on("error", (cause) => Deferred.unsafeDone(failed, Exit.fail(cause)))
+    yield* Effect.async<void>((resume) => void server.listen(options.port, options.host, () => resume(Effect.void))).pipe(
+      Effect.raceFirst(Effect.mapError(Deferred.await(failed), (cause) => new SocketServer.SocketServerError({ reason: "Open", cause })))
+    )
+
+    const run = <R, E, _>(handler: (socket: Socket.Socket) => Effect.Effect<_, E, R>) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const fibers = yield* FiberSet.make().pipe(Scope.extend(scope))
+        const fork = yield* FiberSet.runtime(fibers)<R>()
+        const accept = (conn: net.Socket) => {
+          let error: Error | undefined
+          conn.on("error", (err) => {
+            error = err
+          })
+          fork(
+            NodeSocket.fromDuplex(
+              Effect.acquireRelease(
+                Effect.suspend((): Effect.Effect<net.Socket, Socket.SocketError> =>
+                  error
+                    ? Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause: error }))
+                    : conn.closed
+                      ? Effect.fail(new Socket.SocketCloseError({ reason: "Close", code: 1000 }))
+                      : Effect.succeed(conn)
+                ),
+                (c) =>
+                  Effect.sync(() => {
+                    if (c.closed === false) c.destroySoon()
+                  })
+              )
+            ).pipe(
+              Effect.flatMap(handler),
+              Effect.catchAllCause((cause) => Effect.logDebug("TCP connection ended", cause)),
+              Effect.provideService(NodeSocket.NetSocket, conn)
+            )
+          )
+        }
+        return yield* Effect.async<never>(() => {
+          const previous = onConnection
+          onConnection = accept
+          pending.splice(0).forEach(accept)
+          return Effect.suspend(() => {
+            onConnection = previous
+            return Scope.close(scope, Exit.void)
+          })
+        }).pipe(
+          Effect.raceFirst(Effect.mapError(Deferred.await(failed), (cause) => new SocketServer.SocketServerError({ reason: "Unknown", cause })))
+        )
+      })
+
+    const address = server.address()
+    return SocketServer.SocketServer.of({
+      address:
+        typeof address === "string" || address === null
+          ? { _tag: "UnixAddress", path: String(address) }
+          : { _tag: "TcpAddress", hostname: address.address, port: address.port },
+      run
+    })
+  })
