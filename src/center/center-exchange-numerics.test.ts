@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { centerElastic, distance } from "../easgd/rules.js"
+import { centerAddDelta, centerElastic, distance } from "../easgd/rules.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { CenterState, type CenterEvent } from "./center-state.js"
 
@@ -35,6 +35,17 @@ describe("the center's exchange arithmetic", () => {
     })
   }
 
+  it("downpour: x̃ += Δ, the reply is x̃ after, distances as before", () => {
+    const initial = random(5000, 5)
+    const delta = random(5000, 6)
+    const { state, reply, distance: got } = run("downpour", initial, delta)
+    const x = initial.slice()
+    centerAddDelta(x, delta)
+    expect([...state.x]).toEqual([...x])
+    expect([...reply.center]).toEqual([...x])
+    expect(got).toBe(distance(delta, x))
+  })
+
   it("a non-finite value anywhere resets the worker and leaves x̃ untouched", () => {
     for (const bad of [NaN, Infinity, -Infinity]) {
       const initial = random(1000, 3)
@@ -43,6 +54,7 @@ describe("the center's exchange arithmetic", () => {
       const { state, reply } = run("async-easgd", initial, params)
       expect(reply.reset).toBe(true)
       expect([...state.x]).toEqual([...initial])
+      expect([...reply.center]).toEqual([...initial]) // the worker restarts from x̃
     }
   })
 })

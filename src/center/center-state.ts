@@ -105,30 +105,26 @@ export type CenterEvent =
   | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
 
 /**
- * Σ (w_k − x_k)², summed in the order distance() sums it, in one read-only pass. With x finite it is
- * not finite exactly when some w_k is not, so one pass gives both the finiteness test and ‖w − x‖.
+ * One pass of an elastic exchange: reply ← x̃, x̃ ← (1 − rate)·x̃ + rate·w (centerElastic's arithmetic),
+ * and returns Σ (w_k − x̃_k)² over x̃ before the update, summed in the order distance() sums it. With x̃
+ * finite the sum is not finite exactly when some w_k is not; the caller then restores x̃ from the reply,
+ * which holds it exactly. One pass instead of four over multi-MB tensors.
  */
-const squaredDistance = (w: Float32Array, x: Float32Array): number => {
-  if (w.length !== x.length) throw new RangeError(`squaredDistance: length ${w.length} != ${x.length}`)
-  let s = 0
-  for (let k = 0; k < w.length; k++) {
-    const d = w[k]! - x[k]!
-    s += d * d
-  }
-  return s
-}
-
-/** centerElastic with its reply (x̃ before the update) written in the same pass: same arithmetic. */
-const centerElasticWithReply = (center: Float32Array, worker: Float32Array, rate: number, reply: Float32Array): void => {
+const elasticExchange = (center: Float32Array, worker: Float32Array, rate: number, reply: Float32Array): number => {
   if (worker.length !== center.length || reply.length !== center.length)
     throw new RangeError(`centerElastic: lengths ${center.length}, ${worker.length}, ${reply.length} differ`)
   const r = Math.fround(rate)
   const keep = Math.fround(1 - r)
+  let s = 0
   for (let k = 0; k < center.length; k++) {
     const c = center[k]!
+    const v = worker[k]!
+    const d = v - c
+    s += d * d
     reply[k] = c
-    center[k] = keep * c + r * worker[k]!
+    center[k] = keep * c + r * v
   }
+  return s
 }
 
 const reject = (reason: CenterRejected["reason"], message: string) => new CenterRejected({ reason, message })
@@ -246,33 +242,34 @@ export class CenterState {
     }
     w.lastSeq = req.seq
     const rule = this.config.settings.rule
-    const elastic = rule === "async-easgd" || rule === "easgd" || rule === "eamsgd" || rule === "single"
-    // Elastic rules: ‖x_i − x̃‖ against x̃ before the update (the reply) in one pass that also tests
-    // finiteness (a multi-MB tensor is read twice, not four times); allFinite decides only if it is not.
-    const squared = elastic ? squaredDistance(req.params, this.x) : NaN
-    if (!(Number.isFinite(squared) || allFinite(req.params)) || !Number.isFinite(req.lossSum)) {
-      // Divergence: the center never absorbs NaN/Inf; the worker restarts from x̃.
+    // Divergence: the center never absorbs NaN/Inf; the worker restarts from x̃.
+    const diverged = (center: Float32Array = this.x.slice()): ExchangeReply => {
       w.resets++
       this.emit({ type: "diverged", workerId: w.workerId, clock: req.clock })
-      return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: false, reset: true, stop: this.stopping }
+      return { center, alpha: 1, version: this.version, duplicate: false, reset: true, stop: this.stopping }
     }
+    if (!Number.isFinite(req.lossSum) || (rule === "downpour" && !allFinite(req.params))) return diverged()
     const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
     // The reply is only sent, never kept: the encoder hands its buffer back to the pool once copied.
     const reply = takeTensor(this.x.length)
     let alpha = this.alpha
+    let dist: number
     if (rule === "downpour") {
       centerAddDelta(this.x, req.params)
       reply.set(this.x)
       alpha = 1
-    } else if (rule === "async-easgd") {
-      centerElasticWithReply(this.x, req.params, this.centerRate, reply)
-    } else if (rule === "easgd" || rule === "eamsgd" || rule === "single") {
-      centerElasticWithReply(this.x, req.params, rule === "single" ? 1 : alpha, reply)
+      dist = distance(req.params, reply)
+    } else if (rule === "async-easgd" || rule === "easgd" || rule === "eamsgd" || rule === "single") {
+      const squared = elasticExchange(this.x, req.params, rule === "async-easgd" ? this.centerRate : rule === "single" ? 1 : alpha, reply)
+      if (!Number.isFinite(squared) && !allFinite(req.params)) {
+        this.x.set(reply) // undo: x̃ as it was
+        return diverged(reply)
+      }
       if (rule === "single") alpha = 0
+      dist = Math.sqrt(squared)
     } else {
       throw new Error(`exchange: rule ${rule} is synchronous; use applyRound`)
     }
-    const dist = elastic ? Math.sqrt(squared) : distance(req.params, reply)
     this.accept(w, req, dist)
     this.emit(this.exchangeEvent(w, dist, staleness))
     this.versionAtReply.set(w.workerId, this.version)

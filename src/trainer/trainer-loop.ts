@@ -2,6 +2,7 @@ import { Duration, Effect, Schedule } from "effect"
 import type { CenterClient } from "../transport/tcp.js"
 import type { LocalTrainer } from "./local-trainer.js"
 import { workerElastic } from "../easgd/rules.js"
+import { releaseTensor } from "../transport/buffer-pool.js"
 
 /**
  * The trainer actor's life: register with the center, start from x̃ (or resume), then run τ local
@@ -47,6 +48,7 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
     // Restore the data position first: a trainer may rebuild its net (and parameters) to do so.
     yield* Effect.promise(async () => trainer.restoreCursor(reg.resumeCursor))
     trainer.writeParams(reg.center)
+    releaseTensor(reg.center) // copied into the net: its received frame goes back to the transport's pool
     trainer.setIteration(reg.resumeIteration)
 
     let clock = reg.resumeIteration
@@ -102,6 +104,9 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
           workerElastic(params, reply.center, reply.alpha)
           trainer.writeParams(params)
         }
+        // x̃ is in the net now (writeParams copies): its received frame goes back to the transport's
+        // buffer pool instead of waiting for a full garbage collection.
+        releaseTensor(reply.center)
         lastLatencyMs = Date.now() - t0
         periodStart = Date.now()
         options.onExchange?.({ seq, version: reply.version, alpha: reply.alpha, reset: reply.reset, latencyMs: lastLatencyMs })
