@@ -112,8 +112,18 @@ export const releaseWrittenFrame = (chunk: unknown): void => {
   if (typeof chunk === "object" && chunk !== null) release(chunk, "written")
 }
 
+/** Receive buffers handed out whole: a frame exactly filling one may be leased (leaseReceived). */
+const receiveBuffers = new WeakSet<Uint8Array>()
+
 /** A buffer to assemble a received frame of n bytes into (offset 0; pooled when large). */
-export const takeReceiveBuffer = (n: number): Buffer => (n < POOL_MIN_BYTES ? Buffer.allocUnsafeSlow(n) : Buffer.from(take("consumed", n), 0, n))
+export const takeReceiveBuffer = (n: number): Buffer => {
+  const frame = n < POOL_MIN_BYTES ? Buffer.allocUnsafeSlow(n) : Buffer.from(take("consumed", n), 0, n)
+  receiveBuffers.add(frame)
+  return frame
+}
+
+/** Whether `chunk` is a whole buffer from takeReceiveBuffer (a socket that reads frames into them). */
+export const isReceiveBuffer = (chunk: Uint8Array): boolean => receiveBuffers.has(chunk)
 
 /**
  * Leases a frame assembled by takeReceiveBuffer to the consumer of the one tensor it carries (`tensor`,

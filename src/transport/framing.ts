@@ -1,7 +1,7 @@
 import { RpcSerialization } from "@effect/rpc"
 import { Layer } from "effect"
 import { addExtension, Packr, Unpackr } from "msgpackr"
-import { leaseReceived, releaseEncodedTensor, takeFrame, takeReceiveBuffer } from "./buffer-pool.js"
+import { isReceiveBuffer, leaseReceived, releaseEncodedTensor, takeFrame, takeReceiveBuffer } from "./buffer-pool.js"
 
 /**
  * Framed msgpack for CenterRpcs, with tensors out of band.
@@ -175,6 +175,7 @@ export const unpackFrame = (unpackr: Unpackr, frame: Uint8Array, ownBuffer = fal
  * Splits a byte stream into frames (each including its length prefix) and unpacks them. Chunks are
  * kept as they arrive; a frame is copied out of them once, into a buffer of its own (takeReceiveBuffer),
  * unless it lies within one chunk. Frames over `maxFrameBytes` are refused before any allocation.
+ * A socket may also deliver whole frames it read into receive buffers itself (tcp-socket.ts).
  */
 export const makeFrameDecoder = (maxFrameBytes: number, unpack: (frame: Uint8Array, ownBuffer: boolean) => unknown) => {
   const chunks: Uint8Array[] = []
@@ -228,7 +229,9 @@ export const makeFrameDecoder = (maxFrameBytes: number, unpack: (frame: Uint8Arr
       let ownBuffer = false
       const head = chunks[0]!
       if (head.length >= pending) {
-        // The whole frame lies in one chunk: use it in place.
+        // The whole frame lies in one chunk: use it in place. A chunk that is exactly a frame a socket
+        // read into a receive buffer of its own (tcp-socket.ts) is that frame's buffer.
+        ownBuffer = head.length === pending && isReceiveBuffer(head)
         frame = head.subarray(0, pending)
         if (head.length === pending) chunks.shift()
         else chunks[0] = head.subarray(pending)
@@ -246,8 +249,11 @@ export const makeFrameDecoder = (maxFrameBytes: number, unpack: (frame: Uint8Arr
   }
 }
 
+/** The largest accepted message under these options. */
+export const maxFrameBytes = (options: FramingOptions): number => options.maxFrameBytes ?? 512 * 1024 * 1024
+
 export const lengthPrefixedMsgPack = (options: FramingOptions = {}) => {
-  const maxFrameBytes = options.maxFrameBytes ?? 512 * 1024 * 1024
+  const limit = maxFrameBytes(options)
   return RpcSerialization.RpcSerialization.of({
     contentType: "application/x-deepspark-msgpack-framed",
     includesFraming: true,
@@ -255,7 +261,7 @@ export const lengthPrefixedMsgPack = (options: FramingOptions = {}) => {
       const packr = new Packr({ useRecords: false, moreTypes: false })
       const unpackr = new Unpackr({ useRecords: false, moreTypes: false })
       const encoder = new TextEncoder()
-      const decode = makeFrameDecoder(maxFrameBytes, (frame, ownBuffer) => unpackFrame(unpackr, frame, ownBuffer))
+      const decode = makeFrameDecoder(limit, (frame, ownBuffer) => unpackFrame(unpackr, frame, ownBuffer))
       return {
         decode: (data) => decode(typeof data === "string" ? encoder.encode(data) : data),
         encode: (message) => packFrame(packr, message)

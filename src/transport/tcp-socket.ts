@@ -2,7 +2,7 @@ import { NodeSocket } from "@effect/platform-node"
 import { Socket, SocketServer } from "@effect/platform"
 import { Deferred, Effect, Exit, FiberSet, Scope } from "effect"
 import net from "node:net"
-import { FrameReusedError, isRetiredFrame, releaseWrittenFrame } from "./buffer-pool.js"
+import { FrameReusedError, isRetiredFrame, releaseWrittenFrame, takeReceiveBuffer } from "./buffer-pool.js"
 
 /**
  * TCP sockets for the RPC transport: @effect/platform-node's NodeSocket over node:net connections whose
@@ -31,8 +31,75 @@ export const releaseFramesOnceWritten = (conn: net.Socket): net.Socket => {
   return conn
 }
 
-/** A client Socket to host:port (NodeSocket.makeNet's connection, with frame release). */
-export const connectTcp = (options: { readonly host: string; readonly port: number }): Effect.Effect<Socket.Socket> =>
+/** Size of the reused buffer that small frames and frame headers are read into. */
+const STAGING_BYTES = 64 * 1024
+
+/**
+ * Reads a connection's length-prefixed frames (framing.ts) with Node's `onread`: a large frame's bytes
+ * land straight in the receive buffer the decoder will view them in (pooled, buffer-pool.ts), without a
+ * 64 KB chunk allocated per read and a copy out of the chunks. Each frame is emitted as one 'data' event;
+ * small frames are copied out of a reused staging buffer (which the next read overwrites). A frame over
+ * `maxFrameBytes` is passed on as its 4-byte length only, which the decoder refuses with its usual
+ * error, and its bytes are skipped.
+ */
+export const frameReader = (emit: (frame: Uint8Array) => void, maxFrameBytes: number) => {
+  const staging = Buffer.allocUnsafeSlow(STAGING_BYTES)
+  let end = 0
+  let frame: Buffer | null = null
+  let filled = 0
+  let skip = 0
+  return {
+    buffer: (): Uint8Array => (frame ? frame.subarray(filled) : staging.subarray(end)),
+    callback: (nread: number): boolean => {
+      if (frame) {
+        filled += nread
+        if (filled === frame.length) {
+          const whole = frame
+          frame = null
+          emit(whole)
+        }
+        return true
+      }
+      end += nread
+      let o = 0
+      for (;;) {
+        if (skip > 0) {
+          const d = Math.min(skip, end - o)
+          skip -= d
+          o += d
+          if (skip > 0) break
+        }
+        if (end - o < 4) break
+        const length = staging.readUInt32BE(o)
+        if (length > maxFrameBytes) {
+          emit(Buffer.from(staging.subarray(o, o + 4)))
+          skip = 4 + length
+          continue
+        }
+        const need = 4 + length
+        if (end - o >= need) {
+          emit(Buffer.from(staging.subarray(o, o + need))) // a copy: staging is read into again
+          o += need
+          continue
+        }
+        if (need <= STAGING_BYTES) break // the rest follows into staging
+        frame = takeReceiveBuffer(need)
+        staging.copy(frame, 0, o, end)
+        filled = end - o
+        o = end
+        break
+      }
+      if (o > 0) {
+        staging.copy(staging, 0, o, end)
+        end -= o
+      }
+      return true
+    }
+  }
+}
+
+/** A client Socket to host:port (NodeSocket.makeNet's connection, with frame reads and frame release). */
+export const connectTcp = (options: { readonly host: string; readonly port: number; readonly maxFrameBytes: number }): Effect.Effect<Socket.Socket> =>
   NodeSocket.fromDuplex(
     Effect.scopeWith((scope) => {
       let conn: net.Socket | undefined
@@ -44,7 +111,8 @@ export const connectTcp = (options: { readonly host: string; readonly port: numb
       ).pipe(
         Effect.zipRight(
           Effect.async<net.Socket, Socket.SocketError>((resume) => {
-            conn = releaseFramesOnceWritten(net.createConnection({ host: options.host, port: options.port, noDelay: true }))
+            const reader = frameReader((frame) => conn!.emit("data", frame), options.maxFrameBytes)
+            conn = releaseFramesOnceWritten(net.createConnection({ host: options.host, port: options.port, noDelay: true, onread: reader }))
             conn.once("connect", () => resume(Effect.succeed(conn!)))
             conn.on("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
           })

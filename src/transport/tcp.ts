@@ -2,7 +2,7 @@ import { Socket, SocketServer } from "@effect/platform"
 import { RpcClient, RpcServer } from "@effect/rpc"
 import { Effect, Layer } from "effect"
 import { CenterHandlersLive } from "../center/center-service.js"
-import { layerLengthPrefixedMsgPack, type FramingOptions } from "./framing.js"
+import { layerLengthPrefixedMsgPack, maxFrameBytes, type FramingOptions } from "./framing.js"
 import { CenterRpcs } from "./protocol.js"
 import { connectTcp, makeTcpSocketServer } from "./tcp-socket.js"
 
@@ -51,7 +51,7 @@ export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHa
 /** The protocol layer a worker needs to call the center over TCP. */
 export const layerCenterClientProtocolTcp = (options: { host: string; port: number } & FramingOptions) =>
   RpcClient.layerProtocolSocket({ retryTransientErrors: true }).pipe(
-    Layer.provide(Layer.effect(Socket.Socket, connectTcp({ host: options.host, port: options.port }))),
+    Layer.provide(Layer.effect(Socket.Socket, connectTcp({ host: options.host, port: options.port, maxFrameBytes: maxFrameBytes(options) }))),
     Layer.provide(layerLengthPrefixedMsgPack(options))
   )
 
