@@ -15,8 +15,16 @@
  * GEMM, 4 rows of C per thread (register blocking): thread x = (row block)·N + column j, so the 4 lanes
  * of a SIMD quad take 4 consecutive columns and share the A operands. Strides are constants, so one
  * source serves every transpose: op(A)[i,k] = a[i·AR + k·AK], op(B)[k,j] = b[j·BJ + k·BK]. Running
- * indices (rather than multiplying per iteration) measured ~20% faster on webasm, two independent
- * accumulator sets over even/odd k another ~10% (KTAIL = K mod 2 handles the last k).
+ * indices (rather than multiplying per iteration) measured ~20% faster on webasm.
+ *
+ * Summation order (float32): K in blocks of GEMM_KC, each block summed in k order from zero, the block
+ * sums added in order — the cpu backend's order (its KC = 256), which reproduces Caffe's OpenBLAS run
+ * (OpenBLAS's level-3 driver likewise cuts LeNet's K = 500 into two blocks of about 250). With alpha 1
+ * and beta 0 the result equals the cpu backend's mul+add GEMM bit for bit. Caffe's seed-1701 LeNet
+ * trajectory depends on it: with any other order in conv2's forward GEMM (K = 500) — two interleaved
+ * accumulators, as this kernel had, or float64 sums, as the reference backend — the run jumps off
+ * Caffe's in iteration 7 (a discrete flip, not drift: those two agree with each other to 4e-7 throughout)
+ * and ends 1.7e-2 from Caffe's iteration-20 weights.
  */
 export const gemmSource = `function (a, b) {
   const j = this.thread.x % this.constants.N;
@@ -29,42 +37,51 @@ export const gemmSource = `function (a, b) {
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
-  let t0 = 0;
-  let t1 = 0;
-  let t2 = 0;
-  let t3 = 0;
   let ak = 0;
   let bk = j * this.constants.BJ;
-  for (let k = 0; k < this.constants.K2; k++) {
-    const bv = b[bk];
-    const bw = b[bk + this.constants.BK];
-    const ak1 = ak + this.constants.AK;
-    s0 += a[a0 + ak] * bv;
-    s1 += a[a1 + ak] * bv;
-    s2 += a[a2 + ak] * bv;
-    s3 += a[a3 + ak] * bv;
-    t0 += a[a0 + ak1] * bw;
-    t1 += a[a1 + ak1] * bw;
-    t2 += a[a2 + ak1] * bw;
-    t3 += a[a3 + ak1] * bw;
-    ak += this.constants.AK2;
-    bk += this.constants.BK2;
+  for (let kb = 0; kb < this.constants.KBLOCKS; kb++) {
+    let p0 = 0;
+    let p1 = 0;
+    let p2 = 0;
+    let p3 = 0;
+    for (let k = 0; k < this.constants.KC; k++) {
+      const bv = b[bk];
+      p0 += a[a0 + ak] * bv;
+      p1 += a[a1 + ak] * bv;
+      p2 += a[a2 + ak] * bv;
+      p3 += a[a3 + ak] * bv;
+      ak += this.constants.AK;
+      bk += this.constants.BK;
+    }
+    s0 += p0;
+    s1 += p1;
+    s2 += p2;
+    s3 += p3;
   }
-  for (let k = 0; k < this.constants.KTAIL; k++) {
+  let q0 = 0;
+  let q1 = 0;
+  let q2 = 0;
+  let q3 = 0;
+  for (let k = 0; k < this.constants.KREST; k++) {
     const bv = b[bk];
-    s0 += a[a0 + ak] * bv;
-    s1 += a[a1 + ak] * bv;
-    s2 += a[a2 + ak] * bv;
-    s3 += a[a3 + ak] * bv;
+    q0 += a[a0 + ak] * bv;
+    q1 += a[a1 + ak] * bv;
+    q2 += a[a2 + ak] * bv;
+    q3 += a[a3 + ak] * bv;
+    ak += this.constants.AK;
+    bk += this.constants.BK;
   }
-  return [s0 + t0, s1 + t1, s2 + t2, s3 + t3];
+  return [s0 + q0, s1 + q1, s2 + q2, s3 + q3];
 }`
+
+/** K block of gemmSource's summation (the cpu backend's default KC). */
+export const GEMM_KC = 256
 
 /** GEMM strides for gemmSource (row-major A: M×K or, transposed, K×M; B: K×N or N×K). */
 export const gemmStrides = (transA: boolean, transB: boolean, M: number, N: number, K: number) => {
   const AK = transA ? M : 1
   const BK = transB ? 1 : N
-  return { AR: transA ? 1 : K, AK, AK2: 2 * AK, BJ: transB ? K : 1, BK, BK2: 2 * BK, K2: Math.floor(K / 2), KTAIL: K % 2 }
+  return { AR: transA ? 1 : K, AK, BJ: transB ? K : 1, BK, KC: GEMM_KC, KBLOCKS: Math.floor(K / GEMM_KC), KREST: K % GEMM_KC }
 }
 
 /** im2col on a pre-padded image (HP × WP per channel): no bounds branches. */
