@@ -12,11 +12,23 @@ import { socketFromMessagePort } from "../../src/transport/message-port-socket.j
 import { makeCenterClient } from "../../src/transport/tcp.js"
 import { soakWorker } from "./transport-soak.js"
 
-const { port, workerId, n, exchanges } = workerData as { port: MessagePort; workerId: string; n: number; exchanges: number }
+const { port, workerId, n, exchanges, minDurationMs } = workerData as {
+  port: MessagePort
+  workerId: string
+  n: number
+  exchanges: number
+  minDurationMs?: number
+}
 
 const main = Effect.gen(function* () {
   const client = yield* makeCenterClient
-  return yield* soakWorker(client, { workerId, n, exchanges, onExchange: (seq) => parentPort?.postMessage({ type: "exchange", seq }) })
+  return yield* soakWorker(client, {
+    workerId,
+    n,
+    exchanges,
+    ...(minDurationMs ? { minDurationMs } : {}),
+    onExchange: (seq) => parentPort?.postMessage({ type: "exchange", seq })
+  })
 }).pipe(
   Effect.scoped,
   Effect.provide(

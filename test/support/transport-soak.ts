@@ -10,9 +10,14 @@
  * views it, a send buffer reused or detached too early, or a frame assembled wrongly at some chunk
  * boundary all show up as a named mismatch.
  */
-import { Effect, Schedule } from "effect"
+import { SocketServer } from "@effect/platform"
+import { RpcServer } from "@effect/rpc"
+import { Effect, Layer, Schedule } from "effect"
 import net from "node:net"
+import { MessageChannel, Worker } from "node:worker_threads"
 import { releaseTensor, takeTensor } from "../../src/transport/buffer-pool.js"
+import { layerLengthPrefixedMsgPack } from "../../src/transport/framing.js"
+import { makeMessagePortSocketServer } from "../../src/transport/message-port-socket.js"
 import { CenterRejected, CenterRpcs } from "../../src/transport/protocol.js"
 import type { CenterClient } from "../../src/transport/tcp.js"
 
@@ -199,7 +204,16 @@ export interface SoakWorkerResult {
  */
 export const soakWorker = (
   client: CenterClient,
-  options: { workerId: string; n: number; exchanges: number; retain?: number; heartbeatMs?: number; onExchange?: (seq: number) => void }
+  options: {
+    workerId: string
+    n: number
+    exchanges: number
+    /** Keep exchanging until this much time has passed too (long runs: the RPC client pings every 10 s). */
+    minDurationMs?: number
+    retain?: number
+    heartbeatMs?: number
+    onExchange?: (seq: number) => void
+  }
 ) =>
   Effect.gen(function* () {
     const { workerId, n } = options
@@ -217,8 +231,9 @@ export const soakWorker = (
     const retained: Array<{ t: Float32Array; seed: number; what: string }> = []
     const params = new Float32Array(n)
     const firstSeq = reg.resumeIteration + 1
-    const lastSeq = reg.resumeIteration + options.exchanges
-    for (let seq = firstSeq; seq <= lastSeq; seq++) {
+    const until = Date.now() + (options.minDurationMs ?? 0)
+    let seq = firstSeq
+    for (; seq < firstSeq + options.exchanges || Date.now() < until; seq++) {
       const up = soakSeed(workerId, seq, "up")
       fillPattern(params, up)
       const reply = yield* client.Exchange({ ...identity, seq, clock: seq, params, lossSum: seq, iterations: 1, cursor: `c${seq}` })
@@ -237,7 +252,7 @@ export const soakWorker = (
       if (retained.length > (options.retain ?? 4)) releaseTensor(retained.shift()!.t)
       options.onExchange?.(seq)
     }
-    return { workerId, firstSeq, lastSeq, heartbeats } satisfies SoakWorkerResult
+    return { workerId, firstSeq, lastSeq: seq - 1, heartbeats } satisfies SoakWorkerResult
   })
 
 /**
@@ -300,3 +315,56 @@ export const chunkingProxy = (target: { host: string; port: number }, seed: numb
         server.close(() => resume(Effect.void))
       })
   )
+
+export interface SoakThreadOutcome {
+  readonly result?: SoakWorkerResult
+  readonly failed?: string
+  /** The thread's exit code (1 when terminated). */
+  readonly code: number
+  /** Exchanges the thread reported done, in order. */
+  readonly seqs: ReadonlyArray<number>
+}
+
+/**
+ * Serves the soak handlers over MessagePorts as local mode does (scoped), and returns a runner for soak
+ * worker threads (support/transport-soak-worker.ts, loaded through local mode's worker bootstrap).
+ * `killAfter` terminates the thread just after that seq is done, mid-way through the next exchange.
+ */
+export const serveSoakOverMessagePorts = (soak: ReturnType<typeof makeSoakHandlers>) =>
+  Effect.gen(function* () {
+    const { server, accept } = yield* makeMessagePortSocketServer
+    yield* Layer.build(
+      RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
+        Layer.provide(soak.layer),
+        Layer.provide(RpcServer.layerProtocolSocketServer),
+        Layer.provide(Layer.succeed(SocketServer.SocketServer, server)),
+        Layer.provide(layerLengthPrefixedMsgPack())
+      )
+    )
+    const bootstrap = new URL("../../src/local/worker-bootstrap.mjs", import.meta.url)
+    const entry = new URL("./transport-soak-worker.ts", import.meta.url).href
+    return (workerId: string, exchanges: number, options: { killAfter?: number; minDurationMs?: number; n?: number } = {}) =>
+      Effect.async<SoakThreadOutcome>((resume) => {
+        const { port1, port2 } = new MessageChannel()
+        accept(port1)
+        const worker = new Worker(bootstrap, {
+          workerData: { entry, port: port2, workerId, n: options.n ?? LENET_PARAMS, exchanges, minDurationMs: options.minDurationMs },
+          transferList: [port2]
+        })
+        let result: SoakWorkerResult | undefined
+        let failed: string | undefined
+        const seqs: number[] = []
+        worker.on("message", (m: { type: string; seq?: number; result?: SoakWorkerResult; message?: string }) => {
+          if (m.type === "exchange") {
+            seqs.push(m.seq!)
+            if (m.seq === options.killAfter) setTimeout(() => void worker.terminate(), 3)
+          }
+          if (m.type === "done") result = m.result!
+          if (m.type === "failed") failed = m.message!
+        })
+        worker.on("exit", (code) => {
+          port1.close()
+          resume(Effect.succeed({ ...(result ? { result } : {}), ...(failed ? { failed } : {}), code, seqs }))
+        })
+      })
+  })
