@@ -111,8 +111,15 @@ export const connectTcp = (options: { readonly host: string; readonly port: numb
       ).pipe(
         Effect.zipRight(
           Effect.async<net.Socket, Socket.SocketError>((resume) => {
-            const reader = frameReader((frame) => conn!.emit("data", frame), options.maxFrameBytes)
+            // With onread Node buffers nothing for a 'data' listener that is not there yet: frames that
+            // arrive before NodeSocket listens (none in this protocol, where the client speaks first)
+            // wait for it instead of being dropped.
+            const early: Uint8Array[] = []
+            const reader = frameReader((frame) => (conn!.listenerCount("data") > 0 ? conn!.emit("data", frame) : early.push(frame)), options.maxFrameBytes)
             conn = releaseFramesOnceWritten(net.createConnection({ host: options.host, port: options.port, noDelay: true, onread: reader }))
+            conn.on("newListener", (event) => {
+              if (event === "data" && early.length > 0) process.nextTick(() => early.splice(0).forEach((frame) => conn!.emit("data", frame)))
+            })
             conn.once("connect", () => resume(Effect.succeed(conn!)))
             conn.on("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
           })
