@@ -17,14 +17,14 @@ import fs from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
-import { blobData, readCaffemodelSync, readSolverPrototxtSync, type NetParameter } from "@deepspark/caffe"
+import { readCaffemodelSync, readSolverPrototxtSync } from "@deepspark/caffe"
 import { convertMnist, mnistPackageFiles } from "@deepspark/data"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Backend } from "../src/backend/backend.js"
 import { createCpuBackend } from "../src/backend/cpu/cpu-backend.js"
 import { type GpuBackend, createGpuBackend } from "../src/backend/gpu/gpu-backend.js"
-import type { Net } from "../src/net/net.js"
 import { CapturingLogger } from "../src/train/logger.js"
+import { compareWeights } from "./support/compare-weights.js"
 import { createTrainingSession, loadWeights } from "../src/train/training-session.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
@@ -107,26 +107,3 @@ describe("LeNet seed 1701 on the gpu backend (Caffe reference run, 20 iterations
     expect(run.tests[2]).toBeGreaterThan(0.6)
   }, 300_000)
 })
-
-/** The largest per-blob max|Δ| / max|w_caffe| over the layers of `caffe`. */
-const compareWeights = (net: Net, caffe: NetParameter): number => {
-  let worst = 0
-  for (const layer of caffe.layer ?? []) {
-    const mine = net.layerByName(layer.name ?? "")
-    if (!mine) continue
-    ;(layer.blobs ?? []).forEach((proto, j) => {
-      const theirs = blobData(proto)
-      const ours = mine.blobs[j]!.data
-      let maxAbs = 0
-      let maxDiff = 0
-      for (let k = 0; k < theirs.length; k++) {
-        maxAbs = Math.max(maxAbs, Math.abs(theirs[k]!))
-        maxDiff = Math.max(maxDiff, Math.abs(theirs[k]! - ours[k]!))
-      }
-      const rel = maxDiff / Math.max(maxAbs, 1e-12)
-      console.log(`  ${layer.name}[${j}] max|Δ| ${maxDiff.toExponential(3)} / max|w| ${maxAbs.toExponential(3)} = ${rel.toExponential(3)}`)
-      worst = Math.max(worst, rel)
-    })
-  }
-  return worst
-}

@@ -9,7 +9,7 @@ import fs from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
-import { blobData, readCaffemodelSync, readSolverPrototxtSync, readSolverStateSync, type NetParameter } from "@deepspark/caffe"
+import { blobData, readCaffemodelSync, readSolverPrototxtSync, readSolverStateSync } from "@deepspark/caffe"
 import { convertMnist, mnistPackageFiles } from "@deepspark/data"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Backend } from "../src/backend/backend.js"
@@ -17,6 +17,7 @@ import { createCpuBackend } from "../src/backend/cpu/cpu-backend.js"
 import { referenceBackend } from "../src/backend/reference.js"
 import type { Net } from "../src/net/net.js"
 import { CapturingLogger } from "../src/train/logger.js"
+import { compareWeights } from "./support/compare-weights.js"
 import { createTrainingSession, loadWeights, resumeFrom, type TrainingSession } from "../src/train/training-session.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
@@ -177,26 +178,3 @@ describe("LeNet, random_seed 1701, 20 iterations on MNIST (Caffe reference run)"
     a.forEach((v, i) => expect(Buffer.from(v.buffer).equals(Buffer.from(b[i]!.buffer))).toBe(true))
   }, 600_000)
 })
-
-/** The largest per-blob max|Δ| / max|w_caffe| over the layers of `caffe`. */
-const compareWeights = (net: Net, caffe: NetParameter): number => {
-  let worst = 0
-  for (const layer of caffe.layer ?? []) {
-    const mine = net.layerByName(layer.name ?? "")
-    if (!mine) continue
-    ;(layer.blobs ?? []).forEach((proto, j) => {
-      const theirs = blobData(proto)
-      const ours = mine.blobs[j]!.data
-      let maxAbs = 0
-      let maxDiff = 0
-      for (let k = 0; k < theirs.length; k++) {
-        maxAbs = Math.max(maxAbs, Math.abs(theirs[k]!))
-        maxDiff = Math.max(maxDiff, Math.abs(theirs[k]! - ours[k]!))
-      }
-      const rel = maxDiff / Math.max(maxAbs, 1e-12)
-      console.log(`  ${layer.name}[${j}] max|Δ| ${maxDiff.toExponential(3)} / max|w| ${maxAbs.toExponential(3)} = ${rel.toExponential(3)}`)
-      worst = Math.max(worst, rel)
-    })
-  }
-  return worst
-}
