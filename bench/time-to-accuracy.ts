@@ -219,20 +219,45 @@ const cpuSince = (start: NodeJS.CpuUsage) => () => {
 const progress = (label: string) => (p: TestPoint) =>
   console.log(`  [${label}] ${p.seconds.toFixed(1).padStart(6)} s  iteration ${String(p.iteration).padStart(5)}: accuracy ${p.accuracy.toFixed(4)} (test ${p.testSeconds.toFixed(1)} s)`)
 
-/** (a) One solver, as `deepspark train -solver S` runs it, stopped at the highest target or the cap. */
-const runSingle = async (o: TimeToAccuracyOptions, ws: { dir: string; solver: string }): Promise<RunResult> => {
+/** A run's clocks, started now; `follow` feeds the tracker a log line and prints the test it completed; `result` ends the run. */
+const startRun = (label: string) => {
   const loadStart = os.loadavg()
-  const file = openLog(path.join(o.outDir, "single.log"))
   const t0 = performance.now()
   const elapsed = () => (performance.now() - t0) / 1000
   const cpu = cpuSince(process.cpuUsage())
-  const tracker = new AccuracyTracker(o.targets, elapsed, cpu)
-  const show = progress("1 solver")
+  const show = progress(label)
+  return {
+    t0,
+    elapsed,
+    cpu,
+    follow: (tracker: AccuracyTracker, line: string) => {
+      const n = tracker.tests.length
+      tracker.onLine(line)
+      if (tracker.tests.length > n) show(tracker.tests[n]!)
+    },
+    result: (tracker: AccuracyTracker, o: { workers: number; rule: string; capped: boolean }): RunResult => ({
+      label,
+      workers: o.workers,
+      rule: o.rule,
+      tests: tracker.tests,
+      reached: tracker.reached,
+      wallSeconds: elapsed(),
+      cpuSeconds: cpu(),
+      stoppedBy: tracker.done ? "target" : o.capped ? "cap" : "max_iter",
+      loadStart,
+      loadEnd: os.loadavg()
+    })
+  }
+}
+
+/** (a) One solver, as `deepspark train -solver S` runs it, stopped at the highest target or the cap. */
+const runSingle = async (o: TimeToAccuracyOptions, ws: { dir: string; solver: string }): Promise<RunResult> => {
+  const file = openLog(path.join(o.outDir, "single.log"))
+  const run = startRun("1 solver")
+  const tracker = new AccuracyTracker(o.targets, run.elapsed, run.cpu)
   const log = new GlogLogger((line) => {
     file.write(line)
-    const n = tracker.tests.length
-    tracker.onLine(line)
-    if (tracker.tests.length > n) show(tracker.tests[n]!)
+    run.follow(tracker, line)
   })
   let capped = false
   let stopAsked = false
@@ -246,7 +271,7 @@ const runSingle = async (o: TimeToAccuracyOptions, ws: { dir: string; solver: st
       // one; the solver polls again until it hears "none"), used here as the stop rule.
       requestedAction: () => {
         if (stopAsked) return "none"
-        capped = !tracker.done && elapsed() >= o.capSeconds
+        capped = !tracker.done && run.elapsed() >= o.capSeconds
         stopAsked = tracker.done || capped
         return stopAsked ? "stop" : "none"
       }
@@ -259,18 +284,7 @@ const runSingle = async (o: TimeToAccuracyOptions, ws: { dir: string; solver: st
   } finally {
     file.close()
   }
-  return {
-    label: "1 solver",
-    workers: 1,
-    rule: "single",
-    tests: tracker.tests,
-    reached: tracker.reached,
-    wallSeconds: elapsed(),
-    cpuSeconds: cpu(),
-    stoppedBy: tracker.done ? "target" : capped ? "cap" : "max_iter",
-    loadStart,
-    loadEnd: os.loadavg()
-  }
+  return run.result(tracker, { workers: 1, rule: "single", capped })
 }
 
 /** (b) N local worker threads with the center here; the center is asked to stop at the target or the cap. */
@@ -278,21 +292,16 @@ const runDist = (o: TimeToAccuracyOptions, ws: { dir: string; solver: string }):
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
-        const loadStart = os.loadavg()
         const file = openLog(path.join(o.outDir, "dist.log"))
         yield* Effect.addFinalizer(() => Effect.sync(() => file.close()))
-        const t0 = performance.now()
-        const elapsed = () => (performance.now() - t0) / 1000
-        const cpu = cpuSince(process.cpuUsage())
+        const run = startRun(`${o.workers} workers`)
         const reached = yield* Deferred.make<void>()
-        const tracker = new AccuracyTracker(o.targets, elapsed, cpu, () => Deferred.unsafeDone(reached, Exit.void))
-        const label = `${o.workers} workers`
-        const show = progress(label)
+        const tracker = new AccuracyTracker(o.targets, run.elapsed, run.cpu, () => Deferred.unsafeDone(reached, Exit.void))
         const log = new GlogLogger((line) => file.write(line))
         const eventLog = path.join(o.outDir, "dist-events.jsonl")
         fs.rmSync(eventLog, { force: true }) // the event log appends
         let capped = false
-        const capReached = Effect.suspend(() => Effect.sleep(Duration.millis(Math.max(0, o.capSeconds * 1000 - (performance.now() - t0))))).pipe(
+        const capReached = Effect.suspend(() => Effect.sleep(Duration.millis(Math.max(0, o.capSeconds * 1000 - (performance.now() - run.t0))))).pipe(
           Effect.tap(() => Effect.sync(() => (capped = true)))
         )
         // The local pool, plus a watcher that asks the center to stop (workers stop at their next exchange).
@@ -318,23 +327,10 @@ const runDist = (o: TimeToAccuracyOptions, ws: { dir: string; solver: string }):
           eventLog,
           testLog: (line) => {
             file.write(line)
-            const n = tracker.tests.length
-            tracker.onLine(line)
-            if (tracker.tests.length > n) show(tracker.tests[n]!)
+            run.follow(tracker, line)
           }
         }).pipe(Effect.provide(stoppablePool))
-        return {
-          label,
-          workers: o.workers,
-          rule: `${o.rule} τ ${o.period} α ${o.movingRate}`,
-          tests: tracker.tests,
-          reached: tracker.reached,
-          wallSeconds: elapsed(),
-          cpuSeconds: cpu(),
-          stoppedBy: tracker.done ? "target" : capped ? "cap" : "max_iter",
-          loadStart,
-          loadEnd: os.loadavg()
-        } satisfies RunResult
+        return run.result(tracker, { workers: o.workers, rule: `${o.rule} τ ${o.period} α ${o.movingRate}`, capped })
       })
     )
   )
