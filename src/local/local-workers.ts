@@ -1,11 +1,7 @@
-import { RpcServer } from "@effect/rpc"
-import { SocketServer } from "@effect/platform"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect } from "effect"
 import { MessageChannel, Worker } from "node:worker_threads"
 import { CenterHandlersLive } from "../center/center-service.js"
-import { layerLengthPrefixedMsgPack } from "../transport/framing.js"
-import { makeMessagePortSocketServer } from "../transport/message-port-socket.js"
-import { CenterRpcs } from "../transport/protocol.js"
+import { serveCenterRpcsOverMessagePorts } from "../transport/message-port-rpc.js"
 import { PERMANENT_EXIT_CODE } from "./permanent-error.js"
 import type { WorkerAssignment } from "./trainer-spec.js"
 
@@ -80,15 +76,7 @@ const runThread = (
 export const runLocalWorkers = (options: LocalWorkersOptions) =>
   Effect.gen(function* () {
     const log = options.log ?? (() => {})
-    const { server, accept } = yield* makeMessagePortSocketServer
-    yield* Layer.build(
-      RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
-        Layer.provide(CenterHandlersLive),
-        Layer.provide(RpcServer.layerProtocolSocketServer),
-        Layer.provide(Layer.succeed(SocketServer.SocketServer, server)),
-        Layer.provide(layerLengthPrefixedMsgPack())
-      )
-    )
+    const accept = yield* serveCenterRpcsOverMessagePorts(CenterHandlersLive)
     const maxRestarts = options.maxRestarts ?? 5
     const backoff = Duration.toMillis(options.backoff ?? "200 millis")
 

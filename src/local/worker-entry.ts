@@ -1,9 +1,6 @@
-import { Effect, Layer } from "effect"
-import { RpcClient } from "@effect/rpc"
-import { Socket } from "@effect/platform"
+import { Effect } from "effect"
 import { parentPort, workerData, type MessagePort } from "node:worker_threads"
-import { layerLengthPrefixedMsgPack } from "../transport/framing.js"
-import { socketFromMessagePort } from "../transport/message-port-socket.js"
+import { layerCenterClientProtocolMessagePort } from "../transport/message-port-rpc.js"
 import { makeCenterClient } from "../transport/tcp.js"
 import { runTrainerLoop } from "../trainer/trainer-loop.js"
 import { buildTrainer } from "./build-trainer.js"
@@ -39,12 +36,7 @@ const main = Effect.gen(function* () {
   parentPort?.postMessage({ type: "done", result })
 }).pipe(
   Effect.scoped,
-  Effect.provide(
-    RpcClient.layerProtocolSocket().pipe(
-      Layer.provide(Layer.effect(Socket.Socket, socketFromMessagePort(port))),
-      Layer.provide(layerLengthPrefixedMsgPack())
-    )
-  )
+  Effect.provide(layerCenterClientProtocolMessagePort(port))
 )
 
 Effect.runPromise(main).then(

@@ -3,12 +3,9 @@
  * workerData.entry): the soak worker loop over the same framed RPC local mode uses, reporting each
  * completed exchange to the parent so the test can terminate a thread mid-run.
  */
-import { RpcClient } from "@effect/rpc"
-import { Socket } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { parentPort, workerData, type MessagePort } from "node:worker_threads"
-import { layerLengthPrefixedMsgPack } from "../../src/transport/framing.js"
-import { socketFromMessagePort } from "../../src/transport/message-port-socket.js"
+import { layerCenterClientProtocolMessagePort } from "../../src/transport/message-port-rpc.js"
 import { makeCenterClient } from "../../src/transport/tcp.js"
 import { soakWorker } from "./transport-soak.js"
 
@@ -31,12 +28,7 @@ const main = Effect.gen(function* () {
   })
 }).pipe(
   Effect.scoped,
-  Effect.provide(
-    RpcClient.layerProtocolSocket().pipe(
-      Layer.provide(Layer.effect(Socket.Socket, socketFromMessagePort(port))),
-      Layer.provide(layerLengthPrefixedMsgPack())
-    )
-  )
+  Effect.provide(layerCenterClientProtocolMessagePort(port))
 )
 
 Effect.runPromise(main).then(

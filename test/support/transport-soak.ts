@@ -10,14 +10,11 @@
  * views it, a send buffer reused or detached too early, or a frame assembled wrongly at some chunk
  * boundary all show up as a named mismatch.
  */
-import { SocketServer } from "@effect/platform"
-import { RpcServer } from "@effect/rpc"
-import { Effect, Layer, Schedule } from "effect"
+import { Effect, Schedule } from "effect"
 import net from "node:net"
 import { MessageChannel, Worker } from "node:worker_threads"
 import { releaseTensor, takeTensor } from "../../src/transport/buffer-pool.js"
-import { layerLengthPrefixedMsgPack } from "../../src/transport/framing.js"
-import { makeMessagePortSocketServer } from "../../src/transport/message-port-socket.js"
+import { serveCenterRpcsOverMessagePorts } from "../../src/transport/message-port-rpc.js"
 import { CenterRejected, CenterRpcs } from "../../src/transport/protocol.js"
 import type { CenterClient } from "../../src/transport/tcp.js"
 
@@ -332,15 +329,7 @@ export interface SoakThreadOutcome {
  */
 export const serveSoakOverMessagePorts = (soak: ReturnType<typeof makeSoakHandlers>) =>
   Effect.gen(function* () {
-    const { server, accept } = yield* makeMessagePortSocketServer
-    yield* Layer.build(
-      RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
-        Layer.provide(soak.layer),
-        Layer.provide(RpcServer.layerProtocolSocketServer),
-        Layer.provide(Layer.succeed(SocketServer.SocketServer, server)),
-        Layer.provide(layerLengthPrefixedMsgPack())
-      )
-    )
+    const accept = yield* serveCenterRpcsOverMessagePorts(soak.layer)
     const bootstrap = new URL("../../src/local/worker-bootstrap.mjs", import.meta.url)
     const entry = new URL("./transport-soak-worker.ts", import.meta.url).href
     return (workerId: string, exchanges: number, options: { killAfter?: number; minDurationMs?: number; n?: number } = {}) =>
