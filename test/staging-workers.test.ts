@@ -18,6 +18,7 @@ import { stagedPartitionName } from "../src/staging/train-data.js"
 import { stageTrainData } from "../src/staging/worker-staging.js"
 import { runTrainerLoop } from "../src/trainer/trainer-loop.js"
 import { layerCenterClientProtocolTcp, makeCenterClient } from "../src/transport/tcp.js"
+import { captureOutput, type CapturedProcess } from "./support/captured-process.js"
 import { repoRoot } from "./support/mnist-workspace.js"
 import { smallMnistFolder, writeTrainOnlyLenetSolver } from "./support/small-mnist.js"
 
@@ -62,27 +63,14 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true })
 })
 
-interface Proc {
-  readonly out: () => string
-  readonly exit: Promise<number | null>
-}
-
 /** `deepspark worker …` started as an operator would, from the worker's folder. */
-const worker = (args: ReadonlyArray<string>, onLine?: (line: string) => void): Proc => {
+const worker = (args: ReadonlyArray<string>, onLine?: (line: string) => void): CapturedProcess => {
   const child = spawn(process.execPath, [path.join(repoRoot, "bin/run-ts.mjs"), path.join(repoRoot, "src/remote/main.ts"), "worker", "-solver", solver, "--period", "5", ...args], {
     cwd: workerDir,
     stdio: ["ignore", "pipe", "pipe"]
   })
   spawned.push(child)
-  let out = ""
-  const take = (b: Buffer) => {
-    const text = b.toString()
-    out += text
-    for (const line of text.split("\n")) if (line) onLine?.(line)
-  }
-  child.stdout!.on("data", take)
-  child.stderr!.on("data", take)
-  return { out: () => out, exit: new Promise((resolve) => child.on("exit", (code) => resolve(code))) }
+  return captureOutput(child, onLine)
 }
 
 const resolvable = <A>() => {

@@ -7,6 +7,7 @@ import { Center, layerCenter } from "../center/center-service.js"
 import type { CenterEvent } from "../center/center-state.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { serveCenterTcp } from "../transport/tcp.js"
+import { captureOutput, type CapturedProcess } from "../../test/support/captured-process.js"
 import { syntheticCenterJob } from "./center-job.js"
 
 /**
@@ -18,28 +19,14 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const job = syntheticCenterJob({ problemSeed: 3 })
 const spawned: ChildProcess[] = []
 
-interface Proc {
-  readonly child: ChildProcess
-  readonly out: () => string
-  readonly exit: Promise<number | null>
-}
-
-const worker = (port: number, args: ReadonlyArray<string>, onLine?: (line: string) => void): Proc => {
+const worker = (port: number, args: ReadonlyArray<string>, onLine?: (line: string) => void): CapturedProcess => {
   const child = spawn(
     process.execPath,
     ["bin/run-ts.mjs", "src/remote/main.ts", "worker", "--connect", `127.0.0.1:${port}`, "--synthetic", "3", "--max-iter", "200", "--period", "5", ...args],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }
   )
   spawned.push(child)
-  let out = ""
-  const take = (b: Buffer) => {
-    const text = b.toString()
-    out += text
-    for (const line of text.split("\n")) if (line) onLine?.(line)
-  }
-  child.stdout!.on("data", take)
-  child.stderr!.on("data", take)
-  return { child, out: () => out, exit: new Promise((resolve) => child.on("exit", (code) => resolve(code))) }
+  return captureOutput(child, onLine)
 }
 
 afterAll(() => {
