@@ -1,5 +1,4 @@
-import type { BlobAllocator } from "../backend/backend.js"
-import { allocationStats } from "./allocation-stats.js"
+import { heapAllocator, type BlobAllocator } from "../backend/backend.js"
 
 /**
  * A Caffe blob: an N-D array of float32 values (`data`) and their gradients (`diff`), row-major.
@@ -24,9 +23,7 @@ export class Blob {
   }
 
   private alloc(count: number): Float32Array {
-    if (this.allocator) return this.allocator.allocFloat32(count)
-    if (allocationStats.enabled) allocationStats.record("heap-array", count * 4)
-    return new Float32Array(count)
+    return (this.allocator ?? heapAllocator).allocFloat32(count)
   }
 
   /**
