@@ -4,14 +4,8 @@
  */
 import { chooseBackend, GlogLogger, openStandaloneNet, type StandaloneNet } from "@deepspark/engine"
 import type { OptionSpec, ParsedOptions } from "./argv.js"
+import { backendOption } from "./backend-option.js"
 import type { CliIo } from "./command.js"
-
-export const backendOption: OptionSpec = {
-  name: "backend",
-  type: "string",
-  value: "cpu|gpu|reference",
-  description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)"
-}
 
 /** `what` says what the iterations count and whether weights are required, per command. */
 export const standaloneNetOptions = (what: { readonly iterations: string; readonly weights: string }): ReadonlyArray<OptionSpec> => [

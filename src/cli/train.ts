@@ -13,7 +13,8 @@ import {
 } from "@deepspark/engine"
 import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
-import { backendOption, weightFiles } from "./net-options.js"
+import { backendOption } from "./backend-option.js"
+import { weightFiles } from "./net-options.js"
 import { distributedOptions, isDistributed, runTrainDistributed } from "./train-distributed.js"
 
 const options: ReadonlyArray<OptionSpec> = [

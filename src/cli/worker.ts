@@ -5,6 +5,7 @@
 import { hostname } from "node:os"
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
+import { backendOption } from "./backend-option.js"
 import { CliUsageError } from "./command.js"
 import { MiB, parseAddress, parsePartition, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
@@ -21,7 +22,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "solver", type: "string", value: "S", description: "the same solver prototxt as the center's" },
   { name: "synthetic", type: "integer", value: "SEED", description: "train the simulator's softmax problem with this seed instead (needs --max-iter)" },
   { name: "weights", type: "string", value: "W", description: "start from these weights" },
-  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)" },
+  backendOption,
   { name: "partition", type: "string", value: "i/N", description: "which of N partitions of the training data this worker reads (0/1)" },
   { name: "token", type: "string", value: "T", description: "the center's token (default $DEEPSPARK_TOKEN)" },
   { name: "id", type: "string", value: "NAME", description: "stable worker id; a restarted worker with the same id resumes (<hostname>-<i>)" },
