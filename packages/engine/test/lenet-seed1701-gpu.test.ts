@@ -14,17 +14,16 @@
  * 6th digit); the gpu GEMM now sums like the cpu backend (K in blocks of 256, each block in order).
  */
 import fs from "node:fs"
-import os from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { readCaffemodelSync, readSolverPrototxtSync } from "@deepspark/caffe"
-import { convertMnist, mnistPackageFiles } from "@deepspark/data"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Backend } from "../src/backend/backend.js"
 import { createCpuBackend } from "../src/backend/cpu/cpu-backend.js"
 import { type GpuBackend, createGpuBackend } from "../src/backend/gpu/gpu-backend.js"
 import { CapturingLogger } from "../src/train/logger.js"
 import { compareWeights } from "./support/compare-weights.js"
+import { mnistLenetFolder } from "./support/mnist-lenet-folder.js"
 import { createTrainingSession, loadWeights } from "../src/train/training-session.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
@@ -47,13 +46,7 @@ let cwd = ""
 let gpu: GpuBackend
 
 beforeAll(async () => {
-  cwd = fs.mkdtempSync(path.join(os.tmpdir(), "lenet-seed1701-gpu-"))
-  const mnist = path.join(cwd, "examples/mnist")
-  fs.mkdirSync(mnist, { recursive: true })
-  fs.copyFileSync(path.join(shared, "caffe/examples/mnist/lenet_train_test.prototxt"), path.join(mnist, "lenet_train_test.prototxt"))
-  const files = mnistPackageFiles()
-  await convertMnist(files.trainImages, files.trainLabels, path.join(mnist, "mnist_train_lmdb"), { backend: "lmdb" })
-  await convertMnist(files.testImages, files.testLabels, path.join(mnist, "mnist_test_lmdb"), { backend: "lmdb" })
+  cwd = await mnistLenetFolder(shared, "lenet-seed1701-gpu-")
   gpu = await createGpuBackend({ mode: "auto" })
 }, 120_000)
 

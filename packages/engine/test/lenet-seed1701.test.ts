@@ -6,11 +6,9 @@
  * after (exactly Caffe's), the snapshot files, and that resuming from a snapshot continues exactly.
  */
 import fs from "node:fs"
-import os from "node:os"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { blobData, readCaffemodelSync, readSolverPrototxtSync, readSolverStateSync } from "@deepspark/caffe"
-import { convertMnist, mnistPackageFiles } from "@deepspark/data"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Backend } from "../src/backend/backend.js"
 import { createCpuBackend } from "../src/backend/cpu/cpu-backend.js"
@@ -18,6 +16,7 @@ import { referenceBackend } from "../src/backend/reference.js"
 import type { Net } from "../src/net/net.js"
 import { CapturingLogger } from "../src/train/logger.js"
 import { compareWeights } from "./support/compare-weights.js"
+import { mnistLenetFolder } from "./support/mnist-lenet-folder.js"
 import { createTrainingSession, loadWeights, resumeFrom, type TrainingSession } from "../src/train/training-session.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
@@ -41,13 +40,7 @@ let backend: Backend = referenceBackend
 
 /** A Caffe-like working folder: examples/mnist/{lenet_train_test.prototxt, mnist_train_lmdb, mnist_test_lmdb}. */
 beforeAll(async () => {
-  cwd = fs.mkdtempSync(path.join(os.tmpdir(), "lenet-seed1701-"))
-  const mnist = path.join(cwd, "examples/mnist")
-  fs.mkdirSync(mnist, { recursive: true })
-  fs.copyFileSync(path.join(shared, "caffe/examples/mnist/lenet_train_test.prototxt"), path.join(mnist, "lenet_train_test.prototxt"))
-  const files = mnistPackageFiles()
-  await convertMnist(files.trainImages, files.trainLabels, path.join(mnist, "mnist_train_lmdb"), { backend: "lmdb" })
-  await convertMnist(files.testImages, files.testLabels, path.join(mnist, "mnist_test_lmdb"), { backend: "lmdb" })
+  cwd = await mnistLenetFolder(shared, "lenet-seed1701-")
   // The test runs on the fast backend when the runtime has WebAssembly SIMD (the reference backend
   // takes minutes for the two 10,000-image test passes); DEEPSPARK_BACKEND=reference forces the oracle.
   if (process.env["DEEPSPARK_BACKEND"] !== "reference") {
