@@ -7,30 +7,26 @@
  * (packages/engine/test/lenet-seed1701-gpu.test.ts).
  */
 import { blobData, readCaffemodelSync, readSolverPrototxtSync } from "@deepspark/caffe"
-import { convertMnist, mnistPackageFiles } from "@deepspark/data"
 import { CapturingLogger, createGpuBackend, createTrainingSession, loadWeights } from "@deepspark/engine"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { repoRoot } from "../support/mnist-workspace.js"
+import { mnistWorkspace, repoRoot } from "../support/mnist-workspace.js"
 
 const ref = path.join(path.resolve(repoRoot, "../shared"), "caffe/reference/lenet-seed1701")
 
 describe("long: LeNet seed 1701 on the gpu backend, with Caffe's full test passes", () => {
   it("reproduces Caffe's losses, lr lines, test lines and iteration-20 weights", async () => {
-    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "lenet-seed1701-gpu-long-"))
+    // Caffe's LeNet prototxt (examples/mnist holds a verbatim copy) beside the MNIST LMDBs; snapshots
+    // go to a folder of this test's own.
+    const cwd = await mnistWorkspace()
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "lenet-seed1701-gpu-long-"))
     const gpu = await createGpuBackend({ mode: "auto" })
     try {
-      const mnist = path.join(cwd, "examples/mnist")
-      fs.mkdirSync(mnist, { recursive: true })
-      fs.copyFileSync(path.join(repoRoot, "../shared/caffe/examples/mnist/lenet_train_test.prototxt"), path.join(mnist, "lenet_train_test.prototxt"))
-      const files = mnistPackageFiles()
-      await convertMnist(files.trainImages, files.trainLabels, path.join(mnist, "mnist_train_lmdb"), { backend: "lmdb" })
-      await convertMnist(files.testImages, files.testLabels, path.join(mnist, "mnist_test_lmdb"), { backend: "lmdb" })
 
       const log = new CapturingLogger()
-      const solverParam = { ...readSolverPrototxtSync(path.join(ref, "lenet_solver_20iter.prototxt")), snapshot_prefix: path.join(cwd, "lenet_seed1701") }
+      const solverParam = { ...readSolverPrototxtSync(path.join(ref, "lenet_solver_20iter.prototxt")), snapshot_prefix: path.join(out, "lenet_seed1701") }
       const session = await createTrainingSession({ solverParam, cwd, backend: gpu, log })
       loadWeights(session, [path.join(ref, "lenet_seed1701_iter_0_init.caffemodel")], log)
       const t0 = performance.now()
@@ -75,7 +71,7 @@ describe("long: LeNet seed 1701 on the gpu backend, with Caffe's full test passe
       expect(worst).toBeLessThan(1e-6)
     } finally {
       gpu.destroy()
-      fs.rmSync(cwd, { recursive: true, force: true })
+      fs.rmSync(out, { recursive: true, force: true })
     }
   }, 900_000)
 })
