@@ -5,7 +5,7 @@
  * test pass at iteration 0, N iterations (default 200), the final snapshot — and reports
  * process.resourceUsage().maxRSS at the end, with what the memory holds then (V8's heap, external /
  * ArrayBuffer memory; the rest is code, the kernels' wasm memory and Node itself). A second child that only loads the engine and data code
- * and compiles the kernels gives the fixed cost of Node, tsx and the code.
+ * and compiles the kernels gives the fixed cost of Node and the code.
  *
  *   node bin/run-ts.mjs bench/trainer-rss.ts          (or import { benchTrainerRss })
  *   DEEPSPARK_BENCH_RSS_ITERS=200 …                   iterations of the trainer
@@ -15,6 +15,7 @@ import fs from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { runningFromBuild } from "../src/launch/entry-points.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const targetMb = 300
@@ -71,7 +72,9 @@ const child = async (mode: "trainer" | "modules", dir: string, iterations: numbe
 }
 
 const runChild = (mode: "trainer" | "modules", dir: string, iterations: number): ChildReport => {
-  const out = spawnSync(process.execPath, [path.join(repoRoot, "bin/run-ts.mjs"), fileURLToPath(import.meta.url), "--child", mode, dir, String(iterations)], {
+  // Built (npm run bench): this very file is plain JavaScript and runs as it is; from the sources, via tsx.
+  const self = runningFromBuild ? [fileURLToPath(import.meta.url)] : [path.join(repoRoot, "bin/run-ts.mjs"), fileURLToPath(import.meta.url)]
+  const out = spawnSync(process.execPath, [...self, "--child", mode, dir, String(iterations)], {
     cwd: repoRoot,
     encoding: "utf8",
     maxBuffer: 64 << 20
@@ -104,7 +107,7 @@ export async function benchTrainerRss(): Promise<void> {
     const iterations = Number(process.env.DEEPSPARK_BENCH_RSS_ITERS ?? 200)
     const modules = runChild("modules", dir, 0)
     const trainer = runChild("trainer", dir, iterations)
-    console.log(`modules only (Node + tsx + engine/data code + compiled kernels): ${describe(modules)}`)
+    console.log(`modules only (Node + engine/data code + compiled kernels): ${describe(modules)}`)
     console.log(`lone LeNet trainer (deepspark train, cpu backend, train + test nets on MNIST, ${trainer.iterations} iterations): ${describe(trainer)}`)
     console.log(`→ peak RSS ${trainer.maxRssMb.toFixed(0)} MB vs target ≤ ${targetMb} MB: ${trainer.maxRssMb <= targetMb ? "met" : "NOT met"}`)
   } finally {

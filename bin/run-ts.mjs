@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Runs a TypeScript entry point with tsx registered in this process. Worker threads use the same
-// bootstrap (tsx's --import does not carry into worker_threads on Node 20).
-import { register } from "tsx/esm/api"
+// Development runner: runs a TypeScript entry point from the sources (tsx, with the workspace packages
+// resolved to their src/ by the "source" export condition). Threads and child processes it starts run
+// from the sources too (src/launch/entry-points.ts).
 import { pathToFileURL } from "node:url"
 import path from "node:path"
+import { registerSourceLoader } from "../src/launch/source-loader.mjs"
 
-register()
+registerSourceLoader()
 const [entry, ...rest] = process.argv.slice(2)
 if (!entry) {
   console.error("usage: run-ts.mjs FILE.ts [args...]")

@@ -11,7 +11,7 @@ import type { EvaluatorRequest, EvaluatorResponse, EvaluatorSetup } from "./eval
  * test nets, fed x̃ by message, run Caffe's Test and answer with the mean outputs. Its Caffe log lines
  * go back to the main thread, which prints them as the center's log.
  */
-const setup = workerData as EvaluatorSetup & { entry: string }
+const setup = workerData as EvaluatorSetup
 const port = parentPort!
 const post = (m: EvaluatorResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer)
 

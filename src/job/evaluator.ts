@@ -1,5 +1,6 @@
 import { Deferred, Effect } from "effect"
 import { Worker } from "node:worker_threads"
+import { threadEntry } from "../launch/entry-points.js"
 import type { EvaluatorResponse, EvaluatorSetup, TestNetResult } from "./evaluator-protocol.js"
 
 export class EvaluatorError extends Error {
@@ -16,8 +17,7 @@ export interface Evaluator {
   readonly test: (x: Float32Array, iteration: number) => Effect.Effect<ReadonlyArray<TestNetResult>, EvaluatorError>
 }
 
-const bootstrap = new URL("../local/worker-bootstrap.mjs", import.meta.url)
-const entry = new URL("./evaluator-entry.ts", import.meta.url).href
+const evaluatorThread = threadEntry("evaluator-entry")
 
 /** Starts the evaluator thread (scoped: closed with the scope). */
 export const makeEvaluator = (setup: EvaluatorSetup, onLog: (line: string) => void) =>
@@ -26,7 +26,7 @@ export const makeEvaluator = (setup: EvaluatorSetup, onLog: (line: string) => vo
     const pending = new Map<number, (r: { results?: ReadonlyArray<TestNetResult>; error?: string }) => void>()
     const worker = yield* Effect.acquireRelease(
       Effect.sync(() => {
-        const w = new Worker(bootstrap, { workerData: { ...setup, entry } })
+        const w = new Worker(evaluatorThread.file, { workerData: { ...setup, ...evaluatorThread.workerData } })
         w.on("message", (m: EvaluatorResponse) => {
           if (m.type === "log") onLog(m.line)
           else if (m.type === "ready") Deferred.unsafeDone(ready, Effect.succeed(m.testNets))

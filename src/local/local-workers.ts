@@ -2,6 +2,7 @@ import { Duration, Effect } from "effect"
 import { MessageChannel, Worker } from "node:worker_threads"
 import { CenterHandlersLive } from "../center/center-service.js"
 import { serveCenterRpcsOverMessagePorts } from "../transport/message-port-rpc.js"
+import { threadEntry } from "../launch/entry-points.js"
 import { PERMANENT_EXIT_CODE } from "./permanent-error.js"
 import type { WorkerAssignment } from "./trainer-spec.js"
 
@@ -39,7 +40,7 @@ export class WorkerFailedError extends Error {
   }
 }
 
-const bootstrap = new URL("./worker-bootstrap.mjs", import.meta.url)
+const trainerThread = threadEntry("worker-entry")
 
 /** Runs one worker thread to its end; fails with the reason when it dies. */
 const runThread = (
@@ -51,8 +52,8 @@ const runThread = (
   Effect.async<unknown, { readonly reason: string; readonly permanent: boolean }>((resume) => {
     const { port1, port2 } = new MessageChannel()
     accept(port1)
-    const worker = new Worker(bootstrap, {
-      workerData: { assignment, port: port2 },
+    const worker = new Worker(trainerThread.file, {
+      workerData: { ...trainerThread.workerData, assignment, port: port2 },
       transferList: [port2],
       stderr: false
     })

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process"
+import { processEntry } from "../launch/entry-points.js"
 import { childExit, type RemoteTrainerAssignment } from "./remote-assignment.js"
 
 /**
@@ -29,11 +30,11 @@ export interface SuperviseResult {
   readonly result?: unknown
 }
 
-const childEntry = new URL("./trainer-child.mjs", import.meta.url)
+const childEntry = processEntry("trainer-child")
 
 const runChild = (options: SuperviseOptions, attempt: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; result?: unknown }> =>
   new Promise((resolve) => {
-    const child = fork(childEntry, [JSON.stringify(options.remote)], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
+    const child = fork(childEntry.file, [...childEntry.args, JSON.stringify(options.remote)], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
     let result: unknown
     child.on("message", (m: { type?: string; result?: unknown }) => {
       if (m?.type === "done") result = m.result

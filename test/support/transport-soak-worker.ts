@@ -1,5 +1,5 @@
 /**
- * Worker-thread side of the MessagePort soak test (loaded by src/local/worker-bootstrap.mjs through
+ * Worker-thread side of the MessagePort soak test (loaded by src/launch/source-thread.mjs through
  * workerData.entry): the soak worker loop over the same framed RPC local mode uses, reporting each
  * completed exchange to the parent so the test can terminate a thread mid-run.
  */

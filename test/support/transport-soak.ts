@@ -324,13 +324,13 @@ export interface SoakThreadOutcome {
 
 /**
  * Serves the soak handlers over MessagePorts as local mode does (scoped), and returns a runner for soak
- * worker threads (support/transport-soak-worker.ts, loaded through local mode's worker bootstrap).
+ * worker threads (support/transport-soak-worker.ts, loaded through the source-thread bootstrap).
  * `killAfter` terminates the thread just after that seq is done, mid-way through the next exchange.
  */
 export const serveSoakOverMessagePorts = (soak: ReturnType<typeof makeSoakHandlers>) =>
   Effect.gen(function* () {
     const accept = yield* serveCenterRpcsOverMessagePorts(soak.layer)
-    const bootstrap = new URL("../../src/local/worker-bootstrap.mjs", import.meta.url)
+    const bootstrap = new URL("../../src/launch/source-thread.mjs", import.meta.url)
     const entry = new URL("./transport-soak-worker.ts", import.meta.url).href
     return (workerId: string, exchanges: number, options: { killAfter?: number; minDurationMs?: number; n?: number } = {}) =>
       Effect.async<SoakThreadOutcome>((resume) => {

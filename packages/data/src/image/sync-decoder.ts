@@ -33,9 +33,13 @@ export interface SyncImageDecoder {
   close(): Promise<void>
 }
 
+// A build (scripts/build.mjs) defines this and emits decode-core as dist/decode-core.js beside its chunks.
+declare const __DEEPSPARK_BUILT__: boolean | undefined
+const coreFile = typeof __DEEPSPARK_BUILT__ !== "undefined" && __DEEPSPARK_BUILT__ ? "./decode-core.js" : "./decode-core.mjs"
+
 export const createSyncImageDecoder = (): SyncImageDecoder => {
   const { port1, port2 } = new MessageChannel()
-  const core = new URL("./decode-core.mjs", import.meta.url).href
+  const core = new URL(coreFile, import.meta.url).href
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, core }, transferList: [port2 as MessagePort] })
   worker.unref()
   port1.unref()
