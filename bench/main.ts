@@ -6,6 +6,7 @@
  *   cpu    GEMM GFLOPS (512³, 1024³, LeNet's shapes) for the wasm SIMD backend vs naive JS
  *   lenet  LeNet / CIFAR-10 quick training iterations per backend vs TensorFlow.js wasm and gpu.js
  *   dist   RPC exchange throughput (1.7 MB and 64 MB) vs a raw TCP socket; simulator time-to-accuracy
+ *   startup  start-up of the built CLI (--help, inspect), first exchange of a 2-worker run, lone trainer RSS
  *   accuracy  (opt-in, minutes) real MNIST time to 98.5 % / 99 %: one solver vs 2 workers (time-to-accuracy.ts)
  *
  * With no suite named, runs data, cpu and dist (lenet is the slowest; name it to run it).
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<void>> = {
   "cpu-lenet": async () => (await import("./cpu-lenet.js")).benchCpuLenet(),
   lenet: async () => (await import("./lenet.js")).benchLenet(),
   dist: async () => (await import("./dist.js")).benchDist(),
+  startup: async () => (await import("./startup.js")).benchStartup(),
   accuracy: async () => (await import("./time-to-accuracy.js")).benchTimeToAccuracy()
 }
 

@@ -20,7 +20,7 @@ import { runningFromBuild } from "../src/launch/entry-points.js"
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const targetMb = 300
 
-interface ChildReport {
+export interface ChildReport {
   readonly mode: "trainer" | "modules"
   readonly iterations: number
   readonly maxRssMb: number
@@ -71,7 +71,7 @@ const child = async (mode: "trainer" | "modules", dir: string, iterations: numbe
   console.log(JSON.stringify(report))
 }
 
-const runChild = (mode: "trainer" | "modules", dir: string, iterations: number): ChildReport => {
+export const runChild = (mode: "trainer" | "modules", dir: string, iterations: number): ChildReport => {
   // Built (npm run bench): this very file is plain JavaScript and runs as it is; from the sources, via tsx.
   const self = runningFromBuild ? [fileURLToPath(import.meta.url)] : [path.join(repoRoot, "bin/run-ts.mjs"), fileURLToPath(import.meta.url)]
   const out = spawnSync(process.execPath, [...self, "--child", mode, dir, String(iterations)], {
@@ -89,7 +89,7 @@ const describe = (r: ChildReport): string =>
   `V8 heap ${r.heapUsedMb.toFixed(0)}/${r.heapTotalMb.toFixed(0)} MB, external ${r.externalMb.toFixed(0)} MB of which ArrayBuffers ${r.arrayBuffersMb.toFixed(0)} MB), ${r.seconds.toFixed(1)} s`
 
 /** Caffe's MNIST example folder: the LeNet prototxts and the full MNIST as convert_mnist_data writes it. */
-const mnistFolder = async (): Promise<string> => {
+export const mnistFolder = async (): Promise<string> => {
   const { convertMnist, mnistPackageFiles } = await import("@deepspark/data")
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-trainer-rss-"))
   const mnist = path.join(dir, "examples/mnist")
