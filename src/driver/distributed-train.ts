@@ -9,7 +9,7 @@ import type { CenterEvent } from "../center/center-state.js"
 import { localSolverOverride } from "../easgd/rules.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import { openCenterJob } from "../job/center-job.js"
-import { makeEvaluator } from "../job/evaluator.js"
+import { defaultEvaluatorNiceness, makeEvaluator } from "../job/evaluator.js"
 import type { TestNetResult } from "../job/evaluator-protocol.js"
 import type { LocalWorkerOutcome } from "../local/local-workers.js"
 import { LocalWorkerPool, WorkerPool } from "./worker-pool.js"
@@ -48,6 +48,11 @@ export interface DistributedTrainOptions {
   /** Receives the evaluator's Caffe test lines, already in glog format (default: stderr, as glog). */
   readonly testLog?: (line: string) => void
   readonly verboseWorkers?: boolean
+  /**
+   * Nice value of the center's test thread (default 10): on a machine whose cores the trainers fill, the
+   * tests then run in the trainers' gaps instead of taking a trainer's core; on idle cores it changes nothing.
+   */
+  readonly evaluatorNiceness?: number
   /** Fault injection: worker `worker` crashes once at local iteration `atIteration`. */
   readonly crash?: { readonly worker: number; readonly atIteration: number }
 }
@@ -94,10 +99,16 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const hasTests = (solver.test_iter ?? []).length > 0
     const evaluator = hasTests
       ? yield* makeEvaluator(
-          { solverPath: options.solverFile, cwd, ...(options.backend ? { backend: options.backend } : {}) },
+          {
+            solverPath: options.solverFile,
+            cwd,
+            niceness: options.evaluatorNiceness ?? defaultEvaluatorNiceness,
+            ...(options.backend ? { backend: options.backend } : {})
+          },
           options.testLog ?? ((line) => process.stderr.write(line + "\n"))
         )
       : undefined
+    if (evaluator) log.info(`Testing the center in its own thread (nice ${evaluator.niceness ?? "unknown"})`)
 
     const pool = yield* WorkerPool
     log.info(`Trainers: ${pool.description}`)

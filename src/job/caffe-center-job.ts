@@ -2,7 +2,7 @@ import { GlogLogger } from "@deepspark/engine"
 import { Effect, Scope } from "effect"
 import type { CenterJob } from "../center/center-job.js"
 import { openCenterJob } from "./center-job.js"
-import { makeEvaluator } from "./evaluator.js"
+import { defaultEvaluatorNiceness, makeEvaluator } from "./evaluator.js"
 
 /** What `deepspark center -solver S …` asks for. */
 export interface CaffeCenterJobRequest {
@@ -32,7 +32,7 @@ export const caffeCenterJob = async (request: CaffeCenterJobRequest): Promise<Ce
   const scope = Effect.runSync(Scope.make())
   const evaluator = hasTests
     ? await Effect.runPromise(
-        Scope.extend(makeEvaluator({ solverPath: request.solverPath, cwd, ...(request.backend ? { backend: request.backend } : {}) }, request.log), scope)
+        Scope.extend(makeEvaluator({ solverPath: request.solverPath, cwd, niceness: defaultEvaluatorNiceness, ...(request.backend ? { backend: request.backend } : {}) }, request.log), scope)
       )
     : undefined
   if (evaluator === undefined) return job

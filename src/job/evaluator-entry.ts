@@ -1,5 +1,6 @@
 import { chooseBackend, createTrainingSession, GlogLogger, type Logger } from "@deepspark/engine"
 import { readSolverPrototxtSync } from "@deepspark/caffe"
+import * as os from "node:os"
 import * as path from "node:path"
 import { parentPort, workerData } from "node:worker_threads"
 import { unflattenParams } from "./flat-params.js"
@@ -15,7 +16,18 @@ const setup = workerData as EvaluatorSetup
 const port = parentPort!
 const post = (m: EvaluatorResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer)
 
+/** Sets this thread's nice value (setpriority on the calling thread under Linux); null where refused. */
+const applyNiceness = (niceness: number | undefined): number | null => {
+  try {
+    if (niceness !== undefined && niceness !== 0) os.setPriority(0, niceness)
+    return os.getPriority(0)
+  } catch {
+    return null
+  }
+}
+
 const main = async () => {
+  const niceness = applyNiceness(setup.niceness)
   const log: Logger = new GlogLogger((line) => post({ type: "log", line }))
   const backend = await chooseBackend(setup.backend, log)
   const cwd = setup.cwd
@@ -23,7 +35,7 @@ const main = async () => {
   const session = await createTrainingSession({ solverParam: param, cwd, backend, log })
   const solver = session.solver
   const params = solver.trainNet.learnableParams()
-  post({ type: "ready", testNets: solver.testNets.length })
+  post({ type: "ready", testNets: solver.testNets.length, niceness })
   port.on("message", (m: EvaluatorRequest) => {
     if (m.type === "close") {
       void session.close().then(() => process.exit(0))

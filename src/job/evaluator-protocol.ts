@@ -3,6 +3,11 @@ export interface EvaluatorSetup {
   readonly solverPath: string
   readonly cwd: string
   readonly backend?: string
+  /**
+   * The thread's nice value (Linux: per thread). The center's tests run beside the trainers; when cores
+   * are scarce a raised nice value lets the trainers keep their cores and the test fill the gaps.
+   */
+  readonly niceness?: number
 }
 
 export type EvaluatorRequest =
@@ -14,7 +19,7 @@ export interface TestNetResult {
 }
 
 export type EvaluatorResponse =
-  | { readonly type: "ready"; readonly testNets: number }
+  | { readonly type: "ready"; readonly testNets: number; readonly niceness: number | null }
   | { readonly type: "log"; readonly line: string }
   | { readonly type: "result"; readonly id: number; readonly results: ReadonlyArray<TestNetResult> }
   | { readonly type: "error"; readonly id: number; readonly message: string }

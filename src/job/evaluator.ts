@@ -13,23 +13,31 @@ export class EvaluatorError extends Error {
 
 export interface Evaluator {
   readonly testNets: number
+  /** The evaluator thread's nice value as it reported it (null where the OS refused to tell). */
+  readonly niceness: number | null
   /** Tests x̃ on every test net; logs the Caffe test lines under `iteration`. */
   readonly test: (x: Float32Array, iteration: number) => Effect.Effect<ReadonlyArray<TestNetResult>, EvaluatorError>
 }
 
 const evaluatorThread = threadEntry("evaluator-entry")
 
+/**
+ * The test thread's default nice value: where trainers fill the machine's cores, the center's tests run
+ * in their gaps instead of taking a trainer's core (on idle cores a nice value changes nothing).
+ */
+export const defaultEvaluatorNiceness = 10
+
 /** Starts the evaluator thread (scoped: closed with the scope). */
 export const makeEvaluator = (setup: EvaluatorSetup, onLog: (line: string) => void) =>
   Effect.gen(function* () {
-    const ready = yield* Deferred.make<number, EvaluatorError>()
+    const ready = yield* Deferred.make<{ testNets: number; niceness: number | null }, EvaluatorError>()
     const pending = new Map<number, (r: { results?: ReadonlyArray<TestNetResult>; error?: string }) => void>()
     const worker = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const w = new Worker(evaluatorThread.file, { workerData: { ...setup, ...evaluatorThread.workerData } })
         w.on("message", (m: EvaluatorResponse) => {
           if (m.type === "log") onLog(m.line)
-          else if (m.type === "ready") Deferred.unsafeDone(ready, Effect.succeed(m.testNets))
+          else if (m.type === "ready") Deferred.unsafeDone(ready, Effect.succeed({ testNets: m.testNets, niceness: m.niceness }))
           else if (m.type === "fatal") Deferred.unsafeDone(ready, Effect.fail(new EvaluatorError(m.message)))
           else if (m.type === "result" || m.type === "error") {
             const k = pending.get(m.id)
@@ -51,10 +59,11 @@ export const makeEvaluator = (setup: EvaluatorSetup, onLog: (line: string) => vo
       }),
       (w) => Effect.promise(() => w.terminate())
     )
-    const testNets = yield* Deferred.await(ready)
+    const { testNets, niceness } = yield* Deferred.await(ready)
     let nextId = 1
     const evaluator: Evaluator = {
       testNets,
+      niceness,
       test: (x, iteration) =>
         Effect.async<ReadonlyArray<TestNetResult>, EvaluatorError>((resume) => {
           const id = nextId++
