@@ -8,8 +8,7 @@ import {
   syncElasticRound,
   workerDelta,
   workerElastic
-} from "./rules.js"
-import { EasgdSettingsError, makeEasgdSettings, rateSchedule } from "./settings.js"
+} from "./kernels.js"
 
 const f32 = (...v: number[]) => Float32Array.from(v)
 
@@ -76,47 +75,5 @@ describe("elastic exchange kernels", () => {
 
   it("rejects mismatched lengths", () => {
     expect(() => centerElastic(f32(1), f32(1, 2), 0.1, null)).toThrow(/length/)
-  })
-})
-
-describe("settings and the rate schedule", () => {
-  it("uses DeepSpark's defaults and names", () => {
-    const s = makeEasgdSettings({ period: 10, moving_rate: 0.2 })
-    expect(s.rule).toBe("async-easgd")
-    expect(s.period).toBe(10)
-    expect(s.movingRate).toBe(0.2)
-  })
-
-  it("rejects unknown settings and bad values with the field name", () => {
-    expect(() => makeEasgdSettings({ perod: 10 })).toThrow(EasgdSettingsError)
-    expect(() => makeEasgdSettings({ perod: 10 })).toThrow(/perod/)
-    expect(() => makeEasgdSettings({ period: 0 })).toThrow(/period/)
-    expect(() => makeEasgdSettings({ moving_rate: 1.5 })).toThrow(/moving_rate/)
-    expect(() => makeEasgdSettings({ rule: "gossip" })).toThrow(/gossip/)
-  })
-
-  it("decays α every decay_step·N/period exchanges down to the limit", () => {
-    const s = makeEasgdSettings({ period: 10, moving_rate: 0.4, decay_rate: 0.5, decay_step: 50, decay_limit: 0.1 })
-    const sched = rateSchedule(s, 2) // every 50·2/10 = 10 exchanges
-    expect(sched.alpha(0)).toBe(0.4)
-    expect(sched.alpha(9)).toBe(0.4)
-    expect(sched.alpha(10)).toBe(0.2)
-    expect(sched.alpha(20)).toBe(0.1)
-    expect(sched.alpha(1000)).toBe(0.1)
-  })
-
-  it("α_s = moving_rate × server_factor, with its own decay", () => {
-    const s = makeEasgdSettings({
-      period: 10,
-      moving_rate: 0.1,
-      server_factor: 4,
-      factor_decay_rate: 0.5,
-      factor_decay_step: 10,
-      factor_decay_limit: 1
-    })
-    const sched = rateSchedule(s, 1) // every 1 exchange
-    expect(sched.centerRate(0)).toBeCloseTo(0.4)
-    expect(sched.centerRate(1)).toBeCloseTo(0.2)
-    expect(sched.centerRate(5)).toBeCloseTo(0.1)
   })
 })
