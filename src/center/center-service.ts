@@ -1,5 +1,4 @@
 import { Context, Deferred, Duration, Effect, Exit, Layer, Ref, Schedule } from "effect"
-import { isSynchronous } from "../easgd/rules.js"
 import { releaseTensor } from "../transport/buffer-pool.js"
 import { CenterRejected, CenterRpcs } from "../transport/protocol.js"
 import {
@@ -129,7 +128,7 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
     })
 
     const exchange = (req: ExchangeRequest): Effect.Effect<ExchangeReply, CenterRejected> =>
-      isSynchronous(config.settings.rule)
+      state.rule.synchronous
         ? Effect.gen(function* () {
             const v = yield* catchDefects(() => state.validateForRound(req, now()))
             if (v !== "join") return v

@@ -1,12 +1,8 @@
-import {
-  allFinite,
-  averageRound,
-  centerAddDelta,
-  distance,
-  isSynchronous,
-  syncElasticRound
-} from "../easgd/rules.js"
-import { rateSchedule, type EasgdSettings } from "../easgd/settings.js"
+import { allFinite } from "../easgd/kernels.js"
+import { rateSchedule } from "../easgd/rate-schedule.js"
+import { ruleByName } from "../easgd/rule-registry.js"
+import type { EasgdSettings } from "../easgd/settings.js"
+import type { AsyncRuleCenter, RuleCenterState, SyncRuleCenter, UpdateRule } from "../easgd/update-rule.js"
 import { takeTensor } from "../transport/buffer-pool.js"
 import { CenterRejected } from "../transport/protocol.js"
 
@@ -76,6 +72,11 @@ export interface CenterCheckpointState {
   readonly rule: string
   readonly alpha: number
   readonly centerRate: number
+  /**
+   * The rule's own center state (DiLoCo's outer momentum), each buffer as base64 of its float32 bytes
+   * (little-endian); absent for the stateless rules.
+   */
+  readonly ruleState?: Readonly<Record<string, string>>
   readonly workers: ReadonlyArray<{
     readonly workerId: string
     readonly incarnation: number
@@ -104,29 +105,6 @@ export type CenterEvent =
   | { readonly type: "diverged"; readonly workerId: string; readonly clock: number }
   | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
 
-/**
- * One pass of an elastic exchange: reply ← x̃, x̃ ← (1 − rate)·x̃ + rate·w (centerElastic's arithmetic),
- * and returns Σ (w_k − x̃_k)² over x̃ before the update, summed in the order distance() sums it. With x̃
- * finite the sum is not finite exactly when some w_k is not; the caller then restores x̃ from the reply,
- * which holds it exactly. One pass instead of four over multi-MB tensors.
- */
-const elasticExchange = (center: Float32Array, worker: Float32Array, rate: number, reply: Float32Array): number => {
-  if (worker.length !== center.length || reply.length !== center.length)
-    throw new RangeError(`centerElastic: lengths ${center.length}, ${worker.length}, ${reply.length} differ`)
-  const r = Math.fround(rate)
-  const keep = Math.fround(1 - r)
-  let s = 0
-  for (let k = 0; k < center.length; k++) {
-    const c = center[k]!
-    const v = worker[k]!
-    const d = v - c
-    s += d * d
-    reply[k] = c
-    center[k] = keep * c + r * v
-  }
-  return s
-}
-
 const reject = (reason: CenterRejected["reason"], message: string) => new CenterRejected({ reason, message })
 
 export class CenterState {
@@ -135,6 +113,10 @@ export class CenterState {
   exchanges = 0
   readonly workers = new Map<string, WorkerRecord>()
   private readonly schedule
+  /** The update rule and its center side (one of the two, as the rule is asynchronous or not). */
+  readonly rule: UpdateRule
+  private readonly asyncCenter: AsyncRuleCenter | undefined
+  private readonly syncCenter: SyncRuleCenter | undefined
   private readonly versionAtReply = new Map<string, number>()
   stopping = false
   onEvent: (e: CenterEvent) => void = () => {}
@@ -142,6 +124,10 @@ export class CenterState {
   constructor(readonly config: CenterConfig) {
     this.x = config.initial.slice()
     this.schedule = rateSchedule(config.settings, Math.max(1, config.workers))
+    this.rule = ruleByName(config.settings.rule)
+    const workers = Math.max(1, config.workers)
+    if (this.rule.synchronous) this.syncCenter = this.rule.center(config.settings, workers, this.x.length)
+    else this.asyncCenter = this.rule.center(config.settings, workers, this.x.length)
   }
 
   get paramCount(): number {
@@ -222,6 +208,7 @@ export class CenterState {
       incarnation: record.incarnation,
       center: this.x.slice(),
       alpha: this.alpha,
+      rule: this.rule.name,
       version: this.version,
       resumeIteration: record.clock,
       resumeCursor: record.cursor
@@ -229,8 +216,8 @@ export class CenterState {
   }
 
   /**
-   * Validates an exchange and classifies it. Synchronous rules are applied by the caller in rounds
-   * (see applyRound); asynchronous ones are applied here at once.
+   * Validates an exchange and applies it at once through the rule's center step. Synchronous rules are
+   * applied by the caller in rounds (see applyRound).
    */
   exchange(req: ExchangeRequest, now: number): ExchangeReply {
     const w = this.current(req.workerId, req.incarnation, req.token)
@@ -241,39 +228,24 @@ export class CenterState {
       return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: true, reset: false, stop: this.stopping }
     }
     w.lastSeq = req.seq
-    const rule = this.config.settings.rule
+    const rule = this.asyncCenter
+    if (!rule) throw new Error(`exchange: rule ${this.rule.name} is synchronous; use applyRound`)
     // Divergence: the center never absorbs NaN/Inf; the worker restarts from x̃.
-    const diverged = (center: Float32Array = this.x.slice()): ExchangeReply => {
+    const diverged = (center: Float32Array): ExchangeReply => {
       w.resets++
       this.emit({ type: "diverged", workerId: w.workerId, clock: req.clock })
       return { center, alpha: 1, version: this.version, duplicate: false, reset: true, stop: this.stopping }
     }
-    if (!Number.isFinite(req.lossSum) || (rule === "downpour" && !allFinite(req.params))) return diverged()
+    if (!Number.isFinite(req.lossSum)) return diverged(this.x.slice())
     const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
     // The reply is only sent, never kept: the encoder hands its buffer back to the pool once copied.
     const reply = takeTensor(this.x.length)
-    let alpha = this.alpha
-    let dist: number
-    if (rule === "downpour") {
-      centerAddDelta(this.x, req.params)
-      reply.set(this.x)
-      alpha = 1
-      dist = distance(req.params, reply)
-    } else if (rule === "async-easgd" || rule === "easgd" || rule === "eamsgd" || rule === "single") {
-      const squared = elasticExchange(this.x, req.params, rule === "async-easgd" ? this.centerRate : rule === "single" ? 1 : alpha, reply)
-      if (!Number.isFinite(squared) && !allFinite(req.params)) {
-        this.x.set(reply) // undo: x̃ as it was
-        return diverged(reply)
-      }
-      if (rule === "single") alpha = 0
-      dist = Math.sqrt(squared)
-    } else {
-      throw new Error(`exchange: rule ${rule} is synchronous; use applyRound`)
-    }
-    this.accept(w, req, dist)
-    this.emit(this.exchangeEvent(w, dist, staleness))
+    const outcome = rule.exchange(this.x, { message: req.params, reply, staleness, exchanges: this.exchanges })
+    if (!outcome.applied) return diverged(reply) // x̃ untouched; the reply holds it
+    this.accept(w, req, outcome.distance)
+    this.emit(this.exchangeEvent(w, outcome.distance, staleness))
     this.versionAtReply.set(w.workerId, this.version)
-    return { center: reply, alpha, version: this.version, duplicate: false, reset: false, stop: this.shouldStop() }
+    return { center: reply, alpha: outcome.alpha, version: this.version, duplicate: false, reset: false, stop: this.shouldStop() }
   }
 
   private accept(w: WorkerRecord, req: ExchangeRequest, dist: number): void {
@@ -308,7 +280,7 @@ export class CenterState {
     this.checkTensor(req.workerId, req.params)
     w.lastSeen = now
     if (req.seq <= w.lastSeq) return { center: this.x.slice(), alpha: 1, version: this.version, duplicate: true, reset: false, stop: this.stopping }
-    if (!allFinite(req.params)) {
+    if (!Number.isFinite(req.lossSum) || !allFinite(req.params)) {
       w.lastSeq = req.seq
       w.resets++
       this.emit({ type: "diverged", workerId: w.workerId, clock: req.clock })
@@ -317,19 +289,21 @@ export class CenterState {
     return "join"
   }
 
-  /** Applies one synchronous round (sync-easgd or sync-avg) to the members' parameters, in place. */
+  /** Applies one synchronous round of the rule to the members' messages (each validated, finite). */
   applyRound(members: ReadonlyArray<ExchangeRequest>): ExchangeReply[] {
-    if (!isSynchronous(this.config.settings.rule)) throw new Error("applyRound: rule is asynchronous")
-    const copies = members.map((m) => m.params.slice())
-    if (this.config.settings.rule === "sync-easgd") syncElasticRound(this.x, copies, this.alpha)
-    else averageRound(this.x, copies)
+    if (!this.syncCenter) throw new Error(`applyRound: rule ${this.rule.name} is asynchronous`)
+    const replies = this.syncCenter.round(
+      this.x,
+      members.map((m) => m.params),
+      this.exchanges
+    )
     return members.map((m, i) => {
       const w = this.workers.get(m.workerId)!
       w.lastSeq = m.seq
-      const dist = distance(m.params, this.x)
-      this.accept(w, m, dist)
-      this.emit(this.exchangeEvent(w, dist, 0))
-      return { center: copies[i]!, alpha: 1, version: this.version, duplicate: false, reset: false, stop: this.shouldStop() }
+      const { reply, distance } = replies[i]!
+      this.accept(w, m, distance)
+      this.emit(this.exchangeEvent(w, distance, 0))
+      return { center: reply, alpha: 1, version: this.version, duplicate: false, reset: false, stop: this.shouldStop() }
     })
   }
 
@@ -382,6 +356,7 @@ export class CenterState {
       rule: this.config.settings.rule,
       alpha: this.alpha,
       centerRate: this.centerRate,
+      ...this.encodedRuleState(),
       workers: [...this.workers.values()].map((w) => ({
         workerId: w.workerId,
         incarnation: w.incarnation,
@@ -393,10 +368,19 @@ export class CenterState {
     }
   }
 
+  private encodedRuleState(): { ruleState?: Record<string, string> } {
+    const saved = (this.asyncCenter ?? this.syncCenter)!.save()
+    if (!saved) return {}
+    const out: Record<string, string> = {}
+    for (const [name, b] of Object.entries(saved.buffers)) out[name] = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64")
+    return { ruleState: out }
+  }
+
   /** Restores x̃ and the bookkeeping from a checkpoint (workers must register again). */
   restore(x: Float32Array, state: CenterCheckpointState): void {
     if (state.format !== "deepspark-center/1") throw new Error(`unknown center checkpoint format ${JSON.stringify(state.format)}`)
     if (x.length !== this.x.length) throw new Error(`checkpoint has ${x.length} parameters, the net has ${this.x.length}`)
+    this.restoreRuleState(state)
     this.x.set(x)
     this.version = state.version
     this.exchanges = state.exchanges
@@ -419,4 +403,29 @@ export class CenterState {
         connected: false
       })
   }
+
+  /**
+   * The rule's own state from a checkpoint. A checkpoint of another rule, or one written before the rule
+   * kept state, has none: the rule then starts its state afresh (outer momentum at zero), and says so.
+   */
+  private restoreRuleState(state: CenterCheckpointState): void {
+    const side = (this.asyncCenter ?? this.syncCenter)!
+    if (!state.ruleState || state.rule !== this.rule.name) {
+      if (side.save()) this.restoredWithoutRuleState = true
+      return
+    }
+    const buffers: Record<string, Float32Array> = {}
+    for (const [name, text] of Object.entries(state.ruleState)) {
+      if (typeof text !== "string") throw new Error(`checkpoint ruleState.${name} must be a base64 string`)
+      const bytes = Buffer.from(text, "base64")
+      if (bytes.length % 4 !== 0) throw new Error(`checkpoint ruleState.${name}: ${bytes.length} bytes is not a float32 array`)
+      const b = new Float32Array(bytes.length / 4)
+      new Uint8Array(b.buffer).set(bytes)
+      buffers[name] = b
+    }
+    side.restore({ buffers } satisfies RuleCenterState)
+  }
+
+  /** True when restore() found no state for a rule that keeps some (it started that state afresh). */
+  restoredWithoutRuleState = false
 }

@@ -4,10 +4,11 @@
  */
 import type { OptionSpec, OptionValue, ParsedOptions } from "./argv.js"
 import { optionKey } from "./argv.js"
+import { ruleNames } from "../easgd/rule-registry.js"
 import { settingNames } from "../easgd/settings.js"
 
 export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
-  { name: "rule", type: "string", value: "NAME", description: "async-easgd (default) | easgd | eamsgd | sync-easgd | sync-avg | downpour | single" },
+  { name: "rule", type: "string", value: "NAME", description: `update rule: ${ruleNames.join(" | ")} (default ${ruleNames[0]})` },
   { name: "period", type: "number", value: "τ", description: "local iterations between exchanges (default 50)" },
   { name: "moving-rate", type: "number", value: "α", description: "elastic rate (default 0.1)" },
   { name: "decay-rate", type: "number", value: "R", description: "α decay factor" },
@@ -18,7 +19,12 @@ export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
   { name: "factor-decay-step", type: "number", value: "N", description: "server_factor decay step" },
   { name: "factor-decay-limit", type: "number", value: "F", description: "server_factor floor" },
   { name: "adaptive-period", type: "boolean", description: "exchange when the loss since the last exchange exceeds the first period's" },
-  { name: "eamsgd-momentum", type: "number", value: "δ", description: "EAMSGD's Nesterov momentum (default 0.99)" }
+  { name: "eamsgd-momentum", type: "number", value: "δ", description: "EAMSGD's Nesterov momentum (default 0.99)" },
+  { name: "outer-lr", type: "number", value: "LR", description: "diloco / async-diloco: outer learning rate (default 0.7)" },
+  { name: "outer-momentum", type: "number", value: "μ", description: "diloco / async-diloco: outer Nesterov momentum (default 0.9)" },
+  { name: "staleness-aware", type: "boolean", description: "async-easgd, easgd, eamsgd, downpour: center rate ÷ (1 + staleness)" },
+  { name: "lr-scaling", type: "string", value: "none|linear", description: "linear: each worker's solver lr × N (Goyal et al. 2017)" },
+  { name: "lr-warmup", type: "number", value: "ITERS", description: "with lr-scaling linear: ramp from × 1 to × N over this many local iterations" }
 ]
 
 /** The settings given on the command line, by snake_case setting name (for makeEasgdSettings). */

@@ -9,6 +9,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError, type CliIo } from "./command.js"
+import { ruleByName } from "../easgd/rule-registry.js"
 import { readEasgdSettingsFile } from "../easgd/settings-file.js"
 import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { clusterPoolFrom, clusterTrainOptions } from "./train-cluster.js"
@@ -41,7 +42,7 @@ export const runTrainDistributed = async (
   const overrides = easgdSettingValues(o)
   const settingsFile = o.get("settings") as string | undefined
   const settings = readEasgdSettingsFile(settingsFile ? path.resolve(cwd, settingsFile) : undefined, overrides)
-  if (settings.rule === "single" && workers !== 1) throw new CliUsageError(`--rule single trains with one worker, got --workers ${workers}`)
+  if (ruleByName(settings.rule).singleWorker && workers !== 1) throw new CliUsageError(`--rule ${settings.rule} trains with one worker, got --workers ${workers}`)
   const crash = o.get("crash_worker") as string | undefined
   let crashSpec: { worker: number; atIteration: number } | undefined
   if (crash !== undefined) {
@@ -84,6 +85,13 @@ export const runTrainDistributed = async (
       })
     )
   )
+  if (result.diverged) {
+    io.stdout(
+      `center: diverged — test loss ${result.diverged.loss} at iteration ≈ ${result.diverged.iteration} (exchange ${result.diverged.exchanges}); ` +
+        `the run was stopped and its snapshot ${path.relative(cwd, result.snapshot.caffemodel)} is not a result`
+    )
+    return 1
+  }
   const acc = result.finalTest?.[0]?.outputs.find((x) => /accuracy/i.test(x.name))?.value
   io.stdout(
     `center: ${result.exchanges} exchanges in ${result.seconds.toFixed(1)} s` +

@@ -26,6 +26,8 @@ const CaffeSpec = Schema.Struct({
   workingDirectory: Schema.optionalWith(Schema.String, { exact: true }),
   solverType: Schema.optionalWith(Schema.String, { exact: true }),
   momentum: Schema.optionalWith(Schema.Number, { exact: true }),
+  lrScale: Schema.optionalWith(Schema.Number, { exact: true }),
+  lrWarmup: Schema.optionalWith(Schema.Int, { exact: true }),
   verbose: Schema.optionalWith(Schema.Boolean, { exact: true }),
   stagedData: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), { exact: true })
 })

@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
 import { Center, layerCenter } from "../center/center-service.js"
 import type { CenterEvent } from "../center/center-state.js"
-import { localSolverOverride } from "../easgd/rules.js"
+import { ruleByName } from "../easgd/rule-registry.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import { openCenterJob } from "../job/center-job.js"
 import { defaultEvaluatorNiceness, makeEvaluator } from "../job/evaluator.js"
@@ -63,6 +63,12 @@ export interface DistributedTrainResult {
   readonly finalTest: ReadonlyArray<TestNetResult> | undefined
   readonly snapshot: { readonly caffemodel: string; readonly dsstate: string }
   readonly workers: ReadonlyArray<LocalWorkerOutcome>
+  /**
+   * Set when a test of the center gave a loss that is not finite: the run was stopped there and its
+   * center is no result (Caffe's Accuracy layer counts NaN scores as correct, so accuracy alone can
+   * look perfect).
+   */
+  readonly diverged: { readonly exchanges: number; readonly iteration: number; readonly loss: number } | undefined
   readonly eventLog: string | undefined
   readonly plot: string | undefined
 }
@@ -80,6 +86,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       (j) => Effect.promise(() => j.close())
     )
     const solver = job.solver
+    const rule = ruleByName(options.settings.rule)
     const N = options.workers
     const tau = options.settings.period
     const maxIter = options.maxIter ?? solver.max_iter ?? 0
@@ -137,13 +144,30 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     }
     let lastTest: ReadonlyArray<TestNetResult> | undefined
     let lastTestAt = -1
+    let diverged: DistributedTrainResult["diverged"]
+    let stopCenter: Effect.Effect<void> = Effect.void
+    /** A center whose test loss is not finite has diverged: say so once, and stop the run. */
+    const checkDivergence = (r: ReadonlyArray<TestNetResult>, exchanges: number) => {
+      const loss = lossOf(r[0])
+      if (loss === undefined || Number.isFinite(loss) || diverged) return Effect.void
+      diverged = { exchanges, iteration: equivalentIteration(exchanges), loss }
+      log.error(
+        `Center diverged: test loss = ${loss} at iteration ≈ ${diverged.iteration} (exchange ${exchanges}), rule ${rule.name}; ` +
+          `stopping the run — its center is not a result`
+      )
+      events.write("center-diverged", { ...diverged })
+      return stopCenter
+    }
     const program = Effect.gen(function* () {
       const center = yield* Center
+      stopCenter = center.requestStop
       if (options.resume) {
         const ck = yield* Effect.promise(() => readCenterCheckpoint(job, path.resolve(cwd, options.resume!)))
         center.state.restore(ck.x, ck.state)
         log.info(`Resumed the center from ${options.resume} at exchange ${ck.state.exchanges}`)
       }
+      const localSolver = rule.localSolver?.(options.settings)
+      const lrScale = options.settings.lrScaling === "linear" && N > 1 ? { lrScale: N, lrWarmup: options.settings.lrWarmup } : {}
       const assignments: WorkerAssignment[] = Array.from({ length: N }, (_, i) => ({
         workerId: `worker${i}`,
         token,
@@ -156,7 +180,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
           solverPath: options.solverFile,
           workingDirectory: cwd,
           ...(options.backend ? { backend: options.backend } : {}),
-          ...(localSolverOverride(options.settings.rule) ? { solverType: localSolverOverride(options.settings.rule)!, momentum: options.settings.eamsgdMomentum } : {}),
+          ...(localSolver ? { solverType: localSolver.type, momentum: localSolver.momentum } : {}),
+          ...lrScale,
           ...(options.verboseWorkers ? { verbose: true } : {})
         },
         ...(options.crash && options.crash.worker === i ? { crashAtIteration: options.crash.atIteration } : {})
@@ -191,6 +216,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
                           events.write("test", { exchanges, iteration: equivalentIteration(exchanges), accuracy: accuracyOf(r[0]), loss: lossOf(r[0]) })
                         })
                       ),
+                      Effect.tap((r) => checkDivergence(r, exchanges)),
                       Effect.map((r) => ({ outputs: r[0]?.outputs ?? [] }))
                     )
                 }
@@ -223,6 +249,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       finalTest: result.finalTest,
       snapshot: result.snapshot,
       workers: result.outcomes,
+      diverged,
       eventLog: options.eventLog,
       plot
     } satisfies DistributedTrainResult

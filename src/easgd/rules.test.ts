@@ -1,122 +1,204 @@
 import { describe, expect, it } from "vitest"
-import {
-  allFinite,
-  averageRound,
-  centerAddDelta,
-  centerElastic,
-  distance,
-  syncElasticRound,
-  workerDelta,
-  workerElastic
-} from "./rules.js"
-import { EasgdSettingsError, makeEasgdSettings, rateSchedule } from "./settings.js"
+import { isRuleName, ruleByName, ruleNames } from "./rule-registry.js"
+import { makeEasgdSettings, type EasgdSettings } from "./settings.js"
+import { composeMessage, type AsyncRule, type SyncRule } from "./update-rule.js"
 
 const f32 = (...v: number[]) => Float32Array.from(v)
+const settings = (values: Record<string, string | number | boolean>): EasgdSettings => makeEasgdSettings(values)
+const asyncRule = (name: string) => ruleByName(name) as AsyncRule
+const syncRule = (name: string) => ruleByName(name) as SyncRule
 
-describe("elastic exchange kernels", () => {
-  it("async-easgd: center moves by α_s towards x_i and replies with x̃ before the update", () => {
-    const center = f32(0, 10)
-    const reply = new Float32Array(2)
-    centerElastic(center, f32(10, 0), 0.1, reply)
-    expect([...reply]).toEqual([0, 10])
-    expect(center[0]).toBeCloseTo(1, 6)
-    expect(center[1]).toBeCloseTo(9, 6)
+/** One asynchronous exchange through a rule's center side. */
+const exchange = (name: string, values: Record<string, string | number | boolean>, center: Float32Array, message: Float32Array, staleness = 0, side = asyncRule(name).center(settings({ rule: name, ...values }), 2, center.length)) => {
+  const reply = new Float32Array(center.length)
+  const outcome = side.exchange(center, { message, reply, staleness, exchanges: 0 })
+  return { outcome, reply, side }
+}
+
+describe("the rule registry", () => {
+  it("lists every rule once, the default (DeepSpark's async-easgd) first", () => {
+    expect(ruleNames).toEqual(["async-easgd", "easgd", "eamsgd", "sync-easgd", "sync-avg", "downpour", "single", "diloco", "async-diloco"])
+    expect(isRuleName("diloco")).toBe(true)
+    expect(isRuleName("gossip")).toBe(false)
+    expect(() => ruleByName("gossip")).toThrow(/unknown update rule "gossip" \(known: async-easgd, /)
   })
 
-  it("worker moves by α towards the old center", () => {
-    const worker = f32(10, 0)
-    workerElastic(worker, f32(0, 10), 0.25)
-    expect(worker[0]).toBeCloseTo(7.5, 6)
-    expect(worker[1]).toBeCloseTo(2.5, 6)
+  it("each rule says what its workers send and whether it runs in rounds", () => {
+    const table = Object.fromEntries(ruleNames.map((n) => [n, `${ruleByName(n).sends}${ruleByName(n).synchronous ? " sync" : ""}`]))
+    expect(table).toEqual({
+      "async-easgd": "params",
+      easgd: "params",
+      eamsgd: "params",
+      "sync-easgd": "params sync",
+      "sync-avg": "params sync",
+      downpour: "progress",
+      single: "params",
+      diloco: "pseudo-gradient sync",
+      "async-diloco": "pseudo-gradient"
+    })
   })
 
-  it("easgd conserves the sum x_i + x̃ when α_s = α (elastic symmetry)", () => {
-    const center = f32(1, -2, 3)
-    const worker = f32(4, 5, -6)
-    const before = [...center].map((c, k) => c + worker[k]!)
-    const reply = new Float32Array(3)
-    centerElastic(center, worker, 0.3, reply)
-    workerElastic(worker, reply, 0.3)
-    const after = [...center].map((c, k) => c + worker[k]!)
-    after.forEach((s, k) => expect(s).toBeCloseTo(before[k]!, 5))
-  })
-
-  it("sync-easgd round uses β = pα over the mean of the workers", () => {
-    const center = f32(0)
-    const ws = [f32(2), f32(4)]
-    syncElasticRound(center, ws, 0.1)
-    // β = 0.2: x̃ = 0.8·0 + 0.2·3 = 0.6; workers move by α towards the old x̃ (0).
-    expect(center[0]).toBeCloseTo(0.6, 6)
-    expect(ws[0]![0]).toBeCloseTo(1.8, 6)
-    expect(ws[1]![0]).toBeCloseTo(3.6, 6)
-  })
-
-  it("sync-avg sets everyone to the mean", () => {
-    const center = f32(100)
-    const ws = [f32(1), f32(3)]
-    averageRound(center, ws)
-    expect(center[0]).toBe(2)
-    expect(ws.map((w) => w[0])).toEqual([2, 2])
-  })
-
-  it("downpour pushes the accumulated delta", () => {
-    const delta = new Float32Array(2)
-    workerDelta(f32(3, 4), f32(1, 1), delta)
-    const center = f32(10, 10)
-    centerAddDelta(center, delta)
-    expect([...center]).toEqual([12, 13])
-  })
-
-  it("detects non-finite parameters and measures distance", () => {
-    expect(allFinite(f32(1, 2))).toBe(true)
-    expect(allFinite(f32(1, NaN))).toBe(false)
-    expect(allFinite(f32(Infinity))).toBe(false)
-    expect(distance(f32(0, 0), f32(3, 4))).toBe(5)
-  })
-
-  it("rejects mismatched lengths", () => {
-    expect(() => centerElastic(f32(1), f32(1, 2), 0.1, null)).toThrow(/length/)
+  it("eamsgd asks for Nesterov local steps with its momentum; the others keep the solver's", () => {
+    expect(ruleByName("eamsgd").localSolver?.(settings({ rule: "eamsgd", eamsgd_momentum: 0.95 }))).toEqual({ type: "Nesterov", momentum: 0.95 })
+    for (const n of ruleNames.filter((n) => n !== "eamsgd")) expect(ruleByName(n).localSolver).toBeUndefined()
   })
 })
 
-describe("settings and the rate schedule", () => {
-  it("uses DeepSpark's defaults and names", () => {
-    const s = makeEasgdSettings({ period: 10, moving_rate: 0.2 })
-    expect(s.rule).toBe("async-easgd")
-    expect(s.period).toBe(10)
-    expect(s.movingRate).toBe(0.2)
+describe("what a worker sends", () => {
+  it("x_i, its progress x_i − x_pull (downpour) or the pseudo-gradient x_pull − x_i (DiLoCo)", () => {
+    const params = f32(3, 5)
+    const pull = f32(1, 1)
+    const out = new Float32Array(2)
+    expect(composeMessage("params", params, pull, out)).toBe(params)
+    expect([...composeMessage("progress", params, pull, out)]).toEqual([2, 4])
+    expect([...composeMessage("pseudo-gradient", params, pull, out)]).toEqual([-2, -4])
+  })
+})
+
+describe("the elastic rules", () => {
+  it("async-easgd: x̃ moves by α_s = moving_rate × server_factor, the reply is x̃ before, the worker gets α", () => {
+    const center = f32(0, 10)
+    const { outcome, reply } = exchange("async-easgd", { moving_rate: 0.1, server_factor: 2 }, center, f32(10, 0))
+    expect([...reply]).toEqual([0, 10])
+    expect(center[0]).toBeCloseTo(2, 5)
+    expect(outcome).toEqual({ applied: true, alpha: 0.1, distance: Math.sqrt(200) })
+    const worker = f32(10, 0)
+    const next = asyncRule("async-easgd").workerStep(worker, reply, 0.1)
+    expect(next).toBe(worker)
+    expect(worker[0]).toBeCloseTo(9, 5)
   })
 
-  it("rejects unknown settings and bad values with the field name", () => {
-    expect(() => makeEasgdSettings({ perod: 10 })).toThrow(EasgdSettingsError)
-    expect(() => makeEasgdSettings({ perod: 10 })).toThrow(/perod/)
-    expect(() => makeEasgdSettings({ period: 0 })).toThrow(/period/)
-    expect(() => makeEasgdSettings({ moving_rate: 1.5 })).toThrow(/moving_rate/)
-    expect(() => makeEasgdSettings({ rule: "gossip" })).toThrow(/gossip/)
+  it("staleness_aware divides the center's rate by 1 + staleness", () => {
+    const center = f32(0)
+    exchange("async-easgd", { moving_rate: 0.4, staleness_aware: true }, center, f32(10), 3)
+    expect(center[0]).toBeCloseTo(1, 5) // 0.4 / 4 × 10
+    const easgd = f32(0)
+    exchange("easgd", { moving_rate: 0.4, staleness_aware: true }, easgd, f32(10), 1)
+    expect(easgd[0]).toBeCloseTo(2, 5)
   })
 
-  it("decays α every decay_step·N/period exchanges down to the limit", () => {
-    const s = makeEasgdSettings({ period: 10, moving_rate: 0.4, decay_rate: 0.5, decay_step: 50, decay_limit: 0.1 })
-    const sched = rateSchedule(s, 2) // every 50·2/10 = 10 exchanges
-    expect(sched.alpha(0)).toBe(0.4)
-    expect(sched.alpha(9)).toBe(0.4)
-    expect(sched.alpha(10)).toBe(0.2)
-    expect(sched.alpha(20)).toBe(0.1)
-    expect(sched.alpha(1000)).toBe(0.1)
+  it("easgd moves both by the same α (server_factor unused)", () => {
+    const center = f32(0)
+    const { outcome } = exchange("easgd", { moving_rate: 0.25, server_factor: 4 }, center, f32(8))
+    expect(center[0]).toBe(2)
+    expect(outcome.applied && outcome.alpha).toBe(0.25)
   })
 
-  it("α_s = moving_rate × server_factor, with its own decay", () => {
-    const s = makeEasgdSettings({
-      period: 10,
-      moving_rate: 0.1,
-      server_factor: 4,
-      factor_decay_rate: 0.5,
-      factor_decay_step: 10,
-      factor_decay_limit: 1
-    })
-    const sched = rateSchedule(s, 1) // every 1 exchange
-    expect(sched.centerRate(0)).toBeCloseTo(0.4)
-    expect(sched.centerRate(1)).toBeCloseTo(0.2)
-    expect(sched.centerRate(5)).toBeCloseTo(0.1)
+  it("single: the center takes x_i, the worker keeps its own", () => {
+    const center = f32(0, 0)
+    const { outcome, reply } = exchange("single", {}, center, f32(4, 5))
+    expect([...center]).toEqual([4, 5])
+    expect(outcome.applied && outcome.alpha).toBe(0)
+    const worker = f32(4, 5)
+    expect(ruleByName("single").workerStep(worker, reply, 0)).toBe(worker)
+    expect([...worker]).toEqual([4, 5])
+  })
+
+  it("a non-finite x_i is not absorbed: x̃ unchanged, the reply holds x̃", () => {
+    for (const name of ["async-easgd", "easgd", "single"]) {
+      const center = f32(1, 2)
+      const { outcome, reply } = exchange(name, {}, center, f32(NaN, 2))
+      expect(outcome.applied).toBe(false)
+      expect([...center]).toEqual([1, 2])
+      expect([...reply]).toEqual([1, 2])
+    }
+  })
+})
+
+describe("downpour", () => {
+  it("x̃ += Δ and the worker continues from x̃ after the update; reports ‖Δ‖", () => {
+    const center = f32(10, 10)
+    const { outcome, reply } = exchange("downpour", {}, center, f32(3, 4))
+    expect([...center]).toEqual([13, 14])
+    expect([...reply]).toEqual([13, 14])
+    expect(outcome).toEqual({ applied: true, alpha: 1, distance: 5 })
+    expect(ruleByName("downpour").workerStep(f32(0, 0), reply, 1)).toBe(reply)
+  })
+
+  it("with staleness_aware: x̃ += Δ / (1 + staleness)", () => {
+    const center = f32(10)
+    exchange("downpour", { staleness_aware: true }, center, f32(3), 2)
+    expect(center[0]).toBe(11)
+  })
+
+  it("a non-finite Δ is not absorbed", () => {
+    const center = f32(1, 2)
+    const { outcome, reply } = exchange("downpour", {}, center, f32(Infinity, 0))
+    expect(outcome.applied).toBe(false)
+    expect([...center]).toEqual([1, 2])
+    expect([...reply]).toEqual([1, 2])
+  })
+})
+
+describe("the synchronous rounds", () => {
+  it("sync-easgd: x̃ ← (1−β)x̃ + β·mean, β = pα; workers move by α towards x̃_old", () => {
+    const center = f32(0)
+    const side = syncRule("sync-easgd").center(settings({ rule: "sync-easgd", moving_rate: 0.1 }), 2, 1)
+    const replies = side.round(center, [f32(2), f32(4)], 0)
+    expect(center[0]).toBeCloseTo(0.6, 6)
+    expect(replies.map((r) => r.reply[0])).toEqual([Math.fround(1.8), Math.fround(3.6)])
+  })
+
+  it("sync-avg: everyone gets the mean", () => {
+    const center = f32(100)
+    const side = syncRule("sync-avg").center(settings({ rule: "sync-avg" }), 2, 1)
+    const replies = side.round(center, [f32(1), f32(3)], 0)
+    expect(center[0]).toBe(2)
+    expect(replies.map((r) => r.reply[0])).toEqual([2, 2])
+  })
+
+  it("diloco: g = mean Δ_i; u ← μu + g; x̃ ← x̃ − lr(g + μu); every worker gets the new x̃; u persists", () => {
+    const center = f32(10)
+    const side = syncRule("diloco").center(settings({ rule: "diloco" }), 2, 1)
+    let replies = side.round(center, [f32(1), f32(3)], 0)
+    // g = 2, u = 2, x̃ = 10 − 0.7 × (2 + 0.9 × 2) = 7.34
+    expect(center[0]).toBeCloseTo(7.34, 5)
+    expect(replies.map((r) => r.reply[0])).toEqual([center[0], center[0]])
+    expect(replies.map((r) => r.distance)).toEqual([1, 3])
+    replies = side.round(center, [f32(2), f32(2)], 1)
+    // u = 0.9 × 2 + 2 = 3.8; x̃ = 7.34 − 0.7 × (2 + 0.9 × 3.8) = 3.546
+    expect(center[0]).toBeCloseTo(3.546, 4)
+    const saved = side.save()!
+    expect(saved.buffers["outer_momentum"]![0]).toBeCloseTo(3.8, 5)
+    const again = syncRule("diloco").center(settings({ rule: "diloco" }), 2, 1)
+    again.restore(saved)
+    const a = f32(0)
+    const b = f32(0)
+    side.round(a, [f32(1)], 2)
+    again.round(b, [f32(1)], 2)
+    expect(a[0]).toBe(b[0])
+    expect(() => again.restore({ buffers: { outer_momentum: f32(1, 2) } })).toThrow(/outer_momentum has 2 values, the net has 1/)
+  })
+
+  it("diloco with μ = 0 and outer lr 1 is plain averaging of the workers' parameters", () => {
+    const center = f32(10, 0)
+    const side = syncRule("diloco").center(settings({ rule: "diloco", outer_lr: 1, outer_momentum: 0 }), 2, 2)
+    // Workers pulled x̃ = (10, 0) and reached (8, 2) and (12, 4): Δ = x̃ − x_i.
+    side.round(center, [f32(2, -2), f32(-2, -4)], 0)
+    expect([...center]).toEqual([10, 3])
+  })
+})
+
+describe("async-diloco", () => {
+  it("each Δ_i takes a Nesterov outer step scaled by 1 / (1 + staleness); the worker continues from x̃ after", () => {
+    const center = f32(10)
+    const side = asyncRule("async-diloco").center(settings({ rule: "async-diloco" }), 2, 1)
+    const first = exchange("async-diloco", {}, center, f32(2), 1, side)
+    // g = 2 / 2 = 1, u = 1, x̃ = 10 − 0.7 × (1 + 0.9) = 8.67
+    expect(center[0]).toBeCloseTo(8.67, 5)
+    expect(first.reply[0]).toBe(center[0])
+    expect(first.outcome).toEqual({ applied: true, alpha: 1, distance: 2 })
+    exchange("async-diloco", {}, center, f32(1), 0, side)
+    // g = 1, u = 1.9, x̃ = 8.67 − 0.7 × (1 + 1.71) = 6.773
+    expect(center[0]).toBeCloseTo(6.773, 4)
+    expect(side.save()!.buffers["outer_momentum"]![0]).toBeCloseTo(1.9, 5)
+  })
+
+  it("a non-finite Δ leaves x̃ and the momentum untouched", () => {
+    const center = f32(1)
+    const side = asyncRule("async-diloco").center(settings({ rule: "async-diloco" }), 2, 1)
+    expect(exchange("async-diloco", {}, center, f32(NaN), 0, side).outcome.applied).toBe(false)
+    expect(center[0]).toBe(1)
+    expect(side.save()!.buffers["outer_momentum"]![0]).toBe(0)
   })
 })

@@ -27,4 +27,9 @@ describe("deepspark.prototxt settings files", () => {
     fs.writeFileSync(file, "moving_rate: 3\n")
     expect(() => readEasgdSettingsFile(file)).toThrow(/bad\.prototxt: .*moving_rate/)
   })
+
+  it("reads the newer rules' settings", () => {
+    const s = readEasgdSettingsFile(undefined, parseEasgdSettingsText('rule: "diloco" outer_lr: 0.5 outer_momentum: 0.8\nstaleness_aware: true lr_scaling: "linear" lr_warmup: 300\n'))
+    expect([s.rule, s.outerLr, s.outerMomentum, s.stalenessAware, s.lrScaling, s.lrWarmup]).toEqual(["diloco", 0.5, 0.8, true, "linear", 300])
+  })
 })

@@ -9,6 +9,8 @@ import { makeEasgdSettings, type EasgdSettings } from "./settings.js"
  *   decay_rate: 0.9  decay_step: 1000  decay_limit: 0.01
  *   server_factor: 1  factor_decay_rate: 1  factor_decay_step: 0  factor_decay_limit: 0
  *   adaptive_period: false   eamsgd_momentum: 0.99
+ *   outer_lr: 0.7   outer_momentum: 0.9   staleness_aware: false
+ *   lr_scaling: "linear"   lr_warmup: 500
  *
  * Parsed by the same text-format parser as Caffe's files, so errors name file:line:column.
  */
@@ -36,7 +38,12 @@ const schema = schemaFromDescriptors(
         f("factor_decay_step", 9, "int32"),
         f("factor_decay_limit", 10, "double"),
         f("adaptive_period", 11, "bool"),
-        f("eamsgd_momentum", 12, "double")
+        f("eamsgd_momentum", 12, "double"),
+        f("outer_lr", 13, "double"),
+        f("outer_momentum", 14, "double"),
+        f("staleness_aware", 15, "bool"),
+        f("lr_scaling", 16, "string"),
+        f("lr_warmup", 17, "int32")
       ]
     }
   ],

@@ -1,4 +1,4 @@
-import { isRuleName, type RuleName } from "./rules.js"
+import { isRuleName, ruleByName, ruleNames, type RuleName } from "./rule-registry.js"
 
 /**
  * DeepSpark's distributed-training settings, with its own names (period, moving_rate, …), plus
@@ -23,6 +23,18 @@ export interface EasgdSettings {
   readonly adaptivePeriod: boolean
   /** EAMSGD's Nesterov momentum δ. */
   readonly eamsgdMomentum: number
+  /** DiLoCo's outer learning rate (diloco, async-diloco). */
+  readonly outerLr: number
+  /** DiLoCo's outer Nesterov momentum μ (diloco, async-diloco). */
+  readonly outerMomentum: number
+  /** Divide the center's rate by 1 + staleness (async-easgd, easgd, eamsgd, downpour). */
+  readonly stalenessAware: boolean
+  /**
+   * Learning-rate scaling for N workers (Goyal et al. 2017): "none", or "linear" — each worker's solver
+   * lr × N, ramped linearly from × 1 over the first lr_warmup local iterations.
+   */
+  readonly lrScaling: "none" | "linear"
+  readonly lrWarmup: number
 }
 
 export const defaultEasgdSettings: EasgdSettings = {
@@ -37,7 +49,12 @@ export const defaultEasgdSettings: EasgdSettings = {
   factorDecayStep: 0,
   factorDecayLimit: 0,
   adaptivePeriod: false,
-  eamsgdMomentum: 0.99
+  eamsgdMomentum: 0.99,
+  outerLr: 0.7,
+  outerMomentum: 0.9,
+  stalenessAware: false,
+  lrScaling: "none",
+  lrWarmup: 0
 }
 
 export class EasgdSettingsError extends Error {
@@ -64,63 +81,72 @@ const names: ReadonlyArray<readonly [string, keyof EasgdSettings]> = [
   ["factor_decay_step", "factorDecayStep"],
   ["factor_decay_limit", "factorDecayLimit"],
   ["adaptive_period", "adaptivePeriod"],
-  ["eamsgd_momentum", "eamsgdMomentum"]
+  ["eamsgd_momentum", "eamsgdMomentum"],
+  ["outer_lr", "outerLr"],
+  ["outer_momentum", "outerMomentum"],
+  ["staleness_aware", "stalenessAware"],
+  ["lr_scaling", "lrScaling"],
+  ["lr_warmup", "lrWarmup"]
 ]
 
 export const settingNames = names.map(([n]) => n)
 
 /** Builds settings from `snake_case → value` pairs (CLI flags or a settings file); validates each. */
+const booleanValue = (name: string, raw: string | number | boolean): boolean => {
+  if (raw === true || raw === "true" || raw === 1 || raw === "1") return true
+  if (raw === false || raw === "false" || raw === 0 || raw === "0") return false
+  throw new EasgdSettingsError(name, `expected true or false, got ${JSON.stringify(raw)}`)
+}
+
+/**
+ * Builds settings from `snake_case → value` pairs (CLI flags or a settings file); validates each. The
+ * chosen rule's own defaults (UpdateRule.defaults) apply under the values given.
+ */
 export const makeEasgdSettings = (values: Readonly<Record<string, string | number | boolean>>): EasgdSettings => {
-  const out: Record<string, unknown> = { ...defaultEasgdSettings }
+  const given: Record<string, unknown> = {}
   for (const [key, raw] of Object.entries(values)) {
     const entry = names.find(([n, f]) => n === key || f === key || n.replace(/_/g, "-") === key)
     if (!entry) throw new EasgdSettingsError(key, `unknown setting (known: ${settingNames.join(", ")})`)
     const [name, field] = entry
     if (field === "rule") {
-      if (typeof raw !== "string" || !isRuleName(raw)) throw new EasgdSettingsError(name, `unknown rule ${JSON.stringify(raw)}`)
-      out.rule = raw
-    } else if (field === "adaptivePeriod") {
-      out.adaptivePeriod = raw === true || raw === "true" || raw === 1 || raw === "1"
+      if (typeof raw !== "string" || !isRuleName(raw)) throw new EasgdSettingsError(name, `unknown rule ${JSON.stringify(raw)} (known: ${ruleNames.join(", ")})`)
+      given.rule = raw
+    } else if (field === "adaptivePeriod" || field === "stalenessAware") {
+      given[field] = booleanValue(name, raw)
+    } else if (field === "lrScaling") {
+      if (raw !== "none" && raw !== "linear") throw new EasgdSettingsError(name, `must be "none" or "linear", got ${JSON.stringify(raw)}`)
+      given.lrScaling = raw
     } else {
       const v = typeof raw === "number" ? raw : Number(raw)
-      if (!Number.isFinite(v)) throw new EasgdSettingsError(name, `expected a number, got ${JSON.stringify(raw)}`)
-      out[field] = v
+      if (typeof raw === "boolean" || raw === "" || !Number.isFinite(v)) throw new EasgdSettingsError(name, `expected a number, got ${JSON.stringify(raw)}`)
+      given[field] = v
     }
   }
-  const s = out as unknown as EasgdSettings
+  const rule = ruleByName((given.rule as RuleName | undefined) ?? defaultEasgdSettings.rule)
+  const s = { ...defaultEasgdSettings, ...rule.defaults, ...given } as EasgdSettings
   if (!Number.isInteger(s.period) || s.period < 1) throw new EasgdSettingsError("period", `must be an integer ≥ 1, got ${s.period}`)
   if (!(s.movingRate > 0 && s.movingRate <= 1)) throw new EasgdSettingsError("moving_rate", `must be in (0, 1], got ${s.movingRate}`)
   if (!(s.serverFactor > 0)) throw new EasgdSettingsError("server_factor", `must be > 0, got ${s.serverFactor}`)
   if (s.movingRate * s.serverFactor > 1)
     throw new EasgdSettingsError("server_factor", `moving_rate × server_factor must be ≤ 1, got ${s.movingRate * s.serverFactor}`)
-  for (const f of ["decayStep", "factorDecayStep"] as const)
-    if (!(s[f] >= 0)) throw new EasgdSettingsError(f, `must be ≥ 0, got ${s[f]}`)
+  for (const [f, n] of [["decayStep", "decay_step"], ["factorDecayStep", "factor_decay_step"]] as const)
+    if (!(s[f] >= 0)) throw new EasgdSettingsError(n, `must be ≥ 0, got ${s[f]}`)
+  if (!(s.eamsgdMomentum >= 0 && s.eamsgdMomentum < 1)) throw new EasgdSettingsError("eamsgd_momentum", `must be in [0, 1), got ${s.eamsgdMomentum}`)
+  if (!(s.outerLr > 0)) throw new EasgdSettingsError("outer_lr", `must be > 0, got ${s.outerLr}`)
+  if (!(s.outerMomentum >= 0 && s.outerMomentum < 1)) throw new EasgdSettingsError("outer_momentum", `must be in [0, 1), got ${s.outerMomentum}`)
+  if (!Number.isInteger(s.lrWarmup) || s.lrWarmup < 0) throw new EasgdSettingsError("lr_warmup", `must be an integer ≥ 0 (local iterations), got ${s.lrWarmup}`)
+  if (s.lrWarmup > 0 && s.lrScaling === "none") throw new EasgdSettingsError("lr_warmup", `ramps the scaled lr: give lr_scaling "linear" too`)
   return s
 }
 
 /**
- * The center's rate schedule (DeepSpark): α decays by decay_rate every decay_step·N/period exchanges
- * down to decay_limit; server_factor likewise with the factor_* settings. N = number of workers.
+ * The factor on a worker's solver lr at its local iteration `iter` (Goyal et al. 2017): N once warmed
+ * up, ramped linearly from 1 over the first lr_warmup iterations; 1 without lr_scaling.
  */
-export const rateSchedule = (s: EasgdSettings, workers: number) => {
-  const everyExchanges = (step: number) => (step > 0 ? Math.max(1, Math.round((step * workers) / s.period)) : 0)
-  const alphaEvery = everyExchanges(s.decayStep)
-  const factorEvery = everyExchanges(s.factorDecayStep)
-  return {
-    /** α after `exchanges` exchanges. */
-    alpha(exchanges: number): number {
-      if (!alphaEvery) return s.movingRate
-      const a = s.movingRate * Math.pow(s.decayRate, Math.floor(exchanges / alphaEvery))
-      return Math.max(a, s.decayLimit)
-    },
-    serverFactor(exchanges: number): number {
-      if (!factorEvery) return s.serverFactor
-      const f = s.serverFactor * Math.pow(s.factorDecayRate, Math.floor(exchanges / factorEvery))
-      return Math.max(f, s.factorDecayLimit)
-    },
-    /** α_s, the rate the center moves by. */
-    centerRate(exchanges: number): number {
-      return Math.min(1, this.alpha(exchanges) * this.serverFactor(exchanges))
-    }
-  }
+export const lrScaleAt = (s: Pick<EasgdSettings, "lrScaling" | "lrWarmup">, workers: number, iter: number): number => {
+  if (s.lrScaling === "none" || workers <= 1) return 1
+  if (s.lrWarmup > 0 && iter < s.lrWarmup) return 1 + ((workers - 1) * iter) / s.lrWarmup
+  return workers
 }
+
+export { rateSchedule } from "./rate-schedule.js"

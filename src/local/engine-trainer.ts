@@ -13,6 +13,7 @@ import * as path from "node:path"
 import { PermanentWorkerError } from "./permanent-error.js"
 import { flattenParams, paramCountOf, unflattenParams } from "../job/flat-params.js"
 import { workerSolverParam } from "../job/worker-solver.js"
+import { lrScaleAt } from "../easgd/settings.js"
 import type { LocalTrainer } from "../trainer/local-trainer.js"
 import { registerTrainerBuilder } from "./build-trainer.js"
 
@@ -36,6 +37,16 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
   const seeded = spec.seed !== undefined ? { ...base, random_seed: spec.seed } : base
   const solverParam = workerSolverParam(seeded, partition.index, override)
 
+  // Learning-rate scaling for N workers: the solver's own lr (policy and all) times the factor at the
+  // iteration being updated, so Caffe's `lr = …` log lines show the rate actually used.
+  const scaleLearningRate = (s: TrainingSession) => {
+    const factor = spec.lrScale ?? 1
+    if (factor === 1) return
+    const warmup = spec.lrWarmup ?? 0
+    const updater = s.solver.updater
+    const base = updater.learningRate.bind(updater)
+    updater.learningRate = (iter: number) => base(iter) * lrScaleAt({ lrScaling: "linear", lrWarmup: warmup }, factor, iter)
+  }
   const open = async (dataCursors?: Record<string, string>) => {
     const s = await createTrainingSession({
       solverParam,
@@ -47,6 +58,7 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
       ...(spec.stagedData ? { stagedData: spec.stagedData } : {})
     })
     if (spec.weights) loadWeights(s, spec.weights.split(","), log, cwd)
+    scaleLearningRate(s)
     return s
   }
   // A worker that cannot even build its net on its partition (missing or short database, bad

@@ -18,6 +18,12 @@ export type TrainerSpec =
       /** Local optimiser override (EAMSGD runs Nesterov with its own momentum). */
       readonly solverType?: string
       readonly momentum?: number
+      /**
+       * Learning-rate scaling for N workers (Goyal et al. 2017): the solver's lr × lrScale once the
+       * worker's local iteration reaches lrWarmup, ramped linearly from × 1 before.
+       */
+      readonly lrScale?: number
+      readonly lrWarmup?: number
       /** Print the worker's Caffe log lines (prefixed with its id) to stderr. */
       readonly verbose?: boolean
       /**

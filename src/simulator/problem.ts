@@ -9,8 +9,11 @@ import type { Rng } from "@deepspark/engine"
 export interface SimProblem {
   readonly paramCount: number
   init(rng: Rng): Float32Array
-  /** One local minibatch SGD step of worker `worker` (of `workers`) at its local iteration; returns the loss. */
-  step(params: Float32Array, worker: number, workers: number, iteration: number, rng: Rng): number
+  /**
+   * One local minibatch SGD step of worker `worker` (of `workers`) at its local iteration, with the
+   * problem's lr × lrScale (default 1); returns the loss.
+   */
+  step(params: Float32Array, worker: number, workers: number, iteration: number, rng: Rng, lrScale?: number): number
   evaluate(params: Float32Array): { readonly loss: number; readonly accuracy: number }
 }
 
@@ -77,7 +80,7 @@ export const softmaxRegressionProblem = (options: SoftmaxProblemOptions = {}, ma
       for (let i = 0; i < C * D; i++) w[i] = r.gaussian(0, 0.01)
       return w
     },
-    step: (w, worker, workers, iteration) => {
+    step: (w, worker, workers, iteration, _rng, lrScale = 1) => {
       // Contiguous partition of the training set; minibatches in order, wrapping (like the Data layer).
       const lo = Math.floor((worker * train.n) / workers)
       const hi = Math.floor(((worker + 1) * train.n) / workers)
@@ -95,7 +98,8 @@ export const softmaxRegressionProblem = (options: SoftmaxProblemOptions = {}, ma
           grad[C * D + c] += g
         }
       }
-      for (let k = 0; k < P; k++) w[k] -= (lr * grad[k]!) / batch
+      const rate = lr * lrScale
+      for (let k = 0; k < P; k++) w[k] -= (rate * grad[k]!) / batch
       return loss / batch
     },
     evaluate: (w) => {

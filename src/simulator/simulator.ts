@@ -1,16 +1,8 @@
 import { Rng } from "@deepspark/engine"
-import {
-  allFinite,
-  averageRound,
-  centerAddDelta,
-  centerElastic,
-  distance,
-  isSynchronous,
-  syncElasticRound,
-  workerDelta,
-  workerElastic
-} from "../easgd/rules.js"
-import { rateSchedule, type EasgdSettings } from "../easgd/settings.js"
+import { allFinite, distance } from "../easgd/kernels.js"
+import { ruleByName } from "../easgd/rule-registry.js"
+import { lrScaleAt, type EasgdSettings } from "../easgd/settings.js"
+import { composeMessage } from "../easgd/update-rule.js"
 import { fixed, sample, type Distribution } from "./distributions.js"
 import { EventQueue } from "./event-queue.js"
 import type { SimProblem } from "./problem.js"
@@ -19,8 +11,9 @@ import type { SimProblem } from "./problem.js"
  * A deterministic discrete-event simulation of N workers and the center in one process, on virtual
  * clocks. Each worker computes local steps (duration drawn from its compute distribution), exchanges
  * with the center every τ steps (or adaptively), and waits for the reply, which travels over a link
- * with its own delay distribution each way — exactly the protocol the real runtime runs, so the same
- * update-rule kernels are exercised. Same seed, same result.
+ * with its own delay distribution each way — exactly the protocol the real runtime runs, through the
+ * same UpdateRule objects (src/easgd/rules/*) as the center actor and the trainer loop. With
+ * lr_scaling the problem's lr is scaled as a worker's solver would be. Same seed, same result.
  */
 export interface SimWorkerSpec {
   /** Virtual seconds per local iteration. */
@@ -109,11 +102,12 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
       : config.workers
   const n = specs.length
   if (n < 1) throw new RangeError("simulate: need at least one worker")
-  const rule = settings.rule
-  if (rule === "single" && n !== 1) throw new RangeError(`simulate: rule "single" runs one worker, got ${n}`)
+  const rule = ruleByName(settings.rule)
+  if (rule.singleWorker && n !== 1) throw new RangeError(`simulate: rule "${rule.name}" runs one worker, got ${n}`)
   const master = new Rng(config.seed)
   const center = problem.init(master)
-  const schedule = rateSchedule(settings, n)
+  const asyncCenter = rule.synchronous ? undefined : rule.center(settings, n, center.length)
+  const syncCenter = rule.synchronous ? rule.center(settings, n, center.length) : undefined
   const evalEvery = config.evalEveryExchanges ?? Math.max(1, n)
   const transfer = config.transfer ?? fixed(0)
   const service = config.centerService ?? fixed(0)
@@ -161,8 +155,8 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
   }
   const send = (w: WorkerState, now: number) => {
     w.sentAt = now
-    if (rule === "downpour") workerDelta(w.params, w.lastPull, w.message)
-    else w.message.set(w.params)
+    const message = composeMessage(rule.sends, w.params, w.lastPull, w.message)
+    if (message !== w.message) w.message.set(message)
     queue.push(now + sample(w.spec.network, w.rng) + sample(transfer, w.rng), { kind: "arrive", worker: w.id })
   }
   const replyTo = (w: WorkerState, at: number) => {
@@ -182,7 +176,7 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
     const w = workers[ev.value.worker]!
     switch (ev.value.kind) {
       case "stepDone": {
-        const loss = problem.step(w.params, w.id, n, w.iteration, w.rng)
+        const loss = problem.step(w.params, w.id, n, w.iteration, w.rng, lrScaleAt(settings, n, w.iteration))
         w.iteration++
         w.sinceExchange++
         w.lossSinceExchange += loss
@@ -192,15 +186,8 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
             : w.lossSinceExchange > w.firstPeriodLoss
           : w.sinceExchange >= settings.period
         const last = w.iteration >= config.iterationsPerWorker
-        if (rule === "single" && periodDue) {
-          // The baseline: the center simply mirrors the lone worker every period.
-          w.sinceExchange = 0
-          w.lossSinceExchange = 0
-          center.set(w.params)
-          version++
-          afterExchangeApplied(now)
-        }
-        if (rule !== "single" && (periodDue || (last && w.sinceExchange > 0 && isSynchronous(rule)))) {
+        // A synchronous rule's last partial period still joins a round (the others wait for it).
+        if (periodDue || (last && w.sinceExchange > 0 && rule.synchronous)) {
           if (w.firstPeriodLoss === null) w.firstPeriodLoss = w.lossSinceExchange
           w.sinceExchange = 0
           w.lossSinceExchange = 0
@@ -208,7 +195,6 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
         } else if (last) {
           w.done = true
           w.finishTime = now
-          if (rule === "single") center.set(w.params)
         } else startStep(w, now)
         break
       }
@@ -226,35 +212,33 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
           replyTo(w, at)
           break
         }
-        if (isSynchronous(rule)) {
+        if (syncCenter) {
           waiting.push(w)
           const running = workers.filter((x) => !x.done).length
           if (waiting.length >= running) {
             const members = waiting.splice(0)
-            const alpha = schedule.alpha(exchanges)
-            const params = members.map((m) => m.message)
-            if (rule === "sync-easgd") syncElasticRound(center, params, alpha)
-            else averageRound(center, params)
+            const replies = syncCenter.round(
+              center,
+              members.map((m) => m.message),
+              exchanges
+            )
             version++
-            for (const m of members) {
-              m.reply.set(m.message) // the round already moved the member's copy
+            members.forEach((m, i) => {
+              m.reply.set(replies[i]!.reply)
               m.replyAlpha = 1
               afterExchangeApplied(at)
               replyTo(m, at)
-            }
+            })
           }
           break
         }
-        if (rule === "downpour") {
-          centerAddDelta(center, w.message)
-          w.reply.set(center)
-          w.replyAlpha = 1
-        } else {
-          // async-easgd / easgd / eamsgd: reply with x̃ before the update.
-          const rate = rule === "async-easgd" ? schedule.centerRate(exchanges) : schedule.alpha(exchanges)
-          centerElastic(center, w.message, rate, w.reply)
-          w.replyAlpha = schedule.alpha(exchanges)
+        const outcome = asyncCenter!.exchange(center, { message: w.message, reply: w.reply, staleness: stale, exchanges })
+        if (!outcome.applied) {
+          w.replyAlpha = 1 // reset from x̃, which the reply holds
+          replyTo(w, at)
+          break
         }
+        w.replyAlpha = outcome.alpha
         version++
         afterExchangeApplied(at)
         replyTo(w, at)
@@ -264,8 +248,8 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
         w.exchanges++
         w.latencySum += now - w.sentAt
         w.lastDistance = distance(w.params, w.reply)
-        if (w.replyAlpha === 1) w.params.set(w.reply)
-        else workerElastic(w.params, w.reply, w.replyAlpha)
+        const next = rule.workerStep(w.params, w.reply, w.replyAlpha)
+        if (next !== w.params) w.params.set(next)
         w.lastPull.set(w.params)
         if (w.iteration >= config.iterationsPerWorker) {
           w.done = true
@@ -275,7 +259,7 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
       }
     }
   }
-  if (timeline[timeline.length - 1]!.exchanges !== exchanges || rule === "single") evaluateAt(now)
+  if (timeline[timeline.length - 1]!.exchanges !== exchanges) evaluateAt(now)
   const final = timeline[timeline.length - 1]!
   return {
     timeline,

@@ -1,12 +1,15 @@
 import { Duration, Effect, Schedule } from "effect"
 import type { CenterClient } from "../transport/tcp.js"
 import type { LocalTrainer } from "./local-trainer.js"
-import { workerElastic } from "../easgd/rules.js"
+import { ruleByName } from "../easgd/rule-registry.js"
+import { composeMessage } from "../easgd/update-rule.js"
 import { releaseTensor } from "../transport/buffer-pool.js"
 
 /**
  * The trainer actor's life: register with the center, start from x̃ (or resume), then run τ local
- * iterations and exchange, until max_iter or the center says stop. The numeric work is synchronous, so
+ * iterations and exchange, until max_iter or the center says stop. The center's update rule (named in
+ * its Register reply) decides what the worker sends (x_i or its progress since the last pull) and what
+ * it does with each reply. The numeric work is synchronous, so
  * the loop yields to the event loop between iterations (setImmediate, not yieldNow, which would not let
  * sockets and timers run) to keep heartbeats and replies flowing.
  */
@@ -45,9 +48,12 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
       partition: { index: options.partition.index, count: options.partition.count }
     })
     const identity = { workerId: options.workerId, incarnation: reg.incarnation, token: options.token }
+    const rule = yield* Effect.try({ try: () => ruleByName(reg.rule), catch: (e) => new Error(`the center's ${(e as Error).message}`) }).pipe(Effect.orDie)
     // Restore the data position first: a trainer may rebuild its net (and parameters) to do so.
     yield* Effect.promise(async () => trainer.restoreCursor(reg.resumeCursor))
     trainer.writeParams(reg.center)
+    // x at the last pull: the rules that send progress (Δ) measure it from here.
+    const lastPull = rule.sends === "params" ? new Float32Array(0) : reg.center.slice()
     releaseTensor(reg.center) // copied into the net: its received frame goes back to the transport's pool
     trainer.setIteration(reg.resumeIteration)
 
@@ -61,6 +67,7 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
       )
 
     const params = new Float32Array(trainer.paramCount)
+    const message = rule.sends === "params" ? params : new Float32Array(trainer.paramCount)
     let seq = 0
     let exchanges = 0
     let resets = 0
@@ -87,7 +94,7 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
           ...identity,
           seq,
           clock,
-          params,
+          params: composeMessage(rule.sends, params, lastPull, message),
           lossSum,
           iterations: since,
           cursor: trainer.cursor(),
@@ -95,15 +102,14 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
           lastLatencyMs
         })
         exchanges++
+        let next: Float32Array
         if (reply.reset) {
           resets++
-          trainer.writeParams(reply.center)
+          next = reply.center
           trainer.resetHistory()
-        } else if (reply.alpha === 1) trainer.writeParams(reply.center)
-        else if (reply.alpha > 0) {
-          workerElastic(params, reply.center, reply.alpha)
-          trainer.writeParams(params)
-        }
+        } else next = rule.workerStep(params, reply.center, reply.alpha)
+        if (next !== params || reply.alpha > 0) trainer.writeParams(next)
+        if (rule.sends !== "params") lastPull.set(next)
         // x̃ is in the net now (writeParams copies): its received frame goes back to the transport's
         // buffer pool instead of waiting for a full garbage collection.
         releaseTensor(reply.center)

@@ -43,6 +43,8 @@ export const Register = Rpc.make("Register", {
     incarnation: Schema.Int,
     center: Float32ArrayFromBytes,
     alpha: Schema.Number,
+    /** The center's update rule: it decides what the worker sends and does with each reply. */
+    rule: Schema.String,
     version: Schema.Int,
     /** Where this worker (by id) stopped last time: its local iteration and partition cursor. */
     resumeIteration: Schema.Int,

@@ -144,6 +144,7 @@ export const makeSoakHandlers = (n: number, options: { retain?: number; seed?: n
           incarnation,
           center: replyTensor(soakSeed(p.workerId, incarnation, "register"), false),
           alpha: 0.5,
+          rule: "async-easgd",
           version: 0,
           resumeIteration: lastSeq.get(p.workerId) ?? 0,
           resumeCursor: null

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest"
+import {
+  allFinite,
+  averageRound,
+  centerAddDelta,
+  centerElastic,
+  distance,
+  syncElasticRound,
+  workerDelta,
+  workerElastic
+} from "./kernels.js"
+
+const f32 = (...v: number[]) => Float32Array.from(v)
+
+describe("elastic exchange kernels", () => {
+  it("async-easgd: center moves by α_s towards x_i and replies with x̃ before the update", () => {
+    const center = f32(0, 10)
+    const reply = new Float32Array(2)
+    centerElastic(center, f32(10, 0), 0.1, reply)
+    expect([...reply]).toEqual([0, 10])
+    expect(center[0]).toBeCloseTo(1, 6)
+    expect(center[1]).toBeCloseTo(9, 6)
+  })
+
+  it("worker moves by α towards the old center", () => {
+    const worker = f32(10, 0)
+    workerElastic(worker, f32(0, 10), 0.25)
+    expect(worker[0]).toBeCloseTo(7.5, 6)
+    expect(worker[1]).toBeCloseTo(2.5, 6)
+  })
+
+  it("easgd conserves the sum x_i + x̃ when α_s = α (elastic symmetry)", () => {
+    const center = f32(1, -2, 3)
+    const worker = f32(4, 5, -6)
+    const before = [...center].map((c, k) => c + worker[k]!)
+    const reply = new Float32Array(3)
+    centerElastic(center, worker, 0.3, reply)
+    workerElastic(worker, reply, 0.3)
+    const after = [...center].map((c, k) => c + worker[k]!)
+    after.forEach((s, k) => expect(s).toBeCloseTo(before[k]!, 5))
+  })
+
+  it("sync-easgd round uses β = pα over the mean of the workers", () => {
+    const center = f32(0)
+    const ws = [f32(2), f32(4)]
+    syncElasticRound(center, ws, 0.1)
+    // β = 0.2: x̃ = 0.8·0 + 0.2·3 = 0.6; workers move by α towards the old x̃ (0).
+    expect(center[0]).toBeCloseTo(0.6, 6)
+    expect(ws[0]![0]).toBeCloseTo(1.8, 6)
+    expect(ws[1]![0]).toBeCloseTo(3.6, 6)
+  })
+
+  it("sync-avg sets everyone to the mean", () => {
+    const center = f32(100)
+    const ws = [f32(1), f32(3)]
+    averageRound(center, ws)
+    expect(center[0]).toBe(2)
+    expect(ws.map((w) => w[0])).toEqual([2, 2])
+  })
+
+  it("downpour pushes the accumulated delta", () => {
+    const delta = new Float32Array(2)
+    workerDelta(f32(3, 4), f32(1, 1), delta)
+    const center = f32(10, 10)
+    centerAddDelta(center, delta)
+    expect([...center]).toEqual([12, 13])
+  })
+
+  it("detects non-finite parameters and measures distance", () => {
+    expect(allFinite(f32(1, 2))).toBe(true)
+    expect(allFinite(f32(1, NaN))).toBe(false)
+    expect(allFinite(f32(Infinity))).toBe(false)
+    expect(distance(f32(0, 0), f32(3, 4))).toBe(5)
+  })
+
+  it("rejects mismatched lengths", () => {
+    expect(() => centerElastic(f32(1), f32(1, 2), 0.1, null)).toThrow(/length/)
+  })
+})

@@ -1,0 +1,173 @@
+/**
+ * The arithmetic of the update rules: pure, in-place Float32Array kernels. Which rule uses which kernel,
+ * and when, is the rule's business (./rules/*.ts, one file per rule; ./rule-registry.ts lists them).
+ */
+
+const checkLengths = (a: Float32Array, b: Float32Array, what: string): void => {
+  if (a.length !== b.length) throw new RangeError(`${what}: length ${a.length} != ${b.length}`)
+}
+
+/**
+ * Center side of async-easgd / easgd / eamsgd: copies x̃ (before the update) into `reply`, then moves
+ * x̃ towards x_i by `rate`. `reply` may be null when the caller does not need it.
+ */
+export const centerElastic = (
+  center: Float32Array,
+  worker: Float32Array,
+  rate: number,
+  reply: Float32Array | null
+): void => {
+  checkLengths(center, worker, "centerElastic")
+  if (reply) {
+    checkLengths(center, reply, "centerElastic reply")
+    reply.set(center)
+  }
+  const r = Math.fround(rate)
+  const keep = Math.fround(1 - r)
+  for (let k = 0; k < center.length; k++) center[k] = keep * center[k]! + r * worker[k]!
+}
+
+/** Worker side of the elastic rules: x_i ← α·x̃_old + (1−α)·x_i. */
+export const workerElastic = (worker: Float32Array, centerOld: Float32Array, alpha: number): void => {
+  checkLengths(worker, centerOld, "workerElastic")
+  const a = Math.fround(alpha)
+  const keep = Math.fround(1 - a)
+  for (let k = 0; k < worker.length; k++) worker[k] = a * centerOld[k]! + keep * worker[k]!
+}
+
+/** Synchronous EASGD round: x̃ ← (1−β)x̃ + β·mean(x_i) with β = p·α; each x_i ← x_i − α(x_i − x̃_old). */
+export const syncElasticRound = (center: Float32Array, workers: ReadonlyArray<Float32Array>, alpha: number): void => {
+  const p = workers.length
+  if (p === 0) return
+  const old = center.slice()
+  const beta = Math.min(1, p * alpha)
+  const mean = new Float64Array(center.length)
+  for (const w of workers) {
+    checkLengths(center, w, "syncElasticRound")
+    for (let k = 0; k < w.length; k++) mean[k] += w[k]!
+  }
+  for (let k = 0; k < center.length; k++) center[k] = (1 - beta) * center[k]! + (beta * mean[k]!) / p
+  for (const w of workers) workerElastic(w, old, alpha)
+}
+
+/** SparkNet-style averaging round: x̃ ← mean(x_i); every x_i ← x̃. */
+export const averageRound = (center: Float32Array, workers: ReadonlyArray<Float32Array>): void => {
+  const p = workers.length
+  if (p === 0) return
+  const mean = new Float64Array(center.length)
+  for (const w of workers) {
+    checkLengths(center, w, "averageRound")
+    for (let k = 0; k < w.length; k++) mean[k] += w[k]!
+  }
+  for (let k = 0; k < center.length; k++) center[k] = mean[k]! / p
+  for (const w of workers) w.set(center)
+}
+
+/** Downpour push: x̃ += Δ (exactly: one float32 addition per value). */
+export const centerAddDelta = (center: Float32Array, delta: Float32Array): void => {
+  checkLengths(center, delta, "centerAddDelta")
+  for (let k = 0; k < center.length; k++) center[k] += delta[k]!
+}
+
+/** Downpour worker: Δ = x_i − x_lastPull (written into `delta`). */
+export const workerDelta = (worker: Float32Array, lastPull: Float32Array, delta: Float32Array): void => {
+  checkLengths(worker, lastPull, "workerDelta")
+  checkLengths(worker, delta, "workerDelta out")
+  for (let k = 0; k < worker.length; k++) delta[k] = worker[k]! - lastPull[k]!
+}
+
+/** True when every value is finite (the center never absorbs NaN/Inf). */
+export const allFinite = (x: Float32Array): boolean => {
+  for (let k = 0; k < x.length; k++) if (!Number.isFinite(x[k]!)) return false
+  return true
+}
+
+/** ‖a − b‖₂, the elastic distance reported per worker. */
+export const distance = (a: Float32Array, b: Float32Array): number => {
+  checkLengths(a, b, "distance")
+  let s = 0
+  for (let k = 0; k < a.length; k++) {
+    const d = a[k]! - b[k]!
+    s += d * d
+  }
+  return Math.sqrt(s)
+}
+
+/** x̃ += scale·Δ (downpour with a staleness-aware rate); scale 1 is centerAddDelta's arithmetic exactly. */
+export const centerAddScaled = (center: Float32Array, delta: Float32Array, scale: number): void => {
+  if (scale === 1) return centerAddDelta(center, delta)
+  checkLengths(center, delta, "centerAddScaled")
+  const s = Math.fround(scale)
+  for (let k = 0; k < center.length; k++) center[k] += s * delta[k]!
+}
+
+/**
+ * One pass of an elastic exchange: reply ← x̃, x̃ ← (1 − rate)·x̃ + rate·w (centerElastic's arithmetic,
+ * bit for bit), and returns Σ (w_k − x̃_k)² over x̃ before the update, summed in the order distance()
+ * sums it. With x̃ finite the sum is not finite exactly when some w_k is not; the caller then restores
+ * x̃ from the reply, which holds it exactly. One pass instead of four over multi-MB tensors.
+ */
+export const elasticExchange = (center: Float32Array, worker: Float32Array, rate: number, reply: Float32Array): number => {
+  if (worker.length !== center.length || reply.length !== center.length)
+    throw new RangeError(`centerElastic: lengths ${center.length}, ${worker.length}, ${reply.length} differ`)
+  const r = Math.fround(rate)
+  const keep = Math.fround(1 - r)
+  let s = 0
+  for (let k = 0; k < center.length; k++) {
+    const c = center[k]!
+    const v = worker[k]!
+    const d = v - c
+    s += d * d
+    reply[k] = c
+    center[k] = keep * c + r * v
+  }
+  return s
+}
+
+/** DiLoCo's pseudo-gradient Δ = x_lastPull − x_i (written into `out`): the opposite sign of workerDelta. */
+export const workerPseudoGradient = (worker: Float32Array, lastPull: Float32Array, out: Float32Array): void => {
+  checkLengths(worker, lastPull, "workerPseudoGradient")
+  checkLengths(worker, out, "workerPseudoGradient out")
+  for (let k = 0; k < worker.length; k++) out[k] = lastPull[k]! - worker[k]!
+}
+
+/** out ← mean(messages), summed in double precision. */
+export const meanOf = (out: Float32Array, messages: ReadonlyArray<Float32Array>): void => {
+  const sum = new Float64Array(out.length)
+  for (const m of messages) {
+    checkLengths(out, m, "meanOf")
+    for (let k = 0; k < m.length; k++) sum[k] += m[k]!
+  }
+  const p = Math.max(1, messages.length)
+  for (let k = 0; k < out.length; k++) out[k] = sum[k]! / p
+}
+
+/**
+ * An outer SGD step with Nesterov momentum on the pseudo-gradient g·scale (DiLoCo's outer optimiser, as
+ * PyTorch's SGD(nesterov=True) computes it): u ← μ·u + g; x̃ ← x̃ − lr·(g + μ·u). μ = 0 is plain SGD.
+ * Returns ‖g‖₂ before scaling (what the center reports as the worker's distance).
+ */
+export const outerNesterovStep = (
+  center: Float32Array,
+  momentum: Float32Array,
+  g: Float32Array,
+  lr: number,
+  mu: number,
+  scale = 1
+): number => {
+  checkLengths(center, g, "outerNesterovStep")
+  checkLengths(center, momentum, "outerNesterovStep momentum")
+  const m = Math.fround(mu)
+  const l = Math.fround(lr)
+  const c = Math.fround(scale)
+  let s = 0
+  for (let k = 0; k < center.length; k++) {
+    const raw = g[k]!
+    s += raw * raw
+    const gk = Math.fround(c * raw)
+    const u = Math.fround(m * momentum[k]! + gk)
+    momentum[k] = u
+    center[k] = center[k]! - l * (gk + m * u)
+  }
+  return Math.sqrt(s)
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest"
+import { EasgdSettingsError, lrScaleAt, makeEasgdSettings, rateSchedule } from "./settings.js"
+
+describe("settings and the rate schedule", () => {
+  it("uses DeepSpark's defaults and names", () => {
+    const s = makeEasgdSettings({ period: 10, moving_rate: 0.2 })
+    expect(s.rule).toBe("async-easgd")
+    expect(s.period).toBe(10)
+    expect(s.movingRate).toBe(0.2)
+  })
+
+  it("rejects unknown settings and bad values with the field name", () => {
+    expect(() => makeEasgdSettings({ perod: 10 })).toThrow(EasgdSettingsError)
+    expect(() => makeEasgdSettings({ perod: 10 })).toThrow(/perod/)
+    expect(() => makeEasgdSettings({ period: 0 })).toThrow(/period/)
+    expect(() => makeEasgdSettings({ moving_rate: 1.5 })).toThrow(/moving_rate/)
+    expect(() => makeEasgdSettings({ rule: "gossip" })).toThrow(/gossip/)
+  })
+
+  it("decays α every decay_step·N/period exchanges down to the limit", () => {
+    const s = makeEasgdSettings({ period: 10, moving_rate: 0.4, decay_rate: 0.5, decay_step: 50, decay_limit: 0.1 })
+    const sched = rateSchedule(s, 2) // every 50·2/10 = 10 exchanges
+    expect(sched.alpha(0)).toBe(0.4)
+    expect(sched.alpha(9)).toBe(0.4)
+    expect(sched.alpha(10)).toBe(0.2)
+    expect(sched.alpha(20)).toBe(0.1)
+    expect(sched.alpha(1000)).toBe(0.1)
+  })
+
+  it("α_s = moving_rate × server_factor, with its own decay", () => {
+    const s = makeEasgdSettings({
+      period: 10,
+      moving_rate: 0.1,
+      server_factor: 4,
+      factor_decay_rate: 0.5,
+      factor_decay_step: 10,
+      factor_decay_limit: 1
+    })
+    const sched = rateSchedule(s, 1) // every 1 exchange
+    expect(sched.centerRate(0)).toBeCloseTo(0.4)
+    expect(sched.centerRate(1)).toBeCloseTo(0.2)
+    expect(sched.centerRate(5)).toBeCloseTo(0.1)
+  })
+})
+
+describe("the settings of the newer rules", () => {
+  it("DiLoCo's outer lr and momentum default to 0.7 and 0.9; staleness awareness and lr scaling are off", () => {
+    const s = makeEasgdSettings({ rule: "diloco" })
+    expect([s.outerLr, s.outerMomentum, s.stalenessAware, s.lrScaling, s.lrWarmup]).toEqual([0.7, 0.9, false, "none", 0])
+  })
+
+  it("takes them as flags spell them and as the settings file spells them", () => {
+    const s = makeEasgdSettings({ "outer-lr": "0.5", outer_momentum: 0.8, "staleness-aware": true, lr_scaling: "linear", "lr-warmup": 200 })
+    expect([s.outerLr, s.outerMomentum, s.stalenessAware, s.lrScaling, s.lrWarmup]).toEqual([0.5, 0.8, true, "linear", 200])
+  })
+
+  it("rejects bad values naming the setting", () => {
+    expect(() => makeEasgdSettings({ outer_lr: 0 })).toThrow(/outer_lr: must be > 0/)
+    expect(() => makeEasgdSettings({ outer_momentum: 1 })).toThrow(/outer_momentum: must be in \[0, 1\)/)
+    expect(() => makeEasgdSettings({ staleness_aware: "maybe" })).toThrow(/staleness_aware: expected true or false/)
+    expect(() => makeEasgdSettings({ lr_scaling: "sqrt" })).toThrow(/lr_scaling: must be "none" or "linear"/)
+    expect(() => makeEasgdSettings({ lr_warmup: 1.5, lr_scaling: "linear" })).toThrow(/lr_warmup: must be an integer/)
+    expect(() => makeEasgdSettings({ lr_warmup: 100 })).toThrow(/lr_warmup: .*lr_scaling "linear"/)
+    expect(() => makeEasgdSettings({ rule: "gossip" })).toThrow(/known: async-easgd, .*diloco, async-diloco/)
+  })
+
+  it("linear lr scaling: × N after the warm-up, ramped linearly from × 1 (Goyal et al.)", () => {
+    const s = makeEasgdSettings({ lr_scaling: "linear", lr_warmup: 100 })
+    expect(lrScaleAt(s, 4, 0)).toBe(1)
+    expect(lrScaleAt(s, 4, 50)).toBe(2.5)
+    expect(lrScaleAt(s, 4, 100)).toBe(4)
+    expect(lrScaleAt(s, 4, 5000)).toBe(4)
+    expect(lrScaleAt(s, 1, 5000)).toBe(1)
+    expect(lrScaleAt(makeEasgdSettings({}), 4, 5000)).toBe(1)
+    expect(lrScaleAt(makeEasgdSettings({ lr_scaling: "linear" }), 4, 0)).toBe(4)
+  })
+})
