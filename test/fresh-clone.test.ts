@@ -74,6 +74,14 @@ describe.skipIf(!isGitCheckout)("a fresh clone without ../shared", () => {
       expect(fs.realpathSync(path.join(clone, "node_modules/@deepspark", pkg))).toBe(fs.realpathSync(path.join(clone, "packages", pkg)))
   })
 
+  it("gets every fixture: none is git-ignored (a clone would lack it)", () => {
+    const ignored = execFileSync("git", ["ls-files", "--others", "--ignored", "--exclude-standard", "--", "test/fixtures", ":(glob)packages/*/test/fixtures/**"], {
+      cwd: repoRoot,
+      encoding: "utf8"
+    })
+    expect(ignored.split("\n").filter((l) => l !== "")).toEqual([])
+  })
+
   it("passes `vitest run` on tests that need Caffe's files, printing the one line that the model zoo is missing", async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" }
     // The run must look like a new user's: no zoo named, and none of this vitest's own worker settings.
