@@ -25,7 +25,8 @@ import { createGpuBackend } from "../packages/engine/src/backend/gpu/gpu-backend
 import type { GpuJsModeRequest } from "../packages/engine/src/backend/gpu/gpujs-runtime.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-const timingDir = path.join(path.resolve(repoRoot, "../shared"), "caffe/reference/timing")
+// The nets behind Caffe's published `caffe time` figures (Data layers replaced by DummyData).
+const timingDir = path.join(repoRoot, "test/fixtures/caffe/reference/timing")
 
 interface NetCase {
   readonly id: string

@@ -3,14 +3,16 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { caffeZoo } from "../../test/support/caffe-zoo.js"
 import type { CliIo } from "./command.js"
 import { runCli } from "./run-cli.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
-const corpus = path.resolve(repoRoot, "../shared/caffe")
+/** Caffe's files the repository ships beyond examples/mnist, laid out as in a Caffe root (test/fixtures/README.md). */
+const fixtures = path.join(repoRoot, "test/fixtures/caffe")
 
-/** Runs the CLI in-process from `cwd`, collecting what it prints. */
-const cli = async (argv: string[], cwd = corpus) => {
+/** Runs the CLI in-process from `cwd` (by default the repository root, which has Caffe's examples/mnist), collecting what it prints. */
+const cli = async (argv: string[], cwd = repoRoot) => {
   const out: string[] = []
   const err: string[] = []
   const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), cwd }
@@ -18,19 +20,53 @@ const cli = async (argv: string[], cwd = corpus) => {
   return { code, out, err }
 }
 
-const json = async (argv: string[]) => {
-  const r = await cli([...argv, "--json"])
+const json = async (argv: string[], cwd = repoRoot) => {
+  const r = await cli([...argv, "--json"], cwd)
   expect(r.err).toEqual([])
   expect(r.code).toBe(0)
   expect(r.out).toHaveLength(1)
   return JSON.parse(r.out[0]!)
 }
 
-const prototxts = (dir: string): string[] =>
-  fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const full = path.join(dir, e.name)
-    return e.isDirectory() ? prototxts(full) : e.name.endsWith(".prototxt") ? [path.relative(corpus, full)] : []
+/** The .prototxt files under `root`/`dir`, relative to `root`. */
+const prototxts = (root: string, dir: string): string[] =>
+  fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = path.join(dir, e.name)
+    return e.isDirectory() ? prototxts(root, rel) : e.name.endsWith(".prototxt") ? [rel] : []
   })
+
+/**
+ * Runs `inspect --json` on each file from the folder Caffe runs it from (`cwd`), and checks the result:
+ * exit 0, stderr empty unless `expectedStderr` names the file, and every net shown with its layers and
+ * (when fed by Input / DummyData) fully known shapes.
+ */
+const inspectsCleanly = async (
+  files: ReadonlyArray<{ readonly name: string; readonly file: string; readonly cwd: string }>,
+  expectedStderr: Readonly<Record<string, RegExp>>,
+  allNetsMissing: ReadonlySet<string>
+) => {
+  for (const { name, file, cwd } of files) {
+    const r = await cli(["inspect", path.relative(cwd, file), "--json"], cwd)
+    expect({ name, code: r.code }).toEqual({ name, code: 0 })
+    const stderr = expectedStderr[name]
+    if (stderr !== undefined) expect(r.err[0]).toMatch(stderr)
+    else expect({ name, err: r.err }).toEqual({ name, err: [] })
+    expect(r.out).toHaveLength(1)
+    const j = JSON.parse(r.out[0]!)
+    const nets = ("solver" in j ? j.nets : [j]).filter((n: { error?: string }) => n.error === undefined)
+    expect({ name, shown: nets.length > 0 }).toEqual({ name, shown: !allNetsMissing.has(name) })
+    for (const n of nets) {
+      expect(n.layers.length).toBeGreaterThan(0)
+      // Nets fed by Input / DummyData are fully known; Data / HDF5Data / WindowData tops are not
+      // (ImageData is, when it crops or resizes), nor are a Python layer's.
+      const types = new Set(n.layers.map((l: { type: string }) => l.type))
+      const unknownData = ["Data", "HDF5Data", "WindowData", "Python"].some((t) => types.has(t))
+      const hasNull = Object.values(n.blobs).some((v) => v === null)
+      expect({ name, hasNull }).toEqual({ name, hasNull: unknownData })
+      if (!unknownData) expect(n.paramCount).toBeGreaterThan(0)
+    }
+  }
+}
 
 describe("deepspark inspect", () => {
   it("a deploy net as JSON: layers, blob shapes, parameter shapes, parameter count", async () => {
@@ -44,7 +80,7 @@ describe("deepspark inspect", () => {
     expect(Object.keys(j).slice(0, 6)).toEqual(["name", "phase", "level", "stages", "layers", "blobs"])
   })
 
-  it("Caffe-style flags: -model, -phase, -stage, --flag=value", async () => {
+  it("Caffe-style flags: -model, -phase, --flag=value", async () => {
     const a = await json(["inspect", "-model", "examples/mnist/lenet_train_test.prototxt", "-phase", "TEST"])
     expect(a.layers.map((l: { name: string }) => l.name)).toContain("label_mnist_1_split")
     expect(a.outputs).toEqual(["accuracy", "loss"])
@@ -56,18 +92,6 @@ describe("deepspark inspect", () => {
     expect(b.outputs).toEqual(["loss"])
     expect(b.blobs.data).toEqual([64, 1, 28, 28])
     expect(b.paramCount).toBe(431080)
-    const c = await json(["inspect", "examples/mnist/mnist_autoencoder.prototxt", "-stage", "test-on-train", "--level", "0"])
-    expect(c.stages).toEqual(["test-on-train"])
-    expect(c.layers.filter((l: { type: string }) => l.type === "Data")).toHaveLength(1)
-  })
-
-  it("a human-readable table", async () => {
-    const r = await cli(["inspect", "models/bvlc_reference_caffenet/deploy.prototxt"])
-    expect(r.code).toBe(0)
-    const text = r.out.join("\n")
-    expect(text).toMatch(/pool5\s+Pooling\s+conv5\s+pool5\s+10 256 6 6 \(92160\)/)
-    expect(text).toMatch(/conv2\s+Convolution\s+norm1\s+conv2\s+10 256 27 27 \(1866240\)\s+256x48x5x5, 256/)
-    expect(text).toContain("learnable parameters: 60,965,224 in 16 blobs")
   })
 
   it("a solver: resolved fields with defaults, and its nets", async () => {
@@ -88,15 +112,6 @@ describe("deepspark inspect", () => {
       ["train", "TRAIN", "net file: examples/mnist/lenet_train_test.prototxt"],
       ["test", "TEST", "net file: examples/mnist/lenet_train_test.prototxt"]
     ])
-    const consolidated = await json(["inspect", "examples/mnist/lenet_consolidated_solver.prototxt"])
-    expect(consolidated.nets.map((n: { stages: string[]; testIter?: number }) => [n.stages, n.testIter ?? null])).toEqual([
-      [[], null],
-      [["test-on-test-set"], 100],
-      [["test-on-train-set"], 600]
-    ])
-    const table = await cli(["inspect", "examples/mnist/mnist_autoencoder_solver.prototxt"])
-    expect(table.code).toBe(0)
-    expect(table.out.join("\n")).toContain("== test net #1 (test_iter 100) from net file: examples/mnist/mnist_autoencoder.prototxt")
   })
 
   it("bad input: one clear line and a non-zero exit", async () => {
@@ -110,12 +125,6 @@ describe("deepspark inspect", () => {
     expect(parse.err[0]).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:6:\\d+`))
     const missing = await cli(["inspect", "nope.prototxt"])
     expect(missing).toMatchObject({ code: 1, err: ["deepspark inspect: nope.prototxt: cannot read file: no such file"] })
-    // An explicit phase never falls back.
-    const auto = await cli(["inspect", "examples/mnist/mnist_autoencoder.prototxt", "--phase", "TEST"])
-    expect(auto.code).toBe(1)
-    expect(auto.err).toEqual([
-      "deepspark inspect: examples/mnist/mnist_autoencoder.prototxt: layer 'flatdata': unknown bottom blob 'data' (bottom index 0); no earlier layer produces it (layer 'data' producing it is excluded in phase TEST, level 0, stages none)"
-    ])
     const solverMissing = await cli(["inspect", "-solver", "examples/mnist/nope_solver.prototxt"])
     expect(solverMissing).toMatchObject({ code: 1, err: ["deepspark inspect: examples/mnist/nope_solver.prototxt: cannot read file: no such file"] })
     const usage = await cli(["inspect", "a", "--bogus"])
@@ -127,8 +136,79 @@ describe("deepspark inspect", () => {
     fs.rmSync(dir, { recursive: true })
   })
 
+  it("a solver with one net file missing: that net reported missing, the other shown, one warning", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inspect-"))
+    fs.copyFileSync(path.join(repoRoot, "examples/mnist/lenet.prototxt"), path.join(dir, "deploy.prototxt"))
+    fs.writeFileSync(path.join(dir, "s.prototxt"), 'train_net: "deploy.prototxt"\ntest_net: "gone.prototxt"\ntest_iter: 1\ntest_interval: 10\nbase_lr: 5e-05\n')
+    const half = await cli(["inspect", "s.prototxt", "--json"], dir)
+    expect(half.code).toBe(0)
+    expect(half.err).toHaveLength(1)
+    const h = JSON.parse(half.out[0]!)
+    expect(h.solver.base_lr).toBe(5e-5)
+    expect(h.nets.map((n: { name?: string; error?: string }) => n.name ?? n.error)).toEqual(["LeNet", "no such file: gone.prototxt"])
+    fs.rmSync(dir, { recursive: true })
+  })
+
+  it("every Caffe prototxt the repository ships goes through inspect --json", async () => {
+    // Each from the folder Caffe runs it from: a Caffe root for examples/ (the repository's own for
+    // examples/mnist and the seed-1701 solver, whose net is examples/mnist/lenet_train_test.prototxt),
+    // its own folder for the timing nets (the timing solver's lenet_train_test.prototxt is not beside it).
+    const files = [
+      ...prototxts(repoRoot, "examples/mnist").map((name) => ({ name, file: path.join(repoRoot, name), cwd: repoRoot })),
+      ...prototxts(fixtures, "examples").map((name) => ({ name, file: path.join(fixtures, name), cwd: fixtures })),
+      ...prototxts(fixtures, "reference/lenet-seed1701").map((name) => ({ name, file: path.join(fixtures, name), cwd: repoRoot })),
+      ...prototxts(fixtures, "reference/timing").map((name) => ({ name, file: path.join(fixtures, name), cwd: path.join(fixtures, "reference/timing") }))
+    ]
+    expect(files.length).toBeGreaterThanOrEqual(12)
+    await inspectsCleanly(
+      files,
+      { "reference/timing/lenet_solver_speed1000.prototxt": /warning: .*no such file: lenet_train_test\.prototxt/ },
+      new Set(["reference/timing/lenet_solver_speed1000.prototxt"])
+    )
+  })
+})
+
+describe.skipIf(caffeZoo === undefined)("deepspark inspect on Caffe's model zoo (DEEPSPARK_CAFFE_ROOT or ../shared/caffe)", () => {
+  // Run from the Caffe checkout, as Caffe runs its examples.
+  const zoo = caffeZoo ?? ""
+
+  it("-stage and --level pick the autoencoder's data layer", async () => {
+    const c = await json(["inspect", "examples/mnist/mnist_autoencoder.prototxt", "-stage", "test-on-train", "--level", "0"], zoo)
+    expect(c.stages).toEqual(["test-on-train"])
+    expect(c.layers.filter((l: { type: string }) => l.type === "Data")).toHaveLength(1)
+  })
+
+  it("a human-readable table", async () => {
+    const r = await cli(["inspect", "models/bvlc_reference_caffenet/deploy.prototxt"], zoo)
+    expect(r.code).toBe(0)
+    const text = r.out.join("\n")
+    expect(text).toMatch(/pool5\s+Pooling\s+conv5\s+pool5\s+10 256 6 6 \(92160\)/)
+    expect(text).toMatch(/conv2\s+Convolution\s+norm1\s+conv2\s+10 256 27 27 \(1866240\)\s+256x48x5x5, 256/)
+    expect(text).toContain("learnable parameters: 60,965,224 in 16 blobs")
+  })
+
+  it("solvers with inline and staged test nets", async () => {
+    const consolidated = await json(["inspect", "examples/mnist/lenet_consolidated_solver.prototxt"], zoo)
+    expect(consolidated.nets.map((n: { stages: string[]; testIter?: number }) => [n.stages, n.testIter ?? null])).toEqual([
+      [[], null],
+      [["test-on-test-set"], 100],
+      [["test-on-train-set"], 600]
+    ])
+    const table = await cli(["inspect", "examples/mnist/mnist_autoencoder_solver.prototxt"], zoo)
+    expect(table.code).toBe(0)
+    expect(table.out.join("\n")).toContain("== test net #1 (test_iter 100) from net file: examples/mnist/mnist_autoencoder.prototxt")
+  })
+
+  it("an explicit phase never falls back: one clear line and a non-zero exit", async () => {
+    const auto = await cli(["inspect", "examples/mnist/mnist_autoencoder.prototxt", "--phase", "TEST"], zoo)
+    expect(auto.code).toBe(1)
+    expect(auto.err).toEqual([
+      "deepspark inspect: examples/mnist/mnist_autoencoder.prototxt: layer 'flatdata': unknown bottom blob 'data' (bottom index 0); no earlier layer produces it (layer 'data' producing it is excluded in phase TEST, level 0, stages none)"
+    ])
+  })
+
   it("a net file without --phase falls back to TRAIN when its default phase leaves a bottom unproduced", async () => {
-    const r = await cli(["inspect", "examples/mnist/mnist_autoencoder.prototxt", "--json"])
+    const r = await cli(["inspect", "examples/mnist/mnist_autoencoder.prototxt", "--json"], zoo)
     expect(r.code).toBe(0)
     expect(r.err).toEqual([
       "deepspark inspect: note: examples/mnist/mnist_autoencoder.prototxt: showing phase TRAIN, as in phase TEST, level 0, stages none nothing produces bottom 'data' of layer 'flatdata' (layer 'data' is excluded); --phase chooses the phase"
@@ -137,25 +217,25 @@ describe("deepspark inspect", () => {
     expect(j.phase).toBe("TRAIN")
     expect(j.layers.filter((l: { type: string }) => l.type === "Data").map((l: { name: string }) => l.name)).toEqual(["data"])
     // A phase that builds is kept: lenet_train_test in TEST, no note.
-    const t = await cli(["inspect", "examples/mnist/lenet_train_test.prototxt", "--json"])
+    const t = await cli(["inspect", "examples/mnist/lenet_train_test.prototxt", "--json"], zoo)
     expect({ code: t.code, err: t.err, phase: JSON.parse(t.out[0]!).phase }).toEqual({ code: 0, err: [], phase: "TEST" })
   })
 
   it("Python layers: shown with unknown shapes and a warning (training refuses them)", async () => {
-    const r = await cli(["inspect", "examples/pycaffe/linreg.prototxt", "--json"])
+    const r = await cli(["inspect", "examples/pycaffe/linreg.prototxt", "--json"], zoo)
     expect(r.code).toBe(0)
     expect(r.err).toEqual(["deepspark inspect: warning: examples/pycaffe/linreg.prototxt: layer 'loss': Python layers are not supported for training"])
     const j = JSON.parse(r.out[0]!)
     expect(j.blobs).toEqual({ x: [10, 3, 2], y: [10, 3, 2], ipx: [10, 10], ipy: [10, 10], loss: null })
     expect(j.layers.at(-1)).toEqual({ name: "loss", type: "Python", bottom: ["ipx", "ipy"], top: ["loss"] })
     expect(j.paramCount).toBeNull()
-    const table = await cli(["inspect", "examples/pycaffe/linreg.prototxt"])
+    const table = await cli(["inspect", "examples/pycaffe/linreg.prototxt"], zoo)
     expect(table.out.join("\n")).toMatch(/4\s+loss\s+Python\s+ipx, ipy\s+loss\s+\?  \(loss ×1\)/)
     expect(table.out.join("\n")).toContain("? = unknown (computed by 'loss').")
   })
 
   it("a solver whose net files do not exist: the resolved solver, each net reported missing, a warning", async () => {
-    const r = await cli(["inspect", "examples/mnist/lenet_auto_solver.prototxt", "--json"])
+    const r = await cli(["inspect", "examples/mnist/lenet_auto_solver.prototxt", "--json"], zoo)
     expect(r.code).toBe(0)
     expect(r.err).toEqual([
       "deepspark inspect: warning: examples/mnist/lenet_auto_solver.prototxt: train_net: no such file: mnist/lenet_auto_train.prototxt; its net is not shown (Caffe resolves net paths from the working directory)",
@@ -168,59 +248,24 @@ describe("deepspark inspect", () => {
       { role: "test", index: 0, source: "test_net file: mnist/lenet_auto_test.prototxt", testIter: 100, error: "no such file: mnist/lenet_auto_test.prototxt" }
     ])
     // Run from examples/ (the notebook's folder) the paths resolve differently; still missing there.
-    const table = await cli(["inspect", "lenet_auto_solver.prototxt"], path.join(corpus, "examples/mnist"))
+    const table = await cli(["inspect", "lenet_auto_solver.prototxt"], path.join(zoo, "examples/mnist"))
     expect(table.code).toBe(0)
     expect(table.out.join("\n")).toContain("== train net from train_net file: mnist/lenet_auto_train.prototxt\nmissing: no such file: mnist/lenet_auto_train.prototxt")
-    // One net missing, the other shown.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "inspect-"))
-    fs.copyFileSync(path.join(corpus, "examples/mnist/lenet.prototxt"), path.join(dir, "deploy.prototxt"))
-    fs.writeFileSync(path.join(dir, "s.prototxt"), 'train_net: "deploy.prototxt"\ntest_net: "gone.prototxt"\ntest_iter: 1\ntest_interval: 10\nbase_lr: 5e-05\n')
-    const half = await cli(["inspect", "s.prototxt", "--json"], dir)
-    expect(half.code).toBe(0)
-    expect(half.err).toHaveLength(1)
-    const h = JSON.parse(half.out[0]!)
-    expect(h.solver.base_lr).toBe(5e-5)
-    expect(h.nets.map((n: { name?: string; error?: string }) => n.name ?? n.error)).toEqual(["LeNet", "no such file: gone.prototxt"])
-    fs.rmSync(dir, { recursive: true })
   })
 
-  it("every prototxt of the Caffe corpus goes through inspect --json", async () => {
-    // Each file runs from the folder Caffe runs it from: the Caffe root for examples/ and models/ (and
-    // the seed-1701 reference run), its own folder for the reference/timing files.
-    const cwdFor = (file: string): string => (file.startsWith("reference/timing/") ? path.join(corpus, path.dirname(file)) : corpus)
+  it("every prototxt of the zoo's examples/ and models/ goes through inspect --json", async () => {
     // Files that print a note or warning (stderr) and still exit 0: the autoencoder needs a stage in
-    // TEST (shown in TRAIN), a Python layer, solvers naming net files that are not in the corpus
-    // (generated by a notebook; lenet_train_test.prototxt is not copied next to the timing solver).
-    const expectedStderr: Record<string, RegExp> = {
-      "examples/pycaffe/linreg.prototxt": /warning: .*layer 'loss': Python layers are not supported for training/,
-      "examples/mnist/mnist_autoencoder.prototxt": /note: .*showing phase TRAIN/,
-      "examples/mnist/lenet_auto_solver.prototxt": /warning: .*no such file: mnist\/lenet_auto_train\.prototxt/,
-      "reference/timing/lenet_solver_speed1000.prototxt": /warning: .*no such file: lenet_train_test\.prototxt/
-    }
-    const allNetsMissing = new Set(["examples/mnist/lenet_auto_solver.prototxt", "reference/timing/lenet_solver_speed1000.prototxt"])
-    const files = prototxts(corpus)
+    // TEST (shown in TRAIN), a Python layer, a solver naming net files a notebook generates.
+    const files = [...prototxts(zoo, "examples"), ...prototxts(zoo, "models")].map((name) => ({ name, file: path.join(zoo, name), cwd: zoo }))
     expect(files.length).toBeGreaterThanOrEqual(54)
-    for (const file of files) {
-      const cwd = cwdFor(file)
-      const r = await cli(["inspect", path.relative(cwd, path.join(corpus, file)), "--json"], cwd)
-      expect({ file, code: r.code }).toEqual({ file, code: 0 })
-      const stderr = expectedStderr[file]
-      if (stderr !== undefined) expect(r.err[0]).toMatch(stderr)
-      else expect({ file, err: r.err }).toEqual({ file, err: [] })
-      expect(r.out).toHaveLength(1)
-      const j = JSON.parse(r.out[0]!)
-      const nets = ("solver" in j ? j.nets : [j]).filter((n: { error?: string }) => n.error === undefined)
-      expect({ file, shown: nets.length > 0 }).toEqual({ file, shown: !allNetsMissing.has(file) })
-      for (const n of nets) {
-        expect(n.layers.length).toBeGreaterThan(0)
-        // Nets fed by Input / DummyData are fully known; Data / HDF5Data / WindowData tops are not
-        // (ImageData is, when it crops or resizes), nor are a Python layer's.
-        const types = new Set(n.layers.map((l: { type: string }) => l.type))
-        const unknownData = ["Data", "HDF5Data", "WindowData", "Python"].some((t) => types.has(t))
-        const hasNull = Object.values(n.blobs).some((v) => v === null)
-        expect({ file, hasNull }).toEqual({ file, hasNull: unknownData })
-        if (!unknownData) expect(n.paramCount).toBeGreaterThan(0)
-      }
-    }
+    await inspectsCleanly(
+      files,
+      {
+        "examples/pycaffe/linreg.prototxt": /warning: .*layer 'loss': Python layers are not supported for training/,
+        "examples/mnist/mnist_autoencoder.prototxt": /note: .*showing phase TRAIN/,
+        "examples/mnist/lenet_auto_solver.prototxt": /warning: .*no such file: mnist\/lenet_auto_train\.prototxt/
+      },
+      new Set(["examples/mnist/lenet_auto_solver.prototxt"])
+    )
   })
 })

@@ -14,7 +14,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { mnistWorkspace, repoRoot } from "../support/mnist-workspace.js"
 
-const ref = path.join(path.resolve(repoRoot, "../shared"), "caffe/reference/lenet-seed1701")
+const ref = path.join(repoRoot, "test/fixtures/caffe/reference/lenet-seed1701")
 
 describe("long: LeNet seed 1701 on the gpu backend, with Caffe's full test passes", () => {
   it("reproduces Caffe's losses, lr lines, test lines and iteration-20 weights", async () => {

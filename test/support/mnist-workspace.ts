@@ -5,7 +5,6 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
-export const sharedCaffe = path.resolve(repoRoot, "../shared/caffe")
 
 /**
  * A folder laid out like Caffe's repository root for the MNIST example: Caffe's own LeNet prototxts

@@ -1,6 +1,6 @@
 /**
  * The seed-1701 LeNet trajectory (lenet-seed1701.test.ts, Caffe's reference run in
- * shared/caffe/reference/lenet-seed1701) on the `gpu` backend: gpu.js's auto choice, i.e. webgpu on a
+ * test/fixtures/caffe/reference/lenet-seed1701) on the `gpu` backend: gpu.js's auto choice, i.e. webgpu on a
  * hardware adapter, else webasm (on a machine without a GPU; DEEPSPARK_GPU_WEBGPU=0 forces it).
  *
  * The default-suite form (the full one, with the two 10,000-image test passes, is
@@ -27,8 +27,7 @@ import { mnistLenetFolder } from "./support/mnist-lenet-folder.js"
 import { createTrainingSession, loadWeights } from "../src/train/training-session.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const shared = path.resolve(repoRoot, "../shared")
-const ref = path.join(shared, "caffe/reference/lenet-seed1701")
+const ref = path.join(repoRoot, "test/fixtures/caffe/reference/lenet-seed1701")
 
 /** Test batches (of 100 images) per test pass: 10 keeps the gpu run near 25 s on webasm here. */
 const TEST_BATCHES = 10
@@ -46,7 +45,7 @@ let cwd = ""
 let gpu: GpuBackend
 
 beforeAll(async () => {
-  cwd = await mnistLenetFolder(shared, "lenet-seed1701-gpu-")
+  cwd = await mnistLenetFolder("lenet-seed1701-gpu-")
   gpu = await createGpuBackend({ mode: "auto" })
 }, 120_000)
 

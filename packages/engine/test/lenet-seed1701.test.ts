@@ -1,5 +1,5 @@
 /**
- * The key acceptance test: Caffe's LeNet run with random_seed 1701 (shared/caffe/reference/lenet-seed1701),
+ * The key acceptance test: Caffe's LeNet run with random_seed 1701 (test/fixtures/caffe/reference/lenet-seed1701),
  * reproduced end to end — real MNIST converted to LMDB as convert_mnist_data does, the stock
  * lenet_train_test.prototxt, the 20-iteration solver, Caffe's initial weights. Checks the per-iteration
  * losses (Caffe's 6 printed digits), the iteration-20 weights (1e-6 relative), the test lines before and
@@ -20,8 +20,7 @@ import { mnistLenetFolder } from "./support/mnist-lenet-folder.js"
 import { createTrainingSession, loadWeights, resumeFrom, type TrainingSession } from "../src/train/training-session.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const shared = path.resolve(repoRoot, "../shared")
-const ref = path.join(shared, "caffe/reference/lenet-seed1701")
+const ref = path.join(repoRoot, "test/fixtures/caffe/reference/lenet-seed1701")
 const solverFile = path.join(ref, "lenet_solver_20iter.prototxt")
 const initModel = path.join(ref, "lenet_seed1701_iter_0_init.caffemodel")
 const iter20Model = path.join(ref, "lenet_seed1701_iter_20.caffemodel")
@@ -40,7 +39,7 @@ let backend: Backend = referenceBackend
 
 /** A Caffe-like working folder: examples/mnist/{lenet_train_test.prototxt, mnist_train_lmdb, mnist_test_lmdb}. */
 beforeAll(async () => {
-  cwd = await mnistLenetFolder(shared, "lenet-seed1701-")
+  cwd = await mnistLenetFolder("lenet-seed1701-")
   // The test runs on the fast backend when the runtime has WebAssembly SIMD (the reference backend
   // takes minutes for the two 10,000-image test passes); DEEPSPARK_BACKEND=reference forces the oracle.
   if (process.env["DEEPSPARK_BACKEND"] !== "reference") {

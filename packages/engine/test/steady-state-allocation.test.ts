@@ -24,7 +24,9 @@ import { createTrainingSession } from "../src/train/training-session.js"
 import type { Solver } from "../src/train/solver.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
-const caffeExamples = path.join(path.resolve(repoRoot, "../shared"), "caffe/examples")
+// Caffe's own files: LeNet's in the repository's examples/mnist, CIFAR-10 quick's in test/fixtures.
+const caffeMnist = path.join(repoRoot, "examples/mnist")
+const caffeCifar10 = path.join(repoRoot, "test/fixtures/caffe/examples/cifar10")
 
 let cwd = ""
 let backend: CpuBackend
@@ -44,7 +46,7 @@ afterAll(() => {
 const writeMnistSubset = async (): Promise<void> => {
   const dir = path.join(cwd, "examples/mnist")
   fs.mkdirSync(dir, { recursive: true })
-  for (const f of ["lenet_train_test.prototxt", "lenet_solver.prototxt"]) fs.copyFileSync(path.join(caffeExamples, "mnist", f), path.join(dir, f))
+  for (const f of ["lenet_train_test.prototxt", "lenet_solver.prototxt"]) fs.copyFileSync(path.join(caffeMnist, f), path.join(dir, f))
   const files = mnistPackageFiles()
   const write = async (images: string, labels: string, out: string, n: number) => {
     const pair = readIdxPair(images, labels)
@@ -64,7 +66,7 @@ const writeMnistSubset = async (): Promise<void> => {
 const writeSyntheticCifar = async (): Promise<void> => {
   const dir = path.join(cwd, "examples/cifar10")
   fs.mkdirSync(dir, { recursive: true })
-  for (const f of ["cifar10_quick_train_test.prototxt", "cifar10_quick_solver.prototxt"]) fs.copyFileSync(path.join(caffeExamples, "cifar10", f), path.join(dir, f))
+  for (const f of ["cifar10_quick_train_test.prototxt", "cifar10_quick_solver.prototxt"]) fs.copyFileSync(path.join(caffeCifar10, f), path.join(dir, f))
   const batch = (first: number, n: number): string => {
     const bytes = new Uint8Array(n * CIFAR_RECORD_SIZE)
     let seed = first + 1

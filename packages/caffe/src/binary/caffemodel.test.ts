@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import path from "node:path"
-import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import type { NetParameter } from "../schema/types.js"
@@ -13,8 +12,9 @@ import { readCaffemodel, readCaffemodelSync, writeCaffemodel, writeCaffemodelSyn
 import { upgradeNetAsNeeded } from "../upgrade/upgradeNet.js"
 import { makeBlobProto } from "./blob.js"
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..")
-const refDir = path.join(path.resolve(repoRoot, "../shared"), "caffe/reference/lenet-seed1701")
+import { caffeReference } from "../../test/support/caffe-zoo.js"
+
+const refDir = path.join(caffeReference, "lenet-seed1701")
 const initModel = path.join(refDir, "lenet_seed1701_iter_0_init.caffemodel")
 const iter20Model = path.join(refDir, "lenet_seed1701_iter_20.caffemodel")
 

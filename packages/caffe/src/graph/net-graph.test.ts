@@ -3,7 +3,7 @@ import type { LayerParameter, NetParameter } from "../schema/types.js"
 import { DuplicateTopError, LayerConfigError, ParamSpecError, ShapeError, UnknownBottomError, UnsupportedLayerError } from "./errors.js"
 import { buildNetGraph, type NetGraph } from "./net-graph.js"
 import type { DataShapeProvider } from "./shapes/data.js"
-import { corpusNet } from "./test-corpus.js"
+import { caffeZoo, repoNet, zooNet } from "../../test/support/caffe-zoo.js"
 
 const shape = (g: NetGraph, blob: string) => g.blobs.get(blob)
 const layer = (g: NetGraph, name: string) => {
@@ -17,9 +17,12 @@ const dataShapes =
   (l) =>
     (l.top ?? []).map((_, i) => (i === 0 ? data : null))
 
+/** Tests on nets of Caffe's model zoo: skipped without a Caffe checkout (see ../../test/support/caffe-zoo.ts). */
+const zooIt = it.skipIf(caffeZoo === undefined)
+
 describe("deploy nets infer Caffe's shapes", () => {
   it("LeNet: 28→24→12→8→4, 431,080 parameters", () => {
-    const g = buildNetGraph(corpusNet("examples/mnist/lenet.prototxt"))
+    const g = buildNetGraph(repoNet("examples/mnist/lenet.prototxt"))
     expect(shape(g, "data")).toEqual([64, 1, 28, 28])
     expect(shape(g, "conv1")).toEqual([64, 20, 24, 24])
     expect(shape(g, "pool1")).toEqual([64, 20, 12, 12])
@@ -35,8 +38,8 @@ describe("deploy nets infer Caffe's shapes", () => {
     expect(layer(g, "relu1").inPlace).toEqual([true])
   })
 
-  it("CaffeNet: 227→55→27→13→6, groups of 2, pool5 256×6×6 into fc6", () => {
-    const g = buildNetGraph(corpusNet("models/bvlc_reference_caffenet/deploy.prototxt"))
+  zooIt("CaffeNet: 227→55→27→13→6, groups of 2, pool5 256×6×6 into fc6", () => {
+    const g = buildNetGraph(zooNet("models/bvlc_reference_caffenet/deploy.prototxt"))
     expect(shape(g, "conv1")).toEqual([10, 96, 55, 55])
     expect(shape(g, "pool1")).toEqual([10, 96, 27, 27])
     expect(shape(g, "pool2")).toEqual([10, 256, 13, 13])
@@ -47,16 +50,16 @@ describe("deploy nets infer Caffe's shapes", () => {
     expect(g.paramCount).toBe(60965224)
   })
 
-  it("AlexNet (LRN before pooling) has the same shapes", () => {
-    const g = buildNetGraph(corpusNet("models/bvlc_alexnet/deploy.prototxt"))
+  zooIt("AlexNet (LRN before pooling) has the same shapes", () => {
+    const g = buildNetGraph(zooNet("models/bvlc_alexnet/deploy.prototxt"))
     expect(shape(g, "norm1")).toEqual([10, 96, 55, 55])
     expect(shape(g, "pool1")).toEqual([10, 96, 27, 27])
     expect(shape(g, "pool5")).toEqual([10, 256, 6, 6])
     expect(g.paramCount).toBe(60965224)
   })
 
-  it("GoogLeNet: 224→112→56 with ceil pooling, inception concat widths", () => {
-    const g = buildNetGraph(corpusNet("models/bvlc_googlenet/deploy.prototxt"))
+  zooIt("GoogLeNet: 224→112→56 with ceil pooling, inception concat widths", () => {
+    const g = buildNetGraph(zooNet("models/bvlc_googlenet/deploy.prototxt"))
     expect(shape(g, "conv1/7x7_s2")).toEqual([10, 64, 112, 112])
     expect(shape(g, "pool1/3x3_s2")).toEqual([10, 64, 56, 56])
     expect(shape(g, "pool2/3x3_s2")).toEqual([10, 192, 28, 28])
@@ -70,8 +73,8 @@ describe("deploy nets infer Caffe's shapes", () => {
     expect(g.paramCount).toBe(6998552)
   })
 
-  it("GoogLeNet train_val: the auxiliary AVE pool 14→4 (k5 s3), loss weights 0.3/0.3/1", () => {
-    const g = buildNetGraph(corpusNet("models/bvlc_googlenet/train_val.prototxt"), {
+  zooIt("GoogLeNet train_val: the auxiliary AVE pool 14→4 (k5 s3), loss weights 0.3/0.3/1", () => {
+    const g = buildNetGraph(zooNet("models/bvlc_googlenet/train_val.prototxt"), {
       state: { phase: "TRAIN" },
       dataShapeProvider: dataShapes([32, 3, 224, 224])
     })
@@ -82,8 +85,8 @@ describe("deploy nets infer Caffe's shapes", () => {
     expect(g.outputs).toEqual(["loss1/loss1", "loss2/loss2", "loss3/loss3"])
   })
 
-  it("CIFAR-10 quick: 32→16→8→4", () => {
-    const g = buildNetGraph(corpusNet("examples/cifar10/cifar10_quick.prototxt"))
+  zooIt("CIFAR-10 quick: 32→16→8→4", () => {
+    const g = buildNetGraph(zooNet("examples/cifar10/cifar10_quick.prototxt"))
     expect(shape(g, "pool1")).toEqual([1, 32, 16, 16])
     expect(shape(g, "pool2")).toEqual([1, 32, 8, 8])
     expect(shape(g, "pool3")).toEqual([1, 64, 4, 4])
@@ -94,7 +97,7 @@ describe("deploy nets infer Caffe's shapes", () => {
 
 describe("phase filtering, splits, outputs", () => {
   it("lenet_train_test TEST: label feeds accuracy and loss through label_mnist_1_split", () => {
-    const g = buildNetGraph(corpusNet("examples/mnist/lenet_train_test.prototxt"), { state: { phase: "TEST" } })
+    const g = buildNetGraph(repoNet("examples/mnist/lenet_train_test.prototxt"), { state: { phase: "TEST" } })
     expect(g.layers.map((l) => l.name)).toEqual([
       "mnist", "label_mnist_1_split", "conv1", "pool1", "conv2", "pool2", "ip1", "relu1", "ip2",
       "ip2_ip2_0_split", "accuracy", "loss"
@@ -116,7 +119,7 @@ describe("phase filtering, splits, outputs", () => {
   })
 
   it("lenet_train_test TRAIN: no splits, one output, shapes from a data shape provider", () => {
-    const g = buildNetGraph(corpusNet("examples/mnist/lenet_train_test.prototxt"), {
+    const g = buildNetGraph(repoNet("examples/mnist/lenet_train_test.prototxt"), {
       state: { phase: "TRAIN" },
       dataShapeProvider: dataShapes([64, 1, 28, 28])
     })
@@ -134,8 +137,8 @@ describe("phase filtering, splits, outputs", () => {
     expect(layer(g, "loss").bottomNeedBackward).toEqual([true, false])
   })
 
-  it("mnist_autoencoder: stages pick the data layer; data, flatdata and decode1 are split", () => {
-    const net = corpusNet("examples/mnist/mnist_autoencoder.prototxt")
+  zooIt("mnist_autoencoder: stages pick the data layer; data, flatdata and decode1 are split", () => {
+    const net = zooNet("examples/mnist/mnist_autoencoder.prototxt")
     const onTest = buildNetGraph(net, { state: { phase: "TEST", stage: ["test-on-test"] } })
     const data = onTest.layers[0]!
     expect(data.param.data_param?.source).toBe("examples/mnist/mnist_test_lmdb")
@@ -169,8 +172,8 @@ describe("phase filtering, splits, outputs", () => {
     expect(shape(shaped, "decode1")).toEqual([100, 784])
   })
 
-  it("siamese: parameters shared by name are owned by the first tower", () => {
-    const g = buildNetGraph(corpusNet("examples/siamese/mnist_siamese_train_test.prototxt"), {
+  zooIt("siamese: parameters shared by name are owned by the first tower", () => {
+    const g = buildNetGraph(zooNet("examples/siamese/mnist_siamese_train_test.prototxt"), {
       state: { phase: "TRAIN" },
       dataShapeProvider: dataShapes([64, 2, 28, 28])
     })
@@ -485,8 +488,8 @@ describe("unsupportedLayers: \"unknown-shapes\" keeps Python layers for inspecti
     expect(() => buildNetGraph(typo, { unsupportedLayers: "unknown-shapes" })).toThrow(/not a known Caffe layer type/)
   })
 
-  it("Caffe's linreg example: a Python loss with loss_weight 1 over two InnerProducts", () => {
-    const g = buildNetGraph(corpusNet("examples/pycaffe/linreg.prototxt"), { unsupportedLayers: "unknown-shapes" })
+  zooIt("Caffe's linreg example: a Python loss with loss_weight 1 over two InnerProducts", () => {
+    const g = buildNetGraph(zooNet("examples/pycaffe/linreg.prototxt"), { unsupportedLayers: "unknown-shapes" })
     expect(shape(g, "ipx")).toEqual([10, 10])
     expect(shape(g, "loss")).toBeNull()
     expect(layer(g, "loss").lossWeights).toEqual([1])

@@ -6,23 +6,27 @@ import { SolverNetsError } from "./errors.js"
 import { buildNetGraph } from "./net-graph.js"
 import { resolveSolverNets } from "./solver-nets.js"
 import { withSolverDefaults } from "./solver-defaults.js"
-import { caffeCorpus, corpusSolver } from "./test-corpus.js"
+import { caffeZoo, repoRoot, repoSolver, zooFile, zooSolver } from "../../test/support/caffe-zoo.js"
 
-const fromCorpus = { readNet: (f: string) => readNetPrototxtSync(f), cwd: caffeCorpus }
+// Net files resolve from the working directory, as in Caffe: the repository root for its own copy of
+// Caffe's LeNet files, the Caffe checkout for the rest of the model zoo (skipped without one).
+const fromRepo = { readNet: (f: string) => readNetPrototxtSync(f), cwd: repoRoot }
+const fromZoo = () => ({ readNet: (f: string) => readNetPrototxtSync(f), cwd: zooFile(".") })
+const zooIt = it.skipIf(caffeZoo === undefined)
 
 describe("solver net resolution", () => {
   it("lenet_solver: net file read from the working directory; one test net in TEST", () => {
-    const nets = resolveSolverNets(corpusSolver("examples/mnist/lenet_solver.prototxt"), fromCorpus)
+    const nets = resolveSolverNets(repoSolver("examples/mnist/lenet_solver.prototxt"), fromRepo)
     expect(nets.train.source).toBe("net file: examples/mnist/lenet_train_test.prototxt")
-    expect(nets.train.file).toBe(path.join(caffeCorpus, "examples/mnist/lenet_train_test.prototxt"))
+    expect(nets.train.file).toBe(path.join(repoRoot, "examples/mnist/lenet_train_test.prototxt"))
     expect(nets.train.state).toEqual({ phase: "TRAIN" })
     expect(nets.test).toHaveLength(1)
     expect(nets.test[0]!).toMatchObject({ role: "test", state: { phase: "TEST" }, testIter: 100 })
     expect(buildNetGraph(nets.test[0]!.net).outputs).toEqual(["accuracy", "loss"])
   })
 
-  it("lenet_consolidated_solver: inline V1 net_param, two test nets selected by test_state stages", () => {
-    const nets = resolveSolverNets(corpusSolver("examples/mnist/lenet_consolidated_solver.prototxt"), fromCorpus)
+  zooIt("lenet_consolidated_solver: inline V1 net_param, two test nets selected by test_state stages", () => {
+    const nets = resolveSolverNets(zooSolver("examples/mnist/lenet_consolidated_solver.prototxt"), fromZoo())
     expect(nets.train.source).toBe("net_param")
     expect(nets.test.map((t) => [t.source, t.testIter, t.state])).toEqual([
       ["net_param", 100, { phase: "TEST", stage: ["test-on-test-set"] }],
@@ -37,8 +41,8 @@ describe("solver net resolution", () => {
     expect(train.outputs).toEqual(["accuracy", "loss"])
   })
 
-  it("mnist_autoencoder_solver: test_state stages pick the data layers of the two test nets", () => {
-    const nets = resolveSolverNets(corpusSolver("examples/mnist/mnist_autoencoder_solver.prototxt"), fromCorpus)
+  zooIt("mnist_autoencoder_solver: test_state stages pick the data layers of the two test nets", () => {
+    const nets = resolveSolverNets(zooSolver("examples/mnist/mnist_autoencoder_solver.prototxt"), fromZoo())
     const sources = nets.test.map((t) => buildNetGraph(t.net).layers[0]!.param.data_param?.source)
     expect(sources).toEqual(["examples/mnist/mnist_train_lmdb", "examples/mnist/mnist_test_lmdb"])
     expect(nets.test.map((t) => t.testIter)).toEqual([500, 100])
@@ -80,7 +84,7 @@ describe("solver net resolution", () => {
   })
 
   it("withSolverDefaults fills Caffe's defaults", () => {
-    const s = withSolverDefaults(corpusSolver("examples/mnist/lenet_solver.prototxt"))
+    const s = withSolverDefaults(repoSolver("examples/mnist/lenet_solver.prototxt"))
     expect(s).toMatchObject({ type: "SGD", momentum2: Math.fround(0.999), delta: Math.fround(1e-8), iter_size: 1, snapshot_format: "BINARYPROTO", test_initialization: true, random_seed: -1, base_lr: 0.01, lr_policy: "inv" })
     expect(s.snapshot_prefix).toBe("examples/mnist/lenet")
   })

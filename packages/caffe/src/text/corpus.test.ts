@@ -2,57 +2,60 @@ import * as fs from "node:fs"
 import { Effect, Either } from "effect"
 import { describe, expect, it } from "vitest"
 import type { NetParameter, SolverParameter } from "../schema/types.js"
-import { corpusFile, corpusPrototxts, isSolverFile } from "./corpusPaths.js"
+import { caffeZoo, isSolverFile, repoCaffePrototxts, repoFile, zooFile, zooPrototxts } from "../../test/support/caffe-zoo.js"
 import { parsePrototxt, printPrototxt } from "./prototxt.js"
 import { PrototxtError } from "./PrototxtError.js"
 import { parsePrototxtEffect } from "./prototxt.js"
 import { readNetPrototxt, readNetPrototxtSync, readSolverPrototxt, readSolverPrototxtSync } from "./readPrototxt.js"
 
-const files = corpusPrototxts()
+/** Parses, prints, re-parses and upgrades one real file: `file` names it, `full` is where it is. */
+const roundTrips = (file: string, full: string): void => {
+  const kind = isSolverFile(file) ? "SolverParameter" : "NetParameter"
+  const parsed = parsePrototxt(kind, fs.readFileSync(full, "utf8"), { file })
+  expect(Object.keys(parsed).length).toBeGreaterThan(0)
+  const printed = printPrototxt(kind, parsed)
+  expect(parsePrototxt(kind, printed)).toEqual(parsed)
+  expect(printPrototxt(kind, parsePrototxt(kind, printed))).toBe(printed)
 
-describe("the shared Caffe corpus", () => {
-  it("has the expected files", () => {
-    expect(files.length).toBeGreaterThanOrEqual(54)
-    expect(files).toContain("examples/mnist/lenet_train_test.prototxt")
-  })
-
-  for (const file of files) {
-    const kind = isSolverFile(file) ? "SolverParameter" : "NetParameter"
-    it(`${file}: parses as ${kind}, prints, re-parses identically and upgrades cleanly`, () => {
-      const full = corpusFile(file)
-      const parsed = parsePrototxt(kind, fs.readFileSync(full, "utf8"), { file })
-      expect(Object.keys(parsed).length).toBeGreaterThan(0)
-      const printed = printPrototxt(kind, parsed)
-      expect(parsePrototxt(kind, printed)).toEqual(parsed)
-      expect(printPrototxt(kind, parsePrototxt(kind, printed))).toBe(printed)
-
-      const levels: Array<string> = []
-      const log = (level: string) => levels.push(level)
-      const nets: Array<NetParameter> = []
-      if (kind === "SolverParameter") {
-        const solver = readSolverPrototxtSync(full, { log })
-        expect(solver.solver_type).toBeUndefined()
-        expect(typeof solver.snapshot_prefix).toBe("string")
-        for (const n of [solver.net_param, solver.train_net_param, ...(solver.test_net_param ?? [])]) if (n) nets.push(n)
-      } else {
-        nets.push(readNetPrototxtSync(full, { log }))
-      }
-      expect(levels).not.toContain("error")
-      for (const net of nets) {
-        expect(net.layers).toBeUndefined()
-        expect(net.input).toBeUndefined()
-        for (const layer of net.layer ?? []) expect(typeof layer.type).toBe("string")
-        // The upgraded net prints and parses back too.
-        expect(parsePrototxt("NetParameter", printPrototxt("NetParameter", net))).toEqual(net)
-      }
-    })
+  const levels: Array<string> = []
+  const log = (level: string) => levels.push(level)
+  const nets: Array<NetParameter> = []
+  if (kind === "SolverParameter") {
+    const solver = readSolverPrototxtSync(full, { log })
+    expect(solver.solver_type).toBeUndefined()
+    expect(typeof solver.snapshot_prefix).toBe("string")
+    for (const n of [solver.net_param, solver.train_net_param, ...(solver.test_net_param ?? [])]) if (n) nets.push(n)
+  } else {
+    nets.push(readNetPrototxtSync(full, { log }))
   }
+  expect(levels).not.toContain("error")
+  for (const net of nets) {
+    expect(net.layers).toBeUndefined()
+    expect(net.input).toBeUndefined()
+    for (const layer of net.layer ?? []) expect(typeof layer.type).toBe("string")
+    // The upgraded net prints and parses back too.
+    expect(parsePrototxt("NetParameter", printPrototxt("NetParameter", net))).toEqual(net)
+  }
+}
+
+const kindOf = (file: string): string => (isSolverFile(file) ? "SolverParameter" : "NetParameter")
+
+describe("Caffe's files in the repository (examples/mnist, test/fixtures)", () => {
+  const files = repoCaffePrototxts()
+  it("are there", () => expect(files).toContain("examples/mnist/lenet_train_test.prototxt"))
+  for (const file of files)
+    it(`${file}: parses as ${kindOf(file)}, prints, re-parses identically and upgrades cleanly`, () => roundTrips(file, repoFile(file)))
 })
 
-describe("real-file specifics", () => {
+describe.skipIf(caffeZoo === undefined)("Caffe's model zoo (DEEPSPARK_CAFFE_ROOT or ../shared/caffe)", () => {
+  for (const file of caffeZoo === undefined ? [] : zooPrototxts())
+    it(`${file}: parses as ${kindOf(file)}, prints, re-parses identically and upgrades cleanly`, () => roundTrips(file, zooFile(file)))
+})
+
+describe.skipIf(caffeZoo === undefined)("real-file specifics of Caffe's model zoo", () => {
   it("lenet_consolidated_solver: V1 inline net_param → V2, blobs_lr → lr_mult, two test stages kept", () => {
     const logs: Array<string> = []
-    const solver: SolverParameter = readSolverPrototxtSync(corpusFile("examples/mnist/lenet_consolidated_solver.prototxt"), {
+    const solver: SolverParameter = readSolverPrototxtSync(zooFile("examples/mnist/lenet_consolidated_solver.prototxt"), {
       log: (_level, message) => logs.push(message)
     })
     expect(logs.some((l) => l.startsWith("Attempting to upgrade input file specified using deprecated V1LayerParameter:"))).toBe(true)
@@ -75,7 +78,7 @@ describe("real-file specifics", () => {
 
   it("cifar10_full_sigmoid_train_test_bn: BatchNorm's three param specs get lr_mult 0 and decay_mult 0", () => {
     const logs: Array<string> = []
-    const net = readNetPrototxtSync(corpusFile("examples/cifar10/cifar10_full_sigmoid_train_test_bn.prototxt"), {
+    const net = readNetPrototxtSync(zooFile("examples/cifar10/cifar10_full_sigmoid_train_test_bn.prototxt"), {
       log: (_level, message) => logs.push(message)
     })
     const bns = net.layer!.filter((l) => l.type === "BatchNorm")
@@ -83,12 +86,15 @@ describe("real-file specifics", () => {
     for (const bn of bns) expect(bn.param).toEqual([0, 1, 2].map(() => ({ lr_mult: 0, decay_mult: 0 })))
     expect(logs).toContain("Successfully upgraded batch norm layers using deprecated params.")
     // Parsing alone does not upgrade.
-    const raw = parsePrototxt("NetParameter", fs.readFileSync(corpusFile("examples/cifar10/cifar10_full_sigmoid_train_test_bn.prototxt"), "utf8"))
+    const raw = parsePrototxt("NetParameter", fs.readFileSync(zooFile("examples/cifar10/cifar10_full_sigmoid_train_test_bn.prototxt"), "utf8"))
     expect(raw.layer!.find((l) => l.type === "BatchNorm")!.param).toEqual([{ lr_mult: 0 }, { lr_mult: 0 }, { lr_mult: 0 }])
   })
+})
+
+describe("real-file specifics", () => {
 
   it("names file, line:column and the layer path in errors on a real net", () => {
-    const text = fs.readFileSync(corpusFile("examples/mnist/lenet_train_test.prototxt"), "utf8")
+    const text = fs.readFileSync(repoFile("examples/mnist/lenet_train_test.prototxt"), "utf8")
     const broken = text.replace("kernel_size: 5", "kernel_size: 5.5")
     const lineNo = broken.split("\n").findIndex((l) => l.includes("kernel_size: 5.5")) + 1
     const column = broken.split("\n")[lineNo - 1]!.indexOf("5.5") + 1
@@ -106,17 +112,17 @@ describe("real-file specifics", () => {
   })
 
   it("reports a missing file as a PrototxtError", () => {
-    expect(() => readNetPrototxtSync(corpusFile("no/such/file.prototxt"))).toThrow(PrototxtError)
+    expect(() => readNetPrototxtSync(repoFile("no/such/file.prototxt"))).toThrow(PrototxtError)
   })
 })
 
 describe("Effect API", () => {
   it("reads and upgrades files as Effects, failing with the typed errors", () => {
-    const net = Effect.runSync(readNetPrototxt(corpusFile("examples/mnist/lenet.prototxt")))
+    const net = Effect.runSync(readNetPrototxt(repoFile("examples/mnist/lenet.prototxt")))
     expect(net.layer![0]!.type).toBe("Input")
-    const solver = Effect.runSync(readSolverPrototxt(corpusFile("examples/mnist/lenet_solver_adam.prototxt")))
+    const solver = Effect.runSync(readSolverPrototxt(repoFile("examples/mnist/lenet_solver_adam.prototxt")))
     expect(solver.type).toBe("Adam")
-    const missing = Effect.runSync(Effect.either(readNetPrototxt(corpusFile("missing.prototxt"))))
+    const missing = Effect.runSync(Effect.either(readNetPrototxt(repoFile("missing.prototxt"))))
     expect(Either.isLeft(missing) && missing.left._tag).toBe("PrototxtError")
     const bad = Effect.runSync(Effect.either(parsePrototxtEffect("NetParameter", "layer {", { file: "x" })))
     expect(Either.isLeft(bad) && bad.left.message).toBe('x:1:7: layer[0]: unterminated block: "{" at 1:7 is never closed (end of file reached)')

@@ -5,13 +5,18 @@ import type { CaffeMessageName } from "../schema/types.js"
 import { upgradeNetAsNeeded } from "../upgrade/upgradeNet.js"
 import { UpgradeError } from "../upgrade/UpgradeError.js"
 import { upgradeSolverAsNeeded } from "../upgrade/upgradeSolver.js"
-import { corpusFile, corpusPrototxts, isSolverFile } from "./corpusPaths.js"
+import { caffeZoo, isSolverFile, repoCaffePrototxts, repoFile, zooFile, zooPrototxts } from "../../test/support/caffe-zoo.js"
 import { parsePrototxt, printPrototxt } from "./prototxt.js"
 import { PrototxtError } from "./PrototxtError.js"
 
-// Small real files (plus the V1 consolidated solver) keep a few thousand cases within seconds.
-const seeds = corpusPrototxts()
-  .map((file) => ({ file, text: fs.readFileSync(corpusFile(file), "utf8") }))
+// Small real files (plus the V1 consolidated solver) keep a few thousand cases within seconds: Caffe's
+// files the repository ships, and Caffe's model zoo when there is one (its copies of the same files once).
+const real = [
+  ...repoCaffePrototxts().map((file) => ({ file, text: fs.readFileSync(repoFile(file), "utf8") })),
+  ...(caffeZoo === undefined ? [] : zooPrototxts().map((file) => ({ file, text: fs.readFileSync(zooFile(file), "utf8") })))
+]
+const seeds = real
+  .filter(({ text }, i) => real.findIndex((r) => r.text === text) === i)
   .filter(({ file, text }) => text.length < 3000 || file.endsWith("lenet_consolidated_solver.prototxt"))
 
 const INTERESTING = [..."{}<>:[],;-\"'#\\.\n\t 0123456789eExXfF_aZ", "\u00e9", "\u0000", "inf", "nan", "layer", "layers {", "}}}", "{{{"]

