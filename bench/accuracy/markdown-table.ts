@@ -23,7 +23,7 @@ export const formatMarkdownTable = (cells: ReadonlyArray<Cell>, targets: Readonl
       const b = baseline?.targets[i]
       const partial = t.reachedBy < c.seeds.length - c.failed ? ` (${t.reachedBy}/${c.seeds.length - c.failed})` : ""
       if (t.seconds === undefined) {
-        row.push(`not reached${partial}`, "—", "—", "—", "—")
+        row.push(t.reachedBy > 0 ? `not reached${partial}` : "not reached", "—", "—", "—", "—")
         continue
       }
       const isBaseline = c === baseline

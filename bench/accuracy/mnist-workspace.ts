@@ -53,7 +53,7 @@ export const prepareMnistWorkspace = async (outDir: string, repoRoot: string, te
       set("snapshot", 0)
       set("snapshot_after_train", "false")
       set("random_seed", seed) // workers add 7919·(partition+1), so seeds differ between them too
-      const solver = `examples/mnist/lenet_solver_time_to_accuracy_seed${seed}.prototxt`
+      const solver = `examples/mnist/lenet_solver_time_to_accuracy_test${testInterval}_seed${seed}.prototxt`
       fs.writeFileSync(path.join(dir, solver), text)
       return solver
     }
