@@ -28,8 +28,10 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { ruleNames } from "../src/easgd/rules.js"
+import { makeEasgdSettings } from "../src/easgd/settings.js"
 import { buildCells } from "./accuracy/cells.js"
 import { formatMarkdownTable } from "./accuracy/markdown-table.js"
+import { formatTargetChecks } from "./accuracy/target-checks.js"
 import { prepareMnistWorkspace } from "./accuracy/mnist-workspace.js"
 import { parseAccuracyArgs, settingsLabel, type AccuracyBenchOptions } from "./accuracy/options.js"
 import { readRunRecords, type RunRecord } from "./accuracy/run-record.js"
@@ -54,6 +56,8 @@ const printTable = (records: ReadonlyArray<RunRecord>, o: AccuracyBenchOptions):
       `${records.length} runs${records.length ? `, ${records[0]!.date.slice(0, 10)}` : ""}. × solver: the cell's median / the lone solver's (< 1 = sooner / fewer).\n`
   )
   for (const line of formatMarkdownTable(cells, o.targets)) console.log(line)
+  console.log("\nspeed-up targets (ratios to the lone solver's medians above):")
+  for (const line of formatTargetChecks(cells)) console.log(`  ${line}`)
   const failed = records.filter((r) => r.stoppedBy === "failed")
   for (const r of failed) console.log(`failed: ${r.rule} ${r.settingsLabel} × ${r.workers}, seed ${r.seed}: ${r.error ?? "?"}`)
 }
@@ -83,7 +87,7 @@ export async function benchTimeToAccuracy(argv: ReadonlyArray<string> = process.
   const ws = await prepareMnistWorkspace(o.outDir, repoRoot, o.testInterval)
   const logs = path.join(o.outDir, "logs")
   const records: RunRecord[] = []
-  const record = (r: Pick<RunRecord, "rule" | "settings" | "settingsLabel" | "workers" | "seed">, outcome: RunOutcome) => {
+  const record = (r: Pick<RunRecord, "rule" | "settings" | "settingsLabel" | "workers" | "seed" | "resolvedSettings">, outcome: RunOutcome) => {
     const full: RunRecord = {
       kind: "accuracy-run",
       invocation,
@@ -124,7 +128,8 @@ export async function benchTimeToAccuracy(argv: ReadonlyArray<string> = process.
       for (const workers of o.workers) {
         console.log(`\n[${++n}/${runsTotal}] seed ${seed}: ${v.rule} (${label}) × ${workers} workers`)
         const name = `${v.rule}-${label.replace(/[^a-z0-9.=_-]+/gi, "_")}-x${workers}`
-        record({ rule: v.rule, settings: v.settings, settingsLabel: label, workers, seed }, await runDistributed(spec(v.rule, v.settings, workers, name)))
+        const resolvedSettings = { ...makeEasgdSettings({ ...v.settings, rule: v.rule }) }
+        record({ rule: v.rule, settings: v.settings, settingsLabel: label, resolvedSettings, workers, seed }, await runDistributed(spec(v.rule, v.settings, workers, name)))
       }
     }
   }

@@ -8,6 +8,7 @@ import { AccuracyTracker, firstReaching, type TestPoint } from "../bench/accurac
 import { buildCells } from "../bench/accuracy/cells.js"
 import { formatMarkdownTable } from "../bench/accuracy/markdown-table.js"
 import { median } from "../bench/accuracy/median.js"
+import { formatTargetChecks } from "../bench/accuracy/target-checks.js"
 import { combinations, parseAccuracyArgs, settingsLabel } from "../bench/accuracy/options.js"
 import { readRunRecords, type RunRecord } from "../bench/accuracy/run-record.js"
 import { ruleNames } from "../src/easgd/rules.js"
@@ -215,6 +216,15 @@ describe("cells and the README table", () => {
     expect(lines[2]).toBe("| single (one solver) | — | 1 | 3 | 55 s | 1 | 1,750 | 1 | 112,000 | 170 s | 1 | 5,500 | 1 | 352,000 | 0.9900 | 55 s |")
     expect(lines[3]).toBe("| downpour | period=10 | 2 | 3 | 33 s | 0.60× | 1,000 | 0.57× | 128,000 | 95 s (2/3) | 0.56× | 2,750 | 0.50× | 352,000 | 0.9900 | 33 s |")
     expect(lines[4]).toBe("| downpour | period=10 | 4 | 0 (+1 failed) | not reached | — | — | — | — | not reached | — | — | — | — | — | — |")
+  })
+
+  it("checks the speed-up targets per rule: wall-time ratios with N = 2, per-worker-iteration ratios with N = 2, 4, 8", () => {
+    const lines = formatTargetChecks(buildCells(records, [0.985, 0.99]))
+    expect(lines).toEqual([
+      "downpour (period=10): N=2 98.5 % wall 0.60× (≤ 0.6: met), 99.0 % wall 0.56× (≤ 0.7: met); " +
+        "it/worker to 98.5 %: N=2 0.57× (≤ 0.6: met), N=4 — (≤ 0.35: missed, target not reached), N=8 — (≤ 0.2: not run)"
+    ])
+    expect(formatTargetChecks(buildCells(records.slice(3), [0.985]))).toEqual(["target check: no lone-solver run in these records"])
   })
 
   it("reads results.jsonl records back, skipping other lines, and names the line of a broken one", () => {

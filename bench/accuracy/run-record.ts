@@ -17,6 +17,8 @@ export interface RunRecord {
   /** Settings given by flags (snake_case → value), and the label the table prints. */
   readonly settings: Readonly<Record<string, string>>
   readonly settingsLabel: string
+  /** Every setting the run used (makeEasgdSettings of the given ones: the rule's defaults filled in); absent for the lone solver. */
+  readonly resolvedSettings?: Readonly<Record<string, unknown>>
   readonly workers: number
   readonly seed: number
   /** The train net's batch size (samples = per-worker iterations × batch × workers). */
