@@ -9,9 +9,10 @@ import { buildCells } from "../bench/accuracy/cells.js"
 import { formatMarkdownTable } from "../bench/accuracy/markdown-table.js"
 import { median } from "../bench/accuracy/median.js"
 import { formatTargetChecks } from "../bench/accuracy/target-checks.js"
-import { combinations, parseAccuracyArgs, settingsLabel } from "../bench/accuracy/options.js"
+import { combinations, globalSettingApplies, parseAccuracyArgs, settingsLabel } from "../bench/accuracy/options.js"
 import { readRunRecords, type RunRecord } from "../bench/accuracy/run-record.js"
 import { ruleNames } from "../src/easgd/rules.js"
+import { makeEasgdSettings } from "../src/easgd/settings.js"
 
 const glog = (msg: string) => `I1126 11:51:16.547768 18787 solver.ts:261] ${msg}`
 const flushMicrotasks = () => new Promise<void>((r) => setTimeout(r, 0))
@@ -130,10 +131,25 @@ describe("parseAccuracyArgs", () => {
     expect(o.variants).toEqual([
       { rule: "async-easgd", settings: { period: "5", moving_rate: "0.2" } },
       { rule: "async-easgd", settings: { period: "10", moving_rate: "0.2" } },
-      { rule: "downpour", settings: { period: "20", moving_rate: "0.2" } }
+      { rule: "downpour", settings: { period: "20" } } // downpour reads no moving_rate
     ])
     expect(combinations({ a: ["1", "2"], b: ["x"], c: ["y", "z"] })).toHaveLength(4)
-    expect(settingsLabel("downpour", { period: "20", moving_rate: "0.2" })).toBe("period=20 moving_rate=0.2")
+    expect(settingsLabel("downpour", { period: "20", staleness_aware: "true" })).toBe("period=20 staleness_aware=true")
+    expect(settingsLabel("diloco", { outer_lr: "0.5" })).toBe(`period=${makeEasgdSettings({ rule: "diloco" }).period} outer_lr=0.5`)
+  })
+
+  it("gives a setting for every rule only to the rules that read it (the rule objects say which), or to all when no rule claims it", () => {
+    expect(globalSettingApplies("async-easgd", "moving_rate")).toBe(true)
+    expect(globalSettingApplies("diloco", "moving_rate")).toBe(false)
+    expect(globalSettingApplies("diloco", "outer_lr")).toBe(true)
+    expect(globalSettingApplies("async-easgd", "outer_lr")).toBe(false)
+    for (const general of ["period", "adaptive_period", "lr_scaling", "lr_warmup"]) expect(globalSettingApplies("sync-avg", general)).toBe(true)
+    const o = parseAccuracyArgs(["--rules=async-easgd,diloco", "--moving-rate=0.2", "--outer-lr=0.5,0.7"], ruleNames, "/repo")
+    expect(o.variants).toEqual([
+      { rule: "async-easgd", settings: { moving_rate: "0.2" } },
+      { rule: "diloco", settings: { outer_lr: "0.5" } },
+      { rule: "diloco", settings: { outer_lr: "0.7" } }
+    ])
   })
 
   it("quick mode: one seed, two workers, the default rule and at most one other, a lower cap; flags beside it win", () => {

@@ -1,6 +1,7 @@
 import { Data } from "effect"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
+import { updateRules } from "../../src/easgd/rules.js"
 import { makeEasgdSettings } from "../../src/easgd/settings.js"
 
 /** One rule with one combination of settings: a row group of the table. */
@@ -44,6 +45,17 @@ const positive = (flag: string, raw: string, integer: boolean): number => {
 
 const list = (raw: string): string[] => raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0)
 
+/**
+ * Whether a setting given for every rule applies to `rule`: when the rule reads it, or when no rule
+ * claims it (period, adaptive_period, lr_scaling, lr_warmup: every rule honours them). `--moving-rate`
+ * thus reaches the elastic rules and not diloco, `--outer-lr` the outer-momentum rules only.
+ */
+export const globalSettingApplies = (rule: string, setting: string): boolean => {
+  const reads = (r: { readonly settings: ReadonlyArray<string> }) => r.settings.includes(setting)
+  const own = updateRules.find((r) => r.name === rule)
+  return (own !== undefined && reads(own)) || !updateRules.some(reads)
+}
+
 /** Every combination of the listed values: {a: [1, 2], b: [3]} → [{a: 1, b: 3}, {a: 2, b: 3}]. */
 export const combinations = (lists: Readonly<Record<string, ReadonlyArray<string>>>): Array<Record<string, string>> => {
   let out: Array<Record<string, string>> = [{}]
@@ -66,8 +78,9 @@ const quickRules = (available: ReadonlyArray<string>): string[] => {
  *   --targets=0.985,0.99  --cap-s=420  --test-interval=250  --backend=cpu  --out=DIR
  *   --quick             1 seed, 2 rules, 2 workers, cap 120 s (flags given beside it win)
  *   --report            print the table from out/…/results.jsonl (records of these targets, test interval, backend)
- * Any other `--NAME=V` is an EASGD setting for every rule (`--period=10`, `--moving-rate=0.2`, `--outer-lr=0.7`);
- * `--RULE.NAME=V` sets it for one rule (`--diloco.period=50`). A value `a,b` runs both (one row each).
+ * Any other `--NAME=V` is an EASGD setting for every rule that reads it (`--period=10`, `--moving-rate=0.2`,
+ * `--outer-lr=0.7`; see globalSettingApplies); `--RULE.NAME=V` sets it for one rule (`--diloco.period=50`).
+ * A value `a,b` runs both (one row each).
  */
 export const parseAccuracyArgs = (argv: ReadonlyArray<string>, availableRules: ReadonlyArray<string>, repoRoot: string): AccuracyBenchOptions => {
   const { values, tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true })
@@ -103,7 +116,8 @@ export const parseAccuracyArgs = (argv: ReadonlyArray<string>, availableRules: R
   const variants: RuleVariant[] = []
   for (const rule of rules) {
     if (rule === "single") continue // the baseline, always run
-    for (const settings of combinations({ ...global, ...(perRule[rule] ?? {}) })) {
+    const applying = Object.fromEntries(Object.entries(global).filter(([k]) => globalSettingApplies(rule, k)))
+    for (const settings of combinations({ ...applying, ...(perRule[rule] ?? {}) })) {
       try {
         makeEasgdSettings({ ...settings, rule })
       } catch (e) {
