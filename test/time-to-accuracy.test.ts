@@ -241,6 +241,8 @@ describe("cells and the README table", () => {
         "it/worker to 98.5 %: N=2 0.57× (≤ 0.6: met), N=4 — (≤ 0.35: missed, target not reached), N=8 — (≤ 0.2: not run)"
     ])
     expect(formatTargetChecks(buildCells(records.slice(3), [0.985]))).toEqual(["target check: no lone-solver run in these records"])
+    const solverMissed = [record("single", 1, 1, [[50, 1750, 0.97]]), record("downpour", 2, 1, [[30, 750, 0.986]])]
+    expect(formatTargetChecks(buildCells(solverMissed, [0.985, 0.99]))[0]).toMatch(/^downpour \(period=10\): N=2 98\.5 % wall — \(≤ 0\.6: the lone solver did not reach the target\), 99\.0 % wall — \(≤ 0\.7: missed, target not reached\)/)
   })
 
   it("reads results.jsonl records back, skipping other lines, and names the line of a broken one", () => {
