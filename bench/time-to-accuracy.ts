@@ -96,6 +96,7 @@ export async function benchTimeToAccuracy(argv: ReadonlyArray<string> = process.
       batch: ws.batch,
       cores: os.cpus().length,
       capSeconds: o.capSeconds,
+      targets: o.targets,
       ...r,
       ...outcome
     }

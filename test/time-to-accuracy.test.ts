@@ -212,11 +212,11 @@ describe("cells and the README table", () => {
     const cells = buildCells([...records].reverse(), [0.985, 0.99])
     expect(cells.map((c) => `${c.rule}×${c.workers}`)).toEqual(["single×1", "downpour×2", "downpour×4"])
     const [single, two, four] = cells as [NonNullable<(typeof cells)[0]>, NonNullable<(typeof cells)[0]>, NonNullable<(typeof cells)[0]>]
-    expect(single.targets[0]).toEqual({ target: 0.985, reachedBy: 3, seconds: 55, iterations: 1750, samples: 1750 * 64 })
+    expect(single.targets[0]).toEqual({ target: 0.985, measuredBy: 3, reachedBy: 3, seconds: 55, iterations: 1750, samples: 1750 * 64 })
     expect(single.targets[1]).toMatchObject({ seconds: 170, iterations: 5500 })
-    expect(two.targets[0]).toEqual({ target: 0.985, reachedBy: 3, seconds: 33, iterations: 1000, samples: 1000 * 64 * 2 })
+    expect(two.targets[0]).toEqual({ target: 0.985, measuredBy: 3, reachedBy: 3, seconds: 33, iterations: 1000, samples: 1000 * 64 * 2 })
     // seed 2 missed 99 %: the median of 90, 95, ∞ is 95
-    expect(two.targets[1]).toEqual({ target: 0.99, reachedBy: 2, seconds: 95, iterations: 2750, samples: 2750 * 64 * 2 })
+    expect(two.targets[1]).toEqual({ target: 0.99, measuredBy: 3, reachedBy: 2, seconds: 95, iterations: 2750, samples: 2750 * 64 * 2 })
     expect(two.bestAccuracy).toBe(0.99)
     expect(two.firstTestSeconds).toBe(33)
     expect(four.failed).toBe(1)
@@ -226,12 +226,30 @@ describe("cells and the README table", () => {
   it("prints a markdown table with medians, ratios to the lone solver of the same records, and samples", () => {
     const lines = formatMarkdownTable(buildCells(records, [0.985, 0.99]), [0.985, 0.99])
     expect(lines[0]).toBe(
-      "| rule | settings | N | seeds | 98.5 % wall | × solver | it / worker | × solver | samples | 99.0 % wall | × solver | it / worker | × solver | samples | best acc. | 1st test |"
+      "| rule | settings | N | runs | 98.5 % wall | × solver | it / worker | × solver | samples | 99.0 % wall | × solver | it / worker | × solver | samples | best acc. | 1st test |"
     )
     expect(lines[1]).toBe("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     expect(lines[2]).toBe("| single (one solver) | — | 1 | 3 | 55 s | 1 | 1,750 | 1 | 112,000 | 170 s | 1 | 5,500 | 1 | 352,000 | 0.9900 | 55 s |")
     expect(lines[3]).toBe("| downpour | period=10 | 2 | 3 | 33 s | 0.60× | 1,000 | 0.57× | 128,000 | 95 s (2/3) | 0.56× | 2,750 | 0.50× | 352,000 | 0.9900 | 33 s |")
-    expect(lines[4]).toBe("| downpour | period=10 | 4 | 0 (+1 failed) | not reached | — | — | — | — | not reached | — | — | — | — | — | — |")
+    expect(lines[4]).toBe("| downpour | period=10 | 4 | 0 (+1 failed) | not measured | — | — | — | — | not measured | — | — | — | — | — | — |")
+  })
+
+  it("counts a run only for the targets it aimed at (or reached): runs stopped at 98.5 % leave 99 % not measured", () => {
+    const aimedLow = { targets: [0.985] }
+    const cells = buildCells(
+      [
+        ...records.slice(0, 3),
+        record("downpour", 8, 1, [[80, 400, 0.986]], aimedLow),
+        record("downpour", 8, 2, [[90, 500, 0.991]], aimedLow), // reached 99 % before stopping: counts there
+        record("downpour", 8, 3, [[420, 900, 0.98]], { ...aimedLow, stoppedBy: "cap" })
+      ],
+      [0.985, 0.99]
+    )
+    const eight = cells.find((c) => c.workers === 8)!
+    expect(eight.targets[0]).toMatchObject({ measuredBy: 3, reachedBy: 2, iterations: 500 })
+    expect(eight.targets[1]).toMatchObject({ measuredBy: 1, reachedBy: 1, iterations: 500 })
+    const only = buildCells([records[0]!, record("downpour", 8, 1, [[80, 400, 0.986]], aimedLow)], [0.985, 0.99])
+    expect(formatMarkdownTable(only, [0.985, 0.99])[3]).toMatch(/\| 8 \| 1 \| 80 s \| 1\.60× \| 400 \| 0\.23× \| 204,800 \| not measured \| — \|/)
   })
 
   it("checks the speed-up targets per rule: wall-time ratios with N = 2, per-worker-iteration ratios with N = 2, 4, 8", () => {

@@ -1,11 +1,13 @@
-import { firstReaching } from "./accuracy-tracker.js"
+import { firstReaching, type TestPoint } from "./accuracy-tracker.js"
 import { median } from "./median.js"
 import type { RunRecord } from "./run-record.js"
 
 /** One target in one cell: medians over the cell's seeds; a seed that missed the target counts as ∞. */
 export interface TargetStats {
   readonly target: number
-  /** How many of the cell's seeds reached it. */
+  /** How many of the cell's runs aimed at it (or reached it anyway); the medians are over these. */
+  readonly measuredBy: number
+  /** How many of them reached it. */
   readonly reachedBy: number
   readonly seconds: number | undefined
   /** Per-worker iterations (the center's tests count exchanges·τ/N). */
@@ -41,12 +43,17 @@ const cellOf = (runs: ReadonlyArray<RunRecord>, targets: ReadonlyArray<number>):
     workers: first.workers,
     seeds: runs.map((r) => r.seed),
     targets: targets.map((target) => {
-      const points = reached.map((m) => m.get(target))
-      const of = (f: (r: RunRecord, p: NonNullable<(typeof points)[number]>) => number) =>
-        ok.length === 0 ? undefined : finiteOr(median(points.map((p, i) => (p ? f(ok[i]!, p) : Infinity))))
+      // Runs that aimed at this target, or reached it before stopping at a lower one.
+      const measured = ok.flatMap((r, i) => {
+        const p = reached[i]!.get(target)
+        return p !== undefined || r.targets === undefined || r.targets.includes(target) ? [{ r, p }] : []
+      })
+      const of = (f: (r: RunRecord, p: TestPoint) => number) =>
+        measured.length === 0 ? undefined : finiteOr(median(measured.map(({ r, p }) => (p ? f(r, p) : Infinity))))
       return {
         target,
-        reachedBy: points.filter((p) => p !== undefined).length,
+        measuredBy: measured.length,
+        reachedBy: measured.filter(({ p }) => p !== undefined).length,
         seconds: of((_, p) => p.seconds),
         iterations: of((_, p) => p.iteration),
         samples: of((r, p) => p.iteration * r.batch * r.workers)

@@ -24,6 +24,8 @@ export interface RunRecord {
   /** The train net's batch size (samples = per-worker iterations × batch × workers). */
   readonly batch: number
   readonly tests: ReadonlyArray<TestPoint>
+  /** The targets the run aimed at (it stopped at the highest); a higher one was not measured by it. Absent in early records: all. */
+  readonly targets?: ReadonlyArray<number>
   readonly wallSeconds: number
   readonly cpuSeconds: number
   readonly capSeconds: number
