@@ -256,9 +256,10 @@ describe("cells and the README table", () => {
     const lines = formatTargetChecks(buildCells(records, [0.985, 0.99]))
     expect(lines).toEqual([
       "downpour (period=10): N=2 98.5 % wall 0.60× (≤ 0.6: met), 99.0 % wall 0.56× (≤ 0.7: met); " +
-        "it/worker to 98.5 %: N=2 0.57× (≤ 0.6: met), N=4 — (≤ 0.35: missed, target not reached), N=8 — (≤ 0.2: not run)"
+        "it/worker to 98.5 %: N=2 0.57× (≤ 0.6: met), N=4 — (≤ 0.35: missed, every run failed), N=8 — (≤ 0.2: not run)"
     ])
     expect(formatTargetChecks(buildCells(records.slice(3), [0.985]))).toEqual(["target check: no lone-solver run in these records"])
+    expect(formatTargetChecks(buildCells(records, [0.9]))[0]).toMatch(/N=2 98\.5 % wall — \(≤ 0\.6: not measured\)/)
     const solverMissed = [record("single", 1, 1, [[50, 1750, 0.97]]), record("downpour", 2, 1, [[30, 750, 0.986]])]
     expect(formatTargetChecks(buildCells(solverMissed, [0.985, 0.99]))[0]).toMatch(/^downpour \(period=10\): N=2 98\.5 % wall — \(≤ 0\.6: the lone solver did not reach the target\), 99\.0 % wall — \(≤ 0\.7: missed, target not reached\)/)
   })

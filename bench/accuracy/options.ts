@@ -77,7 +77,7 @@ const quickRules = (available: ReadonlyArray<string>): string[] => {
  *   --seeds=3           solver random_seed values seed-base … seed-base+seeds−1 (--seed-base=1701)
  *   --targets=0.985,0.99  --cap-s=420  --test-interval=250  --backend=cpu  --out=DIR
  *   --quick             1 seed, 2 rules, 2 workers, cap 120 s (flags given beside it win)
- *   --report            print the table from out/…/results.jsonl (records of these targets, test interval, backend)
+ *   --report            print the table from every record in --out's results.jsonl with this test interval and backend
  * Any other `--NAME=V` is an EASGD setting for every rule that reads it (`--period=10`, `--moving-rate=0.2`,
  * `--outer-lr=0.7`; see globalSettingApplies); `--RULE.NAME=V` sets it for one rule (`--diloco.period=50`).
  * A value `a,b` runs both (one row each).

@@ -1,4 +1,4 @@
-import { ratio, type Cell } from "./cells.js"
+import { ratio, type Cell, type TargetStats } from "./cells.js"
 
 /**
  * The speed-up targets the project set itself (same run, 2 cores), as ratios to the lone solver's medians:
@@ -16,11 +16,13 @@ export const speedUpTargets = {
   ]
 } as const
 
-/** A target's ratio and whether it is met; says why there is no ratio (cell not run, it or the solver missed the target). */
-const verdict = (cell: Cell | undefined, value: number | undefined, baseline: number | undefined, atMost: number) => {
+/** A target's ratio and whether it is met; says why there is no ratio (not run, not measured, not reached, the solver missed it). */
+const verdict = (cell: Cell | undefined, stats: TargetStats | undefined, pick: (t: TargetStats) => number | undefined, baseline: TargetStats | undefined, atMost: number) => {
   if (cell === undefined) return `— (≤ ${atMost}: not run)`
+  if (stats === undefined || stats.measuredBy === 0) return cell.failed > 0 && cell.failed === cell.runs.length ? `— (≤ ${atMost}: missed, every run failed)` : `— (≤ ${atMost}: not measured)`
+  const value = pick(stats)
   if (value === undefined) return `— (≤ ${atMost}: missed, target not reached)`
-  const r = ratio(value, baseline)
+  const r = ratio(value, baseline && pick(baseline))
   if (r === undefined) return `— (≤ ${atMost}: the lone solver did not reach the target)`
   return `${r.toFixed(2)}× (≤ ${atMost}: ${r <= atMost ? "met" : "missed"})`
 }
@@ -36,8 +38,8 @@ export const formatTargetChecks = (cells: ReadonlyArray<Cell>): string[] => {
   for (const c of cells) if (c !== baseline) groups.set(`${c.rule} (${c.settingsLabel})`, [...(groups.get(`${c.rule} (${c.settingsLabel})`) ?? []), c])
   for (const [name, group] of groups) {
     const at = (n: number) => group.find((c) => c.workers === n)
-    const wall = speedUpTargets.wallN2.map((t) => `${(t.target * 100).toFixed(1)} % wall ${verdict(at(2), stat(at(2), t.target)?.seconds, base(t.target)?.seconds, t.atMost)}`)
-    const iters = speedUpTargets.iterations985.map((t) => `N=${t.workers} ${verdict(at(t.workers), stat(at(t.workers), 0.985)?.iterations, base(0.985)?.iterations, t.atMost)}`)
+    const wall = speedUpTargets.wallN2.map((t) => `${(t.target * 100).toFixed(1)} % wall ${verdict(at(2), stat(at(2), t.target), (x) => x.seconds, base(t.target), t.atMost)}`)
+    const iters = speedUpTargets.iterations985.map((t) => `N=${t.workers} ${verdict(at(t.workers), stat(at(t.workers), 0.985), (x) => x.iterations, base(0.985), t.atMost)}`)
     lines.push(`${name}: N=2 ${wall.join(", ")}; it/worker to 98.5 %: ${iters.join(", ")}`)
   }
   return lines
