@@ -5,9 +5,10 @@
  *    back, over the RPC transport (framed msgpack, the real Center applying the exchange) versus a raw
  *    node:net echo of the same bytes, measured in the same run. MB/s counts both directions.
  *    Sizes: LeNet (431,080 floats = 1.7 MB) and 64 MB.
- * 2. The simulator's time-to-accuracy for 1…32 workers under a stated compute/network model whose
- *    per-MB cost is the RPC throughput just measured and whose center service time is the measured
- *    cost of applying one LeNet-sized exchange.
+ * 2. The simulator's time-to-accuracy for 1…32 workers under a compute/network model measured in the
+ *    same run: compute = the median time of one real LeNet training iteration (batch 64, MNIST LMDB,
+ *    this backend, one thread), network = half the measured LeNet RPC round trip less the center's
+ *    apply time (one way), center service = the measured cost of applying one LeNet-sized exchange.
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import net from "node:net"
@@ -21,6 +22,7 @@ import { fixed } from "../src/simulator/distributions.js"
 import { softmaxRegressionProblem } from "../src/simulator/problem.js"
 import { simulate } from "../src/simulator/simulator.js"
 import { ioScheduler } from "../src/remote/io-scheduler.js"
+import { measureLenetIterationSeconds } from "./lenet-iteration-cost.js"
 import { releaseEncodedTensor, releaseTensor } from "../src/transport/buffer-pool.js"
 import { layerCenterClientProtocolTcp, makeCenterClient } from "../src/transport/tcp.js"
 
@@ -136,16 +138,15 @@ export async function benchDist(): Promise<void> {
     raw.child.kill("SIGKILL")
   }
 
-  // The scaling model: LeNet on the CPU backend, async EASGD (τ = 10, α = 0.1).
+  // The scaling model, measured now: one LeNet iteration, one exchange's transfer and its center apply.
   const lenet = measured[0]!
-  const computeS = 0.02 // assumed: one LeNet batch-64 training iteration on one CPU core, 20 ms
-  const perMBs = 1 / (lenet.rpcMBs / 2) // seconds per MB one way, from the measured RPC throughput
+  const computeS = await measureLenetIterationSeconds(repoRoot)
+  const oneWay = Math.max(0, lenet.rpcMs - lenet.applyMs) / 2 / 1000
   const messageMB = (lenet.n * 4) / MB
-  const oneWay = 0.0002 + messageMB * perMBs // 0.2 ms latency + transfer
   console.log(
-    `\nsimulated time to accuracy (softmax problem; model: ${computeS * 1000} ms per iteration, ` +
-      `${(perMBs * 1000).toFixed(2)} ms per MB one way + 0.2 ms latency = ${(oneWay * 1000).toFixed(2)} ms per ${messageMB.toFixed(2)} MB message, ` +
-      `center ${lenet.applyMs.toFixed(2)} ms per exchange, serialised; async-easgd τ=10 α=0.1; every worker runs 400 iterations)`
+    `\nsimulated time to accuracy (softmax problem; model measured in this run: ${(computeS * 1000).toFixed(1)} ms per LeNet iteration (median of 30, cpu backend, one thread), ` +
+      `${(oneWay * 1000).toFixed(2)} ms per ${messageMB.toFixed(2)} MB message one way (half the RPC round trip less the apply), ` +
+      `center ${lenet.applyMs.toFixed(2)} ms per exchange, serialised; async-easgd τ=10 α=0.1; every worker runs 400 iterations on a core of its own)`
   )
   console.log("workers | time to 85% | time to 88% | final accuracy | mean staleness")
   for (const workers of [1, 2, 4, 8, 16, 32]) {

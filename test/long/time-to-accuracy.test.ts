@@ -11,20 +11,24 @@ import { benchTimeToAccuracy } from "../../bench/time-to-accuracy.js"
 it("bench accuracy: one solver and 2 workers each reach 90 % on MNIST, stop at the target and record when", async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-tta-"))
   try {
-    await benchTimeToAccuracy(["accuracy", "--targets=0.9", "--test-interval=100", "--cap-s=600", `--out=${out}`])
-    const lines = fs.readFileSync(path.join(out, "results.jsonl"), "utf8").trim().split("\n")
-    expect(lines).toHaveLength(1)
-    const result = JSON.parse(lines[0]!) as { runs: Array<{ workers: number; stoppedBy: string; reached: Record<string, { seconds: number; iteration: number; accuracy: number }> }> }
-    expect(result.runs.map((r) => r.workers)).toEqual([1, 2])
-    for (const r of result.runs) {
+    await benchTimeToAccuracy(["accuracy", "--rules=async-easgd", "--workers=2", "--seeds=1", "--targets=0.9", "--test-interval=100", "--cap-s=600", `--out=${out}`])
+    const records = fs.readFileSync(path.join(out, "results.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as {
+      rule: string
+      workers: number
+      seed: number
+      stoppedBy: string
+      tests: Array<{ seconds: number; iteration: number; accuracy: number }>
+    })
+    expect(records.map((r) => [r.rule, r.workers, r.seed])).toEqual([["single", 1, 1701], ["async-easgd", 2, 1701]])
+    for (const r of records) {
       expect(r.stoppedBy).toBe("target")
-      const p = r.reached["0.9"]!
-      expect(p.accuracy).toBeGreaterThanOrEqual(0.9)
+      const p = r.tests.find((t) => t.accuracy >= 0.9)!
       expect(p.iteration % 100).toBe(0)
       expect(p.seconds).toBeGreaterThan(0)
     }
-    expect(fs.readFileSync(path.join(out, "single.log"), "utf8")).toMatch(/Optimization stopped early/)
-    expect(fs.readFileSync(path.join(out, "dist.log"), "utf8")).toMatch(/stopped by the center/)
+    expect(fs.readFileSync(path.join(out, "logs/seed1701-single.log"), "utf8")).toMatch(/Optimization stopped early/)
+    const distLog = fs.readdirSync(path.join(out, "logs")).find((f) => /^seed1701-async-easgd-.*-x2\.log$/.test(f))!
+    expect(fs.readFileSync(path.join(out, "logs", distLog), "utf8")).toMatch(/stopped by the center/)
   } finally {
     fs.rmSync(out, { recursive: true, force: true })
   }
