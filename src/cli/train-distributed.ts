@@ -23,6 +23,7 @@ export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "checkpoint-every", type: "number", value: "N", description: "checkpoint the center every N exchanges (default: the solver's snapshot interval)" },
   { name: "event-log", type: "string", value: "FILE", description: "write a JSON-lines event log" },
   { name: "plot", type: "string", value: "FILE.svg", description: "write a loss/accuracy plot at the end (needs --event-log)" },
+  { name: "evaluator-nice", type: "number", value: "N", description: "nice value of the center's test thread (default 0; raise it where the center shares a loaded host)" },
   { name: "verbose-workers", type: "boolean", description: "print each worker's own Caffe log, prefixed" },
   { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" },
   ...clusterTrainOptions
@@ -56,6 +57,9 @@ export const runTrainDistributed = async (
   const plot = o.get("plot") as string | undefined
   const testInterval = o.get("test_interval") as number | undefined
   const checkpointEvery = o.get("checkpoint_every") as number | undefined
+  const evaluatorNiceness = o.get("evaluator_nice") as number | undefined
+  if (evaluatorNiceness !== undefined && !(Number.isInteger(evaluatorNiceness) && evaluatorNiceness >= -20 && evaluatorNiceness <= 19))
+    throw new CliUsageError(`--evaluator-nice must be an integer from -20 to 19, got ${evaluatorNiceness}`)
   // Loaded here, not at the top: the distributed runtime (RPC, transports, the center) costs a plain
   // `deepspark train` ~50 MB of RSS it never uses.
   const { runDistributedTrain, runLocalDistributedTrain } = await import("../driver/distributed-train.js")
@@ -76,6 +80,7 @@ export const runTrainDistributed = async (
         ...(common.weights ? { weights: common.weights } : {}),
         ...(common.iterations !== undefined ? { maxIter: common.iterations } : {}),
         ...(resume ? { resume } : {}),
+        ...(evaluatorNiceness !== undefined ? { evaluatorNiceness } : {}),
         ...(eventLog ? { eventLog: path.resolve(cwd, eventLog) } : {}),
         ...(plot ? { plot: path.resolve(cwd, plot) } : {}),
         ...(testInterval !== undefined ? { testInterval } : {}),

@@ -48,10 +48,7 @@ export interface DistributedTrainOptions {
   /** Receives the evaluator's Caffe test lines, already in glog format (default: stderr, as glog). */
   readonly testLog?: (line: string) => void
   readonly verboseWorkers?: boolean
-  /**
-   * Nice value of the center's test thread (default 10): on a machine whose cores the trainers fill, the
-   * tests then run in the trainers' gaps instead of taking a trainer's core; on idle cores it changes nothing.
-   */
+  /** Nice value of the center's test thread (default 0: see defaultEvaluatorNiceness in src/job/evaluator.ts). */
   readonly evaluatorNiceness?: number
   /** Fault injection: worker `worker` crashes once at local iteration `atIteration`. */
   readonly crash?: { readonly worker: number; readonly atIteration: number }

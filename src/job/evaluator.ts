@@ -22,10 +22,13 @@ export interface Evaluator {
 const evaluatorThread = threadEntry("evaluator-entry")
 
 /**
- * The test thread's default nice value: where trainers fill the machine's cores, the center's tests run
- * in their gaps instead of taking a trainer's core (on idle cores a nice value changes nothing).
+ * The test thread's default nice value: 0, measured. A test pass costs the same CPU whatever its priority;
+ * a raised nice value only moves that work later. With 2 trainers on 2 cores, nice 10 made each center
+ * test take 21–45 s instead of 4–5 s (the first test result came 69–115 s into the run instead of
+ * 12–32 s), while the trainers gained almost nothing: they leave few idle gaps for the test to fill.
+ * `evaluatorNiceness` (and `--evaluator-nice`) still lower it where the center shares a loaded host.
  */
-export const defaultEvaluatorNiceness = 10
+export const defaultEvaluatorNiceness = 0
 
 /** Starts the evaluator thread (scoped: closed with the scope). */
 export const makeEvaluator = (setup: EvaluatorSetup, onLog: (line: string) => void) =>
