@@ -103,8 +103,23 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
           )
         : Effect.succeed(undefinedOption)
 
+    /**
+     * Workers reset from x̃ again and again with nothing applied in between may be restarting from an x̃
+     * that has itself blown up (finite, yet too large for a finite loss): test it now rather than at the
+     * next test_interval, which such a run never reaches, so a diverged center is reported as such.
+     */
+    let resetsSinceApplied = 0
+    const afterReset = Effect.gen(function* () {
+      resetsSinceApplied++
+      if (!options.evaluate || resetsSinceApplied < Math.max(2, 2 * state.activeWorkers().length)) return
+      resetsSinceApplied = 0
+      const busy = yield* Ref.getAndSet(testPending, true)
+      if (!busy) yield* Effect.forkDaemon(runTest(state.x.slice(), state.exchanges).pipe(Effect.ensuring(Ref.set(testPending, false))))
+    })
+
     /** After each applied exchange: maybe test (skipped if one is still running) and maybe checkpoint. */
     const afterExchange = Effect.gen(function* () {
+      resetsSinceApplied = 0
       const e = state.exchanges
       if (options.testInterval && e % options.testInterval === 0) {
         const busy = yield* Ref.getAndSet(testPending, true)
@@ -131,14 +146,17 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       state.rule.synchronous
         ? Effect.gen(function* () {
             const v = yield* catchDefects(() => state.validateForRound(req, now()))
-            if (v !== "join") return v
+            if (v !== "join") {
+              if (v.reset) yield* afterReset
+              return v
+            }
             const done = yield* Deferred.make<ExchangeReply, CenterRejected>()
             round = round.filter((m) => m.req.workerId !== req.workerId)
             round.push({ req, done })
             yield* closeRoundIfComplete
             return yield* Deferred.await(done)
           })
-        : catchDefects(() => state.exchange(req, now())).pipe(Effect.tap((r) => (r.duplicate || r.reset ? Effect.void : afterExchange)))
+        : catchDefects(() => state.exchange(req, now())).pipe(Effect.tap((r) => (r.duplicate ? Effect.void : r.reset ? afterReset : afterExchange)))
 
     // Drop silent workers; a dropped worker no longer holds up a synchronous round.
     const timeout = Duration.toMillis(options.heartbeatTimeout ?? "60 seconds")
