@@ -161,6 +161,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       if (options.resume) {
         const ck = yield* Effect.promise(() => readCenterCheckpoint(job, path.resolve(cwd, options.resume!)))
         center.state.restore(ck.x, ck.state)
+        if (center.state.restoredWithoutRuleState)
+          log.warn(`${options.resume} holds no ${rule.name} center state (a checkpoint of rule ${ck.state.rule}): its outer momentum starts at zero`)
         log.info(`Resumed the center from ${options.resume} at exchange ${ck.state.exchanges}`)
       }
       const localSolver = rule.localSolver?.(options.settings)
