@@ -33,6 +33,8 @@ export interface CenterOptions {
   readonly heartbeatTimeout?: Duration.DurationInput
   readonly onEvent?: (e: CenterEvent) => void
   readonly log?: (line: string) => void
+  /** The center has diverged (its workers cannot train from x̃); the run is being stopped. */
+  readonly onDiverged?: (reason: string, exchanges: number) => void
   /** Test results as they arrive (for plots and the event log). */
   readonly onEvaluation?: (exchanges: number, result: CenterEvaluation) => void
 }
@@ -104,17 +106,17 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
         : Effect.succeed(undefinedOption)
 
     /**
-     * Workers reset from x̃ again and again with nothing applied in between may be restarting from an x̃
-     * that has itself blown up (finite, yet too large for a finite loss): test it now rather than at the
-     * next test_interval, which such a run never reaches, so a diverged center is reported as such.
+     * Every worker reset from x̃ again and again, with nothing applied in between: none can train a
+     * single period from x̃, which has blown up (its values may all be finite — Caffe's SoftmaxWithLoss
+     * clamps the test loss — so a test need not show it). The center has diverged: say so and stop.
      */
     let resetsSinceApplied = 0
     const afterReset = Effect.gen(function* () {
       resetsSinceApplied++
-      if (!options.evaluate || resetsSinceApplied < Math.max(2, 2 * state.activeWorkers().length)) return
-      resetsSinceApplied = 0
-      const busy = yield* Ref.getAndSet(testPending, true)
-      if (!busy) yield* Effect.forkDaemon(runTest(state.x.slice(), state.exchanges).pipe(Effect.ensuring(Ref.set(testPending, false))))
+      const limit = Math.max(3, 3 * state.activeWorkers().length)
+      if (resetsSinceApplied !== limit) return
+      options.onDiverged?.(`${resetsSinceApplied} resets from x̃ in a row with no exchange applied: no worker can train from the center`, state.exchanges)
+      yield* api.requestStop
     })
 
     /** After each applied exchange: maybe test (skipped if one is still running) and maybe checkpoint. */
