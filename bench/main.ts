@@ -7,6 +7,7 @@
  *   lenet  LeNet / CIFAR-10 quick training iterations per backend vs TensorFlow.js wasm and gpu.js
  *   dist   RPC exchange throughput (1.7 MB and 64 MB) vs a raw TCP socket; simulator time-to-accuracy
  *   startup  start-up of the built CLI (--help, inspect), first exchange of a 2-worker run, lone trainer RSS
+ *   rules  the update rules in the simulator, 1–16 workers (bench/rules-simulator.ts; the README's guidance)
  *   accuracy  (opt-in, hours; --quick minutes) real MNIST time to 98.5 % / 99 %: every rule × 2, 4, 8 workers × 3 seeds vs one solver (time-to-accuracy.ts)
  *
  * With no suite named, runs data, cpu and dist (lenet is the slowest; name it to run it).
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<void>> = {
   lenet: async () => (await import("./lenet.js")).benchLenet(),
   dist: async () => (await import("./dist.js")).benchDist(),
   startup: async () => (await import("./startup.js")).benchStartup(),
+  rules: async () => (await import("./rules-simulator.js")).benchRulesSimulator(),
   accuracy: async () => (await import("./time-to-accuracy.js")).benchTimeToAccuracy()
 }
 

@@ -36,8 +36,9 @@ const variants: ReadonlyArray<Variant> = [
   { label: "downpour τ10 stale-aware", settings: { rule: "downpour", period: 10, staleness_aware: true } },
   { label: "diloco τ10 lr0.7 μ0.9", settings: { rule: "diloco", period: 10 } },
   { label: "diloco τ10 lr1 μ0", settings: { rule: "diloco", period: 10, outer_lr: 1, outer_momentum: 0 } },
-  { label: "async-diloco τ10 lr0.7 μ0.9", settings: { rule: "async-diloco", period: 10 } },
-  { label: "async-diloco τ10 lr0.7 μ0.5", settings: { rule: "async-diloco", period: 10, outer_momentum: 0.5 } },
+  { label: "async-diloco τ10 lr0.7 μ0.9", settings: { rule: "async-diloco", period: 10, outer_lr: 0.7 } },
+  { label: "async-diloco τ10 lr0.7 μ0.5", settings: { rule: "async-diloco", period: 10, outer_lr: 0.7, outer_momentum: 0.5 } },
+  { label: "async-diloco τ10 lr0.35 μ0.9", settings: { rule: "async-diloco", period: 10, outer_lr: 0.35 } },
   { label: "async-diloco τ10 lr1 μ0", settings: { rule: "async-diloco", period: 10, outer_lr: 1, outer_momentum: 0 } },
   { label: "sync-avg τ10 lr×N", settings: { rule: "sync-avg", period: 10, lr_scaling: "linear", lr_warmup: 50 } },
   { label: "downpour τ10 lr×N", settings: { rule: "downpour", period: 10, lr_scaling: "linear", lr_warmup: 50 } }

@@ -1,7 +1,8 @@
 /**
  * deepspark's runtime as a library: the same Effect programs and services the CLI runs.
  *
- * - Settings and update rules: `makeEasgdSettings`, `readEasgdSettingsFile`, the rule kernels.
+ * - Settings and update rules: `makeEasgdSettings`, `readEasgdSettingsFile`, `updateRules` / `ruleByName` /
+ *   `ruleNames` (one `UpdateRule` object per rule), the rule kernels.
  * - The center variable as an actor: `Center` (service), `layerCenter`, `CenterHandlersLive` (RPC).
  * - Transports: `CenterRpcs` (the RpcGroup), `serveCenterTcp` / `layerCenterClientProtocolTcp`.
  * - Trainers: `runTrainerLoop` over any `LocalTrainer`; `runLocalWorkers` (worker threads).

@@ -4,7 +4,8 @@ import path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { syntheticCenterJob } from "../remote/center-job.js"
 import { CheckpointError, exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "./center-checkpoint.js"
-import type { CenterCheckpointState } from "./center-state.js"
+import { makeEasgdSettings } from "../easgd/settings.js"
+import { CenterState, type CenterCheckpointState } from "./center-state.js"
 
 const dir = mkdtempSync(path.join(tmpdir(), "ds-checkpoint-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -65,5 +66,21 @@ describe("the center's checkpoint (one format for deepspark center and the drive
     const small = { ...job, initialParams: () => new Float32Array(3) }
     const files = await writeCenterCheckpoint(small, path.join(dir, "small"), small.initialParams(), state)
     expect((await failure(files.state)).message).toBe(`${files.model}: 3 parameters, the job's net has ${job.paramCount}`)
+  })
+
+  it("keeps a diloco center's outer momentum through the files, and refuses a malformed one", async () => {
+    const make = () => new CenterState({ token: "t", settings: makeEasgdSettings({ rule: "diloco" }), workers: 1, initial: job.initialParams() })
+    const c = make()
+    c.register({ workerId: "w", token: "t", paramCount: job.paramCount, partition: { index: 0, count: 1 } }, 0)
+    const delta = new Float32Array(job.paramCount).fill(0.25)
+    c.applyRound([{ workerId: "w", incarnation: 1, token: "t", seq: 1, clock: 5, params: delta, lossSum: 1, iterations: 5, cursor: null }])
+    const files = await writeCenterCheckpoint(job, path.join(dir, "diloco"), c.x, c.checkpointState())
+    const back = await readCenterCheckpoint(job, files.state)
+    const d = make()
+    d.restore(back.x, back.state)
+    expect(d.restoredWithoutRuleState).toBe(false)
+    expect(d.checkpointState().ruleState).toEqual(c.checkpointState().ruleState)
+    writeFileSync(files.state, JSON.stringify({ ...back.state, ruleState: { outer_momentum: "not base64!" } }))
+    expect((await failure(files.state)).message).toMatch(/diloco\.dsstate: field "ruleState\.outer_momentum" must be base64 of float32 values$/)
   })
 })

@@ -65,6 +65,14 @@ export const readCenterCheckpoint = async (
   for (const field of ["version", "exchanges"] as const)
     if (!Number.isInteger(s[field]) || s[field]! < 0) throw new CheckpointError(statePath, `field "${field}" must be a non-negative integer`)
   if (!Array.isArray(s.workers)) throw new CheckpointError(statePath, `field "workers" must be an array`)
+  // The rule's own state (DiLoCo's outer momentum): buffers as base64 of float32 bytes.
+  if (s.ruleState !== undefined) {
+    const rs: unknown = s.ruleState
+    if (typeof rs !== "object" || rs === null || Array.isArray(rs)) throw new CheckpointError(statePath, `field "ruleState" must be an object`)
+    for (const [name, v] of Object.entries(rs))
+      if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || Buffer.from(v, "base64").length % 4 !== 0)
+        throw new CheckpointError(statePath, `field "ruleState.${name}" must be base64 of float32 values`)
+  }
   const name = s.model ?? s.caffemodel
   if (typeof name !== "string") throw new CheckpointError(statePath, `field "model" (the model file) is missing`)
   if (!job.readModel) throw new CheckpointError(statePath, `${job.description}: this job cannot read checkpoints`)

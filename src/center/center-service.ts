@@ -33,6 +33,8 @@ export interface CenterOptions {
   readonly heartbeatTimeout?: Duration.DurationInput
   readonly onEvent?: (e: CenterEvent) => void
   readonly log?: (line: string) => void
+  /** The center has diverged (its workers cannot train from x̃); the run is being stopped. */
+  readonly onDiverged?: (reason: string, exchanges: number) => void
   /** Test results as they arrive (for plots and the event log). */
   readonly onEvaluation?: (exchanges: number, result: CenterEvaluation) => void
 }
@@ -103,8 +105,23 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
           )
         : Effect.succeed(undefinedOption)
 
+    /**
+     * Every worker reset from x̃ again and again, with nothing applied in between: none can train a
+     * single period from x̃, which has blown up (its values may all be finite — Caffe's SoftmaxWithLoss
+     * clamps the test loss — so a test need not show it). The center has diverged: say so and stop.
+     */
+    let resetsSinceApplied = 0
+    const afterReset = Effect.gen(function* () {
+      resetsSinceApplied++
+      const limit = Math.max(3, 3 * state.activeWorkers().length)
+      if (resetsSinceApplied !== limit) return
+      options.onDiverged?.(`${resetsSinceApplied} resets from x̃ in a row with no exchange applied: no worker can train from the center`, state.exchanges)
+      yield* api.requestStop
+    })
+
     /** After each applied exchange: maybe test (skipped if one is still running) and maybe checkpoint. */
     const afterExchange = Effect.gen(function* () {
+      resetsSinceApplied = 0
       const e = state.exchanges
       if (options.testInterval && e % options.testInterval === 0) {
         const busy = yield* Ref.getAndSet(testPending, true)
@@ -131,14 +148,17 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       state.rule.synchronous
         ? Effect.gen(function* () {
             const v = yield* catchDefects(() => state.validateForRound(req, now()))
-            if (v !== "join") return v
+            if (v !== "join") {
+              if (v.reset) yield* afterReset
+              return v
+            }
             const done = yield* Deferred.make<ExchangeReply, CenterRejected>()
             round = round.filter((m) => m.req.workerId !== req.workerId)
             round.push({ req, done })
             yield* closeRoundIfComplete
             return yield* Deferred.await(done)
           })
-        : catchDefects(() => state.exchange(req, now())).pipe(Effect.tap((r) => (r.duplicate || r.reset ? Effect.void : afterExchange)))
+        : catchDefects(() => state.exchange(req, now())).pipe(Effect.tap((r) => (r.duplicate ? Effect.void : r.reset ? afterReset : afterExchange)))
 
     // Drop silent workers; a dropped worker no longer holds up a synchronous round.
     const timeout = Duration.toMillis(options.heartbeatTimeout ?? "60 seconds")

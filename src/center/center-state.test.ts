@@ -139,4 +139,46 @@ describe("the center variable", () => {
     expect(c.exchange(mk(1), 0).stop).toBe(false)
     expect(c.exchange(mk(2), 0).stop).toBe(true)
   })
+
+  it("a diloco checkpoint keeps the outer momentum, and a resumed center continues exactly", () => {
+    const c = make("diloco")
+    register(c, "a")
+    register(c, "b")
+    c.applyRound([ex("a", 1, 1, [1, 2, 3]), ex("b", 1, 1, [3, 2, 1])])
+    const saved = JSON.parse(JSON.stringify(c.checkpointState()))
+    expect(Object.keys(saved.ruleState)).toEqual(["outer_momentum"])
+    const d = make("diloco")
+    d.restore(c.x.slice(), saved)
+    expect(d.restoredWithoutRuleState).toBe(false)
+    for (const center of [c, d]) {
+      register(center, "a")
+      register(center, "b")
+    }
+    const round = (center: CenterState) => center.applyRound([ex("a", 2, 1, [1, 1, 1]), ex("b", 2, 1, [1, 1, 1])])
+    round(c)
+    round(d)
+    expect([...d.x]).toEqual([...c.x])
+    // Without the momentum (a checkpoint of another rule) the resumed center says it starts it afresh.
+    const e = make("diloco")
+    e.restore(c.x.slice(), { ...saved, rule: "async-easgd" })
+    expect(e.restoredWithoutRuleState).toBe(true)
+  })
+
+  it("downpour: x̃ += Δ as each worker's progress arrives (the worker sends Δ, not x_i)", () => {
+    const c = make("downpour")
+    register(c, "a")
+    register(c, "b")
+    c.exchange(ex("a", 1, 1, [1, 0, 0]), 0)
+    const r = c.exchange(ex("b", 1, 1, [0, 2, 0]), 0)
+    expect([...c.x]).toEqual([1, 2, 0])
+    expect([...r.center]).toEqual([1, 2, 0])
+    expect(r.alpha).toBe(1)
+  })
+
+  it("a synchronous round member whose loss is not finite is reset, not joined", () => {
+    const c = make("diloco")
+    register(c, "a")
+    const r = c.validateForRound(ex("a", 1, 1, [1, 1, 1], { lossSum: NaN }), 0)
+    expect(r !== "join" && r.reset).toBe(true)
+  })
 })

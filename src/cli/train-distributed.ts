@@ -92,7 +92,7 @@ export const runTrainDistributed = async (
   )
   if (result.diverged) {
     io.stdout(
-      `center: diverged — test loss ${result.diverged.loss} at iteration ≈ ${result.diverged.iteration} (exchange ${result.diverged.exchanges}); ` +
+      `center: diverged at iteration ≈ ${result.diverged.iteration} (exchange ${result.diverged.exchanges}): ${result.diverged.reason}; ` +
         `the run was stopped and its snapshot ${path.relative(cwd, result.snapshot.caffemodel)} is not a result`
     )
     return 1

@@ -65,7 +65,7 @@ export interface DistributedTrainResult {
    * center is no result (Caffe's Accuracy layer counts NaN scores as correct, so accuracy alone can
    * look perfect).
    */
-  readonly diverged: { readonly exchanges: number; readonly iteration: number; readonly loss: number } | undefined
+  readonly diverged: { readonly exchanges: number; readonly iteration: number; readonly reason: string } | undefined
   readonly eventLog: string | undefined
   readonly plot: string | undefined
 }
@@ -136,23 +136,25 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
           `Exchange ${e.exchanges} (iteration ≈ ${equivalentIteration(e.exchanges)}): ${e.workerId} at iteration ${e.clock}, loss = ${e.loss.toPrecision(6)}, ` +
             `${e.itersPerSecond.toFixed(1)} iter/s, exchange ${e.latencyMs} ms, ‖x_i − x̃‖ = ${e.distance.toPrecision(4)}, staleness ${e.staleness}`
         )
-      if (e.type === "diverged") log.warn(`Worker ${e.workerId} diverged (non-finite parameters at iteration ${e.clock}); reset from the center`)
+      if (e.type === "diverged") log.warn(`Worker ${e.workerId} diverged (non-finite loss or parameters at iteration ${e.clock}); reset from the center`)
       if (e.type === "registered" && e.incarnation > 1) log.warn(`Worker ${e.workerId} re-registered (incarnation ${e.incarnation}); resuming its partition`)
     }
     let lastTest: ReadonlyArray<TestNetResult> | undefined
     let lastTestAt = -1
     let diverged: DistributedTrainResult["diverged"]
     let stopCenter: Effect.Effect<void> = Effect.void
-    /** A center whose test loss is not finite has diverged: say so once, and stop the run. */
+    /** The center has diverged: say so once (the run is stopped; its center is no result). */
+    const reportDivergence = (reason: string, exchanges: number) => {
+      if (diverged) return
+      diverged = { exchanges, iteration: equivalentIteration(exchanges), reason }
+      log.error(`Center diverged at iteration ≈ ${diverged.iteration} (exchange ${exchanges}), rule ${rule.name}: ${reason}; stopping the run — its center is not a result`)
+      events.write("center-diverged", { ...diverged })
+    }
+    /** A test of the center whose loss is not finite: the center has diverged. */
     const checkDivergence = (r: ReadonlyArray<TestNetResult>, exchanges: number) => {
       const loss = lossOf(r[0])
       if (loss === undefined || Number.isFinite(loss) || diverged) return Effect.void
-      diverged = { exchanges, iteration: equivalentIteration(exchanges), loss }
-      log.error(
-        `Center diverged: test loss = ${loss} at iteration ≈ ${diverged.iteration} (exchange ${exchanges}), rule ${rule.name}; ` +
-          `stopping the run — its center is not a result`
-      )
-      events.write("center-diverged", { ...diverged })
+      reportDivergence(`test loss = ${loss}`, exchanges)
       return stopCenter
     }
     const program = Effect.gen(function* () {
@@ -161,6 +163,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       if (options.resume) {
         const ck = yield* Effect.promise(() => readCenterCheckpoint(job, path.resolve(cwd, options.resume!)))
         center.state.restore(ck.x, ck.state)
+        if (center.state.restoredWithoutRuleState)
+          log.warn(`${options.resume} holds no ${rule.name} center state (a checkpoint of rule ${ck.state.rule}): its outer momentum starts at zero`)
         log.info(`Resumed the center from ${options.resume} at exchange ${ck.state.exchanges}`)
       }
       const localSolver = rule.localSolver?.(options.settings)
@@ -227,6 +231,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
                 })
               ),
             onEvent,
+            onDiverged: reportDivergence,
             log: (l) => log.info(l)
           }
         )

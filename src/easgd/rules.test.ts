@@ -182,7 +182,7 @@ describe("the synchronous rounds", () => {
 describe("async-diloco", () => {
   it("each Δ_i takes a Nesterov outer step scaled by 1 / (1 + staleness); the worker continues from x̃ after", () => {
     const center = f32(10)
-    const side = asyncRule("async-diloco").center(settings({ rule: "async-diloco" }), 2, 1)
+    const side = asyncRule("async-diloco").center(settings({ rule: "async-diloco", outer_lr: 0.7 }), 2, 1)
     const first = exchange("async-diloco", {}, center, f32(2), 1, side)
     // g = 2 / 2 = 1, u = 1, x̃ = 10 − 0.7 × (1 + 0.9) = 8.67
     expect(center[0]).toBeCloseTo(8.67, 5)
@@ -192,6 +192,12 @@ describe("async-diloco", () => {
     // g = 1, u = 1.9, x̃ = 8.67 − 0.7 × (1 + 1.71) = 6.773
     expect(center[0]).toBeCloseTo(6.773, 4)
     expect(side.save()!.buffers["outer_momentum"]![0]).toBeCloseTo(1.9, 5)
+  })
+
+  it("defaults to outer lr 0.35 (half DiLoCo's, applied per arrival) with DiLoCo's momentum 0.9", () => {
+    const s = settings({ rule: "async-diloco" })
+    expect([s.outerLr, s.outerMomentum]).toEqual([0.35, 0.9])
+    expect(settings({ rule: "async-diloco", outer_lr: 0.7 }).outerLr).toBe(0.7)
   })
 
   it("a non-finite Δ leaves x̃ and the momentum untouched", () => {

@@ -4,6 +4,7 @@ import {
   createTrainingSession,
   GlogLogger,
   loadWeights,
+  NonFiniteLossError,
   silentLogger,
   type Logger,
   type TrainingSession
@@ -83,7 +84,13 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
     writeParams: (x) => unflattenParams(params(), x),
     step: () => {
       const solver = session.solver
-      solver.step(1)
+      try {
+        solver.step(1)
+      } catch (e) {
+        // A loss that blew up is the center's business (it resets the worker from x̃), not a crash.
+        if (e instanceof NonFiniteLossError) return e.loss
+        throw e
+      }
       return solver.iterationLosses[solver.iterationLosses.length - 1] ?? NaN
     },
     get iteration() {

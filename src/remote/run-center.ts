@@ -104,6 +104,8 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
       if (resumed) {
         center.state.restore(resumed.x, resumed.state)
         log(`Resumed from ${options.resume}: exchange ${resumed.state.exchanges}, ${resumed.state.workers.length} known workers`)
+        if (center.state.restoredWithoutRuleState)
+          log(`${options.resume} holds no ${center.state.rule.name} center state (a checkpoint of rule ${resumed.state.rule}): its outer momentum starts at zero`)
       }
       const root = options.serveData?.root ?? process.cwd()
       const served = yield* serveTcpWorkers({

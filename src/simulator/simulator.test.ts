@@ -1,5 +1,6 @@
 import { Rng } from "@deepspark/engine"
 import { describe, expect, it } from "vitest"
+import { ruleByName, ruleNames } from "../easgd/rule-registry.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { fixed } from "./distributions.js"
 import { softmaxRegressionProblem } from "./problem.js"
@@ -26,7 +27,7 @@ describe("the deterministic simulator", () => {
     expect([...c.center]).not.toEqual([...a.center])
   })
 
-  for (const rule of ["async-easgd", "easgd", "eamsgd", "sync-easgd", "sync-avg", "downpour"] as const) {
+  for (const rule of ruleNames.filter((r) => !ruleByName(r).singleWorker)) {
     it(`${rule}: 4 workers train the center well above chance`, () => {
       const r = simulate({
         problem: problem(),
@@ -98,5 +99,35 @@ describe("the deterministic simulator", () => {
     // As the loss falls, periods lengthen: fewer exchanges than the fixed-τ 20.
     for (const w of r.workers) expect(w.exchanges).toBeLessThan(20)
     expect(r.final.accuracy).toBeGreaterThan(0.8)
+  })
+
+  /** The rules' comparison of bench/rules-simulator.ts in small: lr 0.005, 20 ms steps, target 90 %. */
+  const timeTo90 = (values: Record<string, string | number | boolean>, workers: number) =>
+    simulate({
+      problem: softmaxRegressionProblem({ seed: 3, separation: 0.6, lr: 0.005 }, (s) => new Rng(s)),
+      settings: makeEasgdSettings({ period: 10, ...values }),
+      workers: Array.from({ length: workers }, () => ({ compute: { kind: "lognormal", median: 0.02, sigma: 0.1 } as const, network: fixed(0.001) })),
+      iterationsPerWorker: 300,
+      seed: 1,
+      evalEveryExchanges: workers,
+      centerService: fixed(0.002)
+    }).timeToAccuracy(0.9) ?? Infinity
+
+  it("downpour adds the workers' progress: 4 workers reach 90 % in under half the time of 1; async EASGD does not get there", () => {
+    const one = timeTo90({ rule: "downpour" }, 1)
+    const four = timeTo90({ rule: "downpour" }, 4)
+    expect(four).toBeLessThan(one / 2)
+    expect(timeTo90({ rule: "async-easgd", moving_rate: 0.2 }, 4)).toBe(Infinity)
+  })
+
+  it("async-diloco gets faster with more workers; staleness-aware downpour gives the speed-up back", () => {
+    expect(timeTo90({ rule: "async-diloco" }, 8)).toBeLessThan(timeTo90({ rule: "async-diloco" }, 1))
+    expect(timeTo90({ rule: "downpour", staleness_aware: true }, 4)).toBeGreaterThan(2 * timeTo90({ rule: "downpour" }, 4))
+  })
+
+  it("linear lr scaling multiplies each worker's lr by N after the warm-up", () => {
+    const plain = timeTo90({ rule: "sync-avg" }, 4)
+    const scaled = timeTo90({ rule: "sync-avg", lr_scaling: "linear", lr_warmup: 20 }, 4)
+    expect(scaled).toBeLessThan(plain / 2)
   })
 })

@@ -11,7 +11,10 @@ export interface LocalTrainer {
   readParams(out: Float32Array): void
   /** Overwrites the parameters from `x`. */
   writeParams(x: Float32Array): void
-  /** Runs one local training iteration (forward, backward, update); returns its loss. */
+  /**
+   * Runs one local training iteration (forward, backward, update); returns its loss. A loss that is not
+   * finite is returned (the iteration then need not count nor update): the trainer loop reports it.
+   */
   step(): number
   /** Local iteration counter (drives the solver's lr policy). */
   readonly iteration: number

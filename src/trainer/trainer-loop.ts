@@ -27,6 +27,9 @@ export interface TrainerLoopOptions {
   readonly onExchange?: (info: { seq: number; version: number; alpha: number; reset: boolean; latencyMs: number }) => void
 }
 
+/** A worker reset from x̃ this many times in a row, with no accepted exchange between, gives up. */
+export const MAX_CONSECUTIVE_RESETS = 20
+
 export interface TrainerLoopResult {
   readonly iterations: number
   readonly exchanges: number
@@ -77,6 +80,7 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
     let stoppedByCenter = false
     let periodStart = Date.now()
     let lastLatencyMs = 0
+    let consecutiveResets = 0
     while (clock < options.maxIter && !stoppedByCenter) {
       const loss = trainer.step()
       clock = trainer.iteration
@@ -84,8 +88,9 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
       lossSum += loss
       options.onIteration?.(clock, loss)
       const due = options.adaptivePeriod && firstPeriodLoss !== null ? lossSum > firstPeriodLoss : since >= options.period
-      if (due || clock >= options.maxIter) {
-        if (firstPeriodLoss === null) firstPeriodLoss = lossSum
+      // A loss that is not finite goes to the center at once: it resets this worker from x̃.
+      if (due || !Number.isFinite(loss) || clock >= options.maxIter) {
+        if (firstPeriodLoss === null && Number.isFinite(lossSum)) firstPeriodLoss = lossSum
         trainer.readParams(params)
         seq++
         const t0 = Date.now()
@@ -105,9 +110,16 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
         let next: Float32Array
         if (reply.reset) {
           resets++
+          if (++consecutiveResets >= MAX_CONSECUTIVE_RESETS && !reply.stop)
+            return yield* Effect.die(
+              new Error(`${options.workerId}: diverged ${consecutiveResets} times in a row from the center's x̃ (at iteration ${clock}); lower the learning rates`)
+            )
           next = reply.center
           trainer.resetHistory()
-        } else next = rule.workerStep(params, reply.center, reply.alpha)
+        } else {
+          consecutiveResets = 0
+          next = rule.workerStep(params, reply.center, reply.alpha)
+        }
         if (next !== params || reply.alpha > 0) trainer.writeParams(next)
         if (rule.sends !== "params") lastPull.set(next)
         // x̃ is in the net now (writeParams copies): its received frame goes back to the transport's
