@@ -1,0 +1,385 @@
+/// <reference types="@webgpu/types" />
+/**
+ * A Net executed on a WebGPU device with device-resident tensors. The host Net supplies the graph, the
+ * shapes its layers resolved at setup, the initial parameters and its source layers (Data, Input, …:
+ * they read files on the host); every blob then lives in a GPU buffer for the whole run, layers chain
+ * WGSL kernels on the device, and per iteration only the new input batch goes to the device and only
+ * the scalar outputs (the loss) come back. The learnable parameters live in one contiguous arena (their
+ * diffs and the solver history in two more), so an exchange with the center is one copy each way.
+ *
+ * Layers on the device: Convolution (groups, padding, stride, dilation), Pooling (MAX), InnerProduct,
+ * ReLU, Split, SoftmaxWithLoss, Accuracy (top 0); solver: SGD. Any other layer is refused at build time
+ * with its name (the per-kernel `gpu` backend runs those nets).
+ */
+import { getOr } from "@deepspark/caffe"
+import { Data } from "effect"
+import type { Blob } from "../../core/blob.js"
+import type { BaseConvolutionLayer } from "../../layers/base-convolution.js"
+import { normalizationMode } from "../../layers/loss-layer.js"
+import type { PoolingLayer } from "../../layers/pooling.js"
+import type { Net } from "../../net/net.js"
+import type { UpdateSettings } from "../../solvers/update-settings.js"
+import { type Dispatch, type GpuContext } from "./gpu-context.js"
+import * as K from "./wgsl-kernels.js"
+
+export class ResidentNetUnsupported extends Data.TaggedError("ResidentNetUnsupported")<{ readonly layer: string; readonly type: string; readonly reason: string }> {
+  override get message(): string {
+    return `gpu backend (device-resident): layer ${this.layer} (${this.type}): ${this.reason}`
+  }
+}
+
+interface DeviceBlob {
+  data: GPUBuffer
+  diff: GPUBuffer
+  readonly count: number
+}
+
+type Step = { readonly kind: "run"; readonly d: Dispatch } | { readonly kind: "clear"; readonly buffer: GPUBuffer }
+
+const SOURCE_TYPES = new Set(["Data", "Input", "DummyData", "MemoryData", "ImageData", "HDF5Data", "WindowData"])
+
+export class ResidentNet {
+  readonly paramCount: number
+  /** Parameter values, their diffs and the SGD history: one contiguous arena each. */
+  readonly paramData: GPUBuffer
+  readonly paramDiff: GPUBuffer
+  readonly history: GPUBuffer
+  private readonly offsets = new Map<Float32Array, number>()
+  private readonly blobs = new Map<Blob, DeviceBlob>()
+  private readonly forwardSteps: Step[] = []
+  /** Backward kernels, in reverse layer order (each layer's own kernels in their order). */
+  private readonly backwardSteps: Step[] = []
+  private layerBackward: Step[] = []
+  private readonly sourceLayers: number[] = []
+  /** Scalar tops to read after forward: [name, buffer, loss weight]. */
+  private readonly outputs: Array<{ readonly name: string; readonly buffer: GPUBuffer; readonly lossWeight: number }> = []
+  private readonly rates: GPUBuffer
+  private readonly rateValues: Float32Array
+  private readonly updateSteps: Dispatch[] = []
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly net: Net
+  ) {
+    const params = net.learnableParams()
+    let offset = 0
+    for (const p of params) {
+      this.offsets.set(p.blob.data, offset)
+      offset += p.blob.count
+    }
+    this.paramCount = offset
+    this.paramData = ctx.buffer(offset, "params")
+    this.paramDiff = ctx.buffer(offset, "param diffs")
+    this.history = ctx.buffer(offset, "sgd history")
+    this.writeParams(this.hostParams())
+    this.rates = ctx.uniform(16 * Math.max(1, params.length), "sgd rates")
+    this.rateValues = new Float32Array(4 * Math.max(1, params.length))
+    params.forEach((p, k) => {
+      this.updateSteps.push(
+        ctx.dispatch(K.sgdUpdate(p.blob.count, this.offsets.get(p.blob.data)!, k, Math.max(1, params.length)), [
+          { buffer: this.rates, access: "uniform" },
+          { buffer: this.paramData, access: "rw" },
+          { buffer: this.paramDiff, access: "rw" },
+          { buffer: this.history, access: "rw" }
+        ], p.blob.count)
+      )
+    })
+    net.layers.forEach((_, i) => {
+      this.layerBackward = []
+      this.plan(i)
+      this.backwardSteps.unshift(...this.layerBackward)
+    })
+    for (const o of net.outputBlobs()) {
+      if (o.blob.count !== 1) continue
+      this.outputs.push({ name: o.name, buffer: this.device(o.blob).data, lossWeight: o.lossWeight })
+    }
+  }
+
+  /** The learnable parameters as one host array, in learnable_params order. */
+  private hostParams(): Float32Array {
+    const all = new Float32Array(this.paramCount)
+    for (const p of this.net.learnableParams()) all.set(p.blob.data.subarray(0, p.blob.count), this.offsets.get(p.blob.data)!)
+    return all
+  }
+
+  private device(blob: Blob): DeviceBlob {
+    let d = this.blobs.get(blob)
+    if (!d) {
+      d = { data: this.ctx.buffer(blob.count), diff: this.ctx.buffer(blob.count), count: blob.count }
+      this.blobs.set(blob, d)
+    }
+    return d
+  }
+
+  private paramOffset(layerName: string, type: string, blob: Blob | undefined): number {
+    if (!blob) return -1
+    const o = this.offsets.get(blob.data)
+    if (o === undefined) throw new ResidentNetUnsupported({ layer: layerName, type, reason: "a parameter blob that is not one of the net's learnable parameters" })
+    return o
+  }
+
+  private plan(i: number): void {
+    const net = this.net
+    const layer = net.layers[i]!
+    const gl = net.graph.layers[i]!
+    const name = gl.name
+    const type = layer.type
+    const { bottom, top } = net.layerBlobs(i)
+    const ctx = this.ctx
+    const fwd = (source: string, bindings: ReadonlyArray<GPUBuffer | [GPUBuffer, "read" | "rw"]>, threads: number, into = this.forwardSteps): void => {
+      const last = bindings.length - 1
+      into.push({
+        kind: "run",
+        d: ctx.dispatch(
+          source,
+          bindings.map((b, k) => (Array.isArray(b) ? { buffer: b[0], access: b[1] } : { buffer: b, access: k === last ? "rw" : "read" })),
+          threads
+        )
+      })
+    }
+    const bwd = (source: string, bindings: ReadonlyArray<GPUBuffer | [GPUBuffer, "read" | "rw"]>, threads: number): void => fwd(source, bindings, threads, this.layerBackward)
+    const needBackward = gl.needBackward
+    const downTo = (j: number): boolean => needBackward && gl.bottomNeedBackward[j] === true
+    const unsupported = (reason: string) => new ResidentNetUnsupported({ layer: name, type, reason })
+
+    if (bottom.length === 0 && SOURCE_TYPES.has(type)) {
+      this.sourceLayers.push(i)
+      for (const t of top) this.device(t)
+      return
+    }
+    switch (type) {
+      case "Convolution": {
+        const s = (layer as BaseConvolutionLayer).resolvedSettings()
+        const g = s.geometry
+        const shape: K.ConvShape = {
+          num: s.num,
+          channels: g.channels,
+          height: g.height,
+          width: g.width,
+          numOutput: s.numOutput,
+          group: s.group,
+          kernelH: g.kernelH,
+          kernelW: g.kernelW,
+          padH: g.padH,
+          padW: g.padW,
+          strideH: g.strideH,
+          strideW: g.strideW,
+          dilationH: g.dilationH,
+          dilationW: g.dilationW,
+          outH: g.outH,
+          outW: g.outW,
+          weightOffset: this.paramOffset(name, type, layer.blobs[0]),
+          biasOffset: s.biasTerm ? this.paramOffset(name, type, layer.blobs[1]) : -1
+        }
+        bottom.forEach((b, j) => {
+          const x = this.device(b)
+          const y = this.device(top[j]!)
+          fwd(K.convForward(shape), [x.data, this.paramData, y.data], top[j]!.count)
+        })
+        if (!needBackward) return
+        // Caffe's order: bias diff, weight diff, then bottom diff, per bottom.
+        bottom.forEach((b, j) => {
+          const x = this.device(b)
+          const y = this.device(top[j]!)
+          if (shape.biasOffset >= 0) bwd(K.channelSumInto(shape.num, shape.numOutput, shape.outH * shape.outW, shape.biasOffset), [y.diff, this.paramDiff], shape.numOutput)
+          bwd(K.convBackwardWeight(shape), [y.diff, x.data, this.paramDiff], layer.blobs[0]!.count)
+          if (downTo(j)) bwd(K.convBackwardData(shape), [y.diff, this.paramData, x.diff], b.count)
+        })
+        return
+      }
+      case "InnerProduct": {
+        const p = layer.param.inner_product_param
+        const axis = bottom[0]!.canonicalAxis(getOr(p, "InnerProductParameter", "axis"))
+        const biasTerm = getOr(p, "InnerProductParameter", "bias_term")
+        const shape: K.InnerProductShape = {
+          M: bottom[0]!.countRange(0, axis),
+          K: bottom[0]!.countRange(axis),
+          N: getOr(p, "InnerProductParameter", "num_output"),
+          transpose: getOr(p, "InnerProductParameter", "transpose"),
+          weightOffset: this.paramOffset(name, type, layer.blobs[0]),
+          biasOffset: biasTerm ? this.paramOffset(name, type, layer.blobs[1]) : -1
+        }
+        const x = this.device(bottom[0]!)
+        const y = this.device(top[0]!)
+        fwd(K.innerProductForward(shape), [x.data, this.paramData, y.data], shape.M * shape.N)
+        if (!needBackward) return
+        if (shape.biasOffset >= 0) bwd(K.channelSumInto(shape.M, shape.N, 1, shape.biasOffset), [y.diff, this.paramDiff], shape.N)
+        bwd(K.innerProductBackwardWeight(shape), [y.diff, x.data, this.paramDiff], shape.N * shape.K)
+        if (downTo(0)) bwd(K.innerProductBackwardData(shape), [y.diff, this.paramData, x.diff], shape.M * shape.K)
+        return
+      }
+      case "Pooling": {
+        const { method, geometry: g } = (layer as PoolingLayer).resolvedSettings()
+        if (method !== "MAX") throw unsupported(`${method} pooling is not on the device yet (MAX is)`)
+        const shape: K.PoolShape = { ...g, planes: g.num * g.channels }
+        const x = this.device(bottom[0]!)
+        const y = this.device(top[0]!)
+        const mask = ctx.buffer(top[0]!.count, `${name} mask`)
+        fwd(K.maxPoolForward(shape), [[x.data, "read"], [y.data, "rw"], [mask, "rw"]], top[0]!.count)
+        if (downTo(0)) bwd(K.maxPoolBackward(shape), [y.diff, mask, x.diff], bottom[0]!.count)
+        return
+      }
+      case "ReLU": {
+        const slope = getOr(layer.param.relu_param, "ReLUParameter", "negative_slope")
+        const x = this.device(bottom[0]!)
+        const y = this.device(top[0]!)
+        const inPlace = bottom[0] === top[0]
+        const n = bottom[0]!.count
+        fwd(K.reluForward(n, slope, inPlace), inPlace ? [y.data] : [x.data, y.data], n)
+        if (downTo(0)) bwd(K.reluBackward(n, slope, inPlace), inPlace ? [x.data, x.diff] : [x.data, y.diff, x.diff], n)
+        return
+      }
+      case "Split": {
+        // Tops share the bottom's data (as in Caffe); backward sums their diffs into the bottom's.
+        const x = this.device(bottom[0]!)
+        for (const t of top) this.blobs.set(t, { data: x.data, diff: ctx.buffer(t.count), count: t.count })
+        if (!downTo(0)) return
+        const n = bottom[0]!.count
+        const diffs = top.map((t) => this.device(t).diff)
+        if (diffs.length === 1) {
+          this.layerBackward.push({ kind: "clear", buffer: x.diff })
+          bwd(K.addInto(n, false), [diffs[0]!, x.diff], n)
+          return
+        }
+        bwd(K.addInto(n, true), [diffs[0]!, diffs[1]!, x.diff], n)
+        for (const d of diffs.slice(2)) bwd(K.addInto(n, false), [d, x.diff], n)
+        return
+      }
+      case "SoftmaxWithLoss":
+      case "Accuracy": {
+        const b = bottom[0]!
+        const axis = b.canonicalAxis(getOr(layer.param.softmax_param, "SoftmaxParameter", "axis"))
+        const accuracyAxis = type === "Accuracy" ? b.canonicalAxis(getOr(layer.param.accuracy_param, "AccuracyParameter", "axis")) : axis
+        const shape: K.SoftmaxLossShape = {
+          outer: b.countRange(0, accuracyAxis),
+          channels: b.shape[accuracyAxis]!,
+          inner: b.countRange(accuracyAxis + 1),
+          ignoreLabel: type === "Accuracy" ? layer.param.accuracy_param?.ignore_label : layer.param.loss_param?.ignore_label
+        }
+        const positions = shape.outer * shape.inner
+        const x = this.device(b)
+        const label = this.device(bottom[1]!)
+        const loss = this.device(top[0]!)
+        const perPos = ctx.buffer(positions)
+        const valid = ctx.buffer(positions)
+        if (top.length > 1) throw unsupported("a second top (per-class accuracy / probabilities) is not on the device yet")
+        if (type === "Accuracy") {
+          const topK = getOr(layer.param.accuracy_param, "AccuracyParameter", "top_k")
+          fwd(K.accuracyPerPosition(shape, topK), [x.data, label.data, perPos, valid], positions)
+          fwd(K.accuracyReduce(positions), [perPos, valid, loss.data], 1)
+          return
+        }
+        const mode = normalizationMode(layer.param.loss_param)
+        const prob = ctx.buffer(b.count, `${name} prob`)
+        const stats = ctx.buffer(2, `${name} stats`)
+        fwd(K.softmaxLossForward(shape), [x.data, label.data, prob, perPos, valid], positions)
+        fwd(K.lossReduce(positions, mode, shape.outer, shape.inner), [[perPos, "read"], [valid, "read"], [loss.data, "rw"], [stats, "rw"]], 1)
+        const weight = gl.lossWeights[0] ?? 1
+        if (downTo(0)) bwd(K.softmaxLossBackward(shape, mode, weight), [prob, label.data, stats, x.diff], b.count)
+        return
+      }
+      default:
+        throw unsupported("not on the device yet (device-resident layers: Convolution, Pooling MAX, InnerProduct, ReLU, Split, SoftmaxWithLoss, Accuracy, and source layers on the host)")
+    }
+  }
+
+  /** Runs the source layers on the host and sends their tops (the batch) to the device. */
+  private feed(): void {
+    for (const i of this.sourceLayers) {
+      const { bottom, top } = this.net.layerBlobs(i)
+      const layer = this.net.layers[i]!
+      layer.reshape(bottom as Blob[], top as Blob[])
+      layer.forward(bottom as Blob[], top as Blob[])
+      for (const t of top) this.ctx.write(this.device(t).data, t.data.subarray(0, t.count))
+    }
+  }
+
+  private record(steps: ReadonlyArray<Step>): void {
+    for (const s of steps) s.kind === "run" ? this.ctx.run(s.d) : this.ctx.clear(s.buffer)
+  }
+
+  /** Records forward over a new batch; returns nothing back (see readOutputs). */
+  recordForward(): void {
+    this.feed()
+    this.record(this.forwardSteps)
+  }
+
+  /** Records backward, accumulating into the parameter diffs. */
+  recordBackward(): void {
+    this.record(this.backwardSteps)
+  }
+
+  /** Records Caffe's ClearParamDiffs. */
+  recordClearParamDiffs(): void {
+    this.ctx.clear(this.paramDiff)
+  }
+
+  /** The scalar outputs (loss, accuracy) of the last forward: the only per-iteration readback. */
+  async readOutputs(): Promise<ReadonlyArray<{ readonly name: string; readonly value: number; readonly lossWeight: number }>> {
+    const values: Array<{ name: string; value: number; lossWeight: number }> = []
+    for (const o of this.outputs) values.push({ name: o.name, value: (await this.ctx.read(o.buffer, 1))[0]!, lossWeight: o.lossWeight })
+    return values
+  }
+
+  /** Σ weight·output over the loss outputs of the last forward. */
+  async readLoss(): Promise<number> {
+    let loss = 0
+    for (const o of await this.readOutputs()) loss += o.lossWeight * o.value
+    return loss
+  }
+
+  /**
+   * Records SgdSolver's update for every parameter at learning rate `rate`: regularisation L2 (the
+   * solver's default; L1 and clip_gradients are refused), iter_size folded into the gradient factor.
+   */
+  recordSgdUpdate(s: UpdateSettings, rate: number): void {
+    if (s.type !== "SGD") throw new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason: "only the SGD solver updates on the device yet" })
+    if (s.regularizationType !== "L2" && s.weightDecay !== 0) throw new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason: "L1 regularisation is not on the device yet" })
+    if (s.clipGradients >= 0) throw new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason: "clip_gradients is not on the device yet" })
+    const f32 = Math.fround
+    const factor = s.iterSize === 1 ? 1 : f32(1 / s.iterSize)
+    this.net.learnableParams().forEach((p, k) => {
+      this.rateValues.set([f32(rate * p.lrMult), s.momentum, f32(s.weightDecay * f32(p.decayMult)), factor], 4 * k)
+    })
+    this.ctx.write(this.rates, this.rateValues)
+    for (const d of this.updateSteps) this.ctx.run(d)
+  }
+
+  /** One training iteration (clear diffs, forward, backward, SGD update); returns the loss, the one value read back. */
+  async trainIteration(s: UpdateSettings, rate: number): Promise<number> {
+    this.recordClearParamDiffs()
+    this.recordForward()
+    this.recordBackward()
+    this.recordSgdUpdate(s, rate)
+    return this.readLoss()
+  }
+
+  /** All parameters, one device → host copy (what an exchange sends). */
+  readParams(): Promise<Float32Array> {
+    return this.ctx.read(this.paramData, this.paramCount)
+  }
+
+  /** All parameter diffs (for tests and gradient checks), one copy. */
+  readParamDiffs(): Promise<Float32Array> {
+    return this.ctx.read(this.paramDiff, this.paramCount)
+  }
+
+  /** Replaces all parameters, one host → device copy (what an exchange receives). */
+  writeParams(values: Float32Array): void {
+    if (values.length !== this.paramCount) throw new RangeError(`writeParams: ${values.length} values for ${this.paramCount} parameters`)
+    this.ctx.write(this.paramData, values)
+  }
+
+  /** A blob's data or diff (tests and inspection; counted as a readback). */
+  readBlob(blob: Blob, which: "data" | "diff" = "data"): Promise<Float32Array> {
+    const d = this.blobs.get(blob)
+    if (!d) throw new RangeError("readBlob: the blob is not on the device")
+    return this.ctx.read(which === "data" ? d.data : d.diff, blob.count)
+  }
+
+  /** Copies the device's parameters back into the host Net's blobs (for snapshots). */
+  async syncParamsToHost(): Promise<void> {
+    const all = await this.readParams()
+    for (const p of this.net.learnableParams()) p.blob.data.set(all.subarray(this.offsets.get(p.blob.data)!, this.offsets.get(p.blob.data)! + p.blob.count))
+  }
+}
