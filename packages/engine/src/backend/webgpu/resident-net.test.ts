@@ -66,7 +66,7 @@ const hostDiffs = (net: Net): Float32Array => {
   return all
 }
 
-// Odd shapes: groups, padding, stride, dilation, padded MAX pooling with a clipped last window, an
+// Odd shapes: groups, padding, stride, dilation, padded MAX pooling with a clipped last window, padded AVE pooling, an
 // inner product on axis 1, a ReLU with a negative slope out of place, a transposed inner product, a
 // Split feeding two losses (VALID and BATCH_SIZE with an ignored label).
 const oddNet = `
@@ -75,7 +75,8 @@ force_backward: true
 layer { name: "in" type: "Input" top: "x" top: "label" input_param { shape { dim: 3 dim: 4 dim: 11 dim: 9 } shape { dim: 3 } } }
 layer { name: "conv" type: "Convolution" bottom: "x" top: "conv" convolution_param { num_output: 6 group: 2 kernel_h: 3 kernel_w: 2 pad_h: 2 pad_w: 1 stride_h: 2 stride_w: 1 dilation: 2 weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.1 } } }
 layer { name: "pool" type: "Pooling" bottom: "conv" top: "pool" pooling_param { pool: MAX kernel_size: 3 stride: 2 pad: 1 } }
-layer { name: "ip" type: "InnerProduct" bottom: "pool" top: "ip" inner_product_param { num_output: 7 weight_filler { type: "gaussian" std: 0.2 } bias_filler { type: "gaussian" std: 0.1 } } }
+layer { name: "ave" type: "Pooling" bottom: "pool" top: "ave" pooling_param { pool: AVE kernel_size: 2 stride: 1 pad: 1 } }
+layer { name: "ip" type: "InnerProduct" bottom: "ave" top: "ip" inner_product_param { num_output: 7 weight_filler { type: "gaussian" std: 0.2 } bias_filler { type: "gaussian" std: 0.1 } } }
 layer { name: "relu" type: "ReLU" bottom: "ip" top: "relu" relu_param { negative_slope: 0.1 } }
 layer { name: "ip2" type: "InnerProduct" bottom: "relu" top: "ip2" inner_product_param { num_output: 5 transpose: true weight_filler { type: "gaussian" std: 0.3 } } }
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss" loss_weight: 2 }

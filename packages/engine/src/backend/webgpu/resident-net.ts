@@ -7,7 +7,7 @@
  * the scalar outputs (the loss) come back. The learnable parameters live in one contiguous arena (their
  * diffs and the solver history in two more), so an exchange with the center is one copy each way.
  *
- * Layers on the device: Convolution (groups, padding, stride, dilation), Pooling (MAX), InnerProduct,
+ * Layers on the device: Convolution (groups, padding, stride, dilation), Pooling (MAX, AVE), InnerProduct,
  * ReLU, Split, SoftmaxWithLoss, Accuracy (top 0); solver: SGD. Any other layer is refused at build time
  * with its name (the per-kernel `gpu` backend runs those nets).
  */
@@ -210,10 +210,15 @@ export class ResidentNet {
       }
       case "Pooling": {
         const { method, geometry: g } = (layer as PoolingLayer).resolvedSettings()
-        if (method !== "MAX") throw unsupported(`${method} pooling is not on the device yet (MAX is)`)
+        if (method === "STOCHASTIC") throw unsupported("STOCHASTIC pooling is not on the device yet (MAX and AVE are)")
         const shape: K.PoolShape = { ...g, planes: g.num * g.channels }
         const x = this.device(bottom[0]!)
         const y = this.device(top[0]!)
+        if (method === "AVE") {
+          fwd(K.avePoolForward(shape), [x.data, y.data], top[0]!.count)
+          if (downTo(0)) bwd(K.avePoolBackward(shape), [y.diff, x.diff], bottom[0]!.count)
+          return
+        }
         const mask = ctx.buffer(top[0]!.count, `${name} mask`)
         fwd(K.maxPoolForward(shape), [[x.data, "read"], [y.data, "rw"], [mask, "rw"]], top[0]!.count)
         if (downTo(0)) bwd(K.maxPoolBackward(shape), [y.diff, mask, x.diff], bottom[0]!.count)
@@ -279,7 +284,7 @@ export class ResidentNet {
         return
       }
       default:
-        throw unsupported("not on the device yet (device-resident layers: Convolution, Pooling MAX, InnerProduct, ReLU, Split, SoftmaxWithLoss, Accuracy, and source layers on the host)")
+        throw unsupported("not on the device yet (device-resident layers: Convolution, Pooling MAX/AVE, InnerProduct, ReLU, Split, SoftmaxWithLoss, Accuracy, and source layers on the host)")
     }
   }
 

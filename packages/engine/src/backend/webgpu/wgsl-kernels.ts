@@ -253,6 +253,51 @@ export const maxPoolBackward = (s: PoolShape): string =>
   }
   dx[i] = sum;`)
 
+/** Caffe's AVE pooling: the window's sum over the padded window's size (clipped at the padded edge). Bindings: x, y. */
+export const avePoolForward = (s: PoolShape): string =>
+  kernel(s.planes * s.pooledH * s.pooledW, [ro("x"), rw("y")], `
+  let pw = i32(i % ${u(s.pooledW)});
+  let ph = i32((i / ${u(s.pooledW)}) % ${u(s.pooledH)});
+  let plane = i / ${u(s.pooledW * s.pooledH)};
+  var hs = ph * ${i(s.strideH)} - ${i(s.padH)};
+  var ws = pw * ${i(s.strideW)} - ${i(s.padW)};
+  var he = min(hs + ${i(s.kernelH)}, ${i(s.height + s.padH)});
+  var we = min(ws + ${i(s.kernelW)}, ${i(s.width + s.padW)});
+  let size = f32((he - hs) * (we - ws));
+  hs = max(hs, 0);
+  ws = max(ws, 0);
+  he = min(he, ${i(s.height)});
+  we = min(we, ${i(s.width)});
+  let base = plane * ${u(s.height * s.width)};
+  var sum = 0.0;
+  for (var h = hs; h < he; h++) {
+    for (var w = ws; w < we; w++) { sum = sum + x[base + u32(h * ${i(s.width)} + w)]; }
+  }
+  y[i] = sum / size;`)
+
+/** dx[plane,h,w] = Σ over the windows covering (h,w) of dy / window size (overwrites; Caffe's GPU gather). Bindings: dy, dx. */
+export const avePoolBackward = (s: PoolShape): string =>
+  kernel(s.planes * s.height * s.width, [ro("dy"), rw("dx")], `
+  let w = i32(i % ${u(s.width)}) + ${i(s.padW)};
+  let h = i32((i / ${u(s.width)}) % ${u(s.height)}) + ${i(s.padH)};
+  let plane = i / ${u(s.height * s.width)};
+  let phs = select((h - ${i(s.kernelH)}) / ${i(s.strideH)} + 1, 0i, h < ${i(s.kernelH)});
+  let phe = min(h / ${i(s.strideH)} + 1, ${i(s.pooledH)});
+  let pws = select((w - ${i(s.kernelW)}) / ${i(s.strideW)} + 1, 0i, w < ${i(s.kernelW)});
+  let pwe = min(w / ${i(s.strideW)} + 1, ${i(s.pooledW)});
+  let base = plane * ${u(s.pooledH * s.pooledW)};
+  var sum = 0.0;
+  for (var ph = phs; ph < phe; ph++) {
+    for (var pw = pws; pw < pwe; pw++) {
+      let hs = ph * ${i(s.strideH)} - ${i(s.padH)};
+      let ws = pw * ${i(s.strideW)} - ${i(s.padW)};
+      let he = min(hs + ${i(s.kernelH)}, ${i(s.height + s.padH)});
+      let we = min(ws + ${i(s.kernelW)}, ${i(s.width + s.padW)});
+      sum = sum + dy[base + u32(ph * ${i(s.pooledW)} + pw)] / f32((he - hs) * (we - ws));
+    }
+  }
+  dx[i] = sum;`)
+
 /** y = max(x,0) + slope·min(x,0); in place (one binding) or x → y. */
 export const reluForward = (n: number, slope: number, inPlace: boolean): string =>
   inPlace
