@@ -98,6 +98,12 @@ export class GpuContext {
     return { pipeline, bindGroup, groupsX, groupsY: Math.ceil(groups / groupsX) }
   }
 
+  /** As dispatch, with the workgroup grid given (kernels with 2-D workgroups, e.g. the tiled GEMM). */
+  dispatchGroups(source: string, bindings: ReadonlyArray<Binding>, groupsX: number, groupsY: number): Dispatch {
+    const d = this.dispatch(source, bindings, 1)
+    return { ...d, groupsX, groupsY }
+  }
+
   /** Records a dispatch into the current step's compute pass. */
   run(d: Dispatch): void {
     if (!this.pass) {

@@ -201,11 +201,24 @@ export class ResidentNet {
         }
         const x = this.device(bottom[0]!)
         const y = this.device(top[0]!)
-        fwd(K.innerProductForward(shape), [x.data, this.paramData, y.data], shape.M * shape.N)
+        const { M, N, K: k, transpose, weightOffset, biasOffset } = shape
+        const gemm = (g: K.GemmShape, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, into: Step[]): void => {
+          const [gx, gy] = K.gemmGroups(g)
+          const shape = ctx.uniform(32, `${name} gemm`)
+          ctx.write(shape, K.gemmUniform(g))
+          into.push({ kind: "run", d: ctx.dispatchGroups(K.gemm(g), [{ buffer: a, access: "read" }, { buffer: b, access: "read" }, { buffer: c, access: "rw" }, { buffer: shape, access: "uniform" }], gx, gy) })
+        }
+        const at = { aOffset: 0, bOffset: 0, cOffset: 0 }
+        // y = x·op(W) (W is N×K, or K×N with transpose), then + b.
+        gemm({ ...at, M, N, K: k, transA: false, transB: !transpose, bOffset: weightOffset, accumulate: false }, x.data, this.paramData, y.data, this.forwardSteps)
+        if (biasOffset >= 0) fwd(K.addBias(M, N, biasOffset), [this.paramData, y.data], M * N)
         if (!needBackward) return
-        if (shape.biasOffset >= 0) bwd(K.channelSumInto(shape.M, shape.N, 1, shape.biasOffset), [y.diff, this.paramDiff], shape.N)
-        bwd(K.innerProductBackwardWeight(shape), [y.diff, x.data, this.paramDiff], shape.N * shape.K)
-        if (downTo(0)) bwd(K.innerProductBackwardData(shape), [y.diff, this.paramData, x.diff], shape.M * shape.K)
+        if (biasOffset >= 0) bwd(K.channelSumInto(M, N, 1, biasOffset), [y.diff, this.paramDiff], N)
+        // dW += dyᵀ·x (N×K), or xᵀ·dy (K×N) with transpose.
+        if (transpose) gemm({ ...at, M: k, N, K: M, transA: true, transB: false, cOffset: weightOffset, accumulate: true }, x.data, y.diff, this.paramDiff, this.layerBackward)
+        else gemm({ ...at, M: N, N: k, K: M, transA: true, transB: false, cOffset: weightOffset, accumulate: true }, y.diff, x.data, this.paramDiff, this.layerBackward)
+        // dx = dy·W (M×K), W read as its transpose when stored K×N.
+        if (downTo(0)) gemm({ ...at, M, N: k, K: N, transA: false, transB: transpose, bOffset: weightOffset, accumulate: false }, y.diff, this.paramData, x.diff, this.layerBackward)
         return
       }
       case "Pooling": {

@@ -156,6 +156,91 @@ export const channelSumInto = (num: number, channels: number, spatial: number, o
   }
   pd[${u(offset)} + i] = pd[${u(offset)} + i] + sum;`)
 
+export interface GemmShape {
+  readonly M: number
+  readonly N: number
+  readonly K: number
+  readonly transA: boolean
+  readonly transB: boolean
+  /** Element offsets of A, B and C in their buffers. */
+  readonly aOffset: number
+  readonly bOffset: number
+  readonly cOffset: number
+  /** C += op(A)·op(B) instead of C = op(A)·op(B). */
+  readonly accumulate: boolean
+}
+
+/** The uniform a gemm dispatch reads its shape and offsets from. */
+export const gemmUniform = (s: GemmShape): Uint32Array => Uint32Array.of(s.M, s.N, s.K, s.aOffset, s.bOffset, s.cOffset, 0, 0)
+
+/** Workgroups (x over N, y over M) a tiled GEMM dispatch needs. */
+export const gemmGroups = (s: GemmShape): readonly [number, number] => [Math.ceil(s.N / 64), Math.ceil(s.M / 64)]
+
+/**
+ * C[M×N] (+)= op(A)·op(B), row-major: 64×64 tiles of C per 16×16 workgroup, 4×4 outputs per thread,
+ * K in steps of 16 staged through workgroup memory (the kernel gpu.js cannot express). Shapes and offsets
+ * come from a uniform, so one pipeline serves every GEMM with the same transposes (a software device
+ * compiles each new pipeline for seconds). Bindings: a, b, c, the gemmUniform.
+ */
+export const gemm = (s: Pick<GemmShape, "transA" | "transB" | "accumulate">): string => {
+  const a = (r: string, k: string) => (s.transA ? `a[g.aOffset + (${k}) * g.M + (${r})]` : `a[g.aOffset + (${r}) * g.K + (${k})]`)
+  const b = (k: string, n: string) => (s.transB ? `b[g.bOffset + (${n}) * g.K + (${k})]` : `b[g.bOffset + (${k}) * g.N + (${n})]`)
+  return `struct Gemm { M: u32, N: u32, K: u32, aOffset: u32, bOffset: u32, cOffset: u32 }
+@group(0) @binding(0) ${ro("a")};
+@group(0) @binding(1) ${ro("b")};
+@group(0) @binding(2) ${rw("c")};
+@group(0) @binding(3) var<uniform> g: Gemm;
+var<workgroup> As: array<f32, 1024>;
+var<workgroup> Bs: array<f32, 1024>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>) {
+  let row0 = wg.y * 64u;
+  let col0 = wg.x * 64u;
+  let tid = l.y * 16u + l.x;
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var k0 = 0u; k0 < g.K; k0 = k0 + 16u) {
+    for (var r = 0u; r < 4u; r++) {
+      let e = tid + r * 256u;
+      let m = e / 16u;
+      let k = e % 16u;
+      var av = 0.0;
+      if (row0 + m < g.M && k0 + k < g.K) { av = ${a("row0 + m", "k0 + k")}; }
+      As[k * 64u + m] = av;
+      let kk = e / 64u;
+      let n = e % 64u;
+      var bv = 0.0;
+      if (k0 + kk < g.K && col0 + n < g.N) { bv = ${b("k0 + kk", "col0 + n")}; }
+      Bs[kk * 64u + n] = bv;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let ab = k * 64u + l.y * 4u;
+      let bb = k * 64u + l.x * 4u;
+      let bv = vec4<f32>(Bs[bb], Bs[bb + 1u], Bs[bb + 2u], Bs[bb + 3u]);
+      acc0 = acc0 + As[ab] * bv;
+      acc1 = acc1 + As[ab + 1u] * bv;
+      acc2 = acc2 + As[ab + 2u] * bv;
+      acc3 = acc3 + As[ab + 3u] * bv;
+    }
+    workgroupBarrier();
+  }
+${[0, 1, 2, 3].map((q) => `  store(row0 + l.y * 4u + ${q}u, col0 + l.x * 4u, acc${q});`).join("\n")}
+}
+
+fn store(row: u32, col: u32, v: vec4<f32>) {
+  if (row >= g.M) { return; }
+  for (var z = 0u; z < 4u; z++) {
+    if (col + z >= g.N) { return; }
+    let at = g.cOffset + row * g.N + col + z;
+    c[at] = ${s.accumulate ? "c[at] + " : ""}v[z];
+  }
+}
+`
+}
+
 export interface InnerProductShape {
   /** Rows (count before the axis), inputs per row, outputs. */
   readonly M: number
@@ -178,6 +263,10 @@ export const innerProductForward = (s: InnerProductShape): string =>
   for (var k = 0u; k < ${u(s.K)}; k++) { sum = sum + x[m * ${u(s.K)} + k] * p[${weightIndex(s, "o", "k")}]; }
   ${s.biasOffset >= 0 ? `sum = sum + p[${u(s.biasOffset)} + o];` : ""}
   y[i] = sum;`)
+
+/** y[m,o] += b[o] over an M×N output. Bindings: params, y. */
+export const addBias = (M: number, N: number, biasOffset: number): string =>
+  kernel(M * N, [ro("p"), rw("y")], `  y[i] = y[i] + p[${u(biasOffset)} + i % ${u(N)}];`)
 
 /** dx[m,k] = Σ_o dy[m,o]·W[o,k] (overwrites). Bindings: dy, params, dx. */
 export const innerProductBackwardData = (s: InnerProductShape): string =>
