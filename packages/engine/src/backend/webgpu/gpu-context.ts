@@ -138,6 +138,13 @@ export class GpuContext {
     }
   }
 
+  /** Submits what is recorded and waits until the device has run it. */
+  async finish(): Promise<void> {
+    this.flush()
+    await this.device.queue.onSubmittedWorkDone()
+    if (this.errors.length > 0) throw new Error(`WebGPU error: ${this.errors.join("; ")}`)
+  }
+
   /** Flushes, then copies `floats` values at element `offset` of `buffer` back to the host (counted). */
   async read(buffer: GPUBuffer, floats: number, offset = 0): Promise<Float32Array> {
     this.endPass()

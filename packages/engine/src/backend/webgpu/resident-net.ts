@@ -50,6 +50,9 @@ export class ResidentNet {
   /** Backward kernels, in reverse layer order (each layer's own kernels in their order). */
   private readonly backwardSteps: Step[] = []
   private layerBackward: Step[] = []
+  /** Each layer's own forward and backward kernels (per-layer timing). */
+  private readonly forwardByLayer: Step[][] = []
+  private readonly backwardByLayer: Step[][] = []
   private readonly sourceLayers: number[] = []
   /** Scalar tops to read after forward: [name, buffer, loss weight]. */
   private readonly outputs: Array<{ readonly name: string; readonly buffer: GPUBuffer; readonly lossWeight: number }> = []
@@ -86,7 +89,10 @@ export class ResidentNet {
     })
     net.layers.forEach((_, i) => {
       this.layerBackward = []
+      const forwardFrom = this.forwardSteps.length
       this.plan(i)
+      this.forwardByLayer.push(this.forwardSteps.slice(forwardFrom))
+      this.backwardByLayer.push(this.layerBackward)
       this.backwardSteps.unshift(...this.layerBackward)
     })
     for (const o of net.outputBlobs()) {
@@ -303,13 +309,15 @@ export class ResidentNet {
 
   /** Runs the source layers on the host and sends their tops (the batch) to the device. */
   private feed(): void {
-    for (const i of this.sourceLayers) {
-      const { bottom, top } = this.net.layerBlobs(i)
-      const layer = this.net.layers[i]!
-      layer.reshape(bottom as Blob[], top as Blob[])
-      layer.forward(bottom as Blob[], top as Blob[])
-      for (const t of top) this.ctx.write(this.device(t).data, t.data.subarray(0, t.count))
-    }
+    for (const i of this.sourceLayers) this.feedLayer(i)
+  }
+
+  private feedLayer(i: number): void {
+    const { bottom, top } = this.net.layerBlobs(i)
+    const layer = this.net.layers[i]!
+    layer.reshape(bottom as Blob[], top as Blob[])
+    layer.forward(bottom as Blob[], top as Blob[])
+    for (const t of top) this.ctx.write(this.device(t).data, t.data.subarray(0, t.count))
   }
 
   private record(steps: ReadonlyArray<Step>): void {
@@ -370,6 +378,30 @@ export class ResidentNet {
     this.recordBackward()
     this.recordSgdUpdate(s, rate)
     return this.readLoss()
+  }
+
+  /**
+   * Per layer, the wall time of its forward and of its backward kernels, each submitted alone and waited
+   * for (benchmarks only: the waits serialise what a training iteration overlaps). Source layers count
+   * their host forward and the upload.
+   */
+  async timeLayers(): Promise<ReadonlyArray<{ readonly name: string; readonly forwardMs: number; readonly backwardMs: number }>> {
+    const times = this.net.layers.map((l) => ({ name: l.name, forwardMs: 0, backwardMs: 0 }))
+    await this.ctx.finish()
+    for (let i = 0; i < times.length; i++) {
+      const t0 = performance.now()
+      if (this.sourceLayers.includes(i)) this.feedLayer(i)
+      this.record(this.forwardByLayer[i]!)
+      await this.ctx.finish()
+      times[i]!.forwardMs = performance.now() - t0
+    }
+    for (let i = times.length - 1; i >= 0; i--) {
+      const t0 = performance.now()
+      this.record(this.backwardByLayer[i]!)
+      await this.ctx.finish()
+      times[i]!.backwardMs = performance.now() - t0
+    }
+    return times
   }
 
   /** All parameters, one device → host copy (what an exchange sends). */
