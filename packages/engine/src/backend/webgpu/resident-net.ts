@@ -8,7 +8,7 @@
  * diffs and the solver history in two more), so an exchange with the center is one copy each way.
  *
  * Layers on the device: Convolution (groups, padding, stride, dilation), Pooling (MAX, AVE), InnerProduct,
- * ReLU, Split, SoftmaxWithLoss, Accuracy (top 0); solver: SGD. Any other layer is refused at build time
+ * ReLU, Split, SoftmaxWithLoss, Accuracy (top 0); solvers: SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam. Any other layer is refused at build time
  * with its name (the per-kernel `gpu` backend runs those nets).
  */
 import { getOr } from "@deepspark/caffe"
@@ -44,6 +44,8 @@ export class ResidentNet {
   readonly paramData: GPUBuffer
   readonly paramDiff: GPUBuffer
   readonly history: GPUBuffer
+  /** The second history (AdaDelta, Adam), allocated on first use. */
+  private history2: GPUBuffer | undefined
   private readonly offsets = new Map<Float32Array, number>()
   private readonly blobs = new Map<Blob, DeviceBlob>()
   private readonly forwardSteps: Step[] = []
@@ -58,7 +60,8 @@ export class ResidentNet {
   private readonly outputs: Array<{ readonly name: string; readonly buffer: GPUBuffer; readonly lossWeight: number }> = []
   private readonly rates: GPUBuffer
   private readonly rateValues: Float32Array
-  private readonly updateSteps: Dispatch[] = []
+  /** The update kernels, built for the solver type of the first update. */
+  private update: { readonly type: string; readonly steps: ReadonlyArray<Dispatch> } | undefined
 
   constructor(
     readonly ctx: GpuContext,
@@ -73,20 +76,10 @@ export class ResidentNet {
     this.paramCount = offset
     this.paramData = ctx.buffer(offset, "params")
     this.paramDiff = ctx.buffer(offset, "param diffs")
-    this.history = ctx.buffer(offset, "sgd history")
+    this.history = ctx.buffer(offset, "solver history")
     this.writeParams(this.hostParams())
-    this.rates = ctx.uniform(16 * Math.max(1, params.length), "sgd rates")
-    this.rateValues = new Float32Array(4 * Math.max(1, params.length))
-    params.forEach((p, k) => {
-      this.updateSteps.push(
-        ctx.dispatch(K.sgdUpdate(p.blob.count, this.offsets.get(p.blob.data)!, k, Math.max(1, params.length)), [
-          { buffer: this.rates, access: "uniform" },
-          { buffer: this.paramData, access: "rw" },
-          { buffer: this.paramDiff, access: "rw" },
-          { buffer: this.history, access: "rw" }
-        ], p.blob.count)
-      )
-    })
+    this.rates = ctx.uniform(16 * (1 + Math.max(1, params.length)), "solver rates")
+    this.rateValues = new Float32Array(4 * (1 + Math.max(1, params.length)))
     net.layers.forEach((_, i) => {
       this.layerBackward = []
       const forwardFrom = this.forwardSteps.length
@@ -355,28 +348,61 @@ export class ResidentNet {
   }
 
   /**
-   * Records SgdSolver's update for every parameter at learning rate `rate`: regularisation L2 (the
-   * solver's default; L1 and clip_gradients are refused), iter_size folded into the gradient factor.
+   * Records the solver's update of every parameter (SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam, as
+   * solvers/*.ts compute them) at learning rate `rate`; `iteration` = updates done before (Adam's bias
+   * correction). L2 regularisation and iter_size as the host solvers; L1 and clip_gradients are refused.
    */
-  recordSgdUpdate(s: UpdateSettings, rate: number): void {
-    if (s.type !== "SGD") throw new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason: "only the SGD solver updates on the device yet" })
-    if (s.regularizationType !== "L2" && s.weightDecay !== 0) throw new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason: "L1 regularisation is not on the device yet" })
-    if (s.clipGradients >= 0) throw new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason: "clip_gradients is not on the device yet" })
+  recordSolverUpdate(s: UpdateSettings, rate: number, iteration: number): void {
+    const refuse = (reason: string) => new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason })
+    if (s.regularizationType !== "L2" && s.weightDecay !== 0) throw refuse("L1 regularisation is not on the device yet")
+    if (s.clipGradients >= 0) throw refuse("clip_gradients is not on the device yet")
+    const params = this.net.learnableParams()
+    if (this.update === undefined || this.update.type !== s.type) this.update = { type: s.type, steps: this.buildUpdate(s.type) }
     const f32 = Math.fround
     const factor = s.iterSize === 1 ? 1 : f32(1 / s.iterSize)
-    this.net.learnableParams().forEach((p, k) => {
-      this.rateValues.set([f32(rate * p.lrMult), s.momentum, f32(s.weightDecay * f32(p.decayMult)), factor], 4 * k)
+    // Adam's bias correction, in double as Caffe's pow(float, int), folded into the rate.
+    const t = iteration + 1
+    const correction = s.type === "Adam" ? f32(Math.sqrt(1 - Math.pow(s.momentum2, t)) / (1 - Math.pow(s.momentum, t))) : 1
+    this.rateValues.set([s.momentum, s.momentum2, s.delta, s.rmsDecay], 0)
+    const ends = new Uint32Array(this.rateValues.buffer)
+    params.forEach((p, k) => {
+      const local = f32(rate * f32(p.lrMult))
+      this.rateValues.set([s.type === "Adam" ? f32(local * correction) : local, f32(s.weightDecay * f32(p.decayMult)), factor], 4 * (k + 1))
+      ends[4 * (k + 1) + 3] = this.offsets.get(p.blob.data)! + p.blob.count
     })
     this.ctx.write(this.rates, this.rateValues)
-    for (const d of this.updateSteps) this.ctx.run(d)
+    for (const d of this.update.steps) this.ctx.run(d)
   }
 
-  /** One training iteration (clear diffs, forward, backward, SGD update); returns the loss, the one value read back. */
-  async trainIteration(s: UpdateSettings, rate: number): Promise<number> {
+  /** SGD's update (recordSolverUpdate with an SGD solver). */
+  recordSgdUpdate(s: UpdateSettings, rate: number): void {
+    if (s.type !== "SGD") throw new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason: "recordSgdUpdate is SGD's; use recordSolverUpdate" })
+    this.recordSolverUpdate(s, rate, 0)
+  }
+
+  private buildUpdate(type: string): ReadonlyArray<Dispatch> {
+    const slots = Math.max(1, this.net.learnableParams().length)
+    const two = type === "AdaDelta" || type === "Adam"
+    if (two) this.history2 ??= this.ctx.buffer(this.paramCount, "solver history 2")
+    if (this.paramCount === 0) return []
+    return [
+      this.ctx.dispatch(K.solverUpdate(type, this.paramCount, slots), [
+        { buffer: this.rates, access: "uniform" },
+        { buffer: this.paramData, access: "rw" },
+        { buffer: this.paramDiff, access: "rw" },
+        { buffer: this.history, access: "rw" },
+        ...(two ? [{ buffer: this.history2!, access: "rw" as const }] : [])
+      ], this.paramCount)
+    ]
+  }
+
+
+  /** One training iteration (clear diffs, forward, backward, the solver's update); returns the loss, the one value read back. */
+  async trainIteration(s: UpdateSettings, rate: number, iteration = 0): Promise<number> {
     this.recordClearParamDiffs()
     this.recordForward()
     this.recordBackward()
-    this.recordSgdUpdate(s, rate)
+    this.recordSolverUpdate(s, rate, iteration)
     return this.readLoss()
   }
 

@@ -494,21 +494,58 @@ export const accuracyReduce = (count: number): string =>
   for (var k = 0u; k < ${u(count)}; k++) { h = h + hit[k]; v = v + valid[k]; }
   top[0] = select(0.0, h / v, v > 0.0);`)
 
-/**
- * SGD with momentum over one parameter's slice of the arenas, rates from uniform slot `slot`
- * (rate, momentum, decay, factor): diff ← diff·factor; diff ← decay·data + diff; v = rate·diff + μ·h;
- * h ← v; diff ← v; data ← data − v (SgdSolver's passes). Bindings: rates, data, diff, history.
- */
-export const sgdUpdate = (count: number, offset: number, slot: number, slots: number): string =>
-  `struct Rates { r: array<vec4<f32>, ${slots}> }\n` +
-  kernel(count, ["var<uniform> rates: Rates", rw("data"), rw("diff"), rw("hist")], `
-  let q = rates.r[${slot}];
-  let k = ${u(offset)} + i;
-  let g = q.z * data[k] + diff[k] * q.w;
-  let v = q.x * g + q.y * hist[k];
+/** The per-element step of each solver, from g (the regularised gradient), h / h2 (its histories). */
+const solverStep: Readonly<Record<string, string>> = {
+  SGD: `  let v = q.x * g + u.g.x * hist[k];
   hist[k] = v;
-  diff[k] = v;
-  data[k] = data[k] - v;`)
+  let step = v;`,
+  Nesterov: `  let prev = hist[k];
+  let next = q.x * g + u.g.x * prev;
+  hist[k] = next;
+  let step = (1.0 + u.g.x) * next - u.g.x * prev;`,
+  AdaGrad: `  let h = hist[k] + g * g;
+  hist[k] = h;
+  let step = q.x * (g / (sqrt(h) + u.g.z));`,
+  RMSProp: `  let h = (1.0 - u.g.w) * (g * g) + u.g.w * hist[k];
+  hist[k] = h;
+  let step = q.x * (g / (sqrt(h) + u.g.z));`,
+  AdaDelta: `  let h1 = (1.0 - u.g.x) * (g * g) + u.g.x * hist[k];
+  hist[k] = h1;
+  let d = sqrt((u.g.z + hist2[k]) / (u.g.z + h1)) * g;
+  hist2[k] = (1.0 - u.g.x) * (d * d) + u.g.x * hist2[k];
+  let step = q.x * d;`,
+  Adam: `  let m = (1.0 - u.g.x) * g + u.g.x * hist[k];
+  let v = (1.0 - u.g.y) * (g * g) + u.g.y * hist2[k];
+  hist[k] = m;
+  hist2[k] = v;
+  let step = q.x * (m / (sqrt(v) + u.g.z));`
+}
+
+/**
+ * One solver update over the whole parameter arena in one dispatch (the host solvers' passes,
+ * solvers/*.ts): g = decay·data + factor·diff (normalise, L2 regularise), the solver's step,
+ * diff ← step, data ← data − step. Uniform: g = (momentum | β1, momentum2 | β2, delta, rms_decay);
+ * r[k] = (local rate — times Adam's bias correction —, decay, factor, end offset of parameter k as u32
+ * bits); each element finds its parameter by scanning the end offsets. Bindings: rates, data, diff,
+ * history[, history2].
+ */
+export const solverUpdate = (type: string, count: number, slots: number): string => {
+  const step = solverStep[type]
+  if (step === undefined) throw new RangeError(`no device update for solver ${type}`)
+  const two = type === "AdaDelta" || type === "Adam"
+  return (
+    `struct Rates { g: vec4<f32>, r: array<vec4<f32>, ${slots}> }\n` +
+    kernel(count, ["var<uniform> u: Rates", rw("data"), rw("diff"), rw("hist"), ...(two ? [rw("hist2")] : [])], `
+  var slot = 0u;
+  while (slot < ${u(slots - 1)} && i >= bitcast<u32>(u.r[slot].w)) { slot = slot + 1u; }
+  let q = u.r[slot];
+  let k = i;
+  let g = q.y * data[k] + diff[k] * q.z;
+${step}
+  diff[k] = step;
+  data[k] = data[k] - step;`)
+  )
+}
 
 /** WGSL float literal that round-trips the f32 value. */
 const f = (x: number): string => {
