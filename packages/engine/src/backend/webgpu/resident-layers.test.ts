@@ -55,6 +55,33 @@ layer { name: "acc" type: "Accuracy" bottom: "x" bottom: "label" top: "acc" accu
 layer { name: "acc1" type: "Accuracy" bottom: "x" bottom: "label" top: "acc1" }
 `
 
+// LRN across channels, Sigmoid, Flatten, TanH in place, Reshape, Silence, Dropout in TEST (the identity).
+const moreLayersNet = `
+name: "more"
+force_backward: true
+layer { name: "in" type: "Input" top: "x" top: "label" top: "unused" input_param { shape { dim: 2 dim: 3 dim: 5 dim: 4 } shape { dim: 2 } shape { dim: 3 } } }
+layer { name: "conv" type: "Convolution" bottom: "x" top: "conv" convolution_param { num_output: 7 kernel_size: 2 weight_filler { type: "gaussian" std: 0.5 } bias_filler { type: "gaussian" std: 0.2 } } }
+layer { name: "lrn" type: "LRN" bottom: "conv" top: "lrn" lrn_param { local_size: 5 alpha: 0.3 beta: 0.75 k: 2 } }
+layer { name: "sig" type: "Sigmoid" bottom: "lrn" top: "sig" }
+layer { name: "flat" type: "Flatten" bottom: "sig" top: "flat" }
+layer { name: "ip" type: "InnerProduct" bottom: "flat" top: "ip" inner_product_param { num_output: 6 weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.1 } } }
+layer { name: "tanh" type: "TanH" bottom: "ip" top: "ip" }
+layer { name: "drop" type: "Dropout" bottom: "ip" top: "ip" include { phase: TEST } }
+layer { name: "shape" type: "Reshape" bottom: "ip" top: "r" reshape_param { shape { dim: 0 dim: 3 dim: 2 } } }
+layer { name: "flat2" type: "Flatten" bottom: "r" top: "f2" }
+layer { name: "silence" type: "Silence" bottom: "unused" }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "f2" bottom: "label" top: "loss" }
+`
+
+const dropoutNet = `
+name: "dropout"
+force_backward: true
+layer { name: "in" type: "Input" top: "x" top: "label" input_param { shape { dim: 8 dim: 512 } shape { dim: 8 } } }
+layer { name: "drop" type: "Dropout" bottom: "x" top: "d" dropout_param { dropout_ratio: 0.3 } }
+layer { name: "ip" type: "InnerProduct" bottom: "d" top: "ip" inner_product_param { num_output: 4 weight_filler { type: "gaussian" std: 0.3 } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+`
+
 describe.skipIf(ctx === undefined)(`device-resident WebGPU net (${ctx?.adapter.description ?? "no adapter"})`, () => {
   it("odd shapes: forward outputs, input diff and every parameter diff match the reference backend (relative 1e-4)", async () => {
     const param = parsePrototxt("NetParameter", oddNet)
@@ -90,4 +117,53 @@ describe.skipIf(ctx === undefined)(`device-resident WebGPU net (${ctx?.adapter.d
     expect(outputs.map((o) => [o.name, o.value])).toEqual(["acc", "acc1"].map((n) => [n, host.blobByName(n)!.data[0]!]))
   })
 
+
+  it("LRN, Sigmoid, TanH in place, Flatten, Reshape, Silence and TEST-phase Dropout match the reference backend (relative 1e-4)", async () => {
+    const phase = "TEST"
+    const host = new Net(parsePrototxt("NetParameter", moreLayersNet), { backend: referenceBackend, state: { phase } })
+    const x = host.blobByName("x")!
+    for (let k = 0; k < x.count; k++) x.data[k] = Math.cos(k * 0.53) * 2
+    host.blobByName("label")!.data.set([5, 2])
+    const dev = new ResidentNet(ctx!, host)
+    dev.recordClearParamDiffs()
+    dev.recordForward()
+    const loss = (await dev.readOutputs())[0]!.value
+    dev.recordBackward()
+    const diffs = await dev.readParamDiffs()
+    const inputDiff = await dev.readBlob(x, "diff")
+    host.clearParamDiffs()
+    const hostLoss = host.forwardBackward()
+    expect(Math.abs(loss - hostLoss) / hostLoss).toBeLessThan(1e-4)
+    expect(relativeError(diffs, hostDiffs(host))).toBeLessThan(1e-4)
+    expect(relativeError(inputDiff, x.diff.slice(0, x.count))).toBeLessThan(1e-4)
+  }, 120_000)
+
+  it("TRAIN-phase Dropout: keeps ≈ 1 − ratio of the values scaled by 1/(1 − ratio), backward applies the same mask, a new mask each iteration", async () => {
+    const host = new Net(parsePrototxt("NetParameter", dropoutNet), { backend: referenceBackend, state: { phase: "TRAIN" } })
+    const x = host.blobByName("x")!
+    for (let k = 0; k < x.count; k++) x.data[k] = 1 + (k % 13)
+    host.blobByName("label")!.data.set([0, 1, 2, 3, 0, 1, 2, 3])
+    const dev = new ResidentNet(ctx!, host)
+    const masks: Float32Array[] = []
+    for (let it = 0; it < 2; it++) {
+      dev.recordForward()
+      dev.recordBackward()
+      const d = await dev.readBlob(host.blobByName("d")!)
+      const dDiff = await dev.readBlob(host.blobByName("d")!, "diff")
+      const xDiff = await dev.readBlob(x, "diff")
+      let kept = 0
+      for (let k = 0; k < x.count; k++) {
+        const keep = d[k] !== 0
+        if (keep) {
+          kept++
+          expect(d[k]).toBeCloseTo(x.data[k]! / 0.7, 4)
+        }
+        expect(xDiff[k]).toBeCloseTo(keep ? dDiff[k]! / 0.7 : 0, 6)
+      }
+      expect(kept / x.count).toBeGreaterThan(0.65)
+      expect(kept / x.count).toBeLessThan(0.75)
+      masks.push(d.map((v) => (v !== 0 ? 1 : 0)))
+    }
+    expect(masks[0]!.some((m, k) => m !== masks[1]![k])).toBe(true)
+  }, 120_000)
 })

@@ -8,7 +8,8 @@
  * diffs and the solver history in two more), so an exchange with the center is one copy each way.
  *
  * Layers on the device: Convolution (groups, padding, stride, dilation), Pooling (MAX, AVE), InnerProduct,
- * ReLU, Split, SoftmaxWithLoss, Accuracy (top 0); solvers: SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam. Any other layer is refused at build time
+ * ReLU, Sigmoid, TanH, Dropout, LRN (ACROSS_CHANNELS), Flatten, Reshape, Silence, Split, SoftmaxWithLoss,
+ * Accuracy (top 0); solvers: SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam. Any other layer is refused at build time
  * with its name (the per-kernel `gpu` backend runs those nets).
  */
 import { getOr } from "@deepspark/caffe"
@@ -59,6 +60,9 @@ export class ResidentNet {
   /** Scalar tops to read after forward: [name, buffer, loss weight]. */
   private readonly outputs: Array<{ readonly name: string; readonly buffer: GPUBuffer; readonly lossWeight: number }> = []
   private readonly rates: GPUBuffer
+  /** The iteration's random seed (Dropout), written with every batch. */
+  private readonly seed: GPUBuffer
+  private iteration = 0
   private readonly rateValues: Float32Array
   /** The update kernels, built for the solver type of the first update. */
   private update: { readonly type: string; readonly steps: ReadonlyArray<Dispatch> } | undefined
@@ -74,6 +78,7 @@ export class ResidentNet {
       offset += p.blob.count
     }
     this.paramCount = offset
+    this.seed = ctx.uniform(16, "seed")
     this.paramData = ctx.buffer(offset, "params")
     this.paramDiff = ctx.buffer(offset, "param diffs")
     this.history = ctx.buffer(offset, "solver history")
@@ -246,6 +251,62 @@ export class ResidentNet {
         if (downTo(0)) bwd(K.reluBackward(n, slope, inPlace), inPlace ? [x.data, x.diff] : [x.data, y.diff, x.diff], n)
         return
       }
+      case "Sigmoid":
+      case "TanH": {
+        const x = this.device(bottom[0]!)
+        const y = this.device(top[0]!)
+        const inPlace = bottom[0] === top[0]
+        const n = bottom[0]!.count
+        fwd(K.unaryLayerForward(type, n, inPlace), inPlace ? [y.data] : [x.data, y.data], n)
+        if (downTo(0)) bwd(K.unaryLayerBackward(type, n, inPlace), inPlace ? [y.data, x.diff] : [y.data, y.diff, x.diff], n)
+        return
+      }
+      case "Dropout": {
+        const x = this.device(bottom[0]!)
+        const inPlace = bottom[0] === top[0]
+        if (net.phase !== "TRAIN") {
+          // TEST: the identity; the top shares the bottom's buffers.
+          if (!inPlace) this.blobs.set(top[0]!, x)
+          return
+        }
+        const y = this.device(top[0]!)
+        const ratio = getOr(layer.param.dropout_param, "DropoutParameter", "dropout_ratio")
+        const scale = Math.fround(1 / (1 - ratio))
+        const n = bottom[0]!.count
+        const mask = ctx.buffer(n, `${name} mask`)
+        const seed: [GPUBuffer, "read"] = [this.seed, "read"]
+        fwd(K.dropoutForward(n, ratio, scale, i, inPlace), inPlace ? [seed, [y.data, "rw"], [mask, "rw"]] : [seed, [x.data, "read"], [y.data, "rw"], [mask, "rw"]], n)
+        if (downTo(0)) bwd(K.dropoutBackward(n, scale, inPlace), inPlace ? [mask, x.diff] : [mask, y.diff, x.diff], n)
+        return
+      }
+      case "LRN": {
+        const p = layer.param.lrn_param
+        if (getOr(p, "LRNParameter", "norm_region") !== "ACROSS_CHANNELS") throw unsupported("WITHIN_CHANNEL LRN is not on the device yet (ACROSS_CHANNELS is)")
+        const b = bottom[0]!
+        const shape: K.LrnShape = {
+          num: b.num,
+          channels: b.channels,
+          spatial: b.countRange(2),
+          size: getOr(p, "LRNParameter", "local_size"),
+          alpha: getOr(p, "LRNParameter", "alpha"),
+          beta: getOr(p, "LRNParameter", "beta"),
+          k: getOr(p, "LRNParameter", "k")
+        }
+        const x = this.device(b)
+        const y = this.device(top[0]!)
+        const scale = ctx.buffer(b.count, `${name} scale`)
+        fwd(K.lrnForward(shape), [[x.data, "read"], [y.data, "rw"], [scale, "rw"]], b.count)
+        if (downTo(0)) bwd(K.lrnBackward(shape), [x.data, y.data, scale, y.diff, x.diff], b.count)
+        return
+      }
+      case "Flatten":
+      case "Reshape": {
+        // Same values in another shape: the top shares the bottom's data and diff buffers (as Caffe).
+        this.blobs.set(top[0]!, this.device(bottom[0]!))
+        return
+      }
+      case "Silence":
+        return
       case "Split": {
         // Tops share the bottom's data (as in Caffe); backward sums their diffs into the bottom's.
         const x = this.device(bottom[0]!)
@@ -296,12 +357,13 @@ export class ResidentNet {
         return
       }
       default:
-        throw unsupported("not on the device yet (device-resident layers: Convolution, Pooling MAX/AVE, InnerProduct, ReLU, Split, SoftmaxWithLoss, Accuracy, and source layers on the host)")
+        throw unsupported("not on the device yet (device-resident layers: Convolution, Pooling MAX/AVE, InnerProduct, ReLU, Sigmoid, TanH, Dropout, LRN, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, Accuracy, and source layers on the host)")
     }
   }
 
   /** Runs the source layers on the host and sends their tops (the batch) to the device. */
   private feed(): void {
+    this.ctx.write(this.seed, Uint32Array.of(++this.iteration, 0, 0, 0))
     for (const i of this.sourceLayers) this.feedLayer(i)
   }
 

@@ -399,6 +399,94 @@ export const reluBackward = (n: number, slope: number, inPlace: boolean): string
     ? kernel(n, [ro("x"), rw("dx")], `  dx[i] = dx[i] * select(${f(slope)}, 1.0, x[i] > 0.0);`)
     : kernel(n, [ro("x"), ro("dy"), rw("dx")], `  dx[i] = dy[i] * select(${f(slope)}, 1.0, x[i] > 0.0);`)
 
+/** Elementwise forward (Sigmoid, TanH) x → y, in place allowed (one binding). */
+const unaryForward: Readonly<Record<string, string>> = {
+  Sigmoid: "0.5 * tanh(0.5 * v) + 0.5",
+  TanH: "tanh(v)"
+}
+/** Their backward from the top data y: dx = dy·f'(y). */
+const unaryBackward: Readonly<Record<string, string>> = {
+  Sigmoid: "d * y * (1.0 - y)",
+  TanH: "d * (1.0 - y * y)"
+}
+
+export const unaryLayerForward = (type: string, n: number, inPlace: boolean): string =>
+  inPlace
+    ? kernel(n, [rw("y")], `  let v = y[i];\n  y[i] = ${unaryForward[type]!};`)
+    : kernel(n, [ro("x"), rw("y")], `  let v = x[i];\n  y[i] = ${unaryForward[type]!};`)
+
+/** Bindings: top data, dy, dx | top data, dx (in place). */
+export const unaryLayerBackward = (type: string, n: number, inPlace: boolean): string =>
+  inPlace
+    ? kernel(n, [ro("top"), rw("dx")], `  let y = top[i];\n  let d = dx[i];\n  dx[i] = ${unaryBackward[type]!};`)
+    : kernel(n, [ro("top"), ro("dy"), rw("dx")], `  let y = top[i];\n  let d = dy[i];\n  dx[i] = ${unaryBackward[type]!};`)
+
+/**
+ * Inverted dropout in TRAIN: keep with probability 1 − ratio (a counter-based hash of the element and
+ * the iteration's seed, not the host Rng's stream), y = x·keep·scale; the mask is kept for backward.
+ * Bindings: seed uniform, x, y, mask | seed, y, mask (in place).
+ */
+export const dropoutForward = (n: number, ratio: number, scale: number, salt: number, inPlace: boolean): string =>
+  kernel(n, ["var<uniform> seed: vec4<u32>", ...(inPlace ? [] : [ro("x")]), rw("y"), rw("mask", "u32")], `
+  var h = i * 747796405u + seed.x * 2891336453u + ${u(salt)} * 1181783497u;
+  h = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u;
+  h = (h >> 22u) ^ h;
+  let keep = select(0u, 1u, f32(h >> 8u) * (1.0 / 16777216.0) >= ${f(ratio)});
+  mask[i] = keep;
+  y[i] = ${inPlace ? "y" : "x"}[i] * f32(keep) * ${f(scale)};`)
+
+/** dx = dy·mask·scale. Bindings: mask, dy, dx | mask, dx (in place). */
+export const dropoutBackward = (n: number, scale: number, inPlace: boolean): string =>
+  inPlace
+    ? kernel(n, [ro("mask", "u32"), rw("dx")], `  dx[i] = dx[i] * f32(mask[i]) * ${f(scale)};`)
+    : kernel(n, [ro("mask", "u32"), ro("dy"), rw("dx")], `  dx[i] = dy[i] * f32(mask[i]) * ${f(scale)};`)
+
+export interface LrnShape {
+  readonly num: number
+  readonly channels: number
+  readonly spatial: number
+  readonly size: number
+  readonly alpha: number
+  readonly beta: number
+  readonly k: number
+}
+
+/** ACROSS_CHANNELS LRN: scale = k + α/n·Σ x² over the channel window, y = x·scale^−β. Bindings: x, y, scale. */
+export const lrnForward = (s: LrnShape): string => {
+  const pre = (s.size - 1) >> 1
+  const post = s.size - 1 - pre
+  return kernel(s.num * s.channels * s.spatial, [ro("x"), rw("y"), rw("scale")], `
+  let p = i % ${u(s.spatial)};
+  let c = i32((i / ${u(s.spatial)}) % ${u(s.channels)});
+  let n = i / ${u(s.spatial * s.channels)};
+  var sum = 0.0;
+  for (var j = max(c - ${i(pre)}, 0); j <= min(c + ${i(post)}, ${i(s.channels - 1)}); j++) {
+    let v = x[(n * ${u(s.channels)} + u32(j)) * ${u(s.spatial)} + p];
+    sum = sum + v * v;
+  }
+  let sc = ${f(s.k)} + ${f(s.alpha / s.size)} * sum;
+  scale[i] = sc;
+  y[i] = x[i] * pow(sc, ${f(-s.beta)});`)
+}
+
+/**
+ * dx = dy·scale^−β − (2αβ/n)·x·Σ_{c' whose window holds c} dy·y/scale. Bindings: x, y, scale, dy, dx.
+ */
+export const lrnBackward = (s: LrnShape): string => {
+  const pre = (s.size - 1) >> 1
+  const post = s.size - 1 - pre
+  return kernel(s.num * s.channels * s.spatial, [ro("x"), ro("y"), ro("scale"), ro("dy"), rw("dx")], `
+  let p = i % ${u(s.spatial)};
+  let c = i32((i / ${u(s.spatial)}) % ${u(s.channels)});
+  let n = i / ${u(s.spatial * s.channels)};
+  var acc = 0.0;
+  for (var j = max(c - ${i(post)}, 0); j <= min(c + ${i(pre)}, ${i(s.channels - 1)}); j++) {
+    let at = (n * ${u(s.channels)} + u32(j)) * ${u(s.spatial)} + p;
+    acc = acc + dy[at] * y[at] / scale[at];
+  }
+  dx[i] = dy[i] * pow(scale[i], ${f(-s.beta)}) - ${f((2 * s.alpha * s.beta) / s.size)} * x[i] * acc;`)
+}
+
 /** dx = Σ_k dy_k over a Split's tops (2 or more, reduced pairwise into dx). Bindings: a, b, dx. */
 export const addInto = (n: number, first: boolean): string =>
   first
