@@ -63,6 +63,8 @@ export class ResidentNet {
   /** The iteration's random seed (Dropout), written with every batch. */
   private readonly seed: GPUBuffer
   private iteration = 0
+  private centerBuffer: GPUBuffer | undefined
+  private elastic: { readonly alpha: number; readonly d: Dispatch } | undefined
   private readonly rateValues: Float32Array
   /** The update kernels, built for the solver type of the first update. */
   private update: { readonly type: string; readonly steps: ReadonlyArray<Dispatch> } | undefined
@@ -500,6 +502,22 @@ export class ResidentNet {
   /** All parameter diffs (for tests and gradient checks), one copy. */
   readParamDiffs(): Promise<Float32Array> {
     return this.ctx.read(this.paramDiff, this.paramCount)
+  }
+
+  /**
+   * One elastic exchange with the center from the device: the parameters go out in one copy, `exchange`
+   * returns the center's x̃, which comes in with one copy, and the worker's elastic move
+   * x_i ← α·x̃ + (1−α)·x_i runs on the device.
+   */
+  async elasticExchange(exchange: (params: Float32Array) => Promise<Float32Array>, alpha: number): Promise<void> {
+    const center = await exchange(await this.readParams())
+    if (center.length !== this.paramCount) throw new RangeError(`elasticExchange: the center sent ${center.length} values for ${this.paramCount} parameters`)
+    this.centerBuffer ??= this.ctx.buffer(this.paramCount, "center")
+    this.ctx.write(this.centerBuffer, center)
+    const key = Math.fround(alpha)
+    if (this.elastic?.alpha !== key) this.elastic = { alpha: key, d: this.ctx.dispatch(K.workerElastic(this.paramCount, key), [{ buffer: this.centerBuffer, access: "read" }, { buffer: this.paramData, access: "rw" }], this.paramCount) }
+    this.ctx.run(this.elastic.d)
+    this.ctx.flush()
   }
 
   /** Replaces all parameters, one host → device copy (what an exchange receives). */

@@ -65,4 +65,24 @@ describe.skipIf(ctx === undefined)(`solver updates on the device (${ctx?.adapter
     // The weights moved: the comparison is not between untouched initial values.
     expect(hostLosses[3]).not.toBeCloseTo(hostLosses[0]!, 3)
   }, 60_000)
+
+  it("elastic exchange: one copy out, one in, x_i ← α·x̃ + (1−α)·x_i on the device as src/easgd's workerElastic", async () => {
+    const host = new Net(parsePrototxt("NetParameter", net), { backend: referenceBackend })
+    const dev = new ResidentNet(ctx!, host)
+    const before = flatParams(host)
+    const center = before.map((v, k) => v * 0.5 + Math.sin(k))
+    let sent: Float32Array | undefined
+    ctx!.resetCounters()
+    await dev.elasticExchange(async (x) => {
+      sent = x
+      return center
+    }, 0.2)
+    const after = await dev.readParams()
+    expect(sent).toEqual(before)
+    expect(ctx!.bytesRead).toBe(2 * before.length * 4) // the exchange's copy out + this test's read
+    const a = Math.fround(0.2)
+    const keep = Math.fround(1 - a)
+    const want = before.map((x, k) => a * center[k]! + keep * x)
+    for (let k = 0; k < want.length; k++) expect(Math.abs(after[k]! - want[k]!)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want[k]!)))
+  })
 })

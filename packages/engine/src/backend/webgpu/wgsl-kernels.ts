@@ -635,6 +635,10 @@ ${step}
   )
 }
 
+/** The worker side of an elastic exchange: x_i ← α·x̃ + (1−α)·x_i (src/easgd's workerElastic). Bindings: center, params. */
+export const workerElastic = (count: number, alpha: number): string =>
+  kernel(count, [ro("center"), rw("x")], `  x[i] = ${f(alpha)} * center[i] + ${f(1 - Math.fround(alpha))} * x[i];`)
+
 /** WGSL float literal that round-trips the f32 value. */
 const f = (x: number): string => {
   const v = Math.fround(x)
