@@ -80,6 +80,12 @@ export class ResidentNet {
       offset += p.blob.count
     }
     this.paramCount = offset
+    // One arena is bound whole: it must fit the adapter's largest storage binding (2 GiB on NVIDIA's
+    // Vulkan driver, 128 MiB on lavapipe, which is too small for AlexNet's 61 M parameters).
+    const limit = ctx.adapter.maxStorageBufferBindingSize
+    if (offset * 4 > limit) {
+      throw new ResidentNetUnsupported({ layer: "(parameters)", type: net.name, reason: `the parameter arena (${(offset * 4 / 2 ** 20).toFixed(0)} MiB) exceeds this adapter's largest storage buffer binding (${(limit / 2 ** 20).toFixed(0)} MiB)` })
+    }
     this.seed = ctx.uniform(16, "seed")
     this.paramData = ctx.buffer(offset, "params")
     this.paramDiff = ctx.buffer(offset, "param diffs")
@@ -111,6 +117,8 @@ export class ResidentNet {
   private device(blob: Blob): DeviceBlob {
     let d = this.blobs.get(blob)
     if (!d) {
+      const limit = this.ctx.adapter.maxStorageBufferBindingSize
+      if (blob.count * 4 > limit) throw new ResidentNetUnsupported({ layer: "(blob)", type: this.net.name, reason: `a blob of ${blob.count} values exceeds this adapter's largest storage buffer binding (${(limit / 2 ** 20).toFixed(0)} MiB)` })
       d = { data: this.ctx.buffer(blob.count), diff: this.ctx.buffer(blob.count), count: blob.count }
       this.blobs.set(blob, d)
     }
