@@ -37,6 +37,7 @@ export const commands: ReadonlyArray<CliCommand> = [
   solverCommand("train", "train a net from a solver prototxt (caffe train; --weights to fine-tune, --snapshot to resume)"),
   solverCommand("test", "score a trained model (caffe test: --model, --weights, --iterations)"),
   solverCommand("time", "benchmark a net's forward/backward per layer (caffe time: --model, --iterations)"),
+  lazy("device_query", "list the WebGPU adapters the gpu backend can use (caffe device_query)", async () => (await import("./device-query.js")).runDeviceQuery),
   lazy("inspect", "show a net's layers, blob and parameter shapes, or a solver and its nets", async () => (await import("./inspect.js")).runInspect),
   remoteCommand("center", "run the EASGD center (parameter server) for remote workers"),
   remoteCommand("worker", "run a trainer worker that connects to a center"),

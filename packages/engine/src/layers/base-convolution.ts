@@ -140,6 +140,11 @@ export abstract class BaseConvolutionLayer extends Layer {
     if (this.biasTerm && this.ones.length !== this.outSpatialDim) this.ones = this.ctx.backend.allocator.allocFloat32(this.outSpatialDim).fill(1)
   }
 
+  /** The geometry and grouping reshape resolved (per image), for kernels that run outside the layer (the webgpu executor). */
+  resolvedSettings(): { readonly geometry: ConvGeometry; readonly group: number; readonly biasTerm: boolean; readonly numOutput: number; readonly num: number } {
+    return { geometry: this.geometry, group: this.group, biasTerm: this.biasTerm, numOutput: this.numOutput, num: this.num }
+  }
+
   /** output = W ∗ input for one image (Caffe's forward_cpu_gemm). */
   protected forwardGemm(input: Float32Array, inOff: number, weights: Float32Array, output: Float32Array, outOff: number, skipIm2col = false): void {
     const be = this.ctx.backend

@@ -17,6 +17,11 @@ export class PoolingLayer extends Layer {
   private geometry!: PoolGeometry
   private mask: Int32Array = new Int32Array(0)
 
+  /** The method and geometry reshape resolved, for kernels that run outside the layer (the webgpu executor). */
+  resolvedSettings(): { readonly method: "MAX" | "AVE" | "STOCHASTIC"; readonly geometry: PoolGeometry } {
+    return { method: this.method, geometry: this.geometry }
+  }
+
   override exactNumBottomBlobs(): number {
     return 1
   }

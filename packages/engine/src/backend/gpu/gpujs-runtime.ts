@@ -53,9 +53,9 @@ export interface GpuJsModeChoice {
 
 /**
  * Explicit backend order (gpu.js's own automatic choice is never used):
- * - webgpu: when the npm `webgpu` package (Dawn; DEEPSPARK_WEBGPU_MODULE names another copy, e.g. 0.3.10
- *   on Debian 12, where 0.2.x needs a newer glibc) loads in a worker and offers a hardware adapter
- *   (software adapters — lavapipe, llvmpipe, SwiftShader — are slower than webasm, so skipped);
+ * - webgpu: when the npm `webgpu` package (Dawn, pinned 0.3.10; DEEPSPARK_WEBGPU_MODULE names another
+ *   copy) loads in a worker and offers a hardware adapter (software adapters — lavapipe, llvmpipe,
+ *   SwiftShader — are slower than webasm, so skipped unless DEEPSPARK_GPU_ALLOW_SOFTWARE=1);
  * - headlessgl: only with DEEPSPARK_GPU_HEADLESSGL=1 AND DISPLAY set AND the optional native `gl` module
  *   loading (npm here skips its install script, so it normally does not exist); gpu.js itself would
  *   fall back silently without a display, hence the checks;
@@ -91,7 +91,7 @@ const probeWebgpu = async (env: NodeJS.ProcessEnv): Promise<{ note: string; kern
     const adapter = worker.probeAdapter()
     if (!adapter) throw new Error("Dawn offers no WebGPU adapter (no Vulkan loader / driver ICD?)")
     const name = [adapter.vendor, adapter.architecture, adapter.device, adapter.description].filter(Boolean).join(" ")
-    if (adapter.fallback || /llvmpipe|lavapipe|swiftshader/i.test(name)) throw new Error(`only a software adapter (${name})`)
+    if ((adapter.fallback || /llvmpipe|lavapipe|swiftshader/i.test(name)) && env["DEEPSPARK_GPU_ALLOW_SOFTWARE"] !== "1") throw new Error(`only a software adapter (${name})`)
     return { note: `webgpu adapter ${name} (gpu.js webgpu kernels in a worker, called synchronously)`, kernels: worker }
   } catch (e) {
     worker.destroy()

@@ -132,7 +132,14 @@ export class WorkerGpuJsKernels implements KernelRunner {
     })
     // The worker must not keep the process alive once the engine is done with it.
     this.worker.unref()
+    // A worker whose Dawn still holds a device when the process ends dies in Dawn's teardown (a fatal
+    // napi_throw from its setImmediate pump while the worker's environment is being torn down); free
+    // gpu.js's kernels and device first, synchronously, if the owner did not.
+    process.once("exit", this.destroyAtExit)
   }
+
+  private destroyed = false
+  private readonly destroyAtExit = (): void => this.destroy()
 
   get kernelCount(): number {
     return this.sent.size
@@ -158,6 +165,9 @@ export class WorkerGpuJsKernels implements KernelRunner {
   }
 
   destroy(): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    process.removeListener("exit", this.destroyAtExit)
     try {
       this.call({ destroy: true })
     } finally {

@@ -1,0 +1,549 @@
+/// <reference types="@webgpu/types" />
+/**
+ * A Net executed on a WebGPU device with device-resident tensors. The host Net supplies the graph, the
+ * shapes its layers resolved at setup, the initial parameters and its source layers (Data, Input, …:
+ * they read files on the host); every blob then lives in a GPU buffer for the whole run, layers chain
+ * WGSL kernels on the device, and per iteration only the new input batch goes to the device and only
+ * the scalar outputs (the loss) come back. The learnable parameters live in one contiguous arena (their
+ * diffs and the solver history in two more), so an exchange with the center is one copy each way.
+ *
+ * Layers on the device: Convolution (groups, padding, stride, dilation), Pooling (MAX, AVE), InnerProduct,
+ * ReLU, Sigmoid, TanH, Dropout, LRN (ACROSS_CHANNELS), Flatten, Reshape, Silence, Split, SoftmaxWithLoss,
+ * Accuracy (top 0); solvers: SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam. Any other layer is refused at build time
+ * with its name (the per-kernel `gpu` backend runs those nets).
+ */
+import { getOr } from "@deepspark/caffe"
+import { Data } from "effect"
+import type { Blob } from "../../core/blob.js"
+import type { BaseConvolutionLayer } from "../../layers/base-convolution.js"
+import { normalizationMode } from "../../layers/loss-layer.js"
+import type { PoolingLayer } from "../../layers/pooling.js"
+import type { Net } from "../../net/net.js"
+import type { UpdateSettings } from "../../solvers/update-settings.js"
+import { type Dispatch, type GpuContext } from "./gpu-context.js"
+import * as K from "./wgsl-kernels.js"
+
+export class ResidentNetUnsupported extends Data.TaggedError("ResidentNetUnsupported")<{ readonly layer: string; readonly type: string; readonly reason: string }> {
+  override get message(): string {
+    return `gpu backend (device-resident): layer ${this.layer} (${this.type}): ${this.reason}`
+  }
+}
+
+interface DeviceBlob {
+  data: GPUBuffer
+  diff: GPUBuffer
+  readonly count: number
+}
+
+type Step = { readonly kind: "run"; readonly d: Dispatch } | { readonly kind: "clear"; readonly buffer: GPUBuffer }
+
+const SOURCE_TYPES = new Set(["Data", "Input", "DummyData", "MemoryData", "ImageData", "HDF5Data", "WindowData"])
+
+export class ResidentNet {
+  readonly paramCount: number
+  /** Parameter values, their diffs and the SGD history: one contiguous arena each. */
+  readonly paramData: GPUBuffer
+  readonly paramDiff: GPUBuffer
+  readonly history: GPUBuffer
+  /** The second history (AdaDelta, Adam), allocated on first use. */
+  private history2: GPUBuffer | undefined
+  private readonly offsets = new Map<Float32Array, number>()
+  private readonly blobs = new Map<Blob, DeviceBlob>()
+  private readonly forwardSteps: Step[] = []
+  /** Backward kernels, in reverse layer order (each layer's own kernels in their order). */
+  private readonly backwardSteps: Step[] = []
+  private layerBackward: Step[] = []
+  /** Each layer's own forward and backward kernels (per-layer timing). */
+  private readonly forwardByLayer: Step[][] = []
+  private readonly backwardByLayer: Step[][] = []
+  private readonly sourceLayers: number[] = []
+  /** Scalar tops to read after forward: [name, buffer, loss weight]. */
+  private readonly outputs: Array<{ readonly name: string; readonly buffer: GPUBuffer; readonly lossWeight: number }> = []
+  private readonly rates: GPUBuffer
+  /** The iteration's random seed (Dropout), written with every batch. */
+  private readonly seed: GPUBuffer
+  private iteration = 0
+  private centerBuffer: GPUBuffer | undefined
+  private elastic: { readonly alpha: number; readonly d: Dispatch } | undefined
+  private readonly rateValues: Float32Array
+  /** The update kernels, built for the solver type of the first update. */
+  private update: { readonly type: string; readonly steps: ReadonlyArray<Dispatch> } | undefined
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly net: Net
+  ) {
+    const params = net.learnableParams()
+    let offset = 0
+    for (const p of params) {
+      this.offsets.set(p.blob.data, offset)
+      offset += p.blob.count
+    }
+    this.paramCount = offset
+    // One arena is bound whole: it must fit the adapter's largest storage binding (2 GiB on NVIDIA's
+    // Vulkan driver, 128 MiB on lavapipe, which is too small for AlexNet's 61 M parameters).
+    const limit = ctx.adapter.maxStorageBufferBindingSize
+    if (offset * 4 > limit) {
+      throw new ResidentNetUnsupported({ layer: "(parameters)", type: net.name, reason: `the parameter arena (${(offset * 4 / 2 ** 20).toFixed(0)} MiB) exceeds this adapter's largest storage buffer binding (${(limit / 2 ** 20).toFixed(0)} MiB)` })
+    }
+    this.seed = ctx.uniform(16, "seed")
+    this.paramData = ctx.buffer(offset, "params")
+    this.paramDiff = ctx.buffer(offset, "param diffs")
+    this.history = ctx.buffer(offset, "solver history")
+    this.writeParams(this.hostParams())
+    this.rates = ctx.uniform(16 * (1 + Math.max(1, params.length)), "solver rates")
+    this.rateValues = new Float32Array(4 * (1 + Math.max(1, params.length)))
+    net.layers.forEach((_, i) => {
+      this.layerBackward = []
+      const forwardFrom = this.forwardSteps.length
+      this.plan(i)
+      this.forwardByLayer.push(this.forwardSteps.slice(forwardFrom))
+      this.backwardByLayer.push(this.layerBackward)
+      this.backwardSteps.unshift(...this.layerBackward)
+    })
+    for (const o of net.outputBlobs()) {
+      if (o.blob.count !== 1) continue
+      this.outputs.push({ name: o.name, buffer: this.device(o.blob).data, lossWeight: o.lossWeight })
+    }
+  }
+
+  /** The learnable parameters as one host array, in learnable_params order. */
+  private hostParams(): Float32Array {
+    const all = new Float32Array(this.paramCount)
+    for (const p of this.net.learnableParams()) all.set(p.blob.data.subarray(0, p.blob.count), this.offsets.get(p.blob.data)!)
+    return all
+  }
+
+  private device(blob: Blob): DeviceBlob {
+    let d = this.blobs.get(blob)
+    if (!d) {
+      const limit = this.ctx.adapter.maxStorageBufferBindingSize
+      if (blob.count * 4 > limit) throw new ResidentNetUnsupported({ layer: "(blob)", type: this.net.name, reason: `a blob of ${blob.count} values exceeds this adapter's largest storage buffer binding (${(limit / 2 ** 20).toFixed(0)} MiB)` })
+      d = { data: this.ctx.buffer(blob.count), diff: this.ctx.buffer(blob.count), count: blob.count }
+      this.blobs.set(blob, d)
+    }
+    return d
+  }
+
+  private paramOffset(layerName: string, type: string, blob: Blob | undefined): number {
+    if (!blob) return -1
+    const o = this.offsets.get(blob.data)
+    if (o === undefined) throw new ResidentNetUnsupported({ layer: layerName, type, reason: "a parameter blob that is not one of the net's learnable parameters" })
+    return o
+  }
+
+  private plan(i: number): void {
+    const net = this.net
+    const layer = net.layers[i]!
+    const gl = net.graph.layers[i]!
+    const name = gl.name
+    const type = layer.type
+    const { bottom, top } = net.layerBlobs(i)
+    const ctx = this.ctx
+    const fwd = (source: string, bindings: ReadonlyArray<GPUBuffer | [GPUBuffer, "read" | "rw"]>, threads: number, into = this.forwardSteps): void => {
+      const last = bindings.length - 1
+      into.push({
+        kind: "run",
+        d: ctx.dispatch(
+          source,
+          bindings.map((b, k) => (Array.isArray(b) ? { buffer: b[0], access: b[1] } : { buffer: b, access: k === last ? "rw" : "read" })),
+          threads
+        )
+      })
+    }
+    const bwd = (source: string, bindings: ReadonlyArray<GPUBuffer | [GPUBuffer, "read" | "rw"]>, threads: number): void => fwd(source, bindings, threads, this.layerBackward)
+    const needBackward = gl.needBackward
+    const downTo = (j: number): boolean => needBackward && gl.bottomNeedBackward[j] === true
+    const unsupported = (reason: string) => new ResidentNetUnsupported({ layer: name, type, reason })
+
+    if (bottom.length === 0 && SOURCE_TYPES.has(type)) {
+      this.sourceLayers.push(i)
+      for (const t of top) this.device(t)
+      return
+    }
+    switch (type) {
+      case "Convolution": {
+        const s = (layer as BaseConvolutionLayer).resolvedSettings()
+        const g = s.geometry
+        const shape: K.ConvShape = {
+          num: s.num,
+          channels: g.channels,
+          height: g.height,
+          width: g.width,
+          numOutput: s.numOutput,
+          group: s.group,
+          kernelH: g.kernelH,
+          kernelW: g.kernelW,
+          padH: g.padH,
+          padW: g.padW,
+          strideH: g.strideH,
+          strideW: g.strideW,
+          dilationH: g.dilationH,
+          dilationW: g.dilationW,
+          outH: g.outH,
+          outW: g.outW,
+          weightOffset: this.paramOffset(name, type, layer.blobs[0]),
+          biasOffset: s.biasTerm ? this.paramOffset(name, type, layer.blobs[1]) : -1
+        }
+        bottom.forEach((b, j) => {
+          const x = this.device(b)
+          const y = this.device(top[j]!)
+          fwd(K.convForward(shape), [x.data, this.paramData, y.data], top[j]!.count)
+        })
+        if (!needBackward) return
+        // Caffe's order: bias diff, weight diff, then bottom diff, per bottom.
+        bottom.forEach((b, j) => {
+          const x = this.device(b)
+          const y = this.device(top[j]!)
+          if (shape.biasOffset >= 0) bwd(K.channelSumInto(shape.num, shape.numOutput, shape.outH * shape.outW, shape.biasOffset), [y.diff, this.paramDiff], shape.numOutput)
+          bwd(K.convBackwardWeight(shape), [y.diff, x.data, this.paramDiff], layer.blobs[0]!.count)
+          if (downTo(j)) bwd(K.convBackwardData(shape), [y.diff, this.paramData, x.diff], b.count)
+        })
+        return
+      }
+      case "InnerProduct": {
+        const p = layer.param.inner_product_param
+        const axis = bottom[0]!.canonicalAxis(getOr(p, "InnerProductParameter", "axis"))
+        const biasTerm = getOr(p, "InnerProductParameter", "bias_term")
+        const shape: K.InnerProductShape = {
+          M: bottom[0]!.countRange(0, axis),
+          K: bottom[0]!.countRange(axis),
+          N: getOr(p, "InnerProductParameter", "num_output"),
+          transpose: getOr(p, "InnerProductParameter", "transpose"),
+          weightOffset: this.paramOffset(name, type, layer.blobs[0]),
+          biasOffset: biasTerm ? this.paramOffset(name, type, layer.blobs[1]) : -1
+        }
+        const x = this.device(bottom[0]!)
+        const y = this.device(top[0]!)
+        const { M, N, K: k, transpose, weightOffset, biasOffset } = shape
+        const gemm = (g: K.GemmShape, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, into: Step[]): void => {
+          const [gx, gy] = K.gemmGroups(g)
+          const shape = ctx.uniform(32, `${name} gemm`)
+          ctx.write(shape, K.gemmUniform(g))
+          into.push({ kind: "run", d: ctx.dispatchGroups(K.gemm(g), [{ buffer: a, access: "read" }, { buffer: b, access: "read" }, { buffer: c, access: "rw" }, { buffer: shape, access: "uniform" }], gx, gy) })
+        }
+        const at = { aOffset: 0, bOffset: 0, cOffset: 0 }
+        // y = x·op(W) (W is N×K, or K×N with transpose), then + b.
+        gemm({ ...at, M, N, K: k, transA: false, transB: !transpose, bOffset: weightOffset, accumulate: false }, x.data, this.paramData, y.data, this.forwardSteps)
+        if (biasOffset >= 0) fwd(K.addBias(M, N, biasOffset), [this.paramData, y.data], M * N)
+        if (!needBackward) return
+        if (biasOffset >= 0) bwd(K.channelSumInto(M, N, 1, biasOffset), [y.diff, this.paramDiff], N)
+        // dW += dyᵀ·x (N×K), or xᵀ·dy (K×N) with transpose.
+        if (transpose) gemm({ ...at, M: k, N, K: M, transA: true, transB: false, cOffset: weightOffset, accumulate: true }, x.data, y.diff, this.paramDiff, this.layerBackward)
+        else gemm({ ...at, M: N, N: k, K: M, transA: true, transB: false, cOffset: weightOffset, accumulate: true }, y.diff, x.data, this.paramDiff, this.layerBackward)
+        // dx = dy·W (M×K), W read as its transpose when stored K×N.
+        if (downTo(0)) gemm({ ...at, M, N: k, K: N, transA: false, transB: transpose, bOffset: weightOffset, accumulate: false }, y.diff, this.paramData, x.diff, this.layerBackward)
+        return
+      }
+      case "Pooling": {
+        const { method, geometry: g } = (layer as PoolingLayer).resolvedSettings()
+        if (method === "STOCHASTIC") throw unsupported("STOCHASTIC pooling is not on the device yet (MAX and AVE are)")
+        const shape: K.PoolShape = { ...g, planes: g.num * g.channels }
+        const x = this.device(bottom[0]!)
+        const y = this.device(top[0]!)
+        if (method === "AVE") {
+          fwd(K.avePoolForward(shape), [x.data, y.data], top[0]!.count)
+          if (downTo(0)) bwd(K.avePoolBackward(shape), [y.diff, x.diff], bottom[0]!.count)
+          return
+        }
+        const mask = ctx.buffer(top[0]!.count, `${name} mask`)
+        fwd(K.maxPoolForward(shape), [[x.data, "read"], [y.data, "rw"], [mask, "rw"]], top[0]!.count)
+        if (downTo(0)) bwd(K.maxPoolBackward(shape), [y.diff, mask, x.diff], bottom[0]!.count)
+        return
+      }
+      case "ReLU": {
+        const slope = getOr(layer.param.relu_param, "ReLUParameter", "negative_slope")
+        const x = this.device(bottom[0]!)
+        const y = this.device(top[0]!)
+        const inPlace = bottom[0] === top[0]
+        const n = bottom[0]!.count
+        fwd(K.reluForward(n, slope, inPlace), inPlace ? [y.data] : [x.data, y.data], n)
+        if (downTo(0)) bwd(K.reluBackward(n, slope, inPlace), inPlace ? [x.data, x.diff] : [x.data, y.diff, x.diff], n)
+        return
+      }
+      case "Sigmoid":
+      case "TanH": {
+        const x = this.device(bottom[0]!)
+        const y = this.device(top[0]!)
+        const inPlace = bottom[0] === top[0]
+        const n = bottom[0]!.count
+        fwd(K.unaryLayerForward(type, n, inPlace), inPlace ? [y.data] : [x.data, y.data], n)
+        if (downTo(0)) bwd(K.unaryLayerBackward(type, n, inPlace), inPlace ? [y.data, x.diff] : [y.data, y.diff, x.diff], n)
+        return
+      }
+      case "Dropout": {
+        const x = this.device(bottom[0]!)
+        const inPlace = bottom[0] === top[0]
+        if (net.phase !== "TRAIN") {
+          // TEST: the identity; the top shares the bottom's buffers.
+          if (!inPlace) this.blobs.set(top[0]!, x)
+          return
+        }
+        const y = this.device(top[0]!)
+        const ratio = getOr(layer.param.dropout_param, "DropoutParameter", "dropout_ratio")
+        const scale = Math.fround(1 / (1 - ratio))
+        const n = bottom[0]!.count
+        const mask = ctx.buffer(n, `${name} mask`)
+        const seed: [GPUBuffer, "read"] = [this.seed, "read"]
+        fwd(K.dropoutForward(n, ratio, scale, i, inPlace), inPlace ? [seed, [y.data, "rw"], [mask, "rw"]] : [seed, [x.data, "read"], [y.data, "rw"], [mask, "rw"]], n)
+        if (downTo(0)) bwd(K.dropoutBackward(n, scale, inPlace), inPlace ? [mask, x.diff] : [mask, y.diff, x.diff], n)
+        return
+      }
+      case "LRN": {
+        const p = layer.param.lrn_param
+        if (getOr(p, "LRNParameter", "norm_region") !== "ACROSS_CHANNELS") throw unsupported("WITHIN_CHANNEL LRN is not on the device yet (ACROSS_CHANNELS is)")
+        const b = bottom[0]!
+        const shape: K.LrnShape = {
+          num: b.num,
+          channels: b.channels,
+          spatial: b.countRange(2),
+          size: getOr(p, "LRNParameter", "local_size"),
+          alpha: getOr(p, "LRNParameter", "alpha"),
+          beta: getOr(p, "LRNParameter", "beta"),
+          k: getOr(p, "LRNParameter", "k")
+        }
+        const x = this.device(b)
+        const y = this.device(top[0]!)
+        const scale = ctx.buffer(b.count, `${name} scale`)
+        fwd(K.lrnForward(shape), [[x.data, "read"], [y.data, "rw"], [scale, "rw"]], b.count)
+        if (downTo(0)) bwd(K.lrnBackward(shape), [x.data, y.data, scale, y.diff, x.diff], b.count)
+        return
+      }
+      case "Flatten":
+      case "Reshape": {
+        // Same values in another shape: the top shares the bottom's data and diff buffers (as Caffe).
+        this.blobs.set(top[0]!, this.device(bottom[0]!))
+        return
+      }
+      case "Silence":
+        return
+      case "Split": {
+        // Tops share the bottom's data (as in Caffe); backward sums their diffs into the bottom's.
+        const x = this.device(bottom[0]!)
+        for (const t of top) this.blobs.set(t, { data: x.data, diff: ctx.buffer(t.count), count: t.count })
+        if (!downTo(0)) return
+        const n = bottom[0]!.count
+        const diffs = top.map((t) => this.device(t).diff)
+        if (diffs.length === 1) {
+          this.layerBackward.push({ kind: "clear", buffer: x.diff })
+          bwd(K.addInto(n, false), [diffs[0]!, x.diff], n)
+          return
+        }
+        bwd(K.addInto(n, true), [diffs[0]!, diffs[1]!, x.diff], n)
+        for (const d of diffs.slice(2)) bwd(K.addInto(n, false), [d, x.diff], n)
+        return
+      }
+      case "SoftmaxWithLoss":
+      case "Accuracy": {
+        const b = bottom[0]!
+        const axis = b.canonicalAxis(getOr(layer.param.softmax_param, "SoftmaxParameter", "axis"))
+        const accuracyAxis = type === "Accuracy" ? b.canonicalAxis(getOr(layer.param.accuracy_param, "AccuracyParameter", "axis")) : axis
+        const shape: K.SoftmaxLossShape = {
+          outer: b.countRange(0, accuracyAxis),
+          channels: b.shape[accuracyAxis]!,
+          inner: b.countRange(accuracyAxis + 1),
+          ignoreLabel: type === "Accuracy" ? layer.param.accuracy_param?.ignore_label : layer.param.loss_param?.ignore_label
+        }
+        const positions = shape.outer * shape.inner
+        const x = this.device(b)
+        const label = this.device(bottom[1]!)
+        const loss = this.device(top[0]!)
+        const perPos = ctx.buffer(positions)
+        const valid = ctx.buffer(positions)
+        if (top.length > 1) throw unsupported("a second top (per-class accuracy / probabilities) is not on the device yet")
+        if (type === "Accuracy") {
+          const topK = getOr(layer.param.accuracy_param, "AccuracyParameter", "top_k")
+          fwd(K.accuracyPerPosition(shape, topK), [x.data, label.data, perPos, valid], positions)
+          fwd(K.accuracyReduce(positions), [perPos, valid, loss.data], 1)
+          return
+        }
+        const mode = normalizationMode(layer.param.loss_param)
+        const prob = ctx.buffer(b.count, `${name} prob`)
+        const stats = ctx.buffer(2, `${name} stats`)
+        fwd(K.softmaxLossForward(shape), [x.data, label.data, prob, perPos, valid], positions)
+        fwd(K.lossReduce(positions, mode, shape.outer, shape.inner), [[perPos, "read"], [valid, "read"], [loss.data, "rw"], [stats, "rw"]], 1)
+        const weight = gl.lossWeights[0] ?? 1
+        if (downTo(0)) bwd(K.softmaxLossBackward(shape, mode, weight), [prob, label.data, stats, x.diff], b.count)
+        return
+      }
+      default:
+        throw unsupported("not on the device yet (device-resident layers: Convolution, Pooling MAX/AVE, InnerProduct, ReLU, Sigmoid, TanH, Dropout, LRN, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, Accuracy, and source layers on the host)")
+    }
+  }
+
+  /** Runs the source layers on the host and sends their tops (the batch) to the device. */
+  private feed(): void {
+    this.ctx.write(this.seed, Uint32Array.of(++this.iteration, 0, 0, 0))
+    for (const i of this.sourceLayers) this.feedLayer(i)
+  }
+
+  private feedLayer(i: number): void {
+    const { bottom, top } = this.net.layerBlobs(i)
+    const layer = this.net.layers[i]!
+    layer.reshape(bottom as Blob[], top as Blob[])
+    layer.forward(bottom as Blob[], top as Blob[])
+    for (const t of top) this.ctx.write(this.device(t).data, t.data.subarray(0, t.count))
+  }
+
+  private record(steps: ReadonlyArray<Step>): void {
+    for (const s of steps) s.kind === "run" ? this.ctx.run(s.d) : this.ctx.clear(s.buffer)
+  }
+
+  /** Records forward over a new batch; returns nothing back (see readOutputs). */
+  recordForward(): void {
+    this.feed()
+    this.record(this.forwardSteps)
+  }
+
+  /** Records backward, accumulating into the parameter diffs. */
+  recordBackward(): void {
+    this.record(this.backwardSteps)
+  }
+
+  /** Records Caffe's ClearParamDiffs. */
+  recordClearParamDiffs(): void {
+    this.ctx.clear(this.paramDiff)
+  }
+
+  /** The scalar outputs (loss, accuracy) of the last forward: the only per-iteration readback. */
+  async readOutputs(): Promise<ReadonlyArray<{ readonly name: string; readonly value: number; readonly lossWeight: number }>> {
+    const values: Array<{ name: string; value: number; lossWeight: number }> = []
+    for (const o of this.outputs) values.push({ name: o.name, value: (await this.ctx.read(o.buffer, 1))[0]!, lossWeight: o.lossWeight })
+    return values
+  }
+
+  /** Σ weight·output over the loss outputs of the last forward. */
+  async readLoss(): Promise<number> {
+    let loss = 0
+    for (const o of await this.readOutputs()) loss += o.lossWeight * o.value
+    return loss
+  }
+
+  /**
+   * Records the solver's update of every parameter (SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam, as
+   * solvers/*.ts compute them) at learning rate `rate`; `iteration` = updates done before (Adam's bias
+   * correction). L2 regularisation and iter_size as the host solvers; L1 and clip_gradients are refused.
+   */
+  recordSolverUpdate(s: UpdateSettings, rate: number, iteration: number): void {
+    const refuse = (reason: string) => new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason })
+    if (s.regularizationType !== "L2" && s.weightDecay !== 0) throw refuse("L1 regularisation is not on the device yet")
+    if (s.clipGradients >= 0) throw refuse("clip_gradients is not on the device yet")
+    const params = this.net.learnableParams()
+    if (this.update === undefined || this.update.type !== s.type) this.update = { type: s.type, steps: this.buildUpdate(s.type) }
+    const f32 = Math.fround
+    const factor = s.iterSize === 1 ? 1 : f32(1 / s.iterSize)
+    // Adam's bias correction, in double as Caffe's pow(float, int), folded into the rate.
+    const t = iteration + 1
+    const correction = s.type === "Adam" ? f32(Math.sqrt(1 - Math.pow(s.momentum2, t)) / (1 - Math.pow(s.momentum, t))) : 1
+    this.rateValues.set([s.momentum, s.momentum2, s.delta, s.rmsDecay], 0)
+    const ends = new Uint32Array(this.rateValues.buffer)
+    params.forEach((p, k) => {
+      const local = f32(rate * f32(p.lrMult))
+      this.rateValues.set([s.type === "Adam" ? f32(local * correction) : local, f32(s.weightDecay * f32(p.decayMult)), factor], 4 * (k + 1))
+      ends[4 * (k + 1) + 3] = this.offsets.get(p.blob.data)! + p.blob.count
+    })
+    this.ctx.write(this.rates, this.rateValues)
+    for (const d of this.update.steps) this.ctx.run(d)
+  }
+
+  /** SGD's update (recordSolverUpdate with an SGD solver). */
+  recordSgdUpdate(s: UpdateSettings, rate: number): void {
+    if (s.type !== "SGD") throw new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason: "recordSgdUpdate is SGD's; use recordSolverUpdate" })
+    this.recordSolverUpdate(s, rate, 0)
+  }
+
+  private buildUpdate(type: string): ReadonlyArray<Dispatch> {
+    const slots = Math.max(1, this.net.learnableParams().length)
+    const two = type === "AdaDelta" || type === "Adam"
+    if (two) this.history2 ??= this.ctx.buffer(this.paramCount, "solver history 2")
+    if (this.paramCount === 0) return []
+    return [
+      this.ctx.dispatch(K.solverUpdate(type, this.paramCount, slots), [
+        { buffer: this.rates, access: "uniform" },
+        { buffer: this.paramData, access: "rw" },
+        { buffer: this.paramDiff, access: "rw" },
+        { buffer: this.history, access: "rw" },
+        ...(two ? [{ buffer: this.history2!, access: "rw" as const }] : [])
+      ], this.paramCount)
+    ]
+  }
+
+
+  /** One training iteration (clear diffs, forward, backward, the solver's update); returns the loss, the one value read back. */
+  async trainIteration(s: UpdateSettings, rate: number, iteration = 0): Promise<number> {
+    this.recordClearParamDiffs()
+    this.recordForward()
+    this.recordBackward()
+    this.recordSolverUpdate(s, rate, iteration)
+    return this.readLoss()
+  }
+
+  /**
+   * Per layer, the wall time of its forward and of its backward kernels, each submitted alone and waited
+   * for (benchmarks only: the waits serialise what a training iteration overlaps). Source layers count
+   * their host forward and the upload.
+   */
+  async timeLayers(): Promise<ReadonlyArray<{ readonly name: string; readonly forwardMs: number; readonly backwardMs: number }>> {
+    const times = this.net.layers.map((l) => ({ name: l.name, forwardMs: 0, backwardMs: 0 }))
+    await this.ctx.finish()
+    for (let i = 0; i < times.length; i++) {
+      const t0 = performance.now()
+      if (this.sourceLayers.includes(i)) this.feedLayer(i)
+      this.record(this.forwardByLayer[i]!)
+      await this.ctx.finish()
+      times[i]!.forwardMs = performance.now() - t0
+    }
+    for (let i = times.length - 1; i >= 0; i--) {
+      const t0 = performance.now()
+      this.record(this.backwardByLayer[i]!)
+      await this.ctx.finish()
+      times[i]!.backwardMs = performance.now() - t0
+    }
+    return times
+  }
+
+  /** All parameters, one device → host copy (what an exchange sends). */
+  readParams(): Promise<Float32Array> {
+    return this.ctx.read(this.paramData, this.paramCount)
+  }
+
+  /** All parameter diffs (for tests and gradient checks), one copy. */
+  readParamDiffs(): Promise<Float32Array> {
+    return this.ctx.read(this.paramDiff, this.paramCount)
+  }
+
+  /**
+   * One elastic exchange with the center from the device: the parameters go out in one copy, `exchange`
+   * returns the center's x̃, which comes in with one copy, and the worker's elastic move
+   * x_i ← α·x̃ + (1−α)·x_i runs on the device.
+   */
+  async elasticExchange(exchange: (params: Float32Array) => Promise<Float32Array>, alpha: number): Promise<void> {
+    const center = await exchange(await this.readParams())
+    if (center.length !== this.paramCount) throw new RangeError(`elasticExchange: the center sent ${center.length} values for ${this.paramCount} parameters`)
+    this.centerBuffer ??= this.ctx.buffer(this.paramCount, "center")
+    this.ctx.write(this.centerBuffer, center)
+    const key = Math.fround(alpha)
+    if (this.elastic?.alpha !== key) this.elastic = { alpha: key, d: this.ctx.dispatch(K.workerElastic(this.paramCount, key), [{ buffer: this.centerBuffer, access: "read" }, { buffer: this.paramData, access: "rw" }], this.paramCount) }
+    this.ctx.run(this.elastic.d)
+    this.ctx.flush()
+  }
+
+  /** Replaces all parameters, one host → device copy (what an exchange receives). */
+  writeParams(values: Float32Array): void {
+    if (values.length !== this.paramCount) throw new RangeError(`writeParams: ${values.length} values for ${this.paramCount} parameters`)
+    this.ctx.write(this.paramData, values)
+  }
+
+  /** A blob's data or diff (tests and inspection; counted as a readback). */
+  readBlob(blob: Blob, which: "data" | "diff" = "data"): Promise<Float32Array> {
+    const d = this.blobs.get(blob)
+    if (!d) throw new RangeError("readBlob: the blob is not on the device")
+    return this.ctx.read(which === "data" ? d.data : d.diff, blob.count)
+  }
+
+  /** Copies the device's parameters back into the host Net's blobs (for snapshots). */
+  async syncParamsToHost(): Promise<void> {
+    const all = await this.readParams()
+    for (const p of this.net.learnableParams()) p.blob.data.set(all.subarray(this.offsets.get(p.blob.data)!, this.offsets.get(p.blob.data)! + p.blob.count))
+  }
+}
