@@ -60,12 +60,14 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
     synthetic !== undefined
       ? (await import("../remote/center-job.js")).syntheticCenterJob({ problemSeed: synthetic })
       : await (await import("../job/caffe-center-job.js")).caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
-  const prefix = p.string("checkpoint-prefix") ?? job.defaultCheckpointPrefix
-  if (prefix === undefined && p.has("checkpoint-every")) throw new CliUsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
-  const resume = p.string("resume")
-  if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
   const signals = abortOnSignals()
+  // However the run ends (finished, interrupted, a bad --resume), the job's evaluator thread goes with
+  // it: otherwise it keeps the process alive after the command has returned.
   try {
+    const prefix = p.string("checkpoint-prefix") ?? job.defaultCheckpointPrefix
+    if (prefix === undefined && p.has("checkpoint-every")) throw new CliUsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
+    const resume = p.string("resume")
+    if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
     const result = await runCenter({
       job,
       token: token ?? "",
@@ -89,5 +91,6 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
     return result.reason === "interrupted" ? 130 : 0
   } finally {
     signals.dispose()
+    await job.close?.()
   }
 })
