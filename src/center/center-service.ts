@@ -176,7 +176,16 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       heartbeat: (p) => catchDefects(() => state.heartbeat(p, now())),
       stopWorker: (p) =>
         catchDefects(() => state.stopWorker(p)).pipe(
-          Effect.tap(() => Effect.sync(() => log(`Worker ${p.workerId} stopped: ${p.reason}`))),
+          Effect.tap((how) =>
+            Effect.sync(() =>
+              log(
+                how === "finished"
+                  ? `Worker ${p.workerId} stopped: ${p.reason}`
+                  : `Worker ${p.workerId} left before its first exchange (${p.reason}): not counted as finished`
+              )
+            )
+          ),
+          Effect.asVoid,
           Effect.zipRight(closeRoundIfComplete)
         ),
       snapshot: (token) =>

@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import type { CenterState } from "../center/center-state.js"
+import { hasTrained, type CenterState } from "../center/center-state.js"
 import { serveCenterTcp } from "../transport/tcp.js"
 
 /**
@@ -33,8 +33,12 @@ export const serveTcpWorkers = (options: ServeTcpWorkersOptions) =>
     return { center, data }
   })
 
-/** The run is over for its workers: as many as planned have registered, and every one has stopped. */
+/**
+ * The run is over for its workers: as many as planned have trained and finished, and every worker that
+ * trained has stopped. A worker that registered but never had an exchange applied does not count
+ * either way (its Stop is not a finish: see CenterState.stopWorker).
+ */
 export const plannedWorkersFinished = (state: CenterState, planned: number): boolean => {
-  const workers = [...state.workers.values()]
-  return workers.length >= planned && workers.every((w) => w.stopped)
+  const trained = [...state.workers.values()].filter(hasTrained)
+  return trained.length >= planned && trained.every((w) => w.stopped)
 }
