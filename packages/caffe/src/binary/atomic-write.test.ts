@@ -30,7 +30,7 @@ vi.mock("node:fs", async (importOriginal) => {
   const mocked = {
     ...real,
     promises,
-    openSync: (p: fs.PathLike, flags?: fs.OpenMode) => {
+    openSync: (p: fs.PathLike, flags: fs.OpenMode) => {
       const fd = real.openSync(p, flags)
       paths.set(fd, String(p))
       return fd
