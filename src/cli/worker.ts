@@ -2,6 +2,7 @@
  * `deepspark worker`: one trainer of a multi-process / multi-host run, connected to a `deepspark center`.
  * The trainer runs in a supervised child process that is restarted (and resumes) when it dies.
  */
+import { accessSync, constants, statSync } from "node:fs"
 import { hostname } from "node:os"
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
@@ -39,6 +40,15 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "stage-to", type: "string", value: "DIR", description: "… into DIR, and train on the copy" }
 ]
 
+const isReadableFile = (file: string): boolean => {
+  try {
+    accessSync(file, constants.R_OK)
+    return statSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
 export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_USAGE, options }, async (p, io) => {
   noPositionals(p)
   const connect = p.string("connect")
@@ -64,6 +74,12 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
     throw new CliUsageError("--stage-from HOST:PORT and --stage-to DIR go together (the staging server, and where the staged partitions go)")
   if (stageFrom !== undefined && synthetic !== undefined) throw new CliUsageError("--stage-from stages a Caffe net's training data: give -solver S, not --synthetic")
   const staging = stageFrom !== undefined ? { ...parseAddress(stageFrom, "stage-from"), dir: stageTo! } : undefined
+  // A solver that is not there is a configuration error: say so once and exit 3 (restarting cannot help),
+  // before any trainer process starts.
+  if (solver !== undefined && !isReadableFile(solver)) {
+    io.stderr(`deepspark worker: solver ${solver}: no such readable file (from ${process.cwd()})`)
+    return 3
+  }
   const signals = abortOnSignals()
   try {
     const outcome = await superviseTrainer({
