@@ -3,6 +3,7 @@ import { rateSchedule } from "../easgd/rate-schedule.js"
 import { ruleByName } from "../easgd/rule-registry.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { AsyncRuleCenter, RuleCenterState, SyncRuleCenter, UpdateRule } from "../easgd/update-rule.js"
+import { forLog } from "../transport/bounded-string.js"
 import { takeTensor } from "../transport/buffer-pool.js"
 import { CenterRejected } from "../transport/protocol.js"
 
@@ -150,7 +151,7 @@ export class CenterState {
   private authenticate(workerId: string, token: string): void {
     if (token !== this.config.token) {
       this.emit({ type: "rejected", workerId, reason: "auth", message: "bad token" })
-      throw reject("auth", `worker "${workerId}": authentication failed (wrong token)`)
+      throw reject("auth", `worker "${forLog(workerId)}": authentication failed (wrong token)`)
     }
   }
 

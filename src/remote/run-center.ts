@@ -20,6 +20,7 @@ import type { CenterCheckpointState, CenterConfig, CenterEvent } from "../center
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { CenterJob } from "../center/center-job.js"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
+import { forLog } from "../transport/bounded-string.js"
 import { ioScheduler } from "./io-scheduler.js"
 import { plannedWorkersFinished, serveTcpWorkers } from "./serve-tcp-workers.js"
 
@@ -91,11 +92,11 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
   const display = options.display ?? 0
   const onEvent = (e: CenterEvent) => {
     options.onEvent?.(e)
-    if (e.type === "registered") log(`Worker ${e.workerId} registered (incarnation ${e.incarnation}${e.resumed ? ", resuming" : ""})`)
-    else if (e.type === "diverged") log(`Worker ${e.workerId} diverged at iteration ${e.clock}: reset from the center`)
-    else if (e.type === "rejected") log(`Rejected a request from ${JSON.stringify(e.workerId)}: ${e.reason} (${e.message})`)
+    if (e.type === "registered") log(`Worker ${forLog(e.workerId)} registered (incarnation ${e.incarnation}${e.resumed ? ", resuming" : ""})`)
+    else if (e.type === "diverged") log(`Worker ${forLog(e.workerId)} diverged at iteration ${e.clock}: reset from the center`)
+    else if (e.type === "rejected") log(`Rejected a request from ${JSON.stringify(forLog(e.workerId))}: ${e.reason} (${forLog(e.message, 400)})`)
     else if (e.type === "exchange" && display > 0 && e.exchanges % display === 0)
-      log(`Exchange ${e.exchanges}: worker ${e.workerId}, loss = ${formatG(e.loss)}, distance = ${formatG(e.distance)}, staleness ${e.staleness}`)
+      log(`Exchange ${e.exchanges}: worker ${forLog(e.workerId)}, loss = ${formatG(e.loss)}, distance = ${formatG(e.distance)}, staleness ${e.staleness}`)
   }
 
   const program = (writeCheckpoint: (x: Float32Array, state: CenterCheckpointState) => Effect.Effect<string, unknown>) =>
