@@ -2,6 +2,7 @@ import { NodeSocket } from "@effect/platform-node"
 import { Socket, SocketServer } from "@effect/platform"
 import { Deferred, Effect, Exit, FiberSet, Scope } from "effect"
 import net from "node:net"
+import { makeAdmission, type AdmissionOptions } from "./admission.js"
 import { FrameReusedError, isRetiredFrame, releaseWrittenFrame, takeReceiveBuffer } from "./buffer-pool.js"
 
 /**
@@ -130,14 +131,19 @@ export const connectTcp = (options: { readonly host: string; readonly port: numb
 
 /**
  * A listening SocketServer (NodeSocketServer.make's, with frame release and noDelay on every accepted
- * connection). Scoped: closing the scope stops listening.
+ * connection). Scoped: closing the scope stops listening. With `admission`, connections that have not
+ * authenticated are bounded in number, frame size and time (admission.ts).
  */
-export const makeTcpSocketServer = (options: { readonly host: string; readonly port: number }) =>
+export const makeTcpSocketServer = (options: { readonly host: string; readonly port: number; readonly admission?: AdmissionOptions }) =>
   Effect.gen(function* () {
     const failed = yield* Deferred.make<never, Error>()
     const pending: net.Socket[] = []
     let onConnection = (conn: net.Socket): void => void pending.push(conn)
-    const server = net.createServer({ noDelay: true }, (conn) => onConnection(releaseFramesOnceWritten(conn)))
+    const admission = options.admission ? makeAdmission(options.admission) : undefined
+    const server = net.createServer({ noDelay: true }, (conn) => {
+      admission?.admit(conn)
+      onConnection(releaseFramesOnceWritten(conn))
+    })
     yield* Effect.addFinalizer(() => Effect.async<void>((resume) => void server.close(() => resume(Effect.void))))
     server.on("error", (cause) => Deferred.unsafeDone(failed, Exit.fail(cause)))
     yield* Effect.async<void>((resume) => void server.listen(options.port, options.host, () => resume(Effect.void))).pipe(
