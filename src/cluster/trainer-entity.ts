@@ -3,6 +3,7 @@ import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
 import { boundedString, MAX_ID_LENGTH, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "../transport/bounded-string.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
+import { ClusterAuth } from "./cluster-auth.js"
 
 /**
  * The `Trainer` entity of cluster mode: one entity per partition of a run, hosted by whichever
@@ -97,6 +98,7 @@ export class TrainerFailed extends Schema.TaggedError<TrainerFailed>()("TrainerF
   message: boundedString(MAX_MESSAGE_LENGTH)
 }) {}
 
-export const Train = Rpc.make("Train", { payload: TrainPayload, success: TrainResult, error: TrainerFailed })
+/** Every `Train` is signed with the cluster secret and checked by the runner first (cluster-auth.ts). */
+export const Train = Rpc.make("Train", { payload: TrainPayload, success: TrainResult, error: TrainerFailed }).middleware(ClusterAuth)
 
 export const TrainerEntity = Entity.make("deepspark/Trainer", [Train])
