@@ -5,6 +5,7 @@
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
 import { CliUsageError } from "./command.js"
+import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { isLoopbackHost, MiB, parseAddress, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
@@ -13,7 +14,7 @@ import { makeEasgdSettings } from "../easgd/settings.js"
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
-  "[--max-message-mb MB] [--display K] [--weights W] [--serve-data HOST:PORT] [--rule R --period T --moving-rate A …]"
+  "[--max-message-mb MB] [--max-memory SIZE] [--display K] [--weights W] [--serve-data HOST:PORT] [--rule R --period T --moving-rate A …]"
 
 export const DEFAULT_LISTEN = "127.0.0.1:7077"
 
@@ -22,6 +23,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "synthetic", type: "integer", value: "SEED", description: "serve the simulator's softmax problem with this seed instead of a solver (tests, benchmarks)" },
   { name: "weights", type: "string", value: "W", description: "start x̃ from these weights" },
   { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels of the test nets" },
+  maxMemoryOption,
   { name: "listen", type: "string", value: "HOST:PORT", description: `address to serve (${DEFAULT_LISTEN}); a non-loopback address requires a token` },
   { name: "token", type: "string", value: "T", description: "shared secret every request must carry (default $DEEPSPARK_TOKEN; none: loopback only)" },
   { name: "workers", type: "integer", min: 1, value: "N", description: "planned workers: the decay schedule's N; the run ends when N workers have finished (1)" },
@@ -39,6 +41,7 @@ const options: ReadonlyArray<OptionSpec> = [
 
 export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_USAGE, options }, async (p, io) => {
   noPositionals(p)
+  applyMaxMemory(p)
   const listen = parseAddress(p.string("listen") ?? DEFAULT_LISTEN, "listen")
   const token = tokenFrom(p, process.env)
   if (!token && !isLoopbackHost(listen.host))

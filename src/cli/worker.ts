@@ -8,6 +8,7 @@ import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
 import { backendOption } from "./backend-option.js"
 import { CliUsageError } from "./command.js"
+import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { MiB, parseAddress, parsePartition, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
 import type { TrainerSpec } from "../local/trainer-spec.js"
@@ -16,7 +17,7 @@ import { superviseTrainer } from "../remote/worker-supervisor.js"
 export const WORKER_USAGE =
   "deepspark worker --connect HOST:PORT -solver S [--partition i/N] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
   "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
-  "[--call-timeout SECONDS] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
+  "[--call-timeout SECONDS] [--max-memory SIZE] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
 
 const options: ReadonlyArray<OptionSpec> = [
   { name: "connect", type: "string", value: "HOST:PORT", description: "the center (required)" },
@@ -24,6 +25,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "synthetic", type: "integer", value: "SEED", description: "train the simulator's softmax problem with this seed instead (needs --max-iter)" },
   { name: "weights", type: "string", value: "W", description: "start from these weights" },
   backendOption,
+  maxMemoryOption,
   { name: "partition", type: "string", value: "i/N", description: "which of N partitions of the training data this worker reads (0/1)" },
   { name: "token", type: "string", value: "T", description: "the center's token (default $DEEPSPARK_TOKEN)" },
   { name: "id", type: "string", value: "NAME", description: "stable worker id; a restarted worker with the same id resumes (<hostname>-<i>)" },
@@ -51,6 +53,7 @@ const isReadableFile = (file: string): boolean => {
 
 export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_USAGE, options }, async (p, io) => {
   noPositionals(p)
+  applyMaxMemory(p)
   const connect = p.string("connect")
   if (connect === undefined) throw new CliUsageError("--connect HOST:PORT (the center's address) is required")
   const { host, port } = parseAddress(connect, "connect")
