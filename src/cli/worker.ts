@@ -9,6 +9,7 @@ import { abortOnSignals } from "./abort-on-signals.js"
 import { backendOption } from "./backend-option.js"
 import { CliUsageError } from "./command.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
+import { tlsFilesFrom, tlsOptions } from "./tls-flags.js"
 import { MiB, parseAddress, parsePartition, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
 import type { TrainerSpec } from "../local/trainer-spec.js"
@@ -17,7 +18,7 @@ import { superviseTrainer } from "../remote/worker-supervisor.js"
 export const WORKER_USAGE =
   "deepspark worker --connect HOST:PORT -solver S [--partition i/N] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
   "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
-  "[--call-timeout SECONDS] [--max-memory SIZE] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
+  "[--call-timeout SECONDS] [--max-memory SIZE] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
 
 const options: ReadonlyArray<OptionSpec> = [
   { name: "connect", type: "string", value: "HOST:PORT", description: "the center (required)" },
@@ -26,6 +27,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "weights", type: "string", value: "W", description: "start from these weights" },
   backendOption,
   maxMemoryOption,
+  ...tlsOptions("client"),
   { name: "partition", type: "string", value: "i/N", description: "which of N partitions of the training data this worker reads (0/1)" },
   { name: "token", type: "string", value: "T", description: "the center's token (default $DEEPSPARK_TOKEN)" },
   { name: "id", type: "string", value: "NAME", description: "stable worker id; a restarted worker with the same id resumes (<hostname>-<i>)" },
@@ -77,6 +79,7 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
     throw new CliUsageError("--stage-from HOST:PORT and --stage-to DIR go together (the staging server, and where the staged partitions go)")
   if (stageFrom !== undefined && synthetic !== undefined) throw new CliUsageError("--stage-from stages a Caffe net's training data: give -solver S, not --synthetic")
   const staging = stageFrom !== undefined ? { ...parseAddress(stageFrom, "stage-from"), dir: stageTo! } : undefined
+  const tls = tlsFilesFrom(p, "client")
   // A solver that is not there is a configuration error: say so once and exit 3 (restarting cannot help),
   // before any trainer process starts.
   if (solver !== undefined && !isReadableFile(solver)) {
@@ -101,7 +104,8 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
         heartbeatEveryMs: (p.number("heartbeat-every") ?? 5) * 1000,
         callTimeoutMs: (p.number("call-timeout") ?? 120) * 1000,
         maxMessageBytes: Math.round((p.number("max-message-mb") ?? 512) * MiB),
-        ...(staging !== undefined ? { staging } : {})
+        ...(staging !== undefined ? { staging } : {}),
+        ...(tls !== undefined ? { tls } : {})
       },
       maxRestarts: p.number("max-restarts") ?? 10,
       backoffMs: p.number("backoff-ms") ?? 500,

@@ -21,6 +21,7 @@ import type { EasgdSettings } from "../easgd/settings.js"
 import type { CenterJob } from "../center/center-job.js"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
 import { forLog } from "../transport/bounded-string.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 import { ioScheduler } from "./io-scheduler.js"
 import { plannedWorkersFinished, serveTcpWorkers } from "./serve-tcp-workers.js"
 
@@ -49,6 +50,8 @@ export interface RunCenterOptions {
   readonly testInterval?: number
   readonly heartbeatTimeoutMs?: number
   readonly maxMessageBytes?: number
+  /** Serve workers over TLS (../transport/tls-options.ts). */
+  readonly tls?: TlsFiles
   /** Log one line every this many exchanges (0 = never). */
   readonly display?: number
   readonly log: (line: string) => void
@@ -114,6 +117,7 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
         port: options.port,
         token: options.token,
         ...(options.maxMessageBytes ? { maxFrameBytes: options.maxMessageBytes } : {}),
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
         ...(options.serveData ? { serveData: { host: options.serveData.host, port: options.serveData.port, root } } : {})
       })
       if (served.data) {
@@ -121,7 +125,7 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
         options.onDataListening?.(served.data)
       }
       const address = served.center
-      log(`Center listening on ${address.host}:${address.port}: ${job.description}, rule ${options.settings.rule}, ${options.workers} worker(s)`)
+      log(`Center listening on ${address.host}:${address.port}${options.tls !== undefined ? " (TLS)" : ""}: ${job.description}, rule ${options.settings.rule}, ${options.workers} worker(s)`)
       options.onListening?.(address)
 
       const finished = () => plannedWorkersFinished(center.state, options.workers)

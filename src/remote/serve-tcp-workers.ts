@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { hasTrained, type CenterState } from "../center/center-state.js"
 import { serveCenterTcp } from "../transport/tcp.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 
 /**
  * The center's side of a run whose trainers are TCP workers (`deepspark worker` processes), as both
@@ -12,6 +13,8 @@ export interface ServeTcpWorkersOptions {
   readonly port: number
   readonly token: string
   readonly maxFrameBytes?: number
+  /** Serve the center over TLS (its certificate and key; a CA to require workers' certificates). */
+  readonly tls?: TlsFiles
   /** Serve partitions of the databases under `root` to workers that stage them (`--serve-data`). */
   readonly serveData?: { readonly host: string; readonly port: number; readonly root: string }
 }
@@ -28,7 +31,8 @@ export const serveTcpWorkers = (options: ServeTcpWorkersOptions) =>
     const center = yield* serveCenterTcp({
       host: options.host,
       port: options.port,
-      ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {})
+      ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {})
     })
     return { center, data }
   })

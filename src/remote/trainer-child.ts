@@ -93,7 +93,9 @@ const main = Effect.gen(function* () {
   return result
 }).pipe(
   Effect.scoped,
-  Effect.provide(layerCenterClientProtocolTcp({ host: remote.host, port: remote.port, maxFrameBytes: remote.maxMessageBytes })),
+  Effect.provide(
+    layerCenterClientProtocolTcp({ host: remote.host, port: remote.port, maxFrameBytes: remote.maxMessageBytes, ...(remote.tls !== undefined ? { tls: remote.tls } : {}) })
+  ),
   Effect.withScheduler(ioScheduler)
 )
 

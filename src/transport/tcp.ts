@@ -3,6 +3,7 @@ import { RpcClient, RpcServer } from "@effect/rpc"
 import { Effect, Layer } from "effect"
 import { Center, CenterHandlersLive } from "../center/center-service.js"
 import type { AdmissionLimits } from "./admission.js"
+import type { TlsFiles } from "./tls-options.js"
 import { layerLengthPrefixedMsgPack, maxFrameBytes, type FramingOptions } from "./framing.js"
 import { CenterRpcs } from "./protocol.js"
 import { connectTcp, makeTcpSocketServer } from "./tcp-socket.js"
@@ -19,6 +20,8 @@ export interface ListenOptions extends FramingOptions {
   readonly port: number
   /** Bounds on connections that have not yet sent the token (admission.ts); serveCenterTcp sets the token. */
   readonly admission?: AdmissionLimits
+  /** Serve TLS (tls-options.ts: cert and key, and a CA to require client certificates). */
+  readonly tls?: TlsFiles
 }
 
 export const parseHostPort = (s: string, what: string): { host: string; port: number } => {
@@ -51,7 +54,8 @@ export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHa
     const server = yield* makeTcpSocketServer({
       host: options.host ?? "127.0.0.1",
       port: options.port,
-      ...(token !== undefined ? { admission: { ...options.admission, token } } : {})
+      ...(token !== undefined ? { admission: { ...options.admission, token } } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {})
     })
     yield* Layer.build(
       RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
@@ -66,9 +70,14 @@ export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHa
   })
 
 /** The protocol layer a worker needs to call the center over TCP. */
-export const layerCenterClientProtocolTcp = (options: { host: string; port: number } & FramingOptions) =>
+export const layerCenterClientProtocolTcp = (options: { host: string; port: number; tls?: TlsFiles } & FramingOptions) =>
   RpcClient.layerProtocolSocket({ retryTransientErrors: true }).pipe(
-    Layer.provide(Layer.effect(Socket.Socket, connectTcp({ host: options.host, port: options.port, maxFrameBytes: maxFrameBytes(options) }))),
+    Layer.provide(
+      Layer.effect(
+        Socket.Socket,
+        connectTcp({ host: options.host, port: options.port, maxFrameBytes: maxFrameBytes(options), ...(options.tls !== undefined ? { tls: options.tls } : {}) })
+      )
+    ),
     Layer.provide(layerLengthPrefixedMsgPack(options))
   )
 
