@@ -49,7 +49,7 @@ export const Register = Rpc.make("Register", {
     center: Float32ArrayFromBytes,
     alpha: Schema.Number,
     /** The center's update rule: it decides what the worker sends and does with each reply. */
-    rule: Schema.String,
+    rule: boundedString(MAX_ID_LENGTH),
     version: Schema.Int,
     /** Where this worker (by id) stopped last time: its local iteration and partition cursor. */
     resumeIteration: Schema.Int,
