@@ -23,4 +23,9 @@ export interface CenterJob {
   readModel?(file: string): Promise<Float32Array>
   /** Where checkpoints go when no prefix is given (Caffe: the solver's snapshot_prefix). */
   readonly defaultCheckpointPrefix?: string
+  /**
+   * Releases what the job holds open (the Caffe job's evaluator thread); whoever opened the job calls
+   * it once the run is over, however it ended: a thread left running keeps the process alive.
+   */
+  close?(): Promise<void>
 }

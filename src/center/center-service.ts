@@ -1,4 +1,5 @@
 import { Context, Deferred, Duration, Effect, Exit, Layer, Ref, Schedule } from "effect"
+import { forLog } from "../transport/bounded-string.js"
 import { releaseTensor } from "../transport/buffer-pool.js"
 import { CenterRejected, CenterRpcs } from "../transport/protocol.js"
 import {
@@ -164,7 +165,7 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
     const timeout = Duration.toMillis(options.heartbeatTimeout ?? "60 seconds")
     yield* Effect.gen(function* () {
       const dropped = state.dropSilent(now(), timeout)
-      for (const id of dropped) log(`Worker ${id} dropped: no message for ${Math.round(timeout / 1000)} s`)
+      for (const id of dropped) log(`Worker ${forLog(id)} dropped: no message for ${Math.round(timeout / 1000)} s`)
       if (dropped.length) yield* closeRoundIfComplete
     }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(50, Math.min(timeout / 4, 5000))))), Effect.forkScoped)
 
@@ -176,7 +177,16 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       heartbeat: (p) => catchDefects(() => state.heartbeat(p, now())),
       stopWorker: (p) =>
         catchDefects(() => state.stopWorker(p)).pipe(
-          Effect.tap(() => Effect.sync(() => log(`Worker ${p.workerId} stopped: ${p.reason}`))),
+          Effect.tap((how) =>
+            Effect.sync(() =>
+              log(
+                how === "finished"
+                  ? `Worker ${forLog(p.workerId)} stopped: ${forLog(p.reason)}`
+                  : `Worker ${forLog(p.workerId)} left before its first exchange (${forLog(p.reason)}): not counted as finished`
+              )
+            )
+          ),
+          Effect.asVoid,
           Effect.zipRight(closeRoundIfComplete)
         ),
       snapshot: (token) =>

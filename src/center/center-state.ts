@@ -3,6 +3,7 @@ import { rateSchedule } from "../easgd/rate-schedule.js"
 import { ruleByName } from "../easgd/rule-registry.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { AsyncRuleCenter, RuleCenterState, SyncRuleCenter, UpdateRule } from "../easgd/update-rule.js"
+import { forLog } from "../transport/bounded-string.js"
 import { takeTensor } from "../transport/buffer-pool.js"
 import { CenterRejected } from "../transport/protocol.js"
 
@@ -105,6 +106,9 @@ export type CenterEvent =
   | { readonly type: "diverged"; readonly workerId: string; readonly clock: number }
   | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
 
+/** Whether a worker has had an exchange applied (what makes its Stop count as finishing its partition). */
+export const hasTrained = (w: WorkerRecord): boolean => w.exchanges > 0
+
 const reject = (reason: CenterRejected["reason"], message: string) => new CenterRejected({ reason, message })
 
 export class CenterState {
@@ -147,7 +151,7 @@ export class CenterState {
   private authenticate(workerId: string, token: string): void {
     if (token !== this.config.token) {
       this.emit({ type: "rejected", workerId, reason: "auth", message: "bad token" })
-      throw reject("auth", `worker "${workerId}": authentication failed (wrong token)`)
+      throw reject("auth", `worker "${forLog(workerId)}": authentication failed (wrong token)`)
     }
   }
 
@@ -322,9 +326,19 @@ export class CenterState {
     return { stop: this.shouldStop() }
   }
 
-  stopWorker(req: { workerId: string; incarnation: number; token: string }): void {
+  /**
+   * A worker says it is done. Only one that has trained (an exchange applied, in this run or before a
+   * resume) is marked finished; a Stop from one that never trained only marks it gone, so registering
+   * and stopping at once cannot make the planned workers look finished and end the run.
+   */
+  stopWorker(req: { workerId: string; incarnation: number; token: string }): "finished" | "left" {
     const w = this.current(req.workerId, req.incarnation, req.token)
+    if (!hasTrained(w)) {
+      w.connected = false
+      return "left"
+    }
     w.stopped = true
+    return "finished"
   }
 
   /** Marks workers not heard from within `timeoutMs` as disconnected; returns their ids. */

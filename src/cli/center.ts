@@ -5,6 +5,8 @@
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
 import { CliUsageError } from "./command.js"
+import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
+import { tlsFilesFrom, tlsOptions } from "./tls-flags.js"
 import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { isLoopbackHost, MiB, parseAddress, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
@@ -13,7 +15,7 @@ import { makeEasgdSettings } from "../easgd/settings.js"
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
-  "[--max-message-mb MB] [--display K] [--weights W] [--serve-data HOST:PORT] [--rule R --period T --moving-rate A …]"
+  "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--rule R --period T --moving-rate A …]"
 
 export const DEFAULT_LISTEN = "127.0.0.1:7077"
 
@@ -22,6 +24,8 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "synthetic", type: "integer", value: "SEED", description: "serve the simulator's softmax problem with this seed instead of a solver (tests, benchmarks)" },
   { name: "weights", type: "string", value: "W", description: "start x̃ from these weights" },
   { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels of the test nets" },
+  maxMemoryOption,
+  ...tlsOptions("server"),
   { name: "listen", type: "string", value: "HOST:PORT", description: `address to serve (${DEFAULT_LISTEN}); a non-loopback address requires a token` },
   { name: "token", type: "string", value: "T", description: "shared secret every request must carry (default $DEEPSPARK_TOKEN; none: loopback only)" },
   { name: "workers", type: "integer", min: 1, value: "N", description: "planned workers: the decay schedule's N; the run ends when N workers have finished (1)" },
@@ -39,10 +43,12 @@ const options: ReadonlyArray<OptionSpec> = [
 
 export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_USAGE, options }, async (p, io) => {
   noPositionals(p)
+  applyMaxMemory(p)
   const listen = parseAddress(p.string("listen") ?? DEFAULT_LISTEN, "listen")
   const token = tokenFrom(p, process.env)
   if (!token && !isLoopbackHost(listen.host))
     throw new CliUsageError(`refusing to listen on ${listen.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
+  const tls = tlsFilesFrom(p, "server")
   const serveDataFlag = p.string("serve-data")
   const serveData = serveDataFlag !== undefined ? parseAddress(serveDataFlag, "serve-data") : undefined
   if (serveData !== undefined && !token && !isLoopbackHost(serveData.host))
@@ -60,12 +66,14 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
     synthetic !== undefined
       ? (await import("../remote/center-job.js")).syntheticCenterJob({ problemSeed: synthetic })
       : await (await import("../job/caffe-center-job.js")).caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
-  const prefix = p.string("checkpoint-prefix") ?? job.defaultCheckpointPrefix
-  if (prefix === undefined && p.has("checkpoint-every")) throw new CliUsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
-  const resume = p.string("resume")
-  if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
   const signals = abortOnSignals()
+  // However the run ends (finished, interrupted, a bad --resume), the job's evaluator thread goes with
+  // it: otherwise it keeps the process alive after the command has returned.
   try {
+    const prefix = p.string("checkpoint-prefix") ?? job.defaultCheckpointPrefix
+    if (prefix === undefined && p.has("checkpoint-every")) throw new CliUsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
+    const resume = p.string("resume")
+    if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
     const result = await runCenter({
       job,
       token: token ?? "",
@@ -82,6 +90,7 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
       maxMessageBytes: Math.round((p.number("max-message-mb") ?? 512) * MiB),
       display: p.number("display") ?? 100,
       ...(serveData !== undefined ? { serveData } : {}),
+      ...(tls !== undefined ? { tls } : {}),
       log,
       signal: signals.signal
     })
@@ -89,5 +98,6 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
     return result.reason === "interrupted" ? 130 : 0
   } finally {
     signals.dispose()
+    await job.close?.()
   }
 })

@@ -5,6 +5,7 @@
 import { chooseBackend, GlogLogger, openStandaloneNet, type StandaloneNet } from "@deepspark/engine"
 import type { OptionSpec, ParsedOptions } from "./argv.js"
 import { backendOption } from "./backend-option.js"
+import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import type { CliIo } from "./command.js"
 
 /** `what` says what the iterations count and whether weights are required, per command. */
@@ -14,7 +15,8 @@ export const standaloneNetOptions = (what: { readonly iterations: string; readon
   { name: "iterations", type: "integer", min: 1, value: "N", description: `${what.iterations} (default 50)` },
   { name: "level", type: "integer", value: "N", description: "NetState level" },
   { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage" },
-  backendOption
+  backendOption,
+  maxMemoryOption
 ]
 
 /** `-weights a.caffemodel,b.caffemodel` → the files, in order. */
@@ -31,6 +33,7 @@ export const openNetFromOptions = async (
   log: GlogLogger,
   phase: "TRAIN" | "TEST"
 ): Promise<{ readonly iterations: number } & StandaloneNet> => {
+  applyMaxMemory(p)
   const backend = await chooseBackend(p.string("backend"), log)
   log.info(`Use backend ${backend.name}: ${backend.description}`)
   const weights = p.string("weights")

@@ -34,3 +34,9 @@ export const isLoopbackHost = (host: string): boolean =>
 
 /** The shared secret: --token, else $DEEPSPARK_TOKEN, else none. */
 export const tokenFrom = (parsed: ParsedOptions, env: NodeJS.ProcessEnv): string | undefined => parsed.string("token") ?? env.DEEPSPARK_TOKEN
+
+/** The cluster secret from `--cluster-secret` or DEEPSPARK_CLUSTER_SECRET; undefined when neither is given (or empty). */
+export const clusterSecretFrom = (flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined => {
+  const secret = flag ?? env.DEEPSPARK_CLUSTER_SECRET
+  return secret === undefined || secret === "" ? undefined : secret
+}

@@ -7,10 +7,11 @@ import type { Layer } from "effect"
 import type { WorkerPool } from "../driver/worker-pool.js"
 import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError } from "./command.js"
-import { parseAddress } from "./network-flags.js"
+import { clusterSecretFrom, parseAddress } from "./network-flags.js"
 
 export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
   { name: "cluster-db", type: "string", value: "URL", description: "train on the runners (deepspark runner) of the @effect/cluster whose database this is (file:/path/cluster.db on one machine, postgres://… across hosts)" },
+  { name: "cluster-secret", type: "string", value: "S", description: "with --cluster-db: the runners' shared secret (default $DEEPSPARK_CLUSTER_SECRET): signs every trainer request" },
   { name: "center-listen", type: "string", value: "HOST:PORT", description: "with --cluster-db: where the center listens for the trainers (default 127.0.0.1, any port; 0.0.0.0:PORT for other hosts)" },
   { name: "center-advertise", type: "string", value: "HOST", description: "with --cluster-db: the host name the trainers connect to (default: the listen host, or this host's name)" },
   { name: "lock-expiration", type: "number", value: "SECONDS", description: "with --cluster-db: the cluster's shard-lock expiry, as the runners were given it (default 20)" },
@@ -22,10 +23,13 @@ export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
 export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: (line: string) => void): Promise<Layer.Layer<WorkerPool> | undefined> => {
   const clusterDb = o.get("cluster_db") as string | undefined
   if (clusterDb === undefined) {
-    const stray = ["center_listen", "center_advertise", "lock_expiration", "serve_data", "stage_to"].find((k) => o.has(k))
+    const stray = ["cluster_secret", "center_listen", "center_advertise", "lock_expiration", "serve_data", "stage_to"].find((k) => o.has(k))
     if (stray) throw new CliUsageError(`--${stray.replaceAll("_", "-")} only applies with --cluster-db URL`)
     return undefined
   }
+  const clusterSecret = clusterSecretFrom(o.get("cluster_secret") as string | undefined, process.env)
+  if (clusterSecret === undefined)
+    throw new CliUsageError("--cluster-db needs the runners' secret: --cluster-secret S or DEEPSPARK_CLUSTER_SECRET (runners refuse unsigned requests)")
   const listen = o.get("center_listen") as string | undefined
   const advertise = o.get("center_advertise") as string | undefined
   const lockExpiration = o.get("lock_expiration") as number | undefined
@@ -36,6 +40,7 @@ export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: 
   const { ClusterWorkerPool } = await import("../cluster/cluster-worker-pool.js")
   return ClusterWorkerPool({
     clusterDb,
+    clusterSecret,
     ...(listen !== undefined ? { centerListen: parseAddress(listen, "center-listen") } : {}),
     ...(advertise !== undefined ? { centerAdvertise: advertise } : {}),
     ...(lockExpiration !== undefined ? { sharding: { shardLockExpiration: `${lockExpiration} seconds` } } : {}),

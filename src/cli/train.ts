@@ -14,6 +14,7 @@ import {
 import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
 import { backendOption } from "./backend-option.js"
+import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { weightFiles } from "./net-options.js"
 import { distributedOptions, isDistributed, runTrainDistributed } from "./train-distributed.js"
 
@@ -27,6 +28,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "sigint-effect", type: "string", value: "stop|snapshot|none", description: "what SIGINT does (default stop)" },
   { name: "sighup-effect", type: "string", value: "stop|snapshot|none", description: "what SIGHUP does (default snapshot)" },
   backendOption,
+  maxMemoryOption,
   helpOption,
   ...distributedOptions
 ]
@@ -72,6 +74,7 @@ const signalActions = (sigint: SolverAction, sighup: SolverAction) => {
 
 export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
   const p = parseOptions(argv, options)
+  applyMaxMemory(p)
   if (p.flag("help")) {
     for (const l of help) io.stdout(l)
     return 0

@@ -2,11 +2,14 @@
  * `deepspark worker`: one trainer of a multi-process / multi-host run, connected to a `deepspark center`.
  * The trainer runs in a supervised child process that is restarted (and resumes) when it dies.
  */
+import { accessSync, constants, statSync } from "node:fs"
 import { hostname } from "node:os"
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
 import { backendOption } from "./backend-option.js"
 import { CliUsageError } from "./command.js"
+import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
+import { tlsFilesFrom, tlsOptions } from "./tls-flags.js"
 import { MiB, parseAddress, parsePartition, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
 import type { TrainerSpec } from "../local/trainer-spec.js"
@@ -15,7 +18,7 @@ import { superviseTrainer } from "../remote/worker-supervisor.js"
 export const WORKER_USAGE =
   "deepspark worker --connect HOST:PORT -solver S [--partition i/N] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
   "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
-  "[--call-timeout SECONDS] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
+  "[--call-timeout SECONDS] [--max-memory SIZE] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
 
 const options: ReadonlyArray<OptionSpec> = [
   { name: "connect", type: "string", value: "HOST:PORT", description: "the center (required)" },
@@ -23,6 +26,8 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "synthetic", type: "integer", value: "SEED", description: "train the simulator's softmax problem with this seed instead (needs --max-iter)" },
   { name: "weights", type: "string", value: "W", description: "start from these weights" },
   backendOption,
+  maxMemoryOption,
+  ...tlsOptions("client"),
   { name: "partition", type: "string", value: "i/N", description: "which of N partitions of the training data this worker reads (0/1)" },
   { name: "token", type: "string", value: "T", description: "the center's token (default $DEEPSPARK_TOKEN)" },
   { name: "id", type: "string", value: "NAME", description: "stable worker id; a restarted worker with the same id resumes (<hostname>-<i>)" },
@@ -39,8 +44,18 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "stage-to", type: "string", value: "DIR", description: "… into DIR, and train on the copy" }
 ]
 
+const isReadableFile = (file: string): boolean => {
+  try {
+    accessSync(file, constants.R_OK)
+    return statSync(file).isFile()
+  } catch {
+    return false
+  }
+}
+
 export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_USAGE, options }, async (p, io) => {
   noPositionals(p)
+  applyMaxMemory(p)
   const connect = p.string("connect")
   if (connect === undefined) throw new CliUsageError("--connect HOST:PORT (the center's address) is required")
   const { host, port } = parseAddress(connect, "connect")
@@ -64,6 +79,13 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
     throw new CliUsageError("--stage-from HOST:PORT and --stage-to DIR go together (the staging server, and where the staged partitions go)")
   if (stageFrom !== undefined && synthetic !== undefined) throw new CliUsageError("--stage-from stages a Caffe net's training data: give -solver S, not --synthetic")
   const staging = stageFrom !== undefined ? { ...parseAddress(stageFrom, "stage-from"), dir: stageTo! } : undefined
+  const tls = tlsFilesFrom(p, "client")
+  // A solver that is not there is a configuration error: say so once and exit 3 (restarting cannot help),
+  // before any trainer process starts.
+  if (solver !== undefined && !isReadableFile(solver)) {
+    io.stderr(`deepspark worker: solver ${solver}: no such readable file (from ${process.cwd()})`)
+    return 3
+  }
   const signals = abortOnSignals()
   try {
     const outcome = await superviseTrainer({
@@ -82,7 +104,8 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
         heartbeatEveryMs: (p.number("heartbeat-every") ?? 5) * 1000,
         callTimeoutMs: (p.number("call-timeout") ?? 120) * 1000,
         maxMessageBytes: Math.round((p.number("max-message-mb") ?? 512) * MiB),
-        ...(staging !== undefined ? { staging } : {})
+        ...(staging !== undefined ? { staging } : {}),
+        ...(tls !== undefined ? { tls } : {})
       },
       maxRestarts: p.number("max-restarts") ?? 10,
       backoffMs: p.number("backoff-ms") ?? 500,

@@ -13,7 +13,7 @@ import { makeEasgdSettings } from "../easgd/settings.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
 import { syntheticCenterJob } from "../remote/center-job.js"
 import { ClusterWorkerPool } from "./cluster-worker-pool.js"
-import { freePort, killAll, spawnRunner, type RunnerProcess } from "./support/runner-processes.js"
+import { freePort, killAll, spawnRunner, TEST_CLUSTER_SECRET, type RunnerProcess } from "./support/runner-processes.js"
 
 /**
  * Cluster mode end to end on loopback: two `deepspark runner` processes sharing a libsql (SQLite) file
@@ -36,7 +36,8 @@ beforeAll(async () => {
   // DEEPSPARK_CLUSTER_DB=postgres://user@host:port/db runs the same tests on PostgreSQL.
   clusterDb = process.env.DEEPSPARK_CLUSTER_DB ?? `file:${path.join(dir, "cluster.db")}`
   const ports = [await freePort(), await freePort()]
-  runners.push(...ports.map((p) => spawnRunner(clusterDb, p, ["--lock-expiration", String(LOCK_EXPIRATION_S)])))
+  // Their root: the temporary folder where the LeNet workspace lives (the run's paths must lie under it).
+  runners.push(...ports.map((p) => spawnRunner(clusterDb, p, ["--lock-expiration", String(LOCK_EXPIRATION_S), "--root", fs.realpathSync(os.tmpdir())])))
   await Promise.all(runners.map((r) => r.waitFor(/joined the cluster/, 120_000)))
 }, 150_000)
 afterAll(() => killAll(runners))
@@ -55,7 +56,7 @@ describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
           settings: makeEasgdSettings({ period: 5, moving_rate: 0.2 }),
           log: new GlogLogger((l) => lines.push(l)),
           testLog: (l) => lines.push(l)
-        }).pipe(Effect.provide(ClusterWorkerPool({ clusterDb, sharding, serveData: { port: 0 }, stageTo: "staged-cluster", log: (l) => lines.push(l) })))
+        }).pipe(Effect.provide(ClusterWorkerPool({ clusterDb, clusterSecret: TEST_CLUSTER_SECRET, sharding, serveData: { port: 0 }, stageTo: "staged-cluster", log: (l) => lines.push(l) })))
       )
     )
     expect(result.exchanges, lines.join("\n")).toBe(8)
@@ -116,6 +117,7 @@ describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
         Effect.provide(
           ClusterWorkerPool({
             clusterDb,
+            clusterSecret: TEST_CLUSTER_SECRET,
             sharding,
             backoffMs: 100,
             heartbeatEveryMs: 1000,

@@ -11,10 +11,14 @@ import { TrainerEntityLive } from "./trainer-entity-live.js"
 export interface ClusterRunnerOptions extends RunnerListenOptions {
   readonly log: (line: string) => void
   readonly signal?: AbortSignal
+  /** Paths in `Train` messages must lie under this folder (default: the working directory). */
+  readonly root?: string
 }
 
 export const layerClusterRunner = (options: Omit<ClusterRunnerOptions, "signal">) =>
-  TrainerEntityLive({ log: options.log }).pipe(Layer.provideMerge(layerRunnerSharding(options)))
+  TrainerEntityLive({ log: options.log, clusterSecret: options.clusterSecret, root: options.root ?? process.cwd() }).pipe(
+    Layer.provideMerge(layerRunnerSharding(options))
+  )
 
 export const runClusterRunner = async (options: ClusterRunnerOptions): Promise<void> => {
   const advertise = options.advertise ?? options.listen

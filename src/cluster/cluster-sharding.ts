@@ -2,6 +2,7 @@ import { RunnerAddress, RunnerHealth, Runners, ShardingConfig, SocketRunner, Sql
 import { NodeClusterSocket } from "@effect/platform-node"
 import { RpcSerialization } from "@effect/rpc"
 import { Duration, Effect, Layer, Option, Schedule } from "effect"
+import { layerClusterAuthClient } from "./cluster-auth.js"
 import { layerClusterSql } from "./cluster-sql.js"
 
 /**
@@ -14,6 +15,8 @@ import { layerClusterSql } from "./cluster-sql.js"
 export interface ClusterConnectionOptions {
   /** The cluster's database URL (see cluster-sql.ts): `file:/path/cluster.db` on one machine. */
   readonly clusterDb: string
+  /** Signs the entity messages this member sends; runners check it (cluster-auth.ts). */
+  readonly clusterSecret: string
   /**
    * Sharding settings; must agree between all processes of a cluster (shardsPerGroup above all).
    * `shardLockExpiration` bounds how long a killed runner's trainers wait to move (default 35 s).
@@ -57,6 +60,7 @@ export const layerRunnerSharding = (options: RunnerListenOptions) => {
   })
   const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(NodeClusterSocket.layerClientProtocol))
   return SocketRunner.layer.pipe(
+    Layer.provide(layerClusterAuthClient(options.clusterSecret)),
     Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
     Layer.provide(health),
     Layer.provideMerge(storage(options)),
@@ -68,6 +72,8 @@ export const layerRunnerSharding = (options: RunnerListenOptions) => {
 /** Sharding for a driver: hosts no entities, only sends them messages (client-only). */
 export const layerClientSharding = (options: ClusterConnectionOptions) =>
   SocketRunner.layerClientOnly.pipe(
+    // The entity clients of this Sharding sign every message with the cluster secret.
+    Layer.provide(layerClusterAuthClient(options.clusterSecret)),
     Layer.provide(NodeClusterSocket.layerClientProtocol),
     Layer.provideMerge(storage(options)),
     Layer.provide(shardingConfig(options, { runnerAddress: Option.none() })),

@@ -6,6 +6,7 @@ import { WorkerPool } from "../driver/worker-pool.js"
 import { WorkerFailedError, type LocalWorkerOutcome } from "../local/local-workers.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
 import { serveCenterTcp } from "../transport/tcp.js"
+import { ClusterAuthFailed } from "./cluster-auth.js"
 import { buildClusterLayer, layerClientSharding, type ClusterConnectionOptions } from "./cluster-sharding.js"
 import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } from "./trainer-entity.js"
 
@@ -105,7 +106,9 @@ export const ClusterWorkerPool = (options: ClusterWorkerPoolOptions) =>
                 Effect.flatMap((exit) => {
                   if (Exit.isSuccess(exit)) return Effect.succeed(exit.value)
                   const failure = Cause.failureOption(exit.cause)
-                  if (Option.isSome(failure) && failure.value instanceof TrainerFailed)
+                  // Refused for good: by the trainer (the center, crashes, a path outside the runner's root) or
+                  // by the runner's check of the cluster secret.
+                  if (Option.isSome(failure) && (failure.value instanceof TrainerFailed || failure.value instanceof ClusterAuthFailed))
                     return Effect.fail(new WorkerFailedError(assignment.workerId, sends, failure.value.message))
                   const why = Option.isSome(failure) ? String(failure.value) : Cause.isInterruptedOnly(exit.cause) ? "its runner stopped it" : Cause.pretty(exit.cause)
                   if (sends >= maxResends) return Effect.fail(new WorkerFailedError(assignment.workerId, sends, why))

@@ -1,5 +1,8 @@
 import { Entity } from "@effect/cluster"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
+import { forLog } from "../transport/bounded-string.js"
+import { layerClusterAuthServer } from "./cluster-auth.js"
+import { confineTrainPayload } from "./confine-paths.js"
 import type { TrainerLoopResult } from "../trainer/trainer-loop.js"
 import { superviseTrainer, type SuperviseResult } from "../remote/worker-supervisor.js"
 import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } from "./trainer-entity.js"
@@ -18,6 +21,10 @@ import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } fro
 export interface TrainerEntityOptions {
   /** Where the runner's own lines go (the trainer processes write to the runner's stdout/stderr). */
   readonly log: (line: string) => void
+  /** Every `Train` must be signed with this secret (cluster-auth.ts). */
+  readonly clusterSecret: string
+  /** Every path a `Train` names must lie under this folder (confine-paths.ts). */
+  readonly root: string
 }
 
 export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line: string) => void) =>
@@ -73,13 +80,21 @@ export const TrainerEntityLive = (options: TrainerEntityOptions) =>
       const address = yield* Entity.CurrentRunnerAddress
       const runner = `${address.host}:${address.port}`
       return {
-        Train: (request) => {
-          const a = request.payload.assignment
-          options.log(`runner ${runner}: training ${a.workerId} (partition ${a.partition.index}/${a.partition.count}) for the center at ${request.payload.centerHost}:${request.payload.centerPort}`)
-          return trainOnRunner(request.payload, runner, options.log)
-        }
+        // Suspended: the handler is called to build its effect before ClusterAuth has run, and nothing
+        // of an unauthenticated message (a path to look up, a line to log) may be touched before it has.
+        Train: (request) =>
+          Effect.suspend(() => {
+            const a = request.payload.assignment
+            const confined = confineTrainPayload(request.payload, options.root)
+            if ("refused" in confined) {
+              options.log(`runner ${runner}: refused to train ${forLog(a.workerId)}: ${confined.refused}`)
+              return Effect.fail(new TrainerFailed({ workerId: a.workerId, runner, reason: "rejected", message: `worker ${a.workerId} on runner ${runner}: ${confined.refused}` }))
+            }
+            options.log(`runner ${runner}: training ${a.workerId} (partition ${a.partition.index}/${a.partition.count}) for the center at ${request.payload.centerHost}:${request.payload.centerPort}`)
+            return trainOnRunner(confined.payload, runner, options.log)
+          })
       }
     }),
     // One trainer per entity; an idle entity (its run is over) goes away after a minute.
     { concurrency: 1 }
-  )
+  ).pipe(Layer.provide(layerClusterAuthServer(options.clusterSecret)))

@@ -1,7 +1,9 @@
 import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
+import { boundedString, MAX_ID_LENGTH, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "../transport/bounded-string.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
+import { ClusterAuth } from "./cluster-auth.js"
 
 /**
  * The `Trainer` entity of cluster mode: one entity per partition of a run, hosted by whichever
@@ -15,21 +17,24 @@ import type { WorkerAssignment } from "../local/trainer-spec.js"
  * trainer registers again under the same worker id and resumes the partition from its last exchange.
  */
 
+/** Every string is bounded (../transport/bounded-string.ts). */
+const Path = boundedString(MAX_PATH_LENGTH)
+
 const Partition = Schema.Struct({ index: Schema.Int, count: Schema.Int })
 
 const CaffeSpec = Schema.Struct({
   kind: Schema.Literal("caffe"),
-  solverPath: Schema.String,
-  weights: Schema.optionalWith(Schema.String, { exact: true }),
+  solverPath: Path,
+  weights: Schema.optionalWith(boundedString(8 * MAX_PATH_LENGTH), { exact: true }),
   seed: Schema.optionalWith(Schema.Number, { exact: true }),
-  backend: Schema.optionalWith(Schema.String, { exact: true }),
-  workingDirectory: Schema.optionalWith(Schema.String, { exact: true }),
-  solverType: Schema.optionalWith(Schema.String, { exact: true }),
+  backend: Schema.optionalWith(boundedString(64), { exact: true }),
+  workingDirectory: Schema.optionalWith(Path, { exact: true }),
+  solverType: Schema.optionalWith(boundedString(64), { exact: true }),
   momentum: Schema.optionalWith(Schema.Number, { exact: true }),
   lrScale: Schema.optionalWith(Schema.Number, { exact: true }),
   lrWarmup: Schema.optionalWith(Schema.Int, { exact: true }),
   verbose: Schema.optionalWith(Schema.Boolean, { exact: true }),
-  stagedData: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), { exact: true })
+  stagedData: Schema.optionalWith(Schema.Record({ key: boundedString(MAX_ID_LENGTH), value: Path }), { exact: true })
 })
 
 const SoftmaxProblemSpec = Schema.Struct({
@@ -40,8 +45,8 @@ const SoftmaxProblemSpec = Schema.Struct({
 
 /** The schema of a WorkerAssignment (src/local/trainer-spec.ts), checked against the type below. */
 export const WorkerAssignmentSchema = Schema.Struct({
-  workerId: Schema.String,
-  token: Schema.String,
+  workerId: boundedString(MAX_ID_LENGTH),
+  token: boundedString(MAX_TOKEN_LENGTH),
   partition: Partition,
   period: Schema.Int,
   maxIter: Schema.Int,
@@ -58,7 +63,7 @@ void _fromAssignment
 /** What the runner's trainer needs besides the assignment: the center's address and the client limits. */
 export const TrainPayload = Schema.Struct({
   assignment: WorkerAssignmentSchema,
-  centerHost: Schema.String,
+  centerHost: boundedString(255),
   centerPort: Schema.Int,
   heartbeatEveryMs: Schema.Number,
   callTimeoutMs: Schema.Number,
@@ -67,13 +72,13 @@ export const TrainPayload = Schema.Struct({
   maxRestarts: Schema.Int,
   backoffMs: Schema.Number,
   /** Stage the partition's training data from this staging server into `dir` (under the working directory) first. */
-  staging: Schema.optionalWith(Schema.Struct({ host: Schema.String, port: Schema.Int, dir: Schema.String }), { exact: true })
+  staging: Schema.optionalWith(Schema.Struct({ host: boundedString(255), port: Schema.Int, dir: Path }), { exact: true })
 })
 export type TrainPayload = typeof TrainPayload.Type
 
 export const TrainResult = Schema.Struct({
   /** The runner that finished the partition (host:port). */
-  runner: Schema.String,
+  runner: boundedString(MAX_ID_LENGTH),
   /** Restarts of the trainer process on that runner (moves between runners are counted by the center). */
   restarts: Schema.Int,
   iterations: Schema.Int,
@@ -87,12 +92,13 @@ export type TrainResult = typeof TrainResult.Type
  * (`rejected`: token, net shape, partition, size), or it kept crashing on its runner (`gave-up`).
  */
 export class TrainerFailed extends Schema.TaggedError<TrainerFailed>()("TrainerFailed", {
-  workerId: Schema.String,
-  runner: Schema.String,
+  workerId: boundedString(MAX_ID_LENGTH),
+  runner: boundedString(MAX_ID_LENGTH),
   reason: Schema.Literal("rejected", "gave-up"),
-  message: Schema.String
+  message: boundedString(MAX_MESSAGE_LENGTH)
 }) {}
 
-export const Train = Rpc.make("Train", { payload: TrainPayload, success: TrainResult, error: TrainerFailed })
+/** Every `Train` is signed with the cluster secret and checked by the runner first (cluster-auth.ts). */
+export const Train = Rpc.make("Train", { payload: TrainPayload, success: TrainResult, error: TrainerFailed }).middleware(ClusterAuth)
 
 export const TrainerEntity = Entity.make("deepspark/Trainer", [Train])

@@ -81,7 +81,7 @@ export const TcpWorkerPool = (options: {
         }).pipe(Effect.orDie)
         if (served.data) serveData?.onListening?.(served.data)
         options.onListening?.(served.center)
-        // Done when as many workers as planned have registered and every one of them has stopped.
+        // Done when as many workers as planned have trained and every one that trained has stopped.
         yield* Effect.sync(() => plannedWorkersFinished(center.state, assignments.length)).pipe(
           Effect.repeat({ schedule: Schedule.spaced(options.poll ?? "200 millis"), until: (done) => done }),
           Effect.raceFirst(center.stopped)

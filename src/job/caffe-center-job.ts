@@ -1,5 +1,5 @@
 import { GlogLogger } from "@deepspark/engine"
-import { Effect, Scope } from "effect"
+import { Effect, Exit, Scope } from "effect"
 import type { CenterJob } from "../center/center-job.js"
 import { openCenterJob } from "./center-job.js"
 import { defaultEvaluatorNiceness, makeEvaluator } from "./evaluator.js"
@@ -28,16 +28,19 @@ export const caffeCenterJob = async (request: CaffeCenterJobRequest): Promise<Ce
     log: new GlogLogger((line) => request.log(line))
   })
   const hasTests = (job.solver.test_iter ?? []).length > 0
-  // The evaluator thread lives as long as the center process.
+  if (!hasTests) return job
+  // The evaluator thread lives until the job is closed (CenterJob.close, called by the center command).
   const scope = Effect.runSync(Scope.make())
-  const evaluator = hasTests
-    ? await Effect.runPromise(
-        Scope.extend(makeEvaluator({ solverPath: request.solverPath, cwd, niceness: defaultEvaluatorNiceness, ...(request.backend ? { backend: request.backend } : {}) }, request.log), scope)
-      )
-    : undefined
-  if (evaluator === undefined) return job
+  const close = () => Effect.runPromise(Scope.close(scope, Exit.void))
+  const evaluator = await Effect.runPromise(
+    Scope.extend(makeEvaluator({ solverPath: request.solverPath, cwd, niceness: defaultEvaluatorNiceness, ...(request.backend ? { backend: request.backend } : {}) }, request.log), scope)
+  ).catch(async (e: unknown) => {
+    await close()
+    throw e
+  })
   return {
     ...job,
-    evaluate: (x: Float32Array, exchanges: number) => Effect.runPromise(evaluator.test(x, exchanges)).then((r) => ({ outputs: r[0]?.outputs ?? [] }))
+    evaluate: (x: Float32Array, exchanges: number) => Effect.runPromise(evaluator.test(x, exchanges)).then((r) => ({ outputs: r[0]?.outputs ?? [] })),
+    close
   }
 }

@@ -30,8 +30,17 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
   const cwd = spec.workingDirectory ?? process.cwd()
   const workerId = `worker ${partition.index}`
   const log: Logger = spec.verbose ? new GlogLogger((line) => process.stderr.write(`[${workerId}] ${line}\n`)) : silentLogger
-  const backend = await chooseBackend(spec.backend, log)
-  const base = readSolverPrototxtSync(path.resolve(cwd, spec.solverPath))
+  // A missing or unparsable solver, or an unknown backend, is a configuration error: no restart helps.
+  const permanent = (e: unknown): never => {
+    throw new PermanentWorkerError(`${workerId}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  const backend = await chooseBackend(spec.backend, log).catch(permanent)
+  let base: ReturnType<typeof readSolverPrototxtSync>
+  try {
+    base = readSolverPrototxtSync(path.resolve(cwd, spec.solverPath))
+  } catch (e) {
+    return permanent(e)
+  }
   const override: { type?: string; momentum?: number } = {}
   if (spec.solverType !== undefined) override.type = spec.solverType
   if (spec.momentum !== undefined) override.momentum = spec.momentum

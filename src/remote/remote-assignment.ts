@@ -1,4 +1,5 @@
 import type { WorkerAssignment } from "../local/trainer-spec.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 
 /**
  * What `deepspark worker` hands to its trainer child process (as JSON on the command line): the local
@@ -18,6 +19,8 @@ export interface RemoteTrainerAssignment {
    * working directory) before training, and train on the staged copies (`--stage-from`, `--stage-to`).
    */
   readonly staging?: { readonly host: string; readonly port: number; readonly dir: string }
+  /** Connect to the center over TLS (PEM file paths: the CA that signed its certificate, and this worker's own). */
+  readonly tls?: TlsFiles
 }
 
 /** Child exit codes: the supervisor restarts on anything but these two. */

@@ -20,6 +20,8 @@ import type { CenterCheckpointState, CenterConfig, CenterEvent } from "../center
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { CenterJob } from "../center/center-job.js"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
+import { forLog } from "../transport/bounded-string.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 import { ioScheduler } from "./io-scheduler.js"
 import { plannedWorkersFinished, serveTcpWorkers } from "./serve-tcp-workers.js"
 
@@ -48,6 +50,8 @@ export interface RunCenterOptions {
   readonly testInterval?: number
   readonly heartbeatTimeoutMs?: number
   readonly maxMessageBytes?: number
+  /** Serve workers over TLS (../transport/tls-options.ts). */
+  readonly tls?: TlsFiles
   /** Log one line every this many exchanges (0 = never). */
   readonly display?: number
   readonly log: (line: string) => void
@@ -91,11 +95,11 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
   const display = options.display ?? 0
   const onEvent = (e: CenterEvent) => {
     options.onEvent?.(e)
-    if (e.type === "registered") log(`Worker ${e.workerId} registered (incarnation ${e.incarnation}${e.resumed ? ", resuming" : ""})`)
-    else if (e.type === "diverged") log(`Worker ${e.workerId} diverged at iteration ${e.clock}: reset from the center`)
-    else if (e.type === "rejected") log(`Rejected a request from ${JSON.stringify(e.workerId)}: ${e.reason} (${e.message})`)
+    if (e.type === "registered") log(`Worker ${forLog(e.workerId)} registered (incarnation ${e.incarnation}${e.resumed ? ", resuming" : ""})`)
+    else if (e.type === "diverged") log(`Worker ${forLog(e.workerId)} diverged at iteration ${e.clock}: reset from the center`)
+    else if (e.type === "rejected") log(`Rejected a request from ${JSON.stringify(forLog(e.workerId))}: ${e.reason} (${forLog(e.message, 400)})`)
     else if (e.type === "exchange" && display > 0 && e.exchanges % display === 0)
-      log(`Exchange ${e.exchanges}: worker ${e.workerId}, loss = ${formatG(e.loss)}, distance = ${formatG(e.distance)}, staleness ${e.staleness}`)
+      log(`Exchange ${e.exchanges}: worker ${forLog(e.workerId)}, loss = ${formatG(e.loss)}, distance = ${formatG(e.distance)}, staleness ${e.staleness}`)
   }
 
   const program = (writeCheckpoint: (x: Float32Array, state: CenterCheckpointState) => Effect.Effect<string, unknown>) =>
@@ -113,6 +117,7 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
         port: options.port,
         token: options.token,
         ...(options.maxMessageBytes ? { maxFrameBytes: options.maxMessageBytes } : {}),
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
         ...(options.serveData ? { serveData: { host: options.serveData.host, port: options.serveData.port, root } } : {})
       })
       if (served.data) {
@@ -120,7 +125,7 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
         options.onDataListening?.(served.data)
       }
       const address = served.center
-      log(`Center listening on ${address.host}:${address.port}: ${job.description}, rule ${options.settings.rule}, ${options.workers} worker(s)`)
+      log(`Center listening on ${address.host}:${address.port}${options.tls !== undefined ? " (TLS)" : ""}: ${job.description}, rule ${options.settings.rule}, ${options.workers} worker(s)`)
       options.onListening?.(address)
 
       const finished = () => plannedWorkersFinished(center.state, options.workers)

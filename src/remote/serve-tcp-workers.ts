@@ -1,6 +1,7 @@
 import { Effect } from "effect"
-import type { CenterState } from "../center/center-state.js"
+import { hasTrained, type CenterState } from "../center/center-state.js"
 import { serveCenterTcp } from "../transport/tcp.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 
 /**
  * The center's side of a run whose trainers are TCP workers (`deepspark worker` processes), as both
@@ -12,6 +13,8 @@ export interface ServeTcpWorkersOptions {
   readonly port: number
   readonly token: string
   readonly maxFrameBytes?: number
+  /** Serve the center over TLS (its certificate and key; a CA to require workers' certificates). */
+  readonly tls?: TlsFiles
   /** Serve partitions of the databases under `root` to workers that stage them (`--serve-data`). */
   readonly serveData?: { readonly host: string; readonly port: number; readonly root: string }
 }
@@ -28,13 +31,18 @@ export const serveTcpWorkers = (options: ServeTcpWorkersOptions) =>
     const center = yield* serveCenterTcp({
       host: options.host,
       port: options.port,
-      ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {})
+      ...(options.maxFrameBytes !== undefined ? { maxFrameBytes: options.maxFrameBytes } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {})
     })
     return { center, data }
   })
 
-/** The run is over for its workers: as many as planned have registered, and every one has stopped. */
+/**
+ * The run is over for its workers: as many as planned have trained and finished, and every worker that
+ * trained has stopped. A worker that registered but never had an exchange applied does not count
+ * either way (its Stop is not a finish: see CenterState.stopWorker).
+ */
 export const plannedWorkersFinished = (state: CenterState, planned: number): boolean => {
-  const workers = [...state.workers.values()]
-  return workers.length >= planned && workers.every((w) => w.stopped)
+  const trained = [...state.workers.values()].filter(hasTrained)
+  return trained.length >= planned && trained.every((w) => w.stopped)
 }

@@ -1,3 +1,4 @@
+import path from "node:path"
 import { readSolverPrototxtSync } from "@deepspark/caffe"
 import { Cause, Duration, Effect, Option } from "effect"
 import { buildTrainer } from "../local/build-trainer.js"
@@ -53,9 +54,17 @@ const main = Effect.gen(function* () {
   // Staging first: a refused or unreachable staging server is reported before the engine loads.
   const spec = yield* stageData(assignment.spec)
   if (spec.kind === "caffe") yield* Effect.promise(() => import("../local/engine-trainer.js"))
+  // A solver that cannot be read or parsed is a configuration error: restarting cannot help.
   const maxIter =
-    assignment.maxIter > 0 ? assignment.maxIter : spec.kind === "caffe" ? Number(readSolverPrototxtSync(spec.solverPath).max_iter ?? 0) : 0
-  if (!(maxIter > 0)) return yield* Effect.dieMessage(`${tag}: no max_iter (give --max-iter)`)
+    assignment.maxIter > 0
+      ? assignment.maxIter
+      : spec.kind === "caffe"
+        ? yield* Effect.try({
+            try: () => Number(readSolverPrototxtSync(path.resolve(spec.workingDirectory ?? process.cwd(), spec.solverPath)).max_iter ?? 0),
+            catch: (e) => new PermanentWorkerError(e instanceof Error ? e.message : String(e))
+          })
+        : 0
+  if (!(maxIter > 0)) return yield* Effect.fail(new PermanentWorkerError(`no max_iter (give --max-iter)`))
   const trainer = yield* Effect.tryPromise({
     try: () => buildTrainer(spec, assignment.partition),
     // A PermanentWorkerError (an unreadable partition, a bad net) stops this worker; anything else restarts it.
@@ -84,7 +93,9 @@ const main = Effect.gen(function* () {
   return result
 }).pipe(
   Effect.scoped,
-  Effect.provide(layerCenterClientProtocolTcp({ host: remote.host, port: remote.port, maxFrameBytes: remote.maxMessageBytes })),
+  Effect.provide(
+    layerCenterClientProtocolTcp({ host: remote.host, port: remote.port, maxFrameBytes: remote.maxMessageBytes, ...(remote.tls !== undefined ? { tls: remote.tls } : {}) })
+  ),
   Effect.withScheduler(ioScheduler)
 )
 

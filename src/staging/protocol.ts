@@ -1,5 +1,6 @@
 import { Rpc, RpcGroup } from "@effect/rpc"
 import { Schema } from "effect"
+import { boundedString, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "../transport/bounded-string.js"
 
 /**
  * Staging partitions onto workers' disks (DeepSpark's `prepareLocal`): a worker asks a staging server
@@ -16,13 +17,13 @@ export const StagingRejectReason = Schema.Literal("auth", "not-found", "bad-requ
 /** The staging server refused a request (wrong token, no such database, a malformed request). */
 export class StagingRejected extends Schema.TaggedError<StagingRejected>()("StagingRejected", {
   reason: StagingRejectReason,
-  message: Schema.String
+  message: boundedString(MAX_MESSAGE_LENGTH)
 }) {}
 
 /** Which partition of which database: `source` is a path relative to the server's folder. */
 export const PartitionRefFields = {
-  token: Schema.String,
-  source: Schema.String.pipe(Schema.minLength(1)),
+  token: boundedString(MAX_TOKEN_LENGTH),
+  source: boundedString(MAX_PATH_LENGTH).pipe(Schema.minLength(1)),
   backend: Schema.Literal("lmdb", "leveldb"),
   index: Schema.Int.pipe(Schema.nonNegative()),
   count: Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)),
@@ -40,10 +41,10 @@ export const PartitionManifest = Rpc.make("PartitionManifest", {
   payload: PartitionRefFields,
   success: Schema.Struct({
     /** `<source>#<mode>-<i>-of-<N>`, Dataset.partition's name. */
-    partition: Schema.String,
+    partition: boundedString(MAX_PATH_LENGTH + 64),
     count: Schema.Int.pipe(Schema.nonNegative()),
-    firstKey: Schema.String,
-    lastKey: Schema.String,
+    firstKey: boundedString(2048),
+    lastKey: boundedString(2048),
     /** SHA-256 over all records, framed (see @deepspark/data's stage-remote-format.ts). */
     sha256: Sha256Hex
   }),

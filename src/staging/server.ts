@@ -1,9 +1,9 @@
-import { NodeSocketServer } from "@effect/platform-node"
 import { SocketServer } from "@effect/platform"
 import { RpcServer } from "@effect/rpc"
 import { partitionServer, StagingSourceError, type PartitionServerOptions, type StagingRef } from "@deepspark/data"
-import { Context, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { layerLengthPrefixedMsgPack, type FramingOptions } from "../transport/framing.js"
+import { makeTcpSocketServer } from "../transport/tcp-socket.js"
 import { StagingRejected, StagingRpcs } from "./protocol.js"
 
 /**
@@ -56,13 +56,13 @@ export interface StagingListenOptions extends StagingServerOptions, FramingOptio
 /** Serves StagingRpcs on a TCP socket for the enclosing scope; returns the bound address. */
 export const serveStagingTcp = (options: StagingListenOptions) =>
   Effect.gen(function* () {
-    const socketServer = yield* Layer.build(NodeSocketServer.layer({ host: options.host ?? "127.0.0.1", port: options.port }))
-    const server = Context.get(socketServer, SocketServer.SocketServer)
+    // Connections that have not sent the token are bounded in frame size, number and time (admission.ts).
+    const server = yield* makeTcpSocketServer({ host: options.host ?? "127.0.0.1", port: options.port, admission: { token: options.token } })
     yield* Layer.build(
       RpcServer.layer(StagingRpcs, { concurrency: "unbounded" }).pipe(
         Layer.provide(layerStagingHandlers(options)),
         Layer.provide(RpcServer.layerProtocolSocketServer),
-        Layer.provide(Layer.succeedContext(socketServer)),
+        Layer.provide(Layer.succeed(SocketServer.SocketServer, server)),
         // Default limit: the largest chunk a client may ask for, plus room for the envelope.
         Layer.provide(layerLengthPrefixedMsgPack({ maxFrameBytes: options.maxFrameBytes ?? 80 * 1024 * 1024 }))
       )

@@ -61,8 +61,11 @@ class TensorRef {
   ) {}
 }
 
-/** The frame whose header is being unpacked (unpacking is synchronous): references resolve into it. */
-let unpacking: { readonly frame: Uint8Array; readonly section: number; readonly tensors: Uint8Array[] } | null = null
+/**
+ * The frame whose header is being unpacked (unpacking is synchronous): references resolve into it.
+ * `"header-only"`: only the header is at hand (unpackHeader), and references resolve to empty arrays.
+ */
+let unpacking: { readonly frame: Uint8Array; readonly section: number; readonly tensors: Uint8Array[] } | "header-only" | null = null
 
 addExtension({
   Class: TensorRef,
@@ -75,6 +78,7 @@ addExtension({
   },
   unpack: (b: Uint8Array) => {
     if (unpacking === null || b.length !== 8) throw new Error("tensor reference outside a deepspark frame")
+    if (unpacking === "header-only") return new Uint8Array(0)
     const offset = readU32(b, 0)
     const length = readU32(b, 4)
     const { frame, section } = unpacking
@@ -169,6 +173,23 @@ export const unpackFrame = (unpackr: Unpackr, frame: Uint8Array, ownBuffer = fal
   }
   if (ownBuffer && state.tensors.length === 1) leaseReceived(frame, state.tensors[0]!)
   return message
+}
+
+/**
+ * Unpacks only a frame's msgpack header, given its first `8 + H` bytes (the tensor section may not have
+ * arrived): tensors come back as empty arrays. For a look at who sent a frame before taking its body
+ * (admission.ts).
+ */
+export const unpackHeader = (unpackr: Unpackr, start: Uint8Array): unknown => {
+  if (start.length < 8) throw new Error(`frame start of ${start.length} bytes has no header length`)
+  const h = readU32(start, 4)
+  if (8 + h > start.length) throw new Error(`frame header of ${h} bytes runs past the ${start.length} bytes given`)
+  unpacking = "header-only"
+  try {
+    return unpackr.unpack(start.subarray(8, 8 + h))
+  } finally {
+    unpacking = null
+  }
 }
 
 /**

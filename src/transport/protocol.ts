@@ -1,5 +1,6 @@
 import { Rpc, RpcGroup } from "@effect/rpc"
 import { Schema } from "effect"
+import { boundedString, MAX_CURSOR_LENGTH, MAX_ID_LENGTH, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "./bounded-string.js"
 import { Float32ArrayFromBytes } from "./float32-schema.js"
 
 /**
@@ -20,22 +21,26 @@ export const RejectReason = Schema.Literal("auth", "unknown-worker", "stale", "s
 /** The center refused a request; nothing was applied. */
 export class CenterRejected extends Schema.TaggedError<CenterRejected>()("CenterRejected", {
   reason: RejectReason,
-  message: Schema.String
+  message: boundedString(MAX_MESSAGE_LENGTH)
 }) {}
 
+/** Every string is bounded (bounded-string.ts): what a peer sends may end up in a log line. */
+export const WorkerId = boundedString(MAX_ID_LENGTH)
+export const Token = boundedString(MAX_TOKEN_LENGTH)
+
 export const WorkerIdentity = {
-  workerId: Schema.String,
+  workerId: WorkerId,
   incarnation: Schema.Int,
-  token: Schema.String
+  token: Token
 }
 
 /** The cursor of a worker's partition (opaque to the center; JSON of the data package's cursor). */
-export const Cursor = Schema.NullOr(Schema.String)
+export const Cursor = Schema.NullOr(boundedString(MAX_CURSOR_LENGTH))
 
 export const Register = Rpc.make("Register", {
   payload: {
-    workerId: Schema.String,
-    token: Schema.String,
+    workerId: WorkerId,
+    token: Token,
     paramCount: Schema.Int,
     partition: Schema.Struct({ index: Schema.Int, count: Schema.Int })
   },
@@ -44,7 +49,7 @@ export const Register = Rpc.make("Register", {
     center: Float32ArrayFromBytes,
     alpha: Schema.Number,
     /** The center's update rule: it decides what the worker sends and does with each reply. */
-    rule: Schema.String,
+    rule: boundedString(MAX_ID_LENGTH),
     version: Schema.Int,
     /** Where this worker (by id) stopped last time: its local iteration and partition cursor. */
     resumeIteration: Schema.Int,
@@ -101,13 +106,13 @@ export const Heartbeat = Rpc.make("Heartbeat", {
 })
 
 export const Snapshot = Rpc.make("Snapshot", {
-  payload: { token: Schema.String },
-  success: Schema.Struct({ caffemodel: Schema.String, state: Schema.String }),
+  payload: { token: Token },
+  success: Schema.Struct({ caffemodel: boundedString(MAX_PATH_LENGTH), state: boundedString(MAX_PATH_LENGTH) }),
   error: CenterRejected
 })
 
 export const Stop = Rpc.make("Stop", {
-  payload: { ...WorkerIdentity, reason: Schema.String },
+  payload: { ...WorkerIdentity, reason: boundedString(MAX_MESSAGE_LENGTH) },
   error: CenterRejected
 })
 

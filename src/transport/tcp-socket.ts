@@ -2,6 +2,9 @@ import { NodeSocket } from "@effect/platform-node"
 import { Socket, SocketServer } from "@effect/platform"
 import { Deferred, Effect, Exit, FiberSet, Scope } from "effect"
 import net from "node:net"
+import tls from "node:tls"
+import { tlsClientOptions, tlsServerOptions, type TlsFiles } from "./tls-options.js"
+import { makeAdmission, type AdmissionOptions } from "./admission.js"
 import { FrameReusedError, isRetiredFrame, releaseWrittenFrame, takeReceiveBuffer } from "./buffer-pool.js"
 
 /**
@@ -98,8 +101,17 @@ export const frameReader = (emit: (frame: Uint8Array) => void, maxFrameBytes: nu
   }
 }
 
-/** A client Socket to host:port (NodeSocket.makeNet's connection, with frame reads and frame release). */
-export const connectTcp = (options: { readonly host: string; readonly port: number; readonly maxFrameBytes: number }): Effect.Effect<Socket.Socket> =>
+/**
+ * A client Socket to host:port (NodeSocket.makeNet's connection, with frame reads and frame release).
+ * With `tls`, a TLS connection (tls-options.ts); it reads with ordinary 'data' events (TLS decrypts into
+ * buffers of its own, so frames are gathered by the framing's decoder instead of `frameReader`).
+ */
+export const connectTcp = (options: {
+  readonly host: string
+  readonly port: number
+  readonly maxFrameBytes: number
+  readonly tls?: TlsFiles
+}): Effect.Effect<Socket.Socket> =>
   NodeSocket.fromDuplex(
     Effect.scopeWith((scope) => {
       let conn: net.Socket | undefined
@@ -115,6 +127,14 @@ export const connectTcp = (options: { readonly host: string; readonly port: numb
             // arrive before NodeSocket listens (none in this protocol, where the client speaks first)
             // wait for it instead of being dropped.
             const early: Uint8Array[] = []
+            if (options.tls !== undefined) {
+              const secure = tls.connect({ host: options.host, port: options.port, ...tlsClientOptions(options.tls, options.host) })
+              secure.setNoDelay(true)
+              conn = releaseFramesOnceWritten(secure)
+              secure.once("secureConnect", () => resume(Effect.succeed(secure)))
+              secure.on("error", (cause) => resume(Effect.fail(new Socket.SocketGenericError({ reason: "Open", cause }))))
+              return
+            }
             const reader = frameReader((frame) => (conn!.listenerCount("data") > 0 ? conn!.emit("data", frame) : early.push(frame)), options.maxFrameBytes)
             conn = releaseFramesOnceWritten(net.createConnection({ host: options.host, port: options.port, noDelay: true, onread: reader }))
             conn.on("newListener", (event) => {
@@ -130,14 +150,29 @@ export const connectTcp = (options: { readonly host: string; readonly port: numb
 
 /**
  * A listening SocketServer (NodeSocketServer.make's, with frame release and noDelay on every accepted
- * connection). Scoped: closing the scope stops listening.
+ * connection). Scoped: closing the scope stops listening. With `admission`, connections that have not
+ * authenticated are bounded in number, frame size and time (admission.ts); with `tls`, connections are
+ * TLS (tls-options.ts), and admission starts once the handshake is done.
  */
-export const makeTcpSocketServer = (options: { readonly host: string; readonly port: number }) =>
+export const makeTcpSocketServer = (options: {
+  readonly host: string
+  readonly port: number
+  readonly admission?: AdmissionOptions
+  readonly tls?: TlsFiles
+}) =>
   Effect.gen(function* () {
     const failed = yield* Deferred.make<never, Error>()
     const pending: net.Socket[] = []
     let onConnection = (conn: net.Socket): void => void pending.push(conn)
-    const server = net.createServer({ noDelay: true }, (conn) => onConnection(releaseFramesOnceWritten(conn)))
+    const admission = options.admission ? makeAdmission(options.admission) : undefined
+    const accepted = (conn: net.Socket) => {
+      admission?.admit(conn)
+      onConnection(releaseFramesOnceWritten(conn))
+    }
+    const server: net.Server =
+      options.tls !== undefined
+        ? tls.createServer({ ...tlsServerOptions(options.tls), noDelay: true }, accepted)
+        : net.createServer({ noDelay: true }, accepted)
     yield* Effect.addFinalizer(() => Effect.async<void>((resume) => void server.close(() => resume(Effect.void))))
     server.on("error", (cause) => Deferred.unsafeDone(failed, Exit.fail(cause)))
     yield* Effect.async<void>((resume) => void server.listen(options.port, options.host, () => resume(Effect.void))).pipe(

@@ -1,7 +1,9 @@
 import { Socket, SocketServer } from "@effect/platform"
 import { RpcClient, RpcServer } from "@effect/rpc"
 import { Effect, Layer } from "effect"
-import { CenterHandlersLive } from "../center/center-service.js"
+import { Center, CenterHandlersLive } from "../center/center-service.js"
+import type { AdmissionLimits } from "./admission.js"
+import type { TlsFiles } from "./tls-options.js"
 import { layerLengthPrefixedMsgPack, maxFrameBytes, type FramingOptions } from "./framing.js"
 import { CenterRpcs } from "./protocol.js"
 import { connectTcp, makeTcpSocketServer } from "./tcp-socket.js"
@@ -16,6 +18,10 @@ import { connectTcp, makeTcpSocketServer } from "./tcp-socket.js"
 export interface ListenOptions extends FramingOptions {
   readonly host?: string
   readonly port: number
+  /** Bounds on connections that have not yet sent the token (admission.ts); serveCenterTcp sets the token. */
+  readonly admission?: AdmissionLimits
+  /** Serve TLS (tls-options.ts: cert and key, and a CA to require client certificates). */
+  readonly tls?: TlsFiles
 }
 
 export const parseHostPort = (s: string, what: string): { host: string; port: number } => {
@@ -29,13 +35,28 @@ export const parseHostPort = (s: string, what: string): { host: string; port: nu
 /** Handlers for every CenterRpcs message (CenterHandlersLive, or a test's own). */
 export type CenterHandlers<R> = Layer.Layer<Layer.Layer.Success<typeof CenterHandlersLive>, never, R>
 
-/** Serves CenterRpcs on a TCP socket; needs the Center service. Returns the bound address. */
-export const serveCenterTcp = (options: ListenOptions) => serveCenterRpcsTcp(options, CenterHandlersLive)
-
-/** Serves CenterRpcs with the given handlers on a TCP socket. Returns the bound address. */
-export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHandlers<R>) =>
+/**
+ * Serves CenterRpcs on a TCP socket; needs the Center service, whose token authenticates connections
+ * (admission.ts). Returns the bound address.
+ */
+export const serveCenterTcp = (options: ListenOptions) =>
   Effect.gen(function* () {
-    const server = yield* makeTcpSocketServer({ host: options.host ?? "127.0.0.1", port: options.port })
+    const center = yield* Center
+    return yield* serveCenterRpcsTcp(options, CenterHandlersLive, center.state.config.token)
+  })
+
+/**
+ * Serves CenterRpcs with the given handlers on a TCP socket. Returns the bound address. With `token`,
+ * connections that have not sent it are bounded (admission.ts).
+ */
+export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHandlers<R>, token?: string) =>
+  Effect.gen(function* () {
+    const server = yield* makeTcpSocketServer({
+      host: options.host ?? "127.0.0.1",
+      port: options.port,
+      ...(token !== undefined ? { admission: { ...options.admission, token } } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {})
+    })
     yield* Layer.build(
       RpcServer.layer(CenterRpcs, { concurrency: "unbounded" }).pipe(
         Layer.provide(handlers),
@@ -49,9 +70,14 @@ export const serveCenterRpcsTcp = <R>(options: ListenOptions, handlers: CenterHa
   })
 
 /** The protocol layer a worker needs to call the center over TCP. */
-export const layerCenterClientProtocolTcp = (options: { host: string; port: number } & FramingOptions) =>
+export const layerCenterClientProtocolTcp = (options: { host: string; port: number; tls?: TlsFiles } & FramingOptions) =>
   RpcClient.layerProtocolSocket({ retryTransientErrors: true }).pipe(
-    Layer.provide(Layer.effect(Socket.Socket, connectTcp({ host: options.host, port: options.port, maxFrameBytes: maxFrameBytes(options) }))),
+    Layer.provide(
+      Layer.effect(
+        Socket.Socket,
+        connectTcp({ host: options.host, port: options.port, maxFrameBytes: maxFrameBytes(options), ...(options.tls !== undefined ? { tls: options.tls } : {}) })
+      )
+    ),
     Layer.provide(layerLengthPrefixedMsgPack(options))
   )
 

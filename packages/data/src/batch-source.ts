@@ -9,7 +9,7 @@
  * reading overlaps whatever the engine does between calls; decoding and transforming happen in `next`.
  */
 import path from "node:path"
-import type { DataParameter, TransformationParameter } from "@deepspark/caffe"
+import { MemoryBudget, type DataParameter, type TransformationParameter } from "@deepspark/caffe"
 import type { DbCursor, DbRecord } from "./db/datum-db.js"
 import { keyText, parseBackend } from "./db/datum-db.js"
 import { openDatumDb } from "./db/open.js"
@@ -102,6 +102,15 @@ const assemble = <P, R>(feed: Feed<P, R>, transformer: DataTransformer, options:
   const [C, H, W] = transformer.outputShape(firstRaw)
   const firstBatch: Array<R> = [first]
   const itemSize = C * H * W
+  // Before any batch-sized buffer: a batch the machine cannot hold is refused, naming the field that
+  // sizes it (the layer's top: values and gradients, float32; the transformer's per-record offsets).
+  new MemoryBudget().reserve({
+    layer,
+    type: "Data",
+    blob: `a batch of ${batchSize} records of ${C}×${H}×${W}`,
+    bytes: batchSize * (itemSize * 8 + 12),
+    field: `data_param.batch_size: ${batchSize}`
+  })
   // Batches of raw uint8 records of the first record's input shape go through one SIMD conversion
   // (crop windows and mirror included; see u8-affine.ts).
   const inC = firstRaw.channels

@@ -29,11 +29,15 @@ export const freePort = (): Promise<number> =>
     })
   })
 
+/** The cluster secret the test runners are started with (the drivers in the tests sign with it). */
+export const TEST_CLUSTER_SECRET = "test-cluster-secret"
+
+/** A runner with TEST_CLUSTER_SECRET (given in its environment, as an operator may) unless `extra` names one. */
 export const spawnRunner = (clusterDb: string, port: number, extra: ReadonlyArray<string> = []): RunnerProcess => {
   const child = spawn(
     process.execPath,
     ["bin/run-ts.mjs", "src/remote/main.ts", "runner", "--cluster-db", clusterDb, "--listen", `127.0.0.1:${port}`, ...extra],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DEEPSPARK_CLUSTER_SECRET: TEST_CLUSTER_SECRET } }
   )
   let out = ""
   const waiters: Array<{ re: RegExp; done: () => void }> = []

@@ -32,6 +32,43 @@ const isIdentChar = (c: number) => isLetter(c) || isDigit(c)
 const SYMBOLS = "{}<>:[],;-"
 const utf8 = new TextEncoder()
 
+/**
+ * The decoded bytes of a string literal, in one growing Uint8Array: a byte costs a byte (a number[]
+ * costs eight or more, and a 50 MB literal took over a gigabyte). Runs of plain text are encoded
+ * straight into it.
+ */
+class ByteBuilder {
+  private buf: Uint8Array
+  length = 0
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(Math.max(16, capacity))
+  }
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return
+    const grown = new Uint8Array(Math.max(this.length + n, this.buf.length * 2))
+    grown.set(this.buf.subarray(0, this.length))
+    this.buf = grown
+  }
+  push(b: number): void {
+    this.reserve(1)
+    this.buf[this.length++] = b
+  }
+  /** Appends the UTF-8 encoding of `text`, growing only when what is left does not fit. */
+  pushText(text: string): void {
+    for (let rest = text; ; ) {
+      const { read, written } = utf8.encodeInto(rest, this.buf.subarray(this.length))
+      this.length += written
+      if (read === rest.length) return
+      rest = rest.slice(read)
+      this.reserve(rest.length + 4)
+    }
+  }
+  /** The bytes, trimmed to their length (a view when nothing is spare, else one copy). */
+  bytes(): Uint8Array {
+    return this.length === this.buf.length ? this.buf : this.buf.slice(0, this.length)
+  }
+}
+
 export class Tokenizer {
   private pos = 0
   private line = 1
@@ -136,9 +173,11 @@ export class Tokenizer {
     const s = this.src
     const start = this.pos
     this.pos++
-    const out: Array<number> = []
+    // Sized for the text up to the next quote character (ASCII text then fits exactly, without a copy).
+    const close = s.indexOf(String.fromCharCode(quote), this.pos)
+    const out = new ByteBuilder(close < 0 ? 16 : close - this.pos)
     const pushText = (from: number, to: number) => {
-      if (to > from) for (const b of utf8.encode(s.slice(from, to))) out.push(b)
+      if (to > from) out.pushText(s.slice(from, to))
     }
     let runStart = this.pos
     for (;;) {
@@ -195,7 +234,7 @@ export class Tokenizer {
           const cp = parseInt(hex, 16)
           if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) this.fail(`invalid code point in "\\${e}" escape`, escLine, escColumn)
           this.pos += len
-          for (const b of utf8.encode(String.fromCodePoint(cp))) out.push(b)
+          out.pushText(String.fromCodePoint(cp))
           break
         }
         default: {
@@ -216,6 +255,6 @@ export class Tokenizer {
       }
       runStart = this.pos
     }
-    return { kind: "string", text: s.slice(start, this.pos), bytes: Uint8Array.from(out), line, column }
+    return { kind: "string", text: s.slice(start, this.pos), bytes: out.bytes(), line, column }
   }
 }

@@ -2,14 +2,18 @@ import {
   blobData,
   blobShape,
   buildNetGraph,
+  layerShapeRules,
   makeBlobProto,
+  MemoryBudget,
+  shapeCount,
   shapeEquals,
   upgradeNetAsNeeded,
   type GraphLayer,
   type LayerParameter,
   type NetGraph,
   type NetParameter,
-  type NetState
+  type NetState,
+  type ShapeOutput
 } from "@deepspark/caffe"
 import type { Backend } from "../backend/backend.js"
 import { referenceBackend } from "../backend/reference.js"
@@ -31,6 +35,31 @@ export interface NetOptions {
   readonly services?: LayerServices
   /** Receives Caffe's net.cpp INFO lines (filtering, per-layer setup, backward needs, outputs). */
   readonly logger?: NetLogger
+  /** Refuse the net before allocating if its blobs would need more (default: memoryLimit()). */
+  readonly maxMemoryBytes?: number
+}
+
+/**
+ * Before a layer is set up (and allocates): the memory its parameters and new tops will take (values
+ * and gradients, float32), inferred from the real bottom shapes by the caffe package's shape rules,
+ * added to the net's running total and refused at the first blob that takes it over the limit, naming
+ * the layer and the blob. Tops of unknown shape (data read from disk) are checked where their batches
+ * are sized (the data package's batch source).
+ */
+const reserveLayerMemory = (budget: MemoryBudget, gl: GraphLayer, bottom: ReadonlyArray<Blob>): void => {
+  const rule = layerShapeRules.get(gl.type)
+  if (!rule) return
+  let shapes: ShapeOutput
+  try {
+    shapes = rule.infer({ layer: gl.param, phase: gl.phase, bottoms: bottom.map((b) => b.shape), bottomNames: gl.bottom, topNames: gl.top, provided: undefined })
+  } catch {
+    return // a configuration the layer's own setup reports, with its own message
+  }
+  const times = (shape: ReadonlyArray<number>) => shape.join("×")
+  shapes.params.forEach((shape, k) => budget.reserve({ layer: gl.name, type: gl.type, blob: `parameter blob ${k} (${times(shape)})`, bytes: shapeCount(shape) * 8 }))
+  shapes.tops.forEach((shape, j) => {
+    if (shape && !gl.inPlace[j]) budget.reserve({ layer: gl.name, type: gl.type, blob: `top "${gl.top[j]}" (${times(shape)})`, bytes: shapeCount(shape) * 8 })
+  })
 }
 
 /** One learnable parameter (an owner blob, in Caffe's learnable_params_ order). */
@@ -99,6 +128,7 @@ export class Net {
     const layers: Layer[] = []
     const log = options.logger
     if (log) logNetFiltering(param, options.state, log)
+    const budget = new MemoryBudget(options.maxMemoryBytes)
     let memoryUsed = 0
 
     for (const gl of this.graph.layers) {
@@ -120,6 +150,7 @@ export class Net {
         this.blobs.set(name, b)
         return b
       })
+      reserveLayerMemory(budget, gl, bottom)
       try {
         layer.setUp(bottom, top)
       } catch (e) {
