@@ -5,7 +5,8 @@ import { fillBlob } from "../fillers/fill.js"
 
 /**
  * DummyData: tops of given shapes filled by fillers; constant fillers fill once at setup, the others
- * refill on every forward (Caffe's `refill_`).
+ * refill on every forward (Caffe's `refill_`); a Gaussian refill draws by the ziggurat (Rng.fillGaussian),
+ * as Caffe's Boost normal_distribution does.
  */
 export class DummyDataLayer extends Layer {
   private fillers: Array<FillerParameter | undefined> = []
@@ -45,7 +46,11 @@ export class DummyDataLayer extends Layer {
   reshape(): void {}
   forward(_bottom: Blob[], top: Blob[]): void {
     top.forEach((t, i) => {
-      if (this.refill[i]) fillBlob(t, this.fillers[i], this.ctx.rng)
+      if (!this.refill[i]) return
+      const f = this.fillers[i]
+      // Gaussian refills (Caffe's timing nets) take the bulk ziggurat path: a per-forward cost.
+      if (f?.type === "gaussian" && (f.sparse ?? -1) === -1) this.ctx.rng.fillGaussian(t.data, 0, t.count, f.mean ?? 0, f.std ?? 1)
+      else fillBlob(t, f, this.ctx.rng)
     })
   }
   backward(): void {}
