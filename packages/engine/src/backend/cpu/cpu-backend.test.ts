@@ -109,6 +109,33 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
     expect(normError(C, expected)).toBeLessThan(1e-5)
   })
 
+  it("reads operands in place with the packed path's exact sums (bit-identical C, every transpose case)", async () => {
+    const packed = await createCpuBackend({ fma, blocking: { directBMaxM: 0, directAMaxN: 0 } })
+    const direct = await createCpuBackend({ fma, blocking: { directBMaxM: 1 << 30, directAMaxN: 1 << 30 } })
+    for (const [M, N, K] of [
+      [20, 576, 25],
+      [50, 64, 500],
+      [13, 37, 300],
+      [7, 3, 9],
+      [130, 2100, 260]
+    ] as const) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          for (const [alpha, beta] of [[1, 0], [1, 1], [0.5, 0.25]] as const) {
+            const A = randomArray(M * K)
+            const B = randomArray(K * N)
+            const C0 = randomArray(M * N)
+            const viaPacked = Float32Array.from(C0)
+            const viaDirect = Float32Array.from(C0)
+            packed.gemm(tA, tB, M, N, K, alpha, A, 0, B, 0, beta, viaPacked, 0)
+            direct.gemm(tA, tB, M, N, K, alpha, A, 0, B, 0, beta, viaDirect, 0)
+            expect(firstMismatch(viaDirect, viaPacked), `tA=${tA} tB=${tB} ${M}×${N}×${K} alpha=${alpha} beta=${beta}`).toBe(-1)
+          }
+        }
+      }
+    }
+  })
+
   it.each([
     [false, 1, 1],
     [false, 7, 13],

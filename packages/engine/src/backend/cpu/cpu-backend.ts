@@ -14,7 +14,8 @@ export interface CpuBackendOptions {
   /** Use relaxed-SIMD FMA when available (default true); false forces the mul+add path. */
   readonly fma?: boolean
   readonly gemmShape?: GemmShape
-  readonly blocking?: GemmBlocking
+  /** GEMM blocking and in-place thresholds (defaults: defaultBlocking); any subset. */
+  readonly blocking?: Partial<GemmBlocking>
 }
 
 export class CpuBackendUnavailable extends Error {
@@ -331,5 +332,5 @@ export const createCpuBackend = async (options: CpuBackendOptions = {}): Promise
   if (!hasSimd128()) throw new CpuBackendUnavailable("cpu backend: this runtime has no WebAssembly SIMD (simd128)")
   const fma = (options.fma ?? true) && hasRelaxedSimd()
   const kernels = await WasmKernels.create({ fma, ...(options.gemmShape ? { gemm: options.gemmShape } : {}) })
-  return new CpuBackend(kernels, options.blocking)
+  return new CpuBackend(kernels, { ...defaultBlocking, ...options.blocking })
 }
