@@ -60,4 +60,19 @@ describe("Rng", () => {
     expect([...out.subarray(0, 3), ...out.subarray(7)]).toEqual([42, 42, 42, 42, 42, 42])
     expect(out.subarray(3, 7).every((x) => x !== 42 && Number.isFinite(x))).toBe(true)
   })
+
+  it("fillUniform draws in [min, max) with uniform deciles, only in its range", () => {
+    const n = 100_000
+    const out = new Float32Array(n + 2).fill(42)
+    new Rng(11).fillUniform(out, 1, n, -2, 3)
+    expect(out[0]).toBe(42)
+    expect(out[n + 1]).toBe(42)
+    const counts = new Array<number>(10).fill(0)
+    for (let i = 1; i <= n; i++) {
+      const x = out[i]!
+      expect(x >= -2 && x < 3).toBe(true)
+      counts[Math.floor((x + 2) * 2)]!++
+    }
+    for (const c of counts) expect(Math.abs(c / n - 0.1)).toBeLessThan(0.005)
+  })
 })

@@ -123,6 +123,32 @@ export class Rng {
     }
   }
 
+  /**
+   * Fills `out[start .. start+count)` with uniform samples in [min, max) from one 32-bit word each (24
+   * random bits: a float32's precision) — the bulk path for per-forward fills (DummyData). A different
+   * stream from `uniform`'s (which takes 53 bits from two words).
+   */
+  fillUniform(out: Float32Array, start: number, count: number, min: number, max: number): void {
+    const mt = this.mt
+    const scale = (max - min) / 16777216
+    let o = start
+    const end = start + count
+    while (o < end) {
+      if (this.index >= 624) this.twist()
+      const first = this.index
+      const stop = Math.min(624, first + (end - o))
+      for (let i = first; i < stop; i++, o++) {
+        let y = mt[i]!
+        y ^= y >>> 11
+        y ^= (y << 7) & 0x9d2c5680
+        y ^= (y << 15) & 0xefc60000
+        y ^= y >>> 18
+        out[o] = min + (y >>> 8) * scale
+      }
+      this.index = stop
+    }
+  }
+
   /** The ziggurat's rare path for a draw `y` outside its layer's inner rectangle: |sample| ≥ 0. */
   private zigguratSlow(first: number): number {
     const { k, w, f } = zigguratTables
