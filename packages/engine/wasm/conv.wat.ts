@@ -25,6 +25,13 @@ const zeroFloats = (at: string, count: string): string => `
         (local.set $z (i32.add (local.get $z) (i32.const 4)))
         (br $zs)))`
 
+/**
+ * x / stride (a non-negative x, signed division as before), skipping the division for stride 1: the
+ * interval set-up runs for every (c, kh, kw) and its divisions dominated small images (LeNet's conv2).
+ */
+const divByStride = (x: string, stride: string): string =>
+  `(if (result i32) (i32.eq (local.get ${stride}) (i32.const 1)) (then ${x}) (else (i32.div_s ${x} (local.get ${stride}))))`
+
 export const convWat = (): string => {
   // Shared loops of both kernels: for each (c, ki, kj) the valid output rows and columns are intervals;
   // rows outside go to `invalidRows` in one piece, valid rows step the image pointer by sh·W.
@@ -41,10 +48,10 @@ export const convWat = (): string => {
         ;; w of output column 0 and the valid interval [owLo, owHi) of output columns
         (local.set $w0 (i32.sub (i32.mul (local.get $kj) (local.get $dw)) (local.get $pw)))
         (local.set $owLo (select (i32.const 0)
-          (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $w0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+          ${divByStride("(i32.add (i32.sub (i32.const 0) (local.get $w0)) (i32.sub (local.get $sw) (i32.const 1)))", "$sw")}
           (i32.ge_s (local.get $w0) (i32.const 0))))
         (local.set $t (i32.sub (i32.sub (local.get $width) (i32.const 1)) (local.get $w0)))
-        (local.set $owHi (select (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)) (i32.const 0)
+        (local.set $owHi (select (i32.add ${divByStride("(local.get $t)", "$sw")} (i32.const 1)) (i32.const 0)
           (i32.ge_s (local.get $t) (i32.const 0))))
         (if (i32.gt_s (local.get $owHi) (local.get $outW)) (then (local.set $owHi (local.get $outW))))
         (if (i32.gt_s (local.get $owLo) (local.get $outW)) (then (local.set $owLo (local.get $outW))))
@@ -52,10 +59,10 @@ export const convWat = (): string => {
         ;; valid output rows [ohLo, ohHi): h = oh·sh − ph + ki·dh inside [0, height)
         (local.set $h (i32.sub (i32.mul (local.get $ki) (local.get $dh)) (local.get $ph)))
         (local.set $ohLo (select (i32.const 0)
-          (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $h)) (i32.sub (local.get $sh) (i32.const 1))) (local.get $sh))
+          ${divByStride("(i32.add (i32.sub (i32.const 0) (local.get $h)) (i32.sub (local.get $sh) (i32.const 1)))", "$sh")}
           (i32.ge_s (local.get $h) (i32.const 0))))
         (local.set $t (i32.sub (i32.sub (local.get $height) (i32.const 1)) (local.get $h)))
-        (local.set $ohHi (select (i32.add (i32.div_s (local.get $t) (local.get $sh)) (i32.const 1)) (i32.const 0)
+        (local.set $ohHi (select (i32.add ${divByStride("(local.get $t)", "$sh")} (i32.const 1)) (i32.const 0)
           (i32.ge_s (local.get $t) (i32.const 0))))
         (if (i32.gt_s (local.get $ohHi) (local.get $outH)) (then (local.set $ohHi (local.get $outH))))
         (if (i32.gt_s (local.get $ohLo) (local.get $outH)) (then (local.set $ohLo (local.get $outH))))

@@ -109,10 +109,12 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
     expect(normError(C, expected)).toBeLessThan(1e-5)
   })
 
-  it("reads operands in place with the packed path's exact sums (bit-identical C, every transpose case)", async () => {
-    const packed = await createCpuBackend({ fma, blocking: { directBMaxM: 0, directAMaxN: 0 } })
-    const direct = await createCpuBackend({ fma, blocking: { directBMaxM: 1 << 30, directAMaxN: 1 << 30 } })
+  it("reads operands in place and runs K = 1 by the rank-1 kernel with the packed path's exact sums (bit-identical C, every transpose case)", async () => {
+    const packed = await createCpuBackend({ fma, blocking: { directBMaxM: 0, directAMaxN: 0, rank1: false } })
+    const direct = await createCpuBackend({ fma, blocking: { directBMaxM: 1 << 30, directAMaxN: 1 << 30, rank1: true } })
     for (const [M, N, K] of [
+      [20, 576, 1],
+      [37, 13, 1],
       [20, 576, 25],
       [50, 64, 500],
       [13, 37, 300],

@@ -29,13 +29,15 @@ export interface GemmBlocking {
   readonly directBMaxM: number
   /** Read a transposed A (alpha 1) in place when N ≤ this (0: always pack). */
   readonly directAMaxN: number
+  /** K = 1 with beta 0 or 1 (bias terms) by the rank-1 kernel (same sums; false: the packed path). */
+  readonly rank1: boolean
 }
 
 /**
  * kc 256 is fixed by exactness (Caffe-trajectory tests depend on the kc grouping of conv2's K = 500);
  * mc, nc and the in-place thresholds only move work around and were tuned with bench/cpu.ts.
  */
-export const defaultBlocking: GemmBlocking = { kc: 256, mc: 120, nc: 2048, directBMaxM: 64, directAMaxN: 256 }
+export const defaultBlocking: GemmBlocking = { kc: 256, mc: 120, nc: 2048, directBMaxM: 64, directAMaxN: 256, rank1: true }
 
 const slotA = 0
 const slotB = 1
@@ -89,6 +91,12 @@ export class WasmGemm {
     }
     const a = k.input(slotA, A, aOffset, M * K)
     const b = k.input(slotB, B, bOffset, K * N)
+    if (K === 1 && (beta === 0 || beta === 1) && this.blocking.rank1) {
+      // With K = 1, op(A) is A[i] and op(B) is B[j] whatever the transposes.
+      x.gemm_rank1(M, N, alpha, a, b, beta, c, N)
+      k.output(c, C, cOffset, cCount)
+      return
+    }
     const { mr, nr } = this.shape
     const { kc: KC, mc: MC, nc: NC } = this.blocking
     const kcMax = Math.min(KC, K)

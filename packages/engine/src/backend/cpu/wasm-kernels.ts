@@ -28,6 +28,7 @@ export interface KernelExports {
     beta: number,
     tile: number
   ): void
+  gemm_rank1(m: number, n: number, alpha: number, a: number, b: number, beta: number, c: number, ldc: number): void
   [name: string]: (...args: number[]) => number | void
 }
 
