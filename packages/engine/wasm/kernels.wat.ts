@@ -8,7 +8,7 @@ import { convWat } from "./conv.wat.js"
 import { type GemmShape, defaultGemmShape, gemmWat } from "./gemm.wat.js"
 import { lrnWat } from "./lrn.wat.js"
 import { mathWat } from "./math.wat.js"
-import { maxPool2x2Wat, poolWat } from "./pool.wat.js"
+import { maxPool2x2Wat, maxPool3x3s2Wat, poolWat } from "./pool.wat.js"
 import { solverWat } from "./solver.wat.js"
 import { type KernelFeatures, resetLabels } from "./wat.js"
 
@@ -33,6 +33,7 @@ const kernelsModule = (o: KernelOptions): string => `(module
   ${convWat()}
   ${poolWat()}
   ${maxPool2x2Wat()}
+  ${maxPool3x3s2Wat()}
   ${lrnWat()}
   ${solverWat()}
 )`

@@ -252,7 +252,10 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
     poolGeometry(1, 2, 10, 22, 2, 0, 2), // 2×2 fast path with a scalar tail (11 columns)
     poolGeometry(1, 2, 9, 9, 2, 0, 2), // partial last window: generic path
     poolGeometry(1, 2, 7, 9, 3, 1, 2),
-    poolGeometry(2, 1, 5, 5, 3, 0, 1)
+    poolGeometry(2, 1, 5, 5, 3, 0, 1),
+    poolGeometry(2, 3, 32, 32, 3, 0, 2), // CIFAR-10 quick: 3×3/2 SIMD interior, ragged last row/column
+    poolGeometry(1, 2, 27, 27, 3, 0, 2), // AlexNet's pooled sizes: whole windows to the edge
+    poolGeometry(1, 2, 13, 21, 3, 0, 2)
   ]
   it.each(poolCases)("pooling forward/backward are exact: %o", (g) => {
     for (const { make } of places()) {

@@ -115,7 +115,13 @@ export class CpuBackend implements Backend {
     const t = k.inout(s1, top, 0, outLen, false)
     const m = this.int32Out(s2, mask, outLen)
     if (isWhole2x2(g)) k.exports.max_pool_2x2(g.num * g.channels, g.height, g.width, g.pooledH, g.pooledW, b, t, m)
-    else k.exports.max_pool_fwd(...poolArgs(g), b, t, m)
+    else {
+      // 3×3 / stride 2 without padding: the SIMD kernel takes the interior, the generic one the rest.
+      const [ohFull, owFull] = is3x3s2(g) ? interior3x3s2(g) : [0, 0]
+      if (ohFull > 0 && owFull > 0)
+        k.exports.max_pool_3x3s2(g.num * g.channels, g.height, g.width, g.pooledH, g.pooledW, ohFull, owFull, b, t, m)
+      k.exports.max_pool_fwd(...poolArgs(g), ohFull, owFull, b, t, m)
+    }
     k.output(t, top, 0, outLen)
     this.int32Back(m, mask, outLen)
   }
@@ -313,6 +319,20 @@ const isWhole2x2 = (g: PoolGeometry): boolean =>
   g.padW === 0 &&
   2 * g.pooledH <= g.height &&
   2 * g.pooledW <= g.width
+
+const is3x3s2 = (g: PoolGeometry): boolean =>
+  g.kernelH === 3 && g.kernelW === 3 && g.strideH === 2 && g.strideW === 2 && g.padH === 0 && g.padW === 0
+
+/**
+ * The 3×3/2 SIMD kernel's region: rows whose three window rows exist (2·oh + 2 < height) and the first
+ * owFull outputs of a row, in groups of four whose loads (columns 2·s … 2·s + 9 from the group's first
+ * output s) stay inside the row: 2·(owFull − 4) + 9 < width. Fewer than four: none.
+ */
+const interior3x3s2 = (g: PoolGeometry): [number, number] => {
+  const ohFull = g.height >= 3 ? Math.min(g.pooledH, Math.floor((g.height - 3) / 2) + 1) : 0
+  const owFull = Math.min(g.pooledW, Math.floor((g.width - 2) / 2))
+  return owFull >= 4 ? [ohFull, owFull] : [0, 0]
+}
 
 const poolSizes = (g: PoolGeometry) => ({
   inLen: g.num * g.channels * g.height * g.width,
