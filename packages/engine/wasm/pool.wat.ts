@@ -1,9 +1,9 @@
 /**
  * MAX and AVE pooling, forward and backward, over (planes = num·channels) input planes.
  *
- * Scalar: the windows are tiny (LeNet: 2×2 stride 2) and ragged at the edges, and the results must be
- * bit-identical to the reference (first strict maximum wins; AVE sums in float64 like the reference),
- * so there is nothing for f32x4 lanes to win here; the gain over JS is the absence of bounds checks.
+ * The generic kernels are scalar: windows are ragged at the edges and the results must be bit-identical
+ * to the reference (first strict maximum wins; AVE sums in float64 like the reference). The common MAX
+ * cases have f32x4 kernels below (2×2/2 whole windows; 3×3/2 interior, the generic kernel doing the rest).
  */
 const params = `(param $planes i32) (param $height i32) (param $width i32) (param $kh i32) (param $kw i32)
   (param $padH i32) (param $padW i32) (param $sh i32) (param $sw i32) (param $pooledH i32) (param $pooledW i32)`
