@@ -141,6 +141,9 @@ export const convWat = (): string => {
     (floats) => zeroFloats("(local.get $col)", floats)
   )})
 
+${im2colValidWat()}
+${col2imValidWat()}
+
 (func $col2im (export "col2im") ${params} (param $col i32) (param $data i32)
   ${loc}
   (memory.fill (local.get $data) (i32.const 0)
@@ -169,3 +172,99 @@ export const convWat = (): string => {
   )})
 `
 }
+
+/**
+ * im2col without padding, stride 1, dilation 1 and outW ≥ 4 (LeNet's convolutions): every output row
+ * is outW contiguous image floats, copied as f32x4 with one overlapping vector for a ragged end — none
+ * of the general kernel's per-row interval and zero-fill bookkeeping, which dominated 8-wide rows.
+ */
+const im2colValidWat = (): string => `
+(func $im2col_valid (export "im2col_valid") (param $channels i32) (param $height i32) (param $width i32)
+  (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $data i32) (param $col i32)
+  (local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $j i32) (local $src i32) (local $rowSrc i32)
+  (local $rowBytes i32) (local $vecEnd i32) (local $last i32)
+  (local.set $rowBytes (i32.shl (local.get $outW) (i32.const 2)))
+  (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+  (local.set $last (i32.sub (local.get $rowBytes) (i32.const 16)))
+  (block $c_done (loop $c_loop
+    (br_if $c_done (i32.ge_s (local.get $c) (local.get $channels)))
+    (local.set $ki (i32.const 0))
+    (block $ki_done (loop $ki_loop
+      (br_if $ki_done (i32.ge_s (local.get $ki) (local.get $kh)))
+      (local.set $kj (i32.const 0))
+      (block $kj_done (loop $kj_loop
+        (br_if $kj_done (i32.ge_s (local.get $kj) (local.get $kw)))
+        (local.set $rowSrc (i32.add (local.get $data) (i32.shl
+          (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height)) (local.get $ki)) (local.get $width)) (local.get $kj))
+          (i32.const 2))))
+        (local.set $oh (i32.const 0))
+        (block $oh_done (loop $oh_loop
+          (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $outH)))
+          (local.set $j (i32.const 0))
+          (block $v_done (loop $v_loop
+            (br_if $v_done (i32.ge_u (local.get $j) (local.get $vecEnd)))
+            (v128.store (i32.add (local.get $col) (local.get $j)) (v128.load (i32.add (local.get $rowSrc) (local.get $j))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $v_loop)))
+          (v128.store (i32.add (local.get $col) (local.get $last)) (v128.load (i32.add (local.get $rowSrc) (local.get $last))))
+          (local.set $col (i32.add (local.get $col) (local.get $rowBytes)))
+          (local.set $rowSrc (i32.add (local.get $rowSrc) (i32.shl (local.get $width) (i32.const 2))))
+          (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+          (br $oh_loop)))
+        (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
+        (br $kj_loop)))
+      (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
+      (br $ki_loop)))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $c_loop))))`
+
+/**
+ * col2im for the same case as im2col_valid: image rows += column rows in the reference's (c, kh, kw,
+ * oh, ow) order (bit-exact), f32x4 then a scalar tail (an overlapping vector would add twice).
+ */
+const col2imValidWat = (): string => `
+(func $col2im_valid (export "col2im_valid") (param $channels i32) (param $height i32) (param $width i32)
+  (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $col i32) (param $data i32)
+  (local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $j i32) (local $rowDst i32)
+  (local $rowBytes i32) (local $vecEnd i32) (local $a i32)
+  (memory.fill (local.get $data) (i32.const 0)
+    (i32.shl (i32.mul (local.get $channels) (i32.mul (local.get $height) (local.get $width))) (i32.const 2)))
+  (local.set $rowBytes (i32.shl (local.get $outW) (i32.const 2)))
+  (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+  (block $c_done (loop $c_loop
+    (br_if $c_done (i32.ge_s (local.get $c) (local.get $channels)))
+    (local.set $ki (i32.const 0))
+    (block $ki_done (loop $ki_loop
+      (br_if $ki_done (i32.ge_s (local.get $ki) (local.get $kh)))
+      (local.set $kj (i32.const 0))
+      (block $kj_done (loop $kj_loop
+        (br_if $kj_done (i32.ge_s (local.get $kj) (local.get $kw)))
+        (local.set $rowDst (i32.add (local.get $data) (i32.shl
+          (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height)) (local.get $ki)) (local.get $width)) (local.get $kj))
+          (i32.const 2))))
+        (local.set $oh (i32.const 0))
+        (block $oh_done (loop $oh_loop
+          (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $outH)))
+          (local.set $j (i32.const 0))
+          (block $v_done (loop $v_loop
+            (br_if $v_done (i32.ge_u (local.get $j) (local.get $vecEnd)))
+            (local.set $a (i32.add (local.get $rowDst) (local.get $j)))
+            (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (v128.load (i32.add (local.get $col) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $v_loop)))
+          (block $s_done (loop $s_loop
+            (br_if $s_done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $a (i32.add (local.get $rowDst) (local.get $j)))
+            (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32.load (i32.add (local.get $col) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $s_loop)))
+          (local.set $col (i32.add (local.get $col) (local.get $rowBytes)))
+          (local.set $rowDst (i32.add (local.get $rowDst) (i32.shl (local.get $width) (i32.const 2))))
+          (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+          (br $oh_loop)))
+        (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
+        (br $kj_loop)))
+      (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
+      (br $ki_loop)))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $c_loop))))`

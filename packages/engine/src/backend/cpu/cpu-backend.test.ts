@@ -204,6 +204,10 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
   })
   const convCases = [
     convGeometry(1, 28, 28, 5, 5, 0, 0, 1, 1, 1, 1), // LeNet conv1
+    convGeometry(20, 12, 12, 5, 5, 0, 0, 1, 1, 1, 1), // LeNet conv2 (im2col_valid, 8-wide rows)
+    convGeometry(2, 9, 13, 3, 3, 0, 0, 1, 1, 1, 1), // im2col_valid, outW 11: two vectors and an overlapping one
+    convGeometry(3, 6, 9, 2, 3, 0, 0, 1, 1, 1, 1), // im2col_valid, outW 7: an overlapping last vector
+    convGeometry(2, 6, 5, 2, 3, 0, 0, 1, 1, 1, 1), // outW 3: the general kernel
     convGeometry(3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1),
     convGeometry(2, 11, 10, 3, 5, 2, 1, 2, 3, 1, 1),
     convGeometry(2, 9, 9, 3, 3, 2, 2, 1, 2, 2, 2),

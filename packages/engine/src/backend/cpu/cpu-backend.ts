@@ -94,7 +94,8 @@ export class CpuBackend implements Backend {
     const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
     const d = k.input(s0, data, dataOffset, imageLen)
     const c = k.inout(s1, col, 0, colLen, false)
-    k.exports.im2col(...geometryArgs(g), d, c)
+    if (isValidStride1(g)) k.exports.im2col_valid(g.channels, g.height, g.width, g.kernelH, g.kernelW, g.outH, g.outW, d, c)
+    else k.exports.im2col(...geometryArgs(g), d, c)
     k.output(c, col, 0, colLen)
   }
 
@@ -104,7 +105,8 @@ export class CpuBackend implements Backend {
     const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
     const c = k.input(s0, col, 0, colLen)
     const d = k.inout(s1, data, dataOffset, imageLen, false)
-    k.exports.col2im(...geometryArgs(g), c, d)
+    if (isValidStride1(g)) k.exports.col2im_valid(g.channels, g.height, g.width, g.kernelH, g.kernelW, g.outH, g.outW, c, d)
+    else k.exports.col2im(...geometryArgs(g), c, d)
     k.output(d, data, dataOffset, imageLen)
   }
 
@@ -294,6 +296,10 @@ const geometryArgs = (g: ConvGeometry): number[] => [
   g.outH,
   g.outW
 ]
+
+/** No padding, stride 1, dilation 1, rows of at least one vector: the im2col_valid / col2im_valid fast paths. */
+const isValidStride1 = (g: ConvGeometry): boolean =>
+  g.padH === 0 && g.padW === 0 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.outW >= 4
 
 const poolArgs = (g: PoolGeometry): number[] => [
   g.num * g.channels,
