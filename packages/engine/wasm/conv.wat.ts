@@ -143,6 +143,7 @@ export const convWat = (): string => {
 
 ${im2colValidWat()}
 ${col2imValidWat()}
+${padCropWat()}
 
 (func $col2im (export "col2im") ${params} (param $col i32) (param $data i32)
   ${loc}
@@ -268,3 +269,57 @@ const col2imValidWat = (): string => `
       (br $ki_loop)))
     (local.set $c (i32.add (local.get $c) (i32.const 1)))
     (br $c_loop))))`
+
+/**
+ * pad_image: (channels, H, W) → (channels, H + 2·ph, W + 2·pw) with zero borders; crop_image the
+ * reverse (the interior back). With them a padded stride-1 convolution runs im2col_valid / col2im_valid
+ * on the padded image (CIFAR-10 quick's pad 2): same values, and col2im's additions to interior pixels
+ * happen in the same order (the border's are dropped), so both stay exact.
+ */
+const padCropWat = (): string => {
+  // Copies `n` floats from $s to $d (byte addresses; both advanced): f32x4 then scalar.
+  const copyRow = (n: string) => `
+        (local.set $e (i32.add (local.get $s) (i32.shl ${n} (i32.const 2))))
+        (block $v_done (loop $v_loop
+          (br_if $v_done (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $e)))
+          (v128.store (local.get $d) (v128.load (local.get $s)))
+          (local.set $s (i32.add (local.get $s) (i32.const 16)))
+          (local.set $d (i32.add (local.get $d) (i32.const 16)))
+          (br $v_loop)))
+        (block $f_done (loop $f_loop
+          (br_if $f_done (i32.ge_u (local.get $s) (local.get $e)))
+          (f32.store (local.get $d) (f32.load (local.get $s)))
+          (local.set $s (i32.add (local.get $s) (i32.const 4)))
+          (local.set $d (i32.add (local.get $d) (i32.const 4)))
+          (br $f_loop)))`
+  const rowsOf = (body: string) => `
+  (local.set $pw2 (i32.add (local.get $width) (i32.shl (local.get $pw) (i32.const 1))))
+  (local.set $ph2 (i32.add (local.get $height) (i32.shl (local.get $ph) (i32.const 1))))
+  (block $c_done (loop $c_loop
+    (br_if $c_done (i32.ge_s (local.get $c) (local.get $channels)))
+    (local.set $h (i32.const 0))
+    (block $h_done (loop $h_loop
+      (br_if $h_done (i32.ge_s (local.get $h) (local.get $height)))
+      ;; padded pixel (c, h + ph, pw) and image pixel (c, h, 0)
+      (local.set $pp (i32.add (local.get $padded) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $ph2))
+        (i32.add (local.get $h) (local.get $ph))) (local.get $pw2)) (local.get $pw)) (i32.const 2))))
+      (local.set $ip (i32.add (local.get $image) (i32.shl (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height)) (local.get $h)) (local.get $width)) (i32.const 2))))
+      ${body}
+      (local.set $h (i32.add (local.get $h) (i32.const 1)))
+      (br $h_loop)))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $c_loop)))`
+  const sig = `(param $channels i32) (param $height i32) (param $width i32) (param $ph i32) (param $pw i32)
+  (param $image i32) (param $padded i32)
+  (local $c i32) (local $h i32) (local $pp i32) (local $ip i32) (local $s i32) (local $d i32) (local $e i32)
+  (local $pw2 i32) (local $ph2 i32)`
+  return `
+(func $pad_image (export "pad_image") ${sig}
+  (memory.fill (local.get $padded) (i32.const 0) (i32.shl (i32.mul (local.get $channels)
+    (i32.mul (i32.add (local.get $height) (i32.shl (local.get $ph) (i32.const 1)))
+             (i32.add (local.get $width) (i32.shl (local.get $pw) (i32.const 1))))) (i32.const 2)))
+  ${rowsOf(`(local.set $s (local.get $ip)) (local.set $d (local.get $pp)) ${copyRow("(local.get $width)")}`)})
+
+(func $crop_image (export "crop_image") ${sig}
+  ${rowsOf(`(local.set $s (local.get $pp)) (local.set $d (local.get $ip)) ${copyRow("(local.get $width)")}`)})`
+}

@@ -208,6 +208,8 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
     convGeometry(2, 9, 13, 3, 3, 0, 0, 1, 1, 1, 1), // im2col_valid, outW 11: two vectors and an overlapping one
     convGeometry(3, 6, 9, 2, 3, 0, 0, 1, 1, 1, 1), // im2col_valid, outW 7: an overlapping last vector
     convGeometry(2, 6, 5, 2, 3, 0, 0, 1, 1, 1, 1), // outW 3: the general kernel
+    convGeometry(32, 16, 16, 5, 5, 2, 2, 1, 1, 1, 1), // CIFAR-10 quick conv2: padded, via pad_image / crop_image
+    convGeometry(3, 7, 10, 3, 5, 1, 3, 1, 1, 1, 1), // unequal pads, the pad wider than the kernel half
     convGeometry(3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1),
     convGeometry(2, 11, 10, 3, 5, 2, 1, 2, 3, 1, 1),
     convGeometry(2, 9, 9, 3, 3, 2, 2, 1, 2, 2, 2),

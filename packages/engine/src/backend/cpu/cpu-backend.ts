@@ -29,6 +29,8 @@ const s2 = 2
 const s3 = 3
 const s4 = 4
 const s5 = 5
+/** The zero-bordered image of padded im2col / col2im (slots 0..5 are GEMM's and the kernels' arguments). */
+const slotPadded = 6
 
 export class CpuBackend implements Backend {
   readonly name = "cpu"
@@ -94,8 +96,13 @@ export class CpuBackend implements Backend {
     const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
     const d = k.input(s0, data, dataOffset, imageLen)
     const c = k.inout(s1, col, 0, colLen, false)
-    if (isValidStride1(g)) k.exports.im2col_valid(g.channels, g.height, g.width, g.kernelH, g.kernelW, g.outH, g.outW, d, c)
-    else k.exports.im2col(...geometryArgs(g), d, c)
+    if (isStride1(g)) {
+      // Padded: im2col_valid over a zero-bordered copy of the image (see pad_image).
+      const { padH, padW } = g
+      const src = padH === 0 && padW === 0 ? d : k.scratch(slotPadded, paddedCount(g))
+      if (src !== d) k.exports.pad_image(g.channels, g.height, g.width, padH, padW, d, src)
+      k.exports.im2col_valid(g.channels, g.height + 2 * padH, g.width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, src, c)
+    } else k.exports.im2col(...geometryArgs(g), d, c)
     k.output(c, col, 0, colLen)
   }
 
@@ -105,8 +112,13 @@ export class CpuBackend implements Backend {
     const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
     const c = k.input(s0, col, 0, colLen)
     const d = k.inout(s1, data, dataOffset, imageLen, false)
-    if (isValidStride1(g)) k.exports.col2im_valid(g.channels, g.height, g.width, g.kernelH, g.kernelW, g.outH, g.outW, c, d)
-    else k.exports.col2im(...geometryArgs(g), c, d)
+    if (isStride1(g)) {
+      // Padded: col2im_valid into a zero-bordered image, then its interior (see pad_image).
+      const { padH, padW } = g
+      const dst = padH === 0 && padW === 0 ? d : k.scratch(slotPadded, paddedCount(g))
+      k.exports.col2im_valid(g.channels, g.height + 2 * padH, g.width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, c, dst)
+      if (dst !== d) k.exports.crop_image(g.channels, g.height, g.width, padH, padW, d, dst)
+    } else k.exports.col2im(...geometryArgs(g), c, d)
     k.output(d, data, dataOffset, imageLen)
   }
 
@@ -297,9 +309,14 @@ const geometryArgs = (g: ConvGeometry): number[] => [
   g.outW
 ]
 
-/** No padding, stride 1, dilation 1, rows of at least one vector: the im2col_valid / col2im_valid fast paths. */
-const isValidStride1 = (g: ConvGeometry): boolean =>
-  g.padH === 0 && g.padW === 0 && g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.outW >= 4
+/**
+ * Stride 1, dilation 1, output rows of at least one vector: the im2col_valid / col2im_valid fast paths
+ * (through a zero-bordered copy of the image when padded).
+ */
+const isStride1 = (g: ConvGeometry): boolean =>
+  g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.outW >= 4
+
+const paddedCount = (g: ConvGeometry): number => g.channels * (g.height + 2 * g.padH) * (g.width + 2 * g.padW)
 
 const poolArgs = (g: PoolGeometry): number[] => [
   g.num * g.channels,
