@@ -22,7 +22,7 @@ import path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-const timingDir = path.join(path.resolve(repoRoot, "../shared"), "caffe/reference/timing")
+const timingDir = path.join(repoRoot, "test/fixtures/caffe/reference/timing")
 
 const nets = [
   { id: "lenet", label: "LeNet, batch 64", file: "lenet_dummy.prototxt" },

@@ -171,7 +171,7 @@ export async function benchCpu(): Promise<void> {
       lenetNaiveMs += r.naive * s.perIter * 1000
     }
   }
-  console.log(
+  if (lenetMs > 0) console.log(
     `LeNet GEMMs per training iteration (batch 64): ${lenetMs.toFixed(1)} ms in place, ${lenetStagedMs.toFixed(1)} ms staged, ` +
       `${lenetNaiveMs.toFixed(1)} ms naive JS (OpenBLAS 1 thread ≈ 17 ms)`
   )
