@@ -14,6 +14,8 @@
  *   DEEPSPARK_BENCH_SECONDS=6                     time budget per (backend, net) after warm-up
  *   DEEPSPARK_GPU_MODE=webasm|headlessgl|auto     gpu.js backend for `gpu` (default auto)
  *   DEEPSPARK_BENCH_RSS=0                         skip the lone trainer's peak RSS (bench/trainer-rss.ts)
+ *   CAFFE_BIN=…/caffe                             then `deepspark time` vs `caffe time` alternately
+ *   DEEPSPARK_BENCH_CAFFE=0                       skip that comparison (bench/caffe-compare.ts)
  */
 import os from "node:os"
 import path from "node:path"
@@ -300,6 +302,8 @@ export async function benchLenet(): Promise<void> {
   ratio("LeNet: gpu vs TF.js wasm", tfjs, find("gpu", "LeNet"))
   // This process holds every backend and TF.js; a trainer's own footprint is measured in a child.
   if (process.env["DEEPSPARK_BENCH_RSS"] !== "0") await (await import("./trainer-rss.js")).benchTrainerRss()
+  // Forward+backward per layer against real Caffe on the same nets (or its reference figures).
+  if (process.env["DEEPSPARK_BENCH_CAFFE"] !== "0") await (await import("./caffe-compare.js")).benchCaffeCompare()
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await benchLenet()

@@ -4,7 +4,9 @@
  *
  *   data   Data-layer throughput (records/s with the transform) vs raw LMDB reads
  *   cpu    GEMM GFLOPS (512³, 1024³, LeNet's shapes) for the wasm SIMD backend vs naive JS
- *   lenet  LeNet / CIFAR-10 quick training iterations per backend vs TensorFlow.js wasm and gpu.js
+ *   lenet  LeNet / CIFAR-10 quick training iterations per backend vs TensorFlow.js wasm and gpu.js, then
+ *          `deepspark time` vs real Caffe's `caffe time` (CAFFE_BIN) alternately (caffe-compare.ts)
+ *   caffe  only the Caffe comparison (CAFFE_BIN=…/caffe; without it, the reference figures)
  *   dist   RPC exchange throughput (1.7 MB and 64 MB) vs a raw TCP socket; simulator time-to-accuracy
  *   startup  start-up of the built CLI (--help, inspect), first exchange of a 2-worker run, lone trainer RSS
  *   rules  the update rules in the simulator, 1–16 workers (bench/rules-simulator.ts; the README's guidance)
@@ -17,6 +19,7 @@ const suites: Record<string, () => Promise<void>> = {
   cpu: async () => (await import("./cpu.js")).benchCpu(),
   "cpu-lenet": async () => (await import("./cpu-lenet.js")).benchCpuLenet(),
   lenet: async () => (await import("./lenet.js")).benchLenet(),
+  caffe: async () => (await import("./caffe-compare.js")).benchCaffeCompare(),
   dist: async () => (await import("./dist.js")).benchDist(),
   startup: async () => (await import("./startup.js")).benchStartup(),
   rules: async () => (await import("./rules-simulator.js")).benchRulesSimulator(),

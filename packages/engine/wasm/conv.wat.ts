@@ -25,6 +25,13 @@ const zeroFloats = (at: string, count: string): string => `
         (local.set $z (i32.add (local.get $z) (i32.const 4)))
         (br $zs)))`
 
+/**
+ * x / stride (a non-negative x, signed division as before), skipping the division for stride 1: the
+ * interval set-up runs for every (c, kh, kw) and its divisions dominated small images (LeNet's conv2).
+ */
+const divByStride = (x: string, stride: string): string =>
+  `(if (result i32) (i32.eq (local.get ${stride}) (i32.const 1)) (then ${x}) (else (i32.div_s ${x} (local.get ${stride}))))`
+
 export const convWat = (): string => {
   // Shared loops of both kernels: for each (c, ki, kj) the valid output rows and columns are intervals;
   // rows outside go to `invalidRows` in one piece, valid rows step the image pointer by sh·W.
@@ -41,10 +48,10 @@ export const convWat = (): string => {
         ;; w of output column 0 and the valid interval [owLo, owHi) of output columns
         (local.set $w0 (i32.sub (i32.mul (local.get $kj) (local.get $dw)) (local.get $pw)))
         (local.set $owLo (select (i32.const 0)
-          (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $w0)) (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+          ${divByStride("(i32.add (i32.sub (i32.const 0) (local.get $w0)) (i32.sub (local.get $sw) (i32.const 1)))", "$sw")}
           (i32.ge_s (local.get $w0) (i32.const 0))))
         (local.set $t (i32.sub (i32.sub (local.get $width) (i32.const 1)) (local.get $w0)))
-        (local.set $owHi (select (i32.add (i32.div_s (local.get $t) (local.get $sw)) (i32.const 1)) (i32.const 0)
+        (local.set $owHi (select (i32.add ${divByStride("(local.get $t)", "$sw")} (i32.const 1)) (i32.const 0)
           (i32.ge_s (local.get $t) (i32.const 0))))
         (if (i32.gt_s (local.get $owHi) (local.get $outW)) (then (local.set $owHi (local.get $outW))))
         (if (i32.gt_s (local.get $owLo) (local.get $outW)) (then (local.set $owLo (local.get $outW))))
@@ -52,10 +59,10 @@ export const convWat = (): string => {
         ;; valid output rows [ohLo, ohHi): h = oh·sh − ph + ki·dh inside [0, height)
         (local.set $h (i32.sub (i32.mul (local.get $ki) (local.get $dh)) (local.get $ph)))
         (local.set $ohLo (select (i32.const 0)
-          (i32.div_s (i32.add (i32.sub (i32.const 0) (local.get $h)) (i32.sub (local.get $sh) (i32.const 1))) (local.get $sh))
+          ${divByStride("(i32.add (i32.sub (i32.const 0) (local.get $h)) (i32.sub (local.get $sh) (i32.const 1)))", "$sh")}
           (i32.ge_s (local.get $h) (i32.const 0))))
         (local.set $t (i32.sub (i32.sub (local.get $height) (i32.const 1)) (local.get $h)))
-        (local.set $ohHi (select (i32.add (i32.div_s (local.get $t) (local.get $sh)) (i32.const 1)) (i32.const 0)
+        (local.set $ohHi (select (i32.add ${divByStride("(local.get $t)", "$sh")} (i32.const 1)) (i32.const 0)
           (i32.ge_s (local.get $t) (i32.const 0))))
         (if (i32.gt_s (local.get $ohHi) (local.get $outH)) (then (local.set $ohHi (local.get $outH))))
         (if (i32.gt_s (local.get $ohLo) (local.get $outH)) (then (local.set $ohLo (local.get $outH))))
@@ -134,6 +141,10 @@ export const convWat = (): string => {
     (floats) => zeroFloats("(local.get $col)", floats)
   )})
 
+${im2colValidWat()}
+${col2imValidWat()}
+${padCropWat()}
+
 (func $col2im (export "col2im") ${params} (param $col i32) (param $data i32)
   ${loc}
   (memory.fill (local.get $data) (i32.const 0)
@@ -161,4 +172,154 @@ export const convWat = (): string => {
     () => ""
   )})
 `
+}
+
+/**
+ * im2col without padding, stride 1, dilation 1 and outW ≥ 4 (LeNet's convolutions): every output row
+ * is outW contiguous image floats, copied as f32x4 with one overlapping vector for a ragged end — none
+ * of the general kernel's per-row interval and zero-fill bookkeeping, which dominated 8-wide rows.
+ */
+const im2colValidWat = (): string => `
+(func $im2col_valid (export "im2col_valid") (param $channels i32) (param $height i32) (param $width i32)
+  (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $data i32) (param $col i32)
+  (local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $j i32) (local $src i32) (local $rowSrc i32)
+  (local $rowBytes i32) (local $vecEnd i32) (local $last i32)
+  (local.set $rowBytes (i32.shl (local.get $outW) (i32.const 2)))
+  (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+  (local.set $last (i32.sub (local.get $rowBytes) (i32.const 16)))
+  (block $c_done (loop $c_loop
+    (br_if $c_done (i32.ge_s (local.get $c) (local.get $channels)))
+    (local.set $ki (i32.const 0))
+    (block $ki_done (loop $ki_loop
+      (br_if $ki_done (i32.ge_s (local.get $ki) (local.get $kh)))
+      (local.set $kj (i32.const 0))
+      (block $kj_done (loop $kj_loop
+        (br_if $kj_done (i32.ge_s (local.get $kj) (local.get $kw)))
+        (local.set $rowSrc (i32.add (local.get $data) (i32.shl
+          (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height)) (local.get $ki)) (local.get $width)) (local.get $kj))
+          (i32.const 2))))
+        (local.set $oh (i32.const 0))
+        (block $oh_done (loop $oh_loop
+          (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $outH)))
+          (local.set $j (i32.const 0))
+          (block $v_done (loop $v_loop
+            (br_if $v_done (i32.ge_u (local.get $j) (local.get $vecEnd)))
+            (v128.store (i32.add (local.get $col) (local.get $j)) (v128.load (i32.add (local.get $rowSrc) (local.get $j))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $v_loop)))
+          (v128.store (i32.add (local.get $col) (local.get $last)) (v128.load (i32.add (local.get $rowSrc) (local.get $last))))
+          (local.set $col (i32.add (local.get $col) (local.get $rowBytes)))
+          (local.set $rowSrc (i32.add (local.get $rowSrc) (i32.shl (local.get $width) (i32.const 2))))
+          (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+          (br $oh_loop)))
+        (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
+        (br $kj_loop)))
+      (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
+      (br $ki_loop)))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $c_loop))))`
+
+/**
+ * col2im for the same case as im2col_valid: image rows += column rows in the reference's (c, kh, kw,
+ * oh, ow) order (bit-exact), f32x4 then a scalar tail (an overlapping vector would add twice).
+ */
+const col2imValidWat = (): string => `
+(func $col2im_valid (export "col2im_valid") (param $channels i32) (param $height i32) (param $width i32)
+  (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $col i32) (param $data i32)
+  (local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $j i32) (local $rowDst i32)
+  (local $rowBytes i32) (local $vecEnd i32) (local $a i32)
+  (memory.fill (local.get $data) (i32.const 0)
+    (i32.shl (i32.mul (local.get $channels) (i32.mul (local.get $height) (local.get $width))) (i32.const 2)))
+  (local.set $rowBytes (i32.shl (local.get $outW) (i32.const 2)))
+  (local.set $vecEnd (i32.and (local.get $rowBytes) (i32.const -16)))
+  (block $c_done (loop $c_loop
+    (br_if $c_done (i32.ge_s (local.get $c) (local.get $channels)))
+    (local.set $ki (i32.const 0))
+    (block $ki_done (loop $ki_loop
+      (br_if $ki_done (i32.ge_s (local.get $ki) (local.get $kh)))
+      (local.set $kj (i32.const 0))
+      (block $kj_done (loop $kj_loop
+        (br_if $kj_done (i32.ge_s (local.get $kj) (local.get $kw)))
+        (local.set $rowDst (i32.add (local.get $data) (i32.shl
+          (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height)) (local.get $ki)) (local.get $width)) (local.get $kj))
+          (i32.const 2))))
+        (local.set $oh (i32.const 0))
+        (block $oh_done (loop $oh_loop
+          (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $outH)))
+          (local.set $j (i32.const 0))
+          (block $v_done (loop $v_loop
+            (br_if $v_done (i32.ge_u (local.get $j) (local.get $vecEnd)))
+            (local.set $a (i32.add (local.get $rowDst) (local.get $j)))
+            (v128.store (local.get $a) (f32x4.add (v128.load (local.get $a)) (v128.load (i32.add (local.get $col) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $v_loop)))
+          (block $s_done (loop $s_loop
+            (br_if $s_done (i32.ge_u (local.get $j) (local.get $rowBytes)))
+            (local.set $a (i32.add (local.get $rowDst) (local.get $j)))
+            (f32.store (local.get $a) (f32.add (f32.load (local.get $a)) (f32.load (i32.add (local.get $col) (local.get $j)))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $s_loop)))
+          (local.set $col (i32.add (local.get $col) (local.get $rowBytes)))
+          (local.set $rowDst (i32.add (local.get $rowDst) (i32.shl (local.get $width) (i32.const 2))))
+          (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+          (br $oh_loop)))
+        (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
+        (br $kj_loop)))
+      (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
+      (br $ki_loop)))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $c_loop))))`
+
+/**
+ * pad_image: (channels, H, W) → (channels, H + 2·ph, W + 2·pw) with zero borders; crop_image the
+ * reverse (the interior back). With them a padded stride-1 convolution runs im2col_valid / col2im_valid
+ * on the padded image (CIFAR-10 quick's pad 2): same values, and col2im's additions to interior pixels
+ * happen in the same order (the border's are dropped), so both stay exact.
+ */
+const padCropWat = (): string => {
+  // Copies `n` floats from $s to $d (byte addresses; both advanced): f32x4 then scalar.
+  const copyRow = (n: string) => `
+        (local.set $e (i32.add (local.get $s) (i32.shl ${n} (i32.const 2))))
+        (block $v_done (loop $v_loop
+          (br_if $v_done (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $e)))
+          (v128.store (local.get $d) (v128.load (local.get $s)))
+          (local.set $s (i32.add (local.get $s) (i32.const 16)))
+          (local.set $d (i32.add (local.get $d) (i32.const 16)))
+          (br $v_loop)))
+        (block $f_done (loop $f_loop
+          (br_if $f_done (i32.ge_u (local.get $s) (local.get $e)))
+          (f32.store (local.get $d) (f32.load (local.get $s)))
+          (local.set $s (i32.add (local.get $s) (i32.const 4)))
+          (local.set $d (i32.add (local.get $d) (i32.const 4)))
+          (br $f_loop)))`
+  const rowsOf = (body: string) => `
+  (local.set $pw2 (i32.add (local.get $width) (i32.shl (local.get $pw) (i32.const 1))))
+  (local.set $ph2 (i32.add (local.get $height) (i32.shl (local.get $ph) (i32.const 1))))
+  (block $c_done (loop $c_loop
+    (br_if $c_done (i32.ge_s (local.get $c) (local.get $channels)))
+    (local.set $h (i32.const 0))
+    (block $h_done (loop $h_loop
+      (br_if $h_done (i32.ge_s (local.get $h) (local.get $height)))
+      ;; padded pixel (c, h + ph, pw) and image pixel (c, h, 0)
+      (local.set $pp (i32.add (local.get $padded) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $c) (local.get $ph2))
+        (i32.add (local.get $h) (local.get $ph))) (local.get $pw2)) (local.get $pw)) (i32.const 2))))
+      (local.set $ip (i32.add (local.get $image) (i32.shl (i32.mul (i32.add (i32.mul (local.get $c) (local.get $height)) (local.get $h)) (local.get $width)) (i32.const 2))))
+      ${body}
+      (local.set $h (i32.add (local.get $h) (i32.const 1)))
+      (br $h_loop)))
+    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+    (br $c_loop)))`
+  const sig = `(param $channels i32) (param $height i32) (param $width i32) (param $ph i32) (param $pw i32)
+  (param $image i32) (param $padded i32)
+  (local $c i32) (local $h i32) (local $pp i32) (local $ip i32) (local $s i32) (local $d i32) (local $e i32)
+  (local $pw2 i32) (local $ph2 i32)`
+  return `
+(func $pad_image (export "pad_image") ${sig}
+  (memory.fill (local.get $padded) (i32.const 0) (i32.shl (i32.mul (local.get $channels)
+    (i32.mul (i32.add (local.get $height) (i32.shl (local.get $ph) (i32.const 1)))
+             (i32.add (local.get $width) (i32.shl (local.get $pw) (i32.const 1))))) (i32.const 2)))
+  ${rowsOf(`(local.set $s (local.get $ip)) (local.set $d (local.get $pp)) ${copyRow("(local.get $width)")}`)})
+
+(func $crop_image (export "crop_image") ${sig}
+  ${rowsOf(`(local.set $s (local.get $pp)) (local.set $d (local.get $ip)) ${copyRow("(local.get $width)")}`)})`
 }

@@ -8,9 +8,9 @@ import { convWat } from "./conv.wat.js"
 import { type GemmShape, defaultGemmShape, gemmWat } from "./gemm.wat.js"
 import { lrnWat } from "./lrn.wat.js"
 import { mathWat } from "./math.wat.js"
-import { maxPool2x2Wat, poolWat } from "./pool.wat.js"
+import { maxPool2x2Wat, maxPool3x3s2Wat, poolWat } from "./pool.wat.js"
 import { solverWat } from "./solver.wat.js"
-import type { KernelFeatures } from "./wat.js"
+import { type KernelFeatures, resetLabels } from "./wat.js"
 
 export interface KernelOptions extends KernelFeatures {
   readonly gemm?: GemmShape
@@ -19,7 +19,12 @@ export interface KernelOptions extends KernelFeatures {
 /** Maximum pages of the shared memory (64 KiB each): 4 GiB, the wasm32 limit; only reserved address space. */
 export const maxMemoryPages = 65536
 
-export const kernelsWat = (o: KernelOptions): string => `(module
+export const kernelsWat = (o: KernelOptions): string => {
+  resetLabels()
+  return kernelsModule(o)
+}
+
+const kernelsModule = (o: KernelOptions): string => `(module
   (import "env" "memory" (memory 1 ${maxMemoryPages} shared))
   ${gemmWat(o, o.gemm ?? defaultGemmShape)}
   ${blas1Wat(o)}
@@ -28,6 +33,7 @@ export const kernelsWat = (o: KernelOptions): string => `(module
   ${convWat()}
   ${poolWat()}
   ${maxPool2x2Wat()}
+  ${maxPool3x3s2Wat()}
   ${lrnWat()}
   ${solverWat()}
 )`

@@ -1,15 +1,18 @@
 /**
  * MAX and AVE pooling, forward and backward, over (planes = num·channels) input planes.
  *
- * Scalar: the windows are tiny (LeNet: 2×2 stride 2) and ragged at the edges, and the results must be
- * bit-identical to the reference (first strict maximum wins; AVE sums in float64 like the reference),
- * so there is nothing for f32x4 lanes to win here; the gain over JS is the absence of bounds checks.
+ * The generic kernels are scalar: windows are ragged at the edges and the results must be bit-identical
+ * to the reference (first strict maximum wins; AVE sums in float64 like the reference). The common MAX
+ * cases have f32x4 kernels below (2×2/2 whole windows; 3×3/2 interior, the generic kernel doing the rest).
  */
 const params = `(param $planes i32) (param $height i32) (param $width i32) (param $kh i32) (param $kw i32)
   (param $padH i32) (param $padW i32) (param $sh i32) (param $sw i32) (param $pooledH i32) (param $pooledW i32)`
 
-/** Loops p (plane), oh, ow computing the clipped window [hs,he)×[ws,we); `body` sees $out (output index). */
-const windows = (clipToPad: boolean, body: string): string => `
+/**
+ * Loops p (plane), oh, ow computing the clipped window [hs,he)×[ws,we); `body` sees $out (output index).
+ * With `skipInterior`, rows oh < $ohFull start at ow = $owFull (a SIMD kernel computed those outputs).
+ */
+const windows = (clipToPad: boolean, body: string, skipInterior = false): string => `
   (local.set $out (i32.const 0))
   (local.set $p (i32.const 0))
   (block $p_done (loop $p_loop
@@ -18,6 +21,12 @@ const windows = (clipToPad: boolean, body: string): string => `
     (block $oh_done (loop $oh_loop
       (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $pooledH)))
       (local.set $ow (i32.const 0))
+      ${
+        skipInterior
+          ? `(if (i32.lt_s (local.get $oh) (local.get $ohFull))
+        (then (local.set $ow (local.get $owFull)) (local.set $out (i32.add (local.get $out) (local.get $owFull)))))`
+          : ""
+      }
       (block $ow_done (loop $ow_loop
         (br_if $ow_done (i32.ge_s (local.get $ow) (local.get $pooledW)))
         (local.set $hs (i32.sub (i32.mul (local.get $oh) (local.get $sh)) (local.get $padH)))
@@ -66,17 +75,22 @@ const loc = `(local $p i32) (local $oh i32) (local $ow i32) (local $hs i32) (loc
   (local $h i32) (local $w i32) (local $idx i32) (local $addr i32) (local $out i32) (local $plane i32) (local $divisor f64)`
 
 export const poolWat = (): string => `
-(func $max_pool_fwd (export "max_pool_fwd") ${params} (param $bottom i32) (param $top i32) (param $mask i32)
-  ${loc} (local $best f32) (local $arg i32) (local $v f32)
+(func $max_pool_fwd (export "max_pool_fwd") ${params} (param $ohFull i32) (param $owFull i32)
+  (param $bottom i32) (param $top i32) (param $mask i32)
+  ${loc} (local $best f32) (local $arg i32) (local $v f32) (local $gt i32)
   (local.set $plane (local.get $bottom))
   ${windows(
     false,
     `(local.set $best (f32.const -3.4028234663852886e38))
         (local.set $arg (i32.const -1))
         ${windowCells(`(local.set $v (f32.load (local.get $addr)))
-            (if (f32.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v)) (local.set $arg (local.get $idx))))`)}
+            ;; branch-free (select): which cell wins is data-dependent and mispredicted as a branch
+            (local.set $gt (f32.gt (local.get $v) (local.get $best)))
+            (local.set $best (select (local.get $v) (local.get $best) (local.get $gt)))
+            (local.set $arg (select (local.get $idx) (local.get $arg) (local.get $gt)))`)}
         (f32.store (i32.add (local.get $top) (i32.shl (local.get $out) (i32.const 2))) (local.get $best))
-        (i32.store (i32.add (local.get $mask) (i32.shl (local.get $out) (i32.const 2))) (local.get $arg))`
+        (i32.store (i32.add (local.get $mask) (i32.shl (local.get $out) (i32.const 2))) (local.get $arg))`,
+    true
   )})
 
 ;; bottomDiff = 0, then bottomDiff[plane, mask] += topDiff.
@@ -208,4 +222,72 @@ export const maxPool2x2Wat = (): string => {
     (local.set $p (i32.add (local.get $p) (i32.const 1)))
     (br $p_loop))))
 `
+}
+
+/**
+ * MAX pooling 3×3 / stride 2 / no pad (CIFAR-10, AlexNet) over the interior: rows oh < ohFull and
+ * outputs ow < owFull (≥ 4; groups of four, the last one ending at owFull) whose windows, plus one
+ * column, lie inside the image; the
+ * generic kernel then does the rest (max_pool_fwd with the same ohFull / owFull). Four outputs per step:
+ * each window row's columns 2ow..2ow+9 as four loads, deinterleaved into the kx = 0, 1, 2 cells; cells
+ * are visited in the reference's (h, w) order with a strict `>`, so values and argmax match it exactly.
+ */
+export const maxPool3x3s2Wat = (): string => {
+  const even = "0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27"
+  const odd = "4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31"
+  const cell = (v: string, offset: number) => `
+          (local.set $m (f32x4.gt ${v} (local.get $best)))
+          (local.set $best (v128.bitselect ${v} (local.get $best) (local.get $m)))
+          (local.set $arg (v128.bitselect (i32x4.add (local.get $idx) (v128.const i32x4 ${offset} ${offset} ${offset} ${offset})) (local.get $arg) (local.get $m)))`
+  const rows = [0, 1, 2]
+    .map(
+      (ky) => `
+          (local.set $r (i32.add (local.get $rowBase) (i32.const ${ky})))
+          (local.set $a (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $width)) (local.get $w0)) (i32.const 2))))
+          (local.set $l0 (v128.load (local.get $a)))
+          (local.set $l1 (v128.load offset=16 (local.get $a)))
+          (local.set $l2 (v128.load offset=8 (local.get $a)))
+          (local.set $l3 (v128.load offset=24 (local.get $a)))
+          (local.set $idx (i32x4.add (i32x4.splat (i32.add (i32.mul (local.get $r) (local.get $width)) (local.get $w0))) (v128.const i32x4 0 2 4 6)))
+          ${cell(`(i8x16.shuffle ${even} (local.get $l0) (local.get $l1))`, 0)}
+          ${cell(`(i8x16.shuffle ${odd} (local.get $l0) (local.get $l1))`, 1)}
+          ${cell(`(i8x16.shuffle ${even} (local.get $l2) (local.get $l3))`, 2)}`
+    )
+    .join("")
+  return `
+(func $max_pool_3x3s2 (export "max_pool_3x3s2") (param $planes i32) (param $height i32) (param $width i32)
+  (param $pooledH i32) (param $pooledW i32) (param $ohFull i32) (param $owFull i32)
+  (param $bottom i32) (param $top i32) (param $mask i32)
+  (local $p i32) (local $oh i32) (local $ow i32) (local $plane i32) (local $rowBase i32) (local $w0 i32) (local $r i32)
+  (local $a i32) (local $o i32) (local $planeOut i32)
+  (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128) (local $best v128) (local $arg v128)
+  (local $idx v128) (local $m v128)
+  (local.set $planeOut (i32.mul (local.get $pooledH) (local.get $pooledW)))
+  (block $p_done (loop $p_loop
+    (br_if $p_done (i32.ge_s (local.get $p) (local.get $planes)))
+    (local.set $plane (i32.add (local.get $bottom) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $height) (local.get $width))) (i32.const 2))))
+    (local.set $oh (i32.const 0))
+    (block $oh_done (loop $oh_loop
+      (br_if $oh_done (i32.ge_s (local.get $oh) (local.get $ohFull)))
+      (local.set $rowBase (i32.shl (local.get $oh) (i32.const 1)))
+      (local.set $ow (i32.const 0))
+      (block $ow_done (loop $ow_loop
+        (br_if $ow_done (i32.ge_s (local.get $ow) (local.get $owFull)))
+        ;; the last group ends at owFull, overlapping the previous one (recomputing identical outputs)
+        (if (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $owFull))
+          (then (local.set $ow (i32.sub (local.get $owFull) (i32.const 4)))))
+        (local.set $w0 (i32.shl (local.get $ow) (i32.const 1)))
+        (local.set $best (f32x4.splat (f32.const -3.4028234663852886e38)))
+        (local.set $arg (i32x4.splat (i32.const -1)))
+        ${rows}
+        (local.set $o (i32.shl (i32.add (i32.mul (local.get $p) (local.get $planeOut))
+          (i32.add (i32.mul (local.get $oh) (local.get $pooledW)) (local.get $ow))) (i32.const 2)))
+        (v128.store (i32.add (local.get $top) (local.get $o)) (local.get $best))
+        (v128.store (i32.add (local.get $mask) (local.get $o)) (local.get $arg))
+        (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+        (br $ow_loop)))
+      (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+      (br $oh_loop)))
+    (local.set $p (i32.add (local.get $p) (i32.const 1)))
+    (br $p_loop))))`
 }

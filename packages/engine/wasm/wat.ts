@@ -37,5 +37,13 @@ export const forLoop = (v: string, from: string, to: string, step: number, body:
 }
 let uniq = 0
 
+/**
+ * Restarts forLoop's label numbering, so generating the same module twice gives the same text (the
+ * module cache is keyed by the text; without this a second generation in one process missed it).
+ */
+export const resetLabels = (): void => {
+  uniq = 0
+}
+
 /** Byte address of element `index` (i32 expression) of a float array starting at byte `base`. */
 export const f32At = (base: string, index: string): string => `(i32.add ${base} (i32.shl ${index} (i32.const 2)))`

@@ -1,3 +1,5 @@
+import { zigguratR, zigguratTables } from "./ziggurat.js"
+
 /**
  * The engine's seedable random source (Mersenne Twister mt19937, as Caffe uses, though Caffe's exact
  * stream is not reproduced: reproducibility is per deepspark seed). Every random choice in the engine —
@@ -8,6 +10,8 @@ export class Rng {
   private readonly mt = new Uint32Array(624)
   private index = 625
   private spareGaussian: number | null = null
+  /** fillGaussian's set-aside draws of one run: (output index, draw) pairs. */
+  private readonly rejected = new Int32Array(2 * 624)
 
   constructor(seed: number = 5489) {
     this.seed(seed)
@@ -24,17 +28,32 @@ export class Rng {
     this.spareGaussian = null
   }
 
+  /** The next 624 words of state (mt19937's twist, split so no index needs a modulo). */
+  private twist(): void {
+    const mt = this.mt
+    let i = 0
+    for (; i < 227; i++) {
+      const y = (mt[i]! & 0x80000000) | (mt[i + 1]! & 0x7fffffff)
+      mt[i] = mt[i + 397]! ^ (y >>> 1) ^ (-(y & 1) & 0x9908b0df)
+    }
+    for (; i < 623; i++) {
+      const y = (mt[i]! & 0x80000000) | (mt[i + 1]! & 0x7fffffff)
+      mt[i] = mt[i - 227]! ^ (y >>> 1) ^ (-(y & 1) & 0x9908b0df)
+    }
+    const y = (mt[623]! & 0x80000000) | (mt[0]! & 0x7fffffff)
+    mt[623] = mt[396]! ^ (y >>> 1) ^ (-(y & 1) & 0x9908b0df)
+    this.index = 0
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
-    const mt = this.mt
-    if (this.index >= 624) {
-      for (let i = 0; i < 624; i++) {
-        const y = (mt[i]! & 0x80000000) | (mt[(i + 1) % 624]! & 0x7fffffff)
-        mt[i] = mt[(i + 397) % 624]! ^ (y >>> 1) ^ (y & 1 ? 0x9908b0df : 0)
-      }
-      this.index = 0
-    }
-    let y = mt[this.index++]!
+    if (this.index >= 624) this.twist()
+    return this.temper(this.mt[this.index++]!)
+  }
+
+  /** mt19937's output tempering of one state word. */
+  private temper(word: number): number {
+    let y = word
     y ^= y >>> 11
     y ^= (y << 7) & 0x9d2c5680
     y ^= (y << 15) & 0xefc60000
@@ -78,6 +97,87 @@ export class Rng {
     return mean + std * u * f
   }
 
+  /**
+   * Fills `out[start .. start+count)` with normal(mean, std) samples by the ziggurat (ziggurat.ts): about
+   * one 32-bit draw per sample, no logarithm on the common path — the bulk path for per-forward fills
+   * (DummyData), ≈ 4× faster than `gaussian` per sample. A different stream from `gaussian`'s.
+   */
+  fillGaussian(out: Float32Array, start: number, count: number, mean: number, std: number): void {
+    const rejected = this.rejected
+    let o = start
+    const end = start + count
+    while (o < end) {
+      if (this.index >= 624) this.twist()
+      // A run of state words; draws outside their layer's inner rectangle are set aside and finished
+      // after the run (their extra draws follow the run's words), so the hot loop never leaves.
+      const first = this.index
+      const stop = Math.min(624, first + (end - o))
+      const nRejected = zigguratRun(this.mt, first, stop, out, o, mean, std, rejected)
+      o += stop - first
+      this.index = stop
+      for (let r = 0; r < nRejected; r += 2) {
+        const y = rejected[r + 1]!
+        const x = this.zigguratSlow(y >>> 0)
+        out[rejected[r]!] = mean + std * (y & 128 ? -x : x)
+      }
+    }
+  }
+
+  /**
+   * Fills `out[start .. start+count)` with uniform samples in [min, max) from one 32-bit word each (24
+   * random bits: a float32's precision) — the bulk path for per-forward fills (DummyData). A different
+   * stream from `uniform`'s (which takes 53 bits from two words).
+   */
+  fillUniform(out: Float32Array, start: number, count: number, min: number, max: number): void {
+    const mt = this.mt
+    const scale = (max - min) / 16777216
+    let o = start
+    const end = start + count
+    while (o < end) {
+      if (this.index >= 624) this.twist()
+      const first = this.index
+      const stop = Math.min(624, first + (end - o))
+      for (let i = first; i < stop; i++, o++) {
+        let y = mt[i]!
+        y ^= y >>> 11
+        y ^= (y << 7) & 0x9d2c5680
+        y ^= (y << 15) & 0xefc60000
+        y ^= y >>> 18
+        out[o] = min + (y >>> 8) * scale
+      }
+      this.index = stop
+    }
+  }
+
+  /** The ziggurat's rare path for a draw `y` outside its layer's inner rectangle: |sample| ≥ 0. */
+  private zigguratSlow(first: number): number {
+    const { k, w, f } = zigguratTables
+    let y = first
+    for (;;) {
+      const layer = y & 127
+      const j = y >>> 8
+      if (j < k[layer]!) return j * w[layer]!
+      if (layer === 0) {
+        // The tail beyond r (Marsaglia's method): x = −ln(U1)/r accepted when −2 ln(U2) > x².
+        let x = 0
+        let t = 0
+        do {
+          x = -Math.log(this.openUnit()) / zigguratR
+          t = -Math.log(this.openUnit())
+        } while (t + t < x * x)
+        return zigguratR + x
+      }
+      const x = j * w[layer]!
+      if (f[layer]! + this.nextDouble() * (f[layer - 1]! - f[layer]!) < Math.exp(-0.5 * x * x)) return x
+      y = this.nextUint32()
+    }
+  }
+
+  /** Uniform in (0, 1): never 0, for logarithms. */
+  private openUnit(): number {
+    return (this.nextUint32() + 0.5) / 4294967296
+  }
+
   bernoulli(p: number): boolean {
     return this.nextDouble() < p
   }
@@ -86,4 +186,40 @@ export class Rng {
   fork(): Rng {
     return new Rng(this.nextUint32())
   }
+}
+
+/**
+ * The ziggurat's common path over state words mt[first .. stop) into out[o ..]: tempers each word and
+ * writes its sample; a draw outside its layer's inner rectangle is recorded as (output index, draw) in
+ * `rejected` for the exact path. Returns the number of entries used.
+ */
+const zigguratRun = (
+  mt: Uint32Array,
+  first: number,
+  stop: number,
+  out: Float32Array,
+  start: number,
+  mean: number,
+  std: number,
+  rejected: Int32Array
+): number => {
+  const { k, w } = zigguratTables
+  let nRejected = 0
+  let o = start
+  for (let i = first; i < stop; i++, o++) {
+    let y = mt[i]!
+    y ^= y >>> 11
+    y ^= (y << 7) & 0x9d2c5680
+    y ^= (y << 15) & 0xefc60000
+    y ^= y >>> 18
+    const layer = y & 127
+    const j = y >>> 8
+    // Sign from bit 7 by arithmetic: a branch on it would mispredict half the time.
+    out[o] = mean + std * (j * w[layer]! * (1 - ((y >>> 6) & 2)))
+    if (j >= k[layer]!) {
+      rejected[nRejected++] = o
+      rejected[nRejected++] = y
+    }
+  }
+  return nRejected
 }

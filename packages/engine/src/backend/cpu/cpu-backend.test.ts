@@ -109,6 +109,35 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
     expect(normError(C, expected)).toBeLessThan(1e-5)
   })
 
+  it("reads operands in place and runs K = 1 by the rank-1 kernel with the packed path's exact sums (bit-identical C, every transpose case)", async () => {
+    const packed = await createCpuBackend({ fma, blocking: { directBMaxM: 0, directAMaxN: 0, rank1: false } })
+    const direct = await createCpuBackend({ fma, blocking: { directBMaxM: 1 << 30, directAMaxN: 1 << 30, rank1: true } })
+    for (const [M, N, K] of [
+      [20, 576, 1],
+      [37, 13, 1],
+      [20, 576, 25],
+      [50, 64, 500],
+      [13, 37, 300],
+      [7, 3, 9],
+      [130, 2100, 260]
+    ] as const) {
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          for (const [alpha, beta] of [[1, 0], [1, 1], [0.5, 0.25]] as const) {
+            const A = randomArray(M * K)
+            const B = randomArray(K * N)
+            const C0 = randomArray(M * N)
+            const viaPacked = Float32Array.from(C0)
+            const viaDirect = Float32Array.from(C0)
+            packed.gemm(tA, tB, M, N, K, alpha, A, 0, B, 0, beta, viaPacked, 0)
+            direct.gemm(tA, tB, M, N, K, alpha, A, 0, B, 0, beta, viaDirect, 0)
+            expect(firstMismatch(viaDirect, viaPacked), `tA=${tA} tB=${tB} ${M}×${N}×${K} alpha=${alpha} beta=${beta}`).toBe(-1)
+          }
+        }
+      }
+    }
+  })
+
   it.each([
     [false, 1, 1],
     [false, 7, 13],
@@ -175,6 +204,12 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
   })
   const convCases = [
     convGeometry(1, 28, 28, 5, 5, 0, 0, 1, 1, 1, 1), // LeNet conv1
+    convGeometry(20, 12, 12, 5, 5, 0, 0, 1, 1, 1, 1), // LeNet conv2 (im2col_valid, 8-wide rows)
+    convGeometry(2, 9, 13, 3, 3, 0, 0, 1, 1, 1, 1), // im2col_valid, outW 11: two vectors and an overlapping one
+    convGeometry(3, 6, 9, 2, 3, 0, 0, 1, 1, 1, 1), // im2col_valid, outW 7: an overlapping last vector
+    convGeometry(2, 6, 5, 2, 3, 0, 0, 1, 1, 1, 1), // outW 3: the general kernel
+    convGeometry(32, 16, 16, 5, 5, 2, 2, 1, 1, 1, 1), // CIFAR-10 quick conv2: padded, via pad_image / crop_image
+    convGeometry(3, 7, 10, 3, 5, 1, 3, 1, 1, 1, 1), // unequal pads, the pad wider than the kernel half
     convGeometry(3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1),
     convGeometry(2, 11, 10, 3, 5, 2, 1, 2, 3, 1, 1),
     convGeometry(2, 9, 9, 3, 3, 2, 2, 1, 2, 2, 2),
@@ -223,7 +258,10 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
     poolGeometry(1, 2, 10, 22, 2, 0, 2), // 2×2 fast path with a scalar tail (11 columns)
     poolGeometry(1, 2, 9, 9, 2, 0, 2), // partial last window: generic path
     poolGeometry(1, 2, 7, 9, 3, 1, 2),
-    poolGeometry(2, 1, 5, 5, 3, 0, 1)
+    poolGeometry(2, 1, 5, 5, 3, 0, 1),
+    poolGeometry(2, 3, 32, 32, 3, 0, 2), // CIFAR-10 quick: 3×3/2 SIMD interior, ragged last row/column
+    poolGeometry(1, 2, 27, 27, 3, 0, 2), // AlexNet's pooled sizes: whole windows to the edge
+    poolGeometry(1, 2, 13, 21, 3, 0, 2)
   ]
   it.each(poolCases)("pooling forward/backward are exact: %o", (g) => {
     for (const { make } of places()) {

@@ -14,7 +14,8 @@ export interface CpuBackendOptions {
   /** Use relaxed-SIMD FMA when available (default true); false forces the mul+add path. */
   readonly fma?: boolean
   readonly gemmShape?: GemmShape
-  readonly blocking?: GemmBlocking
+  /** GEMM blocking and in-place thresholds (defaults: defaultBlocking); any subset. */
+  readonly blocking?: Partial<GemmBlocking>
 }
 
 export class CpuBackendUnavailable extends Error {
@@ -28,6 +29,8 @@ const s2 = 2
 const s3 = 3
 const s4 = 4
 const s5 = 5
+/** The zero-bordered image of padded im2col / col2im (slots 0..5 are GEMM's and the kernels' arguments). */
+const slotPadded = 6
 
 export class CpuBackend implements Backend {
   readonly name = "cpu"
@@ -93,7 +96,13 @@ export class CpuBackend implements Backend {
     const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
     const d = k.input(s0, data, dataOffset, imageLen)
     const c = k.inout(s1, col, 0, colLen, false)
-    k.exports.im2col(...geometryArgs(g), d, c)
+    if (isStride1(g)) {
+      // Padded: im2col_valid over a zero-bordered copy of the image (see pad_image).
+      const { padH, padW } = g
+      const src = padH === 0 && padW === 0 ? d : k.scratch(slotPadded, paddedCount(g))
+      if (src !== d) k.exports.pad_image(g.channels, g.height, g.width, padH, padW, d, src)
+      k.exports.im2col_valid(g.channels, g.height + 2 * padH, g.width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, src, c)
+    } else k.exports.im2col(...geometryArgs(g), d, c)
     k.output(c, col, 0, colLen)
   }
 
@@ -103,7 +112,13 @@ export class CpuBackend implements Backend {
     const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
     const c = k.input(s0, col, 0, colLen)
     const d = k.inout(s1, data, dataOffset, imageLen, false)
-    k.exports.col2im(...geometryArgs(g), c, d)
+    if (isStride1(g)) {
+      // Padded: col2im_valid into a zero-bordered image, then its interior (see pad_image).
+      const { padH, padW } = g
+      const dst = padH === 0 && padW === 0 ? d : k.scratch(slotPadded, paddedCount(g))
+      k.exports.col2im_valid(g.channels, g.height + 2 * padH, g.width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, c, dst)
+      if (dst !== d) k.exports.crop_image(g.channels, g.height, g.width, padH, padW, d, dst)
+    } else k.exports.col2im(...geometryArgs(g), c, d)
     k.output(d, data, dataOffset, imageLen)
   }
 
@@ -114,7 +129,13 @@ export class CpuBackend implements Backend {
     const t = k.inout(s1, top, 0, outLen, false)
     const m = this.int32Out(s2, mask, outLen)
     if (isWhole2x2(g)) k.exports.max_pool_2x2(g.num * g.channels, g.height, g.width, g.pooledH, g.pooledW, b, t, m)
-    else k.exports.max_pool_fwd(...poolArgs(g), b, t, m)
+    else {
+      // 3×3 / stride 2 without padding: the SIMD kernel takes the interior, the generic one the rest.
+      const [ohFull, owFull] = is3x3s2(g) ? interior3x3s2(g) : [0, 0]
+      if (ohFull > 0 && owFull > 0)
+        k.exports.max_pool_3x3s2(g.num * g.channels, g.height, g.width, g.pooledH, g.pooledW, ohFull, owFull, b, t, m)
+      k.exports.max_pool_fwd(...poolArgs(g), ohFull, owFull, b, t, m)
+    }
     k.output(t, top, 0, outLen)
     this.int32Back(m, mask, outLen)
   }
@@ -288,6 +309,15 @@ const geometryArgs = (g: ConvGeometry): number[] => [
   g.outW
 ]
 
+/**
+ * Stride 1, dilation 1, output rows of at least one vector: the im2col_valid / col2im_valid fast paths
+ * (through a zero-bordered copy of the image when padded).
+ */
+const isStride1 = (g: ConvGeometry): boolean =>
+  g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.outW >= 4
+
+const paddedCount = (g: ConvGeometry): number => g.channels * (g.height + 2 * g.padH) * (g.width + 2 * g.padW)
+
 const poolArgs = (g: PoolGeometry): number[] => [
   g.num * g.channels,
   g.height,
@@ -313,6 +343,20 @@ const isWhole2x2 = (g: PoolGeometry): boolean =>
   2 * g.pooledH <= g.height &&
   2 * g.pooledW <= g.width
 
+const is3x3s2 = (g: PoolGeometry): boolean =>
+  g.kernelH === 3 && g.kernelW === 3 && g.strideH === 2 && g.strideW === 2 && g.padH === 0 && g.padW === 0
+
+/**
+ * The 3×3/2 SIMD kernel's region: rows whose three window rows exist (2·oh + 2 < height) and the first
+ * owFull outputs of a row, in groups of four whose loads (columns 2·s … 2·s + 9 from the group's first
+ * output s) stay inside the row: 2·(owFull − 4) + 9 < width. Fewer than four: none.
+ */
+const interior3x3s2 = (g: PoolGeometry): [number, number] => {
+  const ohFull = g.height >= 3 ? Math.min(g.pooledH, Math.floor((g.height - 3) / 2) + 1) : 0
+  const owFull = Math.min(g.pooledW, Math.floor((g.width - 2) / 2))
+  return owFull >= 4 ? [ohFull, owFull] : [0, 0]
+}
+
 const poolSizes = (g: PoolGeometry) => ({
   inLen: g.num * g.channels * g.height * g.width,
   outLen: g.num * g.channels * g.pooledH * g.pooledW
@@ -331,5 +375,5 @@ export const createCpuBackend = async (options: CpuBackendOptions = {}): Promise
   if (!hasSimd128()) throw new CpuBackendUnavailable("cpu backend: this runtime has no WebAssembly SIMD (simd128)")
   const fma = (options.fma ?? true) && hasRelaxedSimd()
   const kernels = await WasmKernels.create({ fma, ...(options.gemmShape ? { gemm: options.gemmShape } : {}) })
-  return new CpuBackend(kernels, options.blocking)
+  return new CpuBackend(kernels, { ...defaultBlocking, ...options.blocking })
 }

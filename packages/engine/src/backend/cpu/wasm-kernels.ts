@@ -17,12 +17,18 @@ export interface KernelExports {
     nc: number,
     kc: number,
     pa: number,
+    aps: number,
+    as: number,
     pb: number,
+    bps: number,
+    bs: number,
+    bedge: number,
     c: number,
     ldc: number,
     beta: number,
     tile: number
   ): void
+  gemm_rank1(m: number, n: number, alpha: number, a: number, b: number, beta: number, c: number, ldc: number): void
   [name: string]: (...args: number[]) => number | void
 }
 
