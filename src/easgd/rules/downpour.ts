@@ -13,7 +13,8 @@ export const downpour: AsyncRule<"downpour"> = {
   synchronous: false,
   sends: "progress",
   settings: ["staleness_aware"],
-  defaults: {},
+  // τ 5: the default rule's period (see defaultEasgdSettings); a user's --period still wins.
+  defaults: { period: 5 },
   center: (settings) => ({
     ...stateless,
     exchange(center, e) {
