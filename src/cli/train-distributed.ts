@@ -21,16 +21,19 @@ export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "resume", type: "string", value: "FILE.dsstate", description: "continue from a center checkpoint" },
   { name: "test-interval", type: "number", value: "N", description: "test the center every N exchanges (default: the solver's test_interval in worker iterations)" },
   { name: "checkpoint-every", type: "number", value: "N", description: "checkpoint the center every N exchanges (default: the solver's snapshot interval)" },
-  { name: "event-log", type: "string", value: "FILE", description: "write a JSON-lines event log" },
-  { name: "plot", type: "string", value: "FILE.svg", description: "write a loss/accuracy plot at the end (needs --event-log)" },
+  { name: "event-log", type: "string", value: "FILE", description: "write the run's events as JSON lines (a fresh file per run)" },
+  { name: "plot", type: "string", value: "FILE.svg", description: "keep a loss/accuracy plot of the run (redrawn after each test and at the end)" },
   { name: "evaluator-nice", type: "number", value: "N", description: "nice value of the center's test thread (default 0; raise it where the center shares a loaded host)" },
   { name: "verbose-workers", type: "boolean", description: "print each worker's own Caffe log, prefixed" },
   { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" },
   ...clusterTrainOptions
 ]
 
+/** Flags that observe a run, whichever it is: they never make a single solver's run distributed. */
+const observingFlags = new Set(["workers", "event-log", "plot"])
+
 export const isDistributed = (o: ReadonlyMap<string, OptionValue>): boolean =>
-  distributedOptions.some((s) => s.name !== "workers" && o.has(s.name.replaceAll("-", "_"))) || o.has("workers")
+  distributedOptions.some((s) => !observingFlags.has(s.name) && o.has(s.name.replaceAll("-", "_"))) || o.has("workers")
 
 export const runTrainDistributed = async (
   o: ReadonlyMap<string, OptionValue>,
