@@ -13,7 +13,7 @@ import type { TestNetResult } from "../job/evaluator-protocol.js"
 import type { LocalWorkerOutcome } from "../local/local-workers.js"
 import { LocalWorkerPool, WorkerPool } from "./worker-pool.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
-import { CenterDiverged, Exchange, RunDone, RunStarted, SnapshotWritten, TestResult, WorkerJoined, WorkerLost, WorkerRestarted, WorkerStopped } from "../observe/run-event.js"
+import { CenterDiverged, ExchangeApplied, RunDone, RunStarted, SnapshotWritten, TestResult, WorkerJoined, WorkerLost, WorkerRestarted, WorkerStopped } from "../observe/run-event.js"
 import { makeRunEventHub, type RunEventHub } from "../observe/run-event-hub.js"
 import { eventLogWriter, observeRun, plotWriter } from "../observe/run-observers.js"
 import { messageOf, TrainingSettingsError, TrainingSetupError } from "./training-errors.js"
@@ -91,7 +91,14 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const t0 = Date.now()
     const job = yield* Effect.acquireRelease(
       Effect.tryPromise({
-        try: () => openCenterJob({ solverFile: options.solverFile, cwd, ...(options.weights ? { weights: options.weights } : {}), log }),
+        try: () =>
+          openCenterJob({
+            solverFile: options.solverFile,
+            cwd,
+            log,
+            ...(options.weights ? { weights: options.weights } : {}),
+            ...(options.stagedData ? { stagedData: options.stagedData(0) } : {})
+          }),
         catch: (e) => new TrainingSetupError({ file: options.solverFile, message: messageOf(e) })
       }),
       (j) => Effect.promise(() => j.close())
@@ -149,7 +156,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       const t = hub.elapsed()
       if (e.type === "exchange")
         hub.publish(
-          new Exchange({
+          new ExchangeApplied({
             t,
             worker: e.workerId,
             exchanges: e.exchanges,

@@ -16,7 +16,7 @@ export class RunStarted extends Schema.TaggedClass<RunStarted>()("RunStarted", {
 }) {}
 
 /** A worker's elastic exchange with the center (its mean loss since its previous exchange). */
-export class Exchange extends Schema.TaggedClass<Exchange>()("Exchange", {
+export class ExchangeApplied extends Schema.TaggedClass<ExchangeApplied>()("ExchangeApplied", {
   ...at,
   worker: Schema.String,
   exchanges: Schema.Number,
@@ -97,7 +97,7 @@ export class RunDone extends Schema.TaggedClass<RunDone>()("RunDone", {
 
 export const RunEvent = Schema.Union(
   RunStarted,
-  Exchange,
+  ExchangeApplied,
   TrainLoss,
   TestResult,
   WorkerJoined,
@@ -113,7 +113,7 @@ export type RunEvent = typeof RunEvent.Type
 /** The event log's `type` for each event (the names earlier logs used for exchanges and tests). */
 export const eventLogType = (e: RunEvent): string => {
   switch (e._tag) {
-    case "Exchange":
+    case "ExchangeApplied":
       return "exchange"
     case "TestResult":
       return "test"

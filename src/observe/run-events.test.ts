@@ -4,12 +4,12 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { readEventLog } from "./event-log.js"
-import { Exchange, RunDone, TestResult } from "./run-event.js"
+import { ExchangeApplied, RunDone, TestResult } from "./run-event.js"
 import { makeRunEventHub } from "./run-event-hub.js"
 import { eventLogWriter, observeRun, plotWriter } from "./run-observers.js"
 
 const exchange = (t: number, worker: string, loss: number) =>
-  new Exchange({ t, worker, exchanges: 1, iteration: 10, loss, distance: 0.1, staleness: 0, itersPerSecond: 5, latencyMs: 3 })
+  new ExchangeApplied({ t, worker, exchanges: 1, iteration: 10, loss, distance: 0.1, staleness: 0, itersPerSecond: 5, latencyMs: 3 })
 
 /** One short "run": a few events published to a hub, written by the file observers. */
 const fakeRun = (dir: string, seed: number, options: { eventLog?: boolean; plot?: boolean }) =>
@@ -48,8 +48,8 @@ describe("a run's events", () => {
         })
       )
     )
-    expect(got[0]).toEqual(["Exchange", "Exchange", "RunDone"])
-    expect(got[1]).toEqual(["Exchange", "Exchange", "RunDone"])
+    expect(got[0]).toEqual(["ExchangeApplied", "ExchangeApplied", "RunDone"])
+    expect(got[1]).toEqual(["ExchangeApplied", "ExchangeApplied", "RunDone"])
   })
 
   it("the event log is a fresh file per run: a second run's log and plot hold only its own events", async () => {
