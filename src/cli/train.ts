@@ -17,6 +17,7 @@ import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
 import { backendOption } from "./backend-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { weightFiles } from "./net-options.js"
+import { dashboardAddress, dashboardLine } from "./dashboard-option.js"
 import { distributedOptions, isDistributed, runTrainDistributed } from "./train-distributed.js"
 
 const options: ReadonlyArray<OptionSpec> = [
@@ -106,12 +107,15 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
   // reads them). Loaded only then: the Effect runtime costs a plain `train` RSS it otherwise never uses.
   const eventLog = p.string("event-log")
   const plot = p.string("plot")
+  const dashboardFlag = p.string("dashboard")
+  const dashboard = dashboardFlag !== undefined ? dashboardAddress(dashboardFlag) : undefined
   const observers =
-    eventLog !== undefined || plot !== undefined
+    eventLog !== undefined || plot !== undefined || dashboard !== undefined
       ? await (await import("../observe/solver-run-observers.js")).startSolverRunObservers({
           solver: solverFile,
           ...(eventLog !== undefined ? { eventLog: path.resolve(cwd, eventLog) } : {}),
-          ...(plot !== undefined ? { plot: path.resolve(cwd, plot) } : {})
+          ...(plot !== undefined ? { plot: path.resolve(cwd, plot) } : {}),
+          ...(dashboard !== undefined ? { dashboard } : {})
         })
       : undefined
   const log = new GlogLogger((line) => {
@@ -119,6 +123,7 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
     observers?.feed(line)
   })
   if (eventLog !== undefined) log.info(`Writing the event log to ${path.resolve(cwd, eventLog)} (a fresh file for this run)`)
+  if (observers?.dashboardUrl !== undefined) log.info(dashboardLine(observers.dashboardUrl))
   if (plot !== undefined) log.info(`Plotting the run to ${path.resolve(cwd, plot)} (redrawn after each test and at the end)`)
   const trainSingle = async (): Promise<number> => {
     const backend = await chooseBackend(backendName, log)

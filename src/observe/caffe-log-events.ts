@@ -13,7 +13,7 @@ export interface CaffeLogEvents {
   readonly flush: () => void
 }
 
-const trainLine = /\] Iteration (\d+)(?: \([^)]*\))?, loss = ([-+\w.]+)\s*$/
+const trainLine = /\] Iteration (\d+)(?: \(([-+\w.]+) iter\/s[^)]*\))?, loss = ([-+\w.]+)\s*$/
 const testStart = /\] Iteration (\d+), Testing net \(#(\d+)\)/
 const testOutput = /\]\s+Test net output #\d+: (\S+) = ([-+\w.]+)(?: \(\* ([-+\w.]+) = [-+\w.]+ loss\))?/
 const snapshot = /\] Snapshotting to binary proto file (.+)$/
@@ -49,7 +49,10 @@ export const caffeLogEvents = (publish: (e: RunEvent) => void, elapsed: () => nu
       flush()
       let m: RegExpExecArray | null
       if ((m = testStart.exec(line))) test = { iteration: Number(m[1]), net: Number(m[2]), outputs: [] }
-      else if ((m = trainLine.exec(line))) publish(new TrainLoss({ t: elapsed(), worker, iteration: Number(m[1]), loss: Number(m[2]) }))
+      else if ((m = trainLine.exec(line)))
+        publish(
+          new TrainLoss({ t: elapsed(), worker, iteration: Number(m[1]), loss: Number(m[3]), ...(m[2] !== undefined ? { itersPerSecond: Number(m[2]) } : {}) })
+        )
       else if ((m = snapshot.exec(line))) publish(new SnapshotWritten({ t: elapsed(), file: m[1]!.trim() }))
     }
   }

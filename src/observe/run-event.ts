@@ -33,7 +33,8 @@ export class TrainLoss extends Schema.TaggedClass<TrainLoss>()("TrainLoss", {
   ...at,
   worker: Schema.String,
   iteration: Schema.Number,
-  loss: Schema.Number
+  loss: Schema.Number,
+  itersPerSecond: Schema.optional(Schema.Number)
 }) {}
 
 /** A test of the center (or of the single solver's net) on the solver's test net #0. */

@@ -13,6 +13,8 @@ import { eventLogWriter, observeRun, plotWriter } from "./run-observers.js"
 export interface SolverRunObservers {
   readonly hub: RunEventHub
   readonly feed: (line: string) => void
+  /** Where the dashboard serves, when one was asked for. */
+  readonly dashboardUrl: string | undefined
   readonly finish: () => Promise<void>
 }
 
@@ -21,8 +23,8 @@ export const startSolverRunObservers = async (options: {
   readonly eventLog?: string
   readonly plot?: string
   readonly title?: string
-  /** More consumers, started on the same hub (e.g. the dashboard); released by `finish`. */
-  readonly extra?: (hub: RunEventHub) => Effect.Effect<unknown, unknown, Scope.Scope>
+  /** Serve the live dashboard (../dashboard) on this address until `finish`. */
+  readonly dashboard?: { readonly host: string; readonly port: number }
 }): Promise<SolverRunObservers> => {
   const scope = await Effect.runPromise(Scope.make())
   const setup = Effect.gen(function* () {
@@ -30,10 +32,15 @@ export const startSolverRunObservers = async (options: {
     const waits: Array<Effect.Effect<void>> = []
     if (options.eventLog) waits.push(yield* observeRun(hub, eventLogWriter(options.eventLog)))
     if (options.plot) waits.push(yield* observeRun(hub, plotWriter(options.plot, options.title ?? options.solver)))
-    if (options.extra) yield* options.extra(hub)
-    return { hub, waits }
+    let dashboardUrl: string | undefined
+    if (options.dashboard) {
+      // Loaded only when asked for: the HTTP server's modules.
+      const { serveDashboard } = yield* Effect.promise(() => import("./dashboard/dashboard-server.js"))
+      dashboardUrl = (yield* serveDashboard(hub, { ...options.dashboard, title: options.title ?? options.solver })).url
+    }
+    return { hub, waits, dashboardUrl }
   })
-  const { hub, waits } = await Effect.runPromise(setup.pipe(Scope.extend(scope))).catch(async (e) => {
+  const { hub, waits, dashboardUrl } = await Effect.runPromise(setup.pipe(Scope.extend(scope))).catch(async (e) => {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     throw e
   })
@@ -42,6 +49,7 @@ export const startSolverRunObservers = async (options: {
   let finished = false
   return {
     hub,
+    dashboardUrl,
     feed: parser.feed,
     finish: async () => {
       if (finished) return
