@@ -141,7 +141,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
             solverPath: options.solverFile,
             cwd,
             niceness: options.evaluatorNiceness ?? defaultEvaluatorNiceness,
-            ...(options.backend ? { backend: options.backend } : {})
+            ...(options.backend ? { backend: options.backend } : {}),
+            ...(options.stagedData ? { stagedData: options.stagedData(0) } : {})
           },
           options.testLog ?? ((line) => process.stderr.write(line + "\n"))
         )
