@@ -13,7 +13,8 @@ import type { TestNetResult } from "../job/evaluator-protocol.js"
 import type { LocalWorkerOutcome } from "../local/local-workers.js"
 import { LocalWorkerPool, WorkerPool } from "./worker-pool.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
-import { CenterDiverged, ExchangeApplied, RunDone, RunStarted, SnapshotWritten, TestResult, WorkerJoined, WorkerLost, WorkerRestarted, WorkerStopped } from "../observe/run-event.js"
+import { centerRunEvent } from "../observe/center-run-events.js"
+import { CenterDiverged, RunDone, RunStarted, SnapshotWritten, TestResult, WorkerLost, WorkerStopped } from "../observe/run-event.js"
 import { makeRunEventHub, type RunEventHub } from "../observe/run-event-hub.js"
 import { eventLogWriter, observeRun, plotWriter } from "../observe/run-observers.js"
 import { messageOf, TrainingSettingsError, TrainingSetupError } from "./training-errors.js"
@@ -154,28 +155,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const token = pool.token ?? randomBytes(16).toString("hex")
     const initial = job.initialParams()
     const onEvent = (e: CenterEvent) => {
-      const t = hub.elapsed()
-      if (e.type === "exchange")
-        hub.publish(
-          new ExchangeApplied({
-            t,
-            worker: e.workerId,
-            exchanges: e.exchanges,
-            iteration: e.clock,
-            loss: e.loss,
-            distance: e.distance,
-            staleness: e.staleness,
-            itersPerSecond: Number(e.itersPerSecond.toFixed(2)),
-            latencyMs: e.latencyMs
-          })
-        )
-      else if (e.type === "registered")
-        hub.publish(
-          e.incarnation > 1
-            ? new WorkerRestarted({ t, worker: e.workerId, incarnation: e.incarnation })
-            : new WorkerJoined({ t, worker: e.workerId, incarnation: e.incarnation, resumed: e.resumed })
-        )
-      else if (e.type === "diverged") hub.publish(new WorkerLost({ t, worker: e.workerId, reason: `diverged at iteration ${e.clock}; reset from the center` }))
+      const event = centerRunEvent(e, hub.elapsed())
+      if (event) hub.publish(event)
       if (e.type === "exchange" && (e.exchanges % Math.max(1, N) === 0 || e.exchanges < 2 * N))
         log.info(
           `Exchange ${e.exchanges} (iteration ≈ ${equivalentIteration(e.exchanges)}): ${e.workerId} at iteration ${e.clock}, loss = ${e.loss.toPrecision(6)}, ` +

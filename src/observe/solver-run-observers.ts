@@ -5,10 +5,10 @@ import { makeRunEventHub, type RunEventHub } from "./run-event-hub.js"
 import { eventLogWriter, observeRun, plotWriter } from "./run-observers.js"
 
 /**
- * The observers of a single solver's run (`deepspark train` without workers), for callers outside
- * Effect: its glog lines are fed in (`feed`) and become RunEvents on a hub, which the event log, the
- * plot and any `extra` consumer (the dashboard) read. `finish` ends the run's events and waits until
- * every file is written.
+ * The observers of a run driven outside Effect — a single solver (`deepspark train` without workers)
+ * or `deepspark center`: events are published to `hub` (a single solver's glog lines are fed in with
+ * `feed` and read as RunEvents), which the event log, the plot and the dashboard read. `finish` ends
+ * the run's events and waits until every file is written.
  */
 export interface SolverRunObservers {
   readonly hub: RunEventHub
@@ -20,6 +20,9 @@ export interface SolverRunObservers {
 
 export const startSolverRunObservers = async (options: {
   readonly solver: string
+  /** For the run's RunStarted event (default: 1 worker, "single"). */
+  readonly workers?: number
+  readonly rule?: string
   readonly eventLog?: string
   readonly plot?: string
   readonly title?: string
@@ -44,7 +47,7 @@ export const startSolverRunObservers = async (options: {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     throw e
   })
-  hub.publish(new RunStarted({ t: hub.elapsed(), solver: options.solver, workers: 1, rule: "single" }))
+  hub.publish(new RunStarted({ t: hub.elapsed(), solver: options.solver, workers: options.workers ?? 1, rule: options.rule ?? "single" }))
   const parser = caffeLogEvents(hub.publish, hub.elapsed)
   let finished = false
   return {
