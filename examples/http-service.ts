@@ -52,9 +52,8 @@ const service = Effect.gen(function* () {
       return id
     })
 
-  // Requests ask for runs; the service's own fiber starts them, so a run belongs to the service (its
-  // scope), not to the request that asked for it. (A run started inside the request's fiber, even in
-  // the service's scope, was seen to hang when its center shut down.)
+  // Requests ask for runs; the service's own fiber starts them, one at a time, so a run belongs to the
+  // service (its scope), not to the request that asked for it.
   const requests = yield* Queue.unbounded<{ iterations: number; started: Deferred.Deferred<number> }>()
   yield* Effect.forkScoped(
     Effect.forever(Effect.flatMap(Queue.take(requests), ({ iterations, started }) => Effect.flatMap(startRun(iterations), (id) => Deferred.succeed(started, id))))

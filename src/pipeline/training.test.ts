@@ -42,9 +42,25 @@ describe("Training.distributed over data given in code", () => {
     const { result, tags, workers } = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const run = yield* Training.distributed(job, { partitions: data.partition(2), rule: Rules.asyncEasgd({ period: 5, movingRate: 0.3 }), log: silentLogger })
+          const run = yield* Training.distributed(job, {
+            partitions: data.partition(2),
+            rule: Rules.asyncEasgd({ period: 5, movingRate: 0.3 }),
+            log: silentLogger,
+            dashboard: { port: 0 }
+          })
           const events = yield* Effect.fork(Stream.runCollect(run.events))
           const result = yield* run.result
+          // The dashboard serves while the run's scope is open: its metrics counted every exchange.
+          const counted = () =>
+            fetch(`${run.dashboard!.url}metrics`)
+              .then((r) => r.text())
+              .then((text) => Number(/^deepspark_exchanges_total (\d+)$/m.exec(text)?.[1] ?? 0))
+          let exchangesCounted = 0
+          for (let i = 0; i < 20 && exchangesCounted < 8; i++) {
+            if (i > 0) yield* Effect.sleep("100 millis")
+            exchangesCounted = yield* Effect.promise(counted)
+          }
+          expect(exchangesCounted).toBeGreaterThanOrEqual(8)
           const all = Chunk.toArray(yield* Fiber.join(events))
           return {
             result,

@@ -13,6 +13,7 @@ import type { WorkerFailedError } from "../local/local-workers.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { RunEvent } from "../observe/run-event.js"
 import { makeRunEventHub } from "../observe/run-event-hub.js"
+import { serveDashboard, type DashboardAddress, type DashboardError } from "../observe/dashboard/dashboard-server.js"
 import { DatasetError, type Partition } from "./dataset.js"
 import { Rules } from "./rules.js"
 
@@ -59,11 +60,15 @@ export interface DistributedOptions {
   readonly testLog?: (line: string) => void
   /** Where the trainers run (default: local worker threads). */
   readonly pool?: Layer.Layer<WorkerPool>
+  /** Serve the live dashboard and /metrics while the run lasts (loopback unless `host`; port 0: any free port). */
+  readonly dashboard?: { readonly host?: string; readonly port: number }
 }
 
 export interface TrainingRun {
   /** The run's progress from its start; ends when the run ends (also when it fails). */
   readonly events: Stream.Stream<RunEvent>
+  /** The dashboard's address, when one was asked for. */
+  readonly dashboard: DashboardAddress | undefined
   /** Waits for the run: the center's last test, its snapshot, each worker's outcome. */
   readonly result: Effect.Effect<DistributedTrainResult, TrainingError>
 }
@@ -165,15 +170,23 @@ export const Training = {
    * Starts DeepSpark's distributed run of `job` in a fiber of the current scope (closing the scope
    * interrupts it) and returns its events and result.
    */
-  distributed: (job: CaffeJob, options: DistributedOptions = {}): Effect.Effect<TrainingRun, never, Scope.Scope> =>
+  distributed: (job: CaffeJob, options: DistributedOptions = {}): Effect.Effect<TrainingRun, DashboardError, Scope.Scope> =>
     Effect.gen(function* () {
       const hub = yield* makeRunEventHub()
+      const dashboard = options.dashboard
+        ? yield* serveDashboard(hub, { ...options.dashboard, title: job.solverFile })
+        : undefined
       const done = yield* Deferred.make<DistributedTrainResult, TrainingError>()
-      yield* Effect.forkScoped(Effect.exit(runOf(job, options, hub)).pipe(Effect.flatMap((exit) => Deferred.done(done, exit))))
-      return { events: hub.events, result: Deferred.await(done) } satisfies TrainingRun
+      // Interruptible whatever the caller's region: a fiber forked from an uninterruptible one (an HTTP
+      // request's handler, a finalizer) would otherwise make every fiber of the run uninterruptible,
+      // and the center could never stop its background loops.
+      yield* Effect.forkScoped(
+        Effect.interruptible(Effect.exit(runOf(job, options, hub)).pipe(Effect.flatMap((exit) => Deferred.done(done, exit))))
+      )
+      return { events: hub.events, result: Deferred.await(done), dashboard } satisfies TrainingRun
     }),
 
   /** Runs `job` distributed to its end (the events still go to `eventLog` / `plot` when given). */
-  runDistributed: (job: CaffeJob, options: DistributedOptions = {}): Effect.Effect<DistributedTrainResult, TrainingError> =>
+  runDistributed: (job: CaffeJob, options: DistributedOptions = {}): Effect.Effect<DistributedTrainResult, TrainingError | DashboardError> =>
     Effect.scoped(Effect.flatMap(Training.distributed(job, options), (run) => run.result))
 }
