@@ -9,6 +9,8 @@
  * - Whole runs: `runDistributedTrain` (driver: center + evaluator + trainers + snapshots).
  * - Cluster mode: `ClusterWorkerPool` (trainers on @effect/cluster runners), `runClusterRunner`, `TrainerEntity`.
  * - The deterministic simulator: `simulate`, `softmaxRegressionProblem`.
+ * - Pipelines: `Dataset` values and partitions, `Training.fromCaffe` / `Training.distributed` (a run's
+ *   `events` Stream of RunEvents and its `result`), `Rules` (./pipeline).
  * Lower floors are their own packages: @deepspark/caffe, @deepspark/data, @deepspark/engine.
  */
 export * from "./easgd/rules.js"
@@ -48,3 +50,4 @@ export * from "./cluster/trainer-entity.js"
 export * from "./cluster/trainer-entity-live.js"
 export * from "./cluster/cluster-worker-pool.js"
 export * from "./cluster/cluster-runner.js"
+export * from "./pipeline/index.js"

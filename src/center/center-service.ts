@@ -1,4 +1,4 @@
-import { Context, Deferred, Duration, Effect, Exit, Layer, Ref, Schedule } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Ref, Schedule } from "effect"
 import { forLog } from "../transport/bounded-string.js"
 import { releaseTensor } from "../transport/buffer-pool.js"
 import { CenterRejected, CenterRpcs } from "../transport/protocol.js"
@@ -33,6 +33,10 @@ export interface CenterOptions {
   /** A worker not heard from for this long is dropped (default 60 s). */
   readonly heartbeatTimeout?: Duration.DurationInput
   readonly onEvent?: (e: CenterEvent) => void
+  /** A worker dropped after the heartbeat timeout. */
+  readonly onWorkerDropped?: (workerId: string, reason: string) => void
+  /** A worker that stopped (finished its iterations, or was told to stop). */
+  readonly onWorkerStopped?: (workerId: string, reason: string) => void
   readonly log?: (line: string) => void
   /** The center has diverged (its workers cannot train from x̃); the run is being stopped. */
   readonly onDiverged?: (reason: string, exchanges: number) => void
@@ -82,7 +86,9 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
     const now = () => Date.now()
     const testSem = yield* Effect.makeSemaphore(1)
     const ckptSem = yield* Effect.makeSemaphore(1)
-    const testPending = yield* Ref.make(false)
+    // Tests that come due while one runs wait their turn, in exchange order (each on its own copy of
+    // x̃): a chain of forked tests, each joining the one before it.
+    const lastQueuedTest = yield* Ref.make<Fiber.Fiber<unknown> | undefined>(undefined)
 
     const runTest = (x: Float32Array, exchanges: number) =>
       options.evaluate
@@ -120,14 +126,18 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       yield* api.requestStop
     })
 
-    /** After each applied exchange: maybe test (skipped if one is still running) and maybe checkpoint. */
+    const queueTest = (x: Float32Array, exchanges: number) =>
+      Effect.gen(function* () {
+        const previous = yield* Ref.get(lastQueuedTest)
+        const fiber = yield* Effect.forkDaemon((previous ? Fiber.await(previous) : Effect.void).pipe(Effect.zipRight(runTest(x, exchanges))))
+        yield* Ref.set(lastQueuedTest, fiber)
+      })
+
+    /** After each applied exchange: maybe test (queued behind a test still running) and maybe checkpoint. */
     const afterExchange = Effect.gen(function* () {
       resetsSinceApplied = 0
       const e = state.exchanges
-      if (options.testInterval && e % options.testInterval === 0) {
-        const busy = yield* Ref.getAndSet(testPending, true)
-        if (!busy) yield* Effect.forkDaemon(runTest(state.x.slice(), e).pipe(Effect.ensuring(Ref.set(testPending, false))))
-      }
+      if (options.testInterval && e % options.testInterval === 0) yield* queueTest(state.x.slice(), e)
       if (options.checkpointEvery && e % options.checkpointEvery === 0)
         yield* Effect.forkDaemon(runCheckpoint(state.x.slice(), state.checkpointState()))
       if (state.shouldStop()) yield* Deferred.succeed(stopped, undefined)
@@ -165,7 +175,10 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
     const timeout = Duration.toMillis(options.heartbeatTimeout ?? "60 seconds")
     yield* Effect.gen(function* () {
       const dropped = state.dropSilent(now(), timeout)
-      for (const id of dropped) log(`Worker ${forLog(id)} dropped: no message for ${Math.round(timeout / 1000)} s`)
+      for (const id of dropped) {
+        log(`Worker ${forLog(id)} dropped: no message for ${Math.round(timeout / 1000)} s`)
+        options.onWorkerDropped?.(id, `no message for ${Math.round(timeout / 1000)} s`)
+      }
       if (dropped.length) yield* closeRoundIfComplete
     }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(50, Math.min(timeout / 4, 5000))))), Effect.forkScoped)
 
@@ -178,13 +191,14 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       stopWorker: (p) =>
         catchDefects(() => state.stopWorker(p)).pipe(
           Effect.tap((how) =>
-            Effect.sync(() =>
+            Effect.sync(() => {
               log(
                 how === "finished"
                   ? `Worker ${forLog(p.workerId)} stopped: ${forLog(p.reason)}`
                   : `Worker ${forLog(p.workerId)} left before its first exchange (${forLog(p.reason)}): not counted as finished`
               )
-            )
+              options.onWorkerStopped?.(p.workerId, how === "finished" ? p.reason : `left before its first exchange (${p.reason})`)
+            })
           ),
           Effect.asVoid,
           Effect.zipRight(closeRoundIfComplete)
@@ -208,7 +222,10 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
         state.stopping = true
       }).pipe(Effect.zipRight(Deferred.succeed(stopped, undefined)), Effect.asVoid),
       stopped: Deferred.await(stopped),
-      quiesce: testSem.withPermits(1)(ckptSem.withPermits(1)(Effect.void))
+      quiesce: Ref.get(lastQueuedTest).pipe(
+        Effect.flatMap((f) => (f ? Fiber.await(f) : Effect.void)),
+        Effect.zipRight(testSem.withPermits(1)(ckptSem.withPermits(1)(Effect.void)))
+      )
     }
     return api
   })

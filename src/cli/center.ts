@@ -10,12 +10,13 @@ import { tlsFilesFrom, tlsOptions } from "./tls-flags.js"
 import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { isLoopbackHost, MiB, parseAddress, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
+import { dashboardAddress, dashboardLine, dashboardOption } from "./dashboard-option.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
-  "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--rule R --period T --moving-rate A …]"
+  "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--dashboard [HOST:]PORT] [--rule R --period T --moving-rate A …]"
 
 export const DEFAULT_LISTEN = "127.0.0.1:7077"
 
@@ -38,6 +39,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "max-message-mb", type: "number", min: 0, minExclusive: true, value: "MB", description: "largest accepted message (512)" },
   { name: "display", type: "integer", min: 0, value: "K", description: "log one exchange line every K exchanges (100)" },
   { name: "serve-data", type: "string", value: "HOST:PORT", description: "also serve partitions of the databases under the working directory to workers that stage them" },
+  dashboardOption,
   ...easgdSettingOptions
 ]
 
@@ -67,6 +69,7 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
       ? (await import("../remote/center-job.js")).syntheticCenterJob({ problemSeed: synthetic })
       : await (await import("../job/caffe-center-job.js")).caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
   const signals = abortOnSignals()
+  let observers: Awaited<ReturnType<typeof import("../observe/solver-run-observers.js").startSolverRunObservers>> | undefined
   // However the run ends (finished, interrupted, a bad --resume), the job's evaluator thread goes with
   // it: otherwise it keeps the process alive after the command has returned.
   try {
@@ -74,8 +77,22 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
     if (prefix === undefined && p.has("checkpoint-every")) throw new CliUsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
     const resume = p.string("resume")
     if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
+    const dashboardFlag = p.string("dashboard")
+    observers =
+      dashboardFlag !== undefined
+        ? await (await import("../observe/solver-run-observers.js")).startSolverRunObservers({
+            solver: solver ?? "synthetic",
+            workers: p.number("workers") ?? 1,
+            rule: settings.rule,
+            dashboard: dashboardAddress(dashboardFlag),
+            title: `center: ${solver ?? "synthetic"}`
+          })
+        : undefined
+    if (observers?.dashboardUrl !== undefined) log(dashboardLine(observers.dashboardUrl))
+    const observed = observers ? (await import("../observe/center-run-observers.js")).observeCenter(observers.hub, job) : undefined
     const result = await runCenter({
-      job,
+      job: observed?.job ?? job,
+      ...(observed ? { onEvent: observed.onEvent } : {}),
       token: token ?? "",
       host: listen.host,
       port: listen.port,
@@ -99,5 +116,6 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
   } finally {
     signals.dispose()
     await job.close?.()
+    await observers?.finish()
   }
 })

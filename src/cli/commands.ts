@@ -38,6 +38,7 @@ export const commands: ReadonlyArray<CliCommand> = [
   solverCommand("test", "score a trained model (caffe test: --model, --weights, --iterations)"),
   solverCommand("time", "benchmark a net's forward/backward per layer (caffe time: --model, --iterations)"),
   lazy("device_query", "list the WebGPU adapters the gpu backend can use (caffe device_query)", async () => (await import("./device-query.js")).runDeviceQuery),
+  lazy("draw", "draw a net's graph as an SVG picture (Caffe's draw_net.py)", async () => (await import("./draw.js")).runDraw),
   lazy("inspect", "show a net's layers, blob and parameter shapes, or a solver and its nets", async () => (await import("./inspect.js")).runInspect),
   remoteCommand("center", "run the EASGD center (parameter server) for remote workers"),
   remoteCommand("worker", "run a trainer worker that connects to a center"),

@@ -1,3 +1,6 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { CliUsageError, processIo, type CliCommand, type CliIo } from "./command.js"
 import { commands as registered } from "./commands.js"
 
@@ -11,6 +14,21 @@ const usage = (commands: ReadonlyArray<CliCommand>): string[] => {
     "",
     "deepspark COMMAND --help shows a command's flags."
   ]
+}
+
+/** `deepspark --version` (Caffe's `caffe --version`), `-version`, `version`. */
+const VERSION: ReadonlySet<string> = new Set(["--version", "-version", "version"])
+
+/** This package's version, from the package.json above this file (sources or a compiled build). */
+const packageVersion = (): string => {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, "package.json")
+    if (fs.existsSync(file)) {
+      const pkg = JSON.parse(fs.readFileSync(file, "utf8")) as { name?: string; version?: string }
+      if (pkg.name === "deepspark" && pkg.version) return pkg.version
+    }
+    if (path.dirname(dir) === dir) return "unknown"
+  }
 }
 
 /** `deepspark help`, Caffe's `-help` / `-h`, GNU's `--help`. */
@@ -41,6 +59,10 @@ export const runCli = async (
       return 2
     }
     for (const l of lines) io.stdout(l)
+    return 0
+  }
+  if (VERSION.has(name)) {
+    io.stdout(`deepspark version ${packageVersion()}`)
     return 0
   }
   const command = commands.find((c) => c.name === name)

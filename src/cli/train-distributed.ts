@@ -13,6 +13,7 @@ import { ruleByName } from "../easgd/rule-registry.js"
 import { readEasgdSettingsFile } from "../easgd/settings-file.js"
 import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { clusterPoolFrom, clusterTrainOptions } from "./train-cluster.js"
+import { dashboardAddress, dashboardLine, dashboardOption } from "./dashboard-option.js"
 
 export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "workers", type: "number", value: "N", description: "train with N workers (local mode: worker threads; default one per core)" },
@@ -21,16 +22,20 @@ export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "resume", type: "string", value: "FILE.dsstate", description: "continue from a center checkpoint" },
   { name: "test-interval", type: "number", value: "N", description: "test the center every N exchanges (default: the solver's test_interval in worker iterations)" },
   { name: "checkpoint-every", type: "number", value: "N", description: "checkpoint the center every N exchanges (default: the solver's snapshot interval)" },
-  { name: "event-log", type: "string", value: "FILE", description: "write a JSON-lines event log" },
-  { name: "plot", type: "string", value: "FILE.svg", description: "write a loss/accuracy plot at the end (needs --event-log)" },
+  { name: "event-log", type: "string", value: "FILE", description: "write the run's events as JSON lines (a fresh file per run)" },
+  { name: "plot", type: "string", value: "FILE.svg", description: "keep a loss/accuracy plot of the run (redrawn after each test and at the end)" },
   { name: "evaluator-nice", type: "number", value: "N", description: "nice value of the center's test thread (default 0; raise it where the center shares a loaded host)" },
+  dashboardOption,
   { name: "verbose-workers", type: "boolean", description: "print each worker's own Caffe log, prefixed" },
   { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" },
   ...clusterTrainOptions
 ]
 
+/** Flags that observe a run, whichever it is: they never make a single solver's run distributed. */
+const observingFlags = new Set(["workers", "event-log", "plot", "dashboard"])
+
 export const isDistributed = (o: ReadonlyMap<string, OptionValue>): boolean =>
-  distributedOptions.some((s) => s.name !== "workers" && o.has(s.name.replaceAll("-", "_"))) || o.has("workers")
+  distributedOptions.some((s) => !observingFlags.has(s.name) && o.has(s.name.replaceAll("-", "_"))) || o.has("workers")
 
 export const runTrainDistributed = async (
   o: ReadonlyMap<string, OptionValue>,
@@ -60,6 +65,8 @@ export const runTrainDistributed = async (
   const evaluatorNiceness = o.get("evaluator_nice") as number | undefined
   if (evaluatorNiceness !== undefined && !(Number.isInteger(evaluatorNiceness) && evaluatorNiceness >= -20 && evaluatorNiceness <= 19))
     throw new CliUsageError(`--evaluator-nice must be an integer from -20 to 19, got ${evaluatorNiceness}`)
+  const dashboardFlag = o.get("dashboard") as string | undefined
+  const dashboard = dashboardFlag !== undefined ? dashboardAddress(dashboardFlag) : undefined
   // Loaded here, not at the top: the distributed runtime (RPC, transports, the center) costs a plain
   // `deepspark train` ~50 MB of RSS it never uses.
   const { runDistributedTrain, runLocalDistributedTrain } = await import("../driver/distributed-train.js")
@@ -67,9 +74,18 @@ export const runTrainDistributed = async (
   const clusterPool = await clusterPoolFrom(o, (line) => log.info(line))
   const run = (options: Parameters<typeof runDistributedTrain>[0]) =>
     clusterPool ? runDistributedTrain(options).pipe(Effect.provide(clusterPool)) : runLocalDistributedTrain(options)
+  const { makeRunEventHub } = await import("../observe/run-event-hub.js")
+  const { serveDashboard } = dashboard ? await import("../observe/dashboard/dashboard-server.js") : { serveDashboard: undefined }
   const result = await Effect.runPromise(
     Effect.scoped(
-      run({
+      Effect.gen(function* () {
+        const events = yield* makeRunEventHub()
+        if (dashboard && serveDashboard) {
+          const served = yield* serveDashboard(events, { ...dashboard, title: `${common.solverFile}: ${workers} workers, ${settings.rule}` }).pipe(Effect.orDie)
+          log.info(dashboardLine(served.url))
+        }
+        return yield* run({
+        events,
         solverFile: common.solverFile,
         cwd,
         workers,
@@ -87,6 +103,7 @@ export const runTrainDistributed = async (
         ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
         ...(o.get("verbose_workers") ? { verboseWorkers: true } : {}),
         ...(crashSpec ? { crash: crashSpec } : {})
+        })
       })
     )
   )

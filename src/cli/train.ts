@@ -11,11 +11,13 @@ import {
   resumeFrom,
   type SolverAction
 } from "@deepspark/engine"
+import * as path from "node:path"
 import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
 import { backendOption } from "./backend-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { weightFiles } from "./net-options.js"
+import { dashboardAddress, dashboardLine } from "./dashboard-option.js"
 import { distributedOptions, isDistributed, runTrainDistributed } from "./train-distributed.js"
 
 const options: ReadonlyArray<OptionSpec> = [
@@ -101,36 +103,64 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
   const sigint = action(p.string("sigint-effect"), "sigint-effect", "stop")
   const sighup = action(p.string("sighup-effect"), "sighup-effect", "snapshot")
   const cwd = io.cwd ?? process.cwd()
-  const log = new GlogLogger((line) => io.stderr(line))
-  const backend = await chooseBackend(backendName, log)
-  log.info(`Use backend ${backend.name}: ${backend.description}`)
-  const signals = signalActions(sigint, sighup)
-  try {
-    const level = p.number("level")
-    const stages = p.strings("stage")
-    const session = await createTrainingSession({
-      solverFile,
-      cwd,
-      backend,
-      log,
-      requestedAction: signals.requestedAction,
-      ...(iterations !== undefined ? { maxIter: iterations } : {}),
-      ...(level !== undefined ? { level } : {}),
-      ...(stages.length > 0 ? { stages } : {})
-    })
+  // --event-log / --plot on a single solver: its Caffe lines become the run's events (as parse_log.py
+  // reads them). Loaded only then: the Effect runtime costs a plain `train` RSS it otherwise never uses.
+  const eventLog = p.string("event-log")
+  const plot = p.string("plot")
+  const dashboardFlag = p.string("dashboard")
+  const dashboard = dashboardFlag !== undefined ? dashboardAddress(dashboardFlag) : undefined
+  const observers =
+    eventLog !== undefined || plot !== undefined || dashboard !== undefined
+      ? await (await import("../observe/solver-run-observers.js")).startSolverRunObservers({
+          solver: solverFile,
+          ...(eventLog !== undefined ? { eventLog: path.resolve(cwd, eventLog) } : {}),
+          ...(plot !== undefined ? { plot: path.resolve(cwd, plot) } : {}),
+          ...(dashboard !== undefined ? { dashboard } : {})
+        })
+      : undefined
+  const log = new GlogLogger((line) => {
+    io.stderr(line)
+    observers?.feed(line)
+  })
+  if (eventLog !== undefined) log.info(`Writing the event log to ${path.resolve(cwd, eventLog)} (a fresh file for this run)`)
+  if (observers?.dashboardUrl !== undefined) log.info(dashboardLine(observers.dashboardUrl))
+  if (plot !== undefined) log.info(`Plotting the run to ${path.resolve(cwd, plot)} (redrawn after each test and at the end)`)
+  const trainSingle = async (): Promise<number> => {
+    const backend = await chooseBackend(backendName, log)
+    log.info(`Use backend ${backend.name}: ${backend.description}`)
+    const signals = signalActions(sigint, sighup)
     try {
-      if (snapshot !== undefined) resumeFrom(session, snapshot, log, cwd)
-      else if (weights !== undefined) loadWeights(session, weightFiles(weights), log, cwd)
-      log.info("Starting Optimization")
-      await session.solver.solveAsync()
-      log.info("Optimization Done.")
+      const level = p.number("level")
+      const stages = p.strings("stage")
+      const session = await createTrainingSession({
+        solverFile,
+        cwd,
+        backend,
+        log,
+        requestedAction: signals.requestedAction,
+        ...(iterations !== undefined ? { maxIter: iterations } : {}),
+        ...(level !== undefined ? { level } : {}),
+        ...(stages.length > 0 ? { stages } : {})
+      })
+      try {
+        if (snapshot !== undefined) resumeFrom(session, snapshot, log, cwd)
+        else if (weights !== undefined) loadWeights(session, weightFiles(weights), log, cwd)
+        log.info("Starting Optimization")
+        await session.solver.solveAsync()
+        log.info("Optimization Done.")
+      } finally {
+        await session.close()
+      }
     } finally {
-      await session.close()
+      signals.dispose()
     }
-  } finally {
-    signals.dispose()
+    return 0
   }
-  return 0
+  try {
+    return await trainSingle()
+  } finally {
+    await observers?.finish()
+  }
 }
 
 export const trainCommand: CliCommand = {

@@ -1,7 +1,6 @@
 import { Effect } from "effect"
 import type { Logger } from "@deepspark/engine"
 import { randomBytes } from "node:crypto"
-import * as fs from "node:fs"
 import * as path from "node:path"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
 import { Center, layerCenter } from "../center/center-service.js"
@@ -14,8 +13,11 @@ import type { TestNetResult } from "../job/evaluator-protocol.js"
 import type { LocalWorkerOutcome } from "../local/local-workers.js"
 import { LocalWorkerPool, WorkerPool } from "./worker-pool.js"
 import type { WorkerAssignment } from "../local/trainer-spec.js"
-import { openEventLog, readEventLog } from "../observe/event-log.js"
-import { progressPanels, renderSvg } from "../observe/svg-plot.js"
+import { centerRunEvent } from "../observe/center-run-events.js"
+import { CenterDiverged, RunDone, RunStarted, SnapshotWritten, TestResult, WorkerLost, WorkerStopped } from "../observe/run-event.js"
+import { makeRunEventHub, type RunEventHub } from "../observe/run-event-hub.js"
+import { eventLogWriter, observeRun, plotWriter } from "../observe/run-observers.js"
+import { messageOf, TrainingSettingsError, TrainingSetupError } from "./training-errors.js"
 
 /**
  * The driver of a distributed run (DeepSpark's driver): read the solver and the settings, start the
@@ -42,8 +44,17 @@ export interface DistributedTrainOptions {
   readonly checkpointEvery?: number
   /** Continue from a center checkpoint (`.dsstate`). */
   readonly resume?: string
+  /** Writes the run's events as JSON lines to this file (a fresh file per run). */
   readonly eventLog?: string
+  /** Keeps this SVG plot of the run up to date (during the run and at its end). */
   readonly plot?: string
+  /** Publishes the run's progress here (a hub the caller subscribes to); default: a hub of its own. */
+  readonly events?: RunEventHub
+  /**
+   * Trainers read their partition of the train net's Data layers from these LMDBs (layer name → path,
+   * per partition index) instead of partitioning the layers' sources: how data given in code reaches them.
+   */
+  readonly stagedData?: (partition: number) => Readonly<Record<string, string>>
   readonly log: Logger
   /** Receives the evaluator's Caffe test lines, already in glog format (default: stderr, as glog). */
   readonly testLog?: (line: string) => void
@@ -72,6 +83,7 @@ export interface DistributedTrainResult {
 
 const accuracyOf = (r: TestNetResult | undefined) => r?.outputs.find((o) => /accuracy/i.test(o.name))?.value
 const lossOf = (r: TestNetResult | undefined) => r?.outputs.find((o) => o.lossWeight > 0)?.value
+const optional = <K extends string>(key: K, value: number | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: number }))
 
 export const runDistributedTrain = (options: DistributedTrainOptions) =>
   Effect.gen(function* () {
@@ -79,7 +91,17 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const log = options.log
     const t0 = Date.now()
     const job = yield* Effect.acquireRelease(
-      Effect.promise(() => openCenterJob({ solverFile: options.solverFile, cwd, ...(options.weights ? { weights: options.weights } : {}), log })),
+      Effect.tryPromise({
+        try: () =>
+          openCenterJob({
+            solverFile: options.solverFile,
+            cwd,
+            log,
+            ...(options.weights ? { weights: options.weights } : {}),
+            ...(options.stagedData ? { stagedData: options.stagedData(0) } : {})
+          }),
+        catch: (e) => new TrainingSetupError({ file: options.solverFile, message: messageOf(e) })
+      }),
       (j) => Effect.promise(() => j.close())
     )
     const solver = job.solver
@@ -87,7 +109,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const N = options.workers
     const tau = options.settings.period
     const maxIter = options.maxIter ?? solver.max_iter ?? 0
-    if (!(maxIter > 0)) throw new Error(`${options.solverFile}: max_iter must be > 0 (got ${maxIter})`)
+    if (!Number.isInteger(N) || N < 1) return yield* new TrainingSettingsError({ field: "workers", message: `workers must be a positive integer, got ${N}` })
+    if (!(maxIter > 0)) return yield* new TrainingSettingsError({ field: "max_iter", message: `${options.solverFile}: max_iter must be > 0 (got ${maxIter})` })
     // Caffe's per-iteration intervals become exchange counts: N workers exchange every τ iterations.
     const perIterations = (iters: number) => (iters > 0 ? Math.max(1, Math.round((iters * N) / tau)) : 0)
     const testInterval = options.testInterval ?? perIterations(solver.test_interval ?? 0)
@@ -98,8 +121,20 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     log.info(`Solving ${options.solverFile} with ${N} workers: rule ${options.settings.rule}, period ${tau}, moving_rate ${options.settings.movingRate}`)
     log.info(`Center variable: ${job.paramCount} parameters; testing every ${testInterval || "—"} exchanges, checkpoint every ${checkpointEvery || "—"}`)
 
-    const events = openEventLog(options.eventLog)
-    yield* Effect.addFinalizer(() => Effect.sync(() => events.close()))
+    const hub = options.events ?? (yield* makeRunEventHub())
+    // Subscribers' streams end with the run, also when it fails.
+    yield* Effect.addFinalizer(() => hub.end)
+    const title = `${solver.net ?? options.solverFile}: ${N} workers, ${options.settings.rule}`
+    const observers: Array<Effect.Effect<void>> = []
+    if (options.eventLog) {
+      observers.push(yield* observeRun(hub, eventLogWriter(options.eventLog)))
+      log.info(`Writing the event log to ${options.eventLog} (a fresh file for this run)`)
+    }
+    if (options.plot) {
+      observers.push(yield* observeRun(hub, plotWriter(options.plot, title)))
+      log.info(`Plotting the run to ${options.plot} (redrawn after each test and at the end)`)
+    }
+    hub.publish(new RunStarted({ t: hub.elapsed(), solver: options.solverFile, workers: N, rule: options.settings.rule }))
     const hasTests = (solver.test_iter ?? []).length > 0
     const evaluator = hasTests
       ? yield* makeEvaluator(
@@ -107,7 +142,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
             solverPath: options.solverFile,
             cwd,
             niceness: options.evaluatorNiceness ?? defaultEvaluatorNiceness,
-            ...(options.backend ? { backend: options.backend } : {})
+            ...(options.backend ? { backend: options.backend } : {}),
+            ...(options.stagedData ? { stagedData: options.stagedData(0) } : {})
           },
           options.testLog ?? ((line) => process.stderr.write(line + "\n"))
         )
@@ -119,18 +155,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const token = pool.token ?? randomBytes(16).toString("hex")
     const initial = job.initialParams()
     const onEvent = (e: CenterEvent) => {
-      if (e.type === "exchange")
-        events.write("exchange", {
-          worker: e.workerId,
-          exchanges: e.exchanges,
-          iteration: e.clock,
-          loss: e.loss,
-          distance: e.distance,
-          staleness: e.staleness,
-          itersPerSecond: Number(e.itersPerSecond.toFixed(2)),
-          latencyMs: e.latencyMs
-        })
-      else events.write(e.type, { ...e })
+      const event = centerRunEvent(e, hub.elapsed())
+      if (event) hub.publish(event)
       if (e.type === "exchange" && (e.exchanges % Math.max(1, N) === 0 || e.exchanges < 2 * N))
         log.info(
           `Exchange ${e.exchanges} (iteration ≈ ${equivalentIteration(e.exchanges)}): ${e.workerId} at iteration ${e.clock}, loss = ${e.loss.toPrecision(6)}, ` +
@@ -148,7 +174,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       if (diverged) return
       diverged = { exchanges, iteration: equivalentIteration(exchanges), reason }
       log.error(`Center diverged at iteration ≈ ${diverged.iteration} (exchange ${exchanges}), rule ${rule.name}: ${reason}; stopping the run — its center is not a result`)
-      events.write("center-diverged", { ...diverged })
+      hub.publish(new CenterDiverged({ t: hub.elapsed(), ...diverged }))
     }
     /** A test of the center whose loss is not finite: the center has diverged. */
     const checkDivergence = (r: ReadonlyArray<TestNetResult>, exchanges: number) => {
@@ -161,7 +187,10 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       const center = yield* Center
       stopCenter = center.requestStop
       if (options.resume) {
-        const ck = yield* Effect.promise(() => readCenterCheckpoint(job, path.resolve(cwd, options.resume!)))
+        const ck = yield* Effect.tryPromise({
+          try: () => readCenterCheckpoint(job, path.resolve(cwd, options.resume!)),
+          catch: (e) => new TrainingSetupError({ file: options.resume!, message: messageOf(e) })
+        })
         center.state.restore(ck.x, ck.state)
         if (center.state.restoredWithoutRuleState)
           log.warn(`${options.resume} holds no ${rule.name} center state (a checkpoint of rule ${ck.state.rule}): its outer momentum starts at zero`)
@@ -183,7 +212,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
           ...(options.backend ? { backend: options.backend } : {}),
           ...(localSolver ? { solverType: localSolver.type, momentum: localSolver.momentum } : {}),
           ...lrScale,
-          ...(options.verboseWorkers ? { verbose: true } : {})
+          ...(options.verboseWorkers ? { verbose: true } : {}),
+          ...(options.stagedData ? { stagedData: options.stagedData(i) } : {})
         },
         ...(options.crash && options.crash.worker === i ? { crashAtIteration: options.crash.atIteration } : {})
       }))
@@ -197,6 +227,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       const state = center.state.checkpointState()
       const files = yield* Effect.promise(() => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, center.state.x, state))
       log.info(`Snapshotting to binary proto file ${files.model}`)
+      hub.publish(new SnapshotWritten({ t: hub.elapsed(), file: files.model, exchanges: center.state.exchanges }))
       return { outcomes, exchanges: center.state.exchanges, finalTest, snapshot: { caffemodel: files.model, dsstate: files.state } }
     })
 
@@ -214,7 +245,16 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
                         Effect.sync(() => {
                           lastTest = r
                           lastTestAt = exchanges
-                          events.write("test", { exchanges, iteration: equivalentIteration(exchanges), accuracy: accuracyOf(r[0]), loss: lossOf(r[0]) })
+                          hub.publish(
+                            new TestResult({
+                              t: hub.elapsed(),
+                              exchanges,
+                              iteration: equivalentIteration(exchanges),
+                              ...optional("accuracy", accuracyOf(r[0])),
+                              ...optional("loss", lossOf(r[0])),
+                              outputs: (r[0]?.outputs ?? []).map((o) => ({ name: o.name, value: o.value }))
+                            })
+                          )
                         })
                       ),
                       Effect.tap((r) => checkDivergence(r, exchanges)),
@@ -227,33 +267,33 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
               Effect.tryPromise(() => writeCenterCheckpoint(job, exchangeCheckpointBase(prefix, state.exchanges), x, state)).pipe(
                 Effect.map((files) => {
                   log.info(`Checkpointed the center to ${files.model} (+ ${path.basename(files.state)})`)
+                  hub.publish(new SnapshotWritten({ t: hub.elapsed(), file: files.model, exchanges: state.exchanges }))
                   return files.model
                 })
               ),
             onEvent,
             onDiverged: reportDivergence,
+            onWorkerDropped: (workerId, reason) => hub.publish(new WorkerLost({ t: hub.elapsed(), worker: workerId, reason })),
+            onWorkerStopped: (workerId, reason) => hub.publish(new WorkerStopped({ t: hub.elapsed(), worker: workerId, reason })),
             log: (l) => log.info(l)
           }
         )
       )
     )
-    let plot: string | undefined
-    if (options.plot && options.eventLog) {
-      events.close()
-      fs.mkdirSync(path.dirname(path.resolve(options.plot)), { recursive: true })
-      fs.writeFileSync(options.plot, renderSvg(progressPanels(readEventLog(options.eventLog)), { title: `${solver.net ?? options.solverFile}: ${N} workers, ${options.settings.rule}` }))
-      plot = options.plot
-    }
+    const seconds = (Date.now() - t0) / 1000
+    hub.publish(new RunDone({ t: hub.elapsed(), exchanges: result.exchanges, seconds, ...optional("accuracy", accuracyOf(result.finalTest?.[0])) }))
+    yield* hub.end
+    for (const written of observers) yield* written
     log.info("Optimization Done.")
     return {
       exchanges: result.exchanges,
-      seconds: (Date.now() - t0) / 1000,
+      seconds,
       finalTest: result.finalTest,
       snapshot: result.snapshot,
       workers: result.outcomes,
       diverged,
       eventLog: options.eventLog,
-      plot
+      plot: options.plot
     } satisfies DistributedTrainResult
   })
 

@@ -25,11 +25,20 @@ export const openCenterJob = async (options: {
   readonly cwd: string
   readonly weights?: string
   readonly log?: Logger
+  /** The train net's Data layers read this staged LMDB (layer name → path) instead of their sources. */
+  readonly stagedData?: Readonly<Record<string, string>>
 }): Promise<CaffeCenterJob> => {
   const log = options.log ?? silentLogger
   const solver = readSolverPrototxtSync(path.resolve(options.cwd, options.solverFile))
   const backend = await chooseBackend("reference")
-  const session: TrainingSession = await createTrainingSession({ solverParam: trainOnlySolverParam(solver), cwd: options.cwd, backend, log: silentLogger })
+  const session: TrainingSession = await createTrainingSession({
+    solverParam: trainOnlySolverParam(solver),
+    cwd: options.cwd,
+    backend,
+    log: silentLogger,
+    // Data given in code: the layout net reads the first partition's copy (its sources need not exist).
+    ...(options.stagedData ? { partition: { index: 0, count: 1 }, stagedData: options.stagedData } : {})
+  })
   if (options.weights) loadWeights(session, options.weights.split(","), log, options.cwd)
   const net = session.solver.trainNet
   const params = net.learnableParams()

@@ -32,7 +32,13 @@ const main = async () => {
   const backend = await chooseBackend(setup.backend, log)
   const cwd = setup.cwd
   const param = centerSolverParam(readSolverPrototxtSync(path.resolve(cwd, setup.solverPath)))
-  const session = await createTrainingSession({ solverParam: param, cwd, backend, log })
+  const session = await createTrainingSession({
+    solverParam: param,
+    cwd,
+    backend,
+    log,
+    ...(setup.stagedData ? { partition: { index: 0, count: 1 }, stagedData: setup.stagedData } : {})
+  })
   const solver = session.solver
   const params = solver.trainNet.learnableParams()
   post({ type: "ready", testNets: solver.testNets.length, niceness })

@@ -8,6 +8,8 @@ export interface EvaluatorSetup {
    * are scarce a raised nice value lets the trainers keep their cores and the test fill the gaps.
    */
   readonly niceness?: number
+  /** The train net (the parameters' layout) reads these staged LMDBs instead of its Data layers' sources. */
+  readonly stagedData?: Readonly<Record<string, string>>
 }
 
 export type EvaluatorRequest =

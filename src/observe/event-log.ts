@@ -3,8 +3,9 @@ import * as path from "node:path"
 
 /**
  * A machine-readable record of a run, one JSON object per line (for plots and dashboards):
- * `{"t": seconds since start, "type": "...", ...fields}`. Writes are appended synchronously so a crash
- * loses at most the line being written.
+ * `{"t": seconds since start, "type": "...", ...fields}`. Each run writes a fresh file (an existing one
+ * is replaced, so a plot never mixes two runs). Lines are written synchronously so a crash loses at
+ * most the line being written.
  */
 export interface EventLog {
   write(type: string, fields: Record<string, unknown>): void
@@ -16,7 +17,7 @@ export const openEventLog = (file: string | undefined, clock: () => number = () 
   const start = clock()
   if (!file) return { write: () => {}, close: () => {}, file: undefined }
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-  const fd = fs.openSync(file, "a")
+  const fd = fs.openSync(file, "w")
   let open = true
   return {
     file,

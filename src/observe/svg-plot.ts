@@ -84,7 +84,7 @@ export const progressPanels = (events: ReadonlyArray<Record<string, unknown> & {
   const acc: Array<[number, number]> = []
   const testLoss: Array<[number, number]> = []
   for (const e of events) {
-    if (e.type === "exchange" && typeof e.loss === "number" && Number.isFinite(e.loss)) {
+    if ((e.type === "exchange" || e.type === "train") && typeof e.loss === "number" && Number.isFinite(e.loss)) {
       const w = String(e.worker)
       const list = byWorker.get(w) ?? []
       list.push([e.t, e.loss])

@@ -1,0 +1,97 @@
+import type { Datum } from "@deepspark/data"
+import { silentLogger } from "@deepspark/engine"
+import { Chunk, Effect, Fiber, Stream } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { Dataset } from "./dataset.js"
+import { Rules } from "./rules.js"
+import { Training } from "./training.js"
+
+/** A net whose only Data layer names a database that does not exist: the data comes from code. */
+const folder = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ds-pipeline-train-"))
+  fs.writeFileSync(
+    path.join(dir, "net.prototxt"),
+    `name: "blobs"
+layer { name: "data" type: "Data" top: "data" top: "label" include { phase: TRAIN }
+  transform_param { scale: 0.00390625 } data_param { source: "no_such_lmdb" backend: LMDB batch_size: 4 } }
+layer { name: "ip" type: "InnerProduct" bottom: "data" top: "ip" inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+`
+  )
+  fs.writeFileSync(
+    path.join(dir, "solver.prototxt"),
+    `net: "net.prototxt"\nbase_lr: 0.1\nlr_policy: "fixed"\nmax_iter: 20\ndisplay: 0\nsnapshot_prefix: "out/blobs"\nrandom_seed: 1\n`
+  )
+  return dir
+}
+
+/** Two classes of 1×1×2 "images": class 0 bright on the left, class 1 on the right. */
+const records = Array.from({ length: 40 }, (_, i): { pixels: [number, number]; label: number } => ({
+  pixels: i % 2 === 0 ? [200 + (i % 50), 10] : [10, 200 + (i % 50)],
+  label: i % 2
+}))
+
+describe("Training.distributed over data given in code", () => {
+  it("trains one worker per partition of an in-memory data set (through a transform stage) and streams typed events to the end", async () => {
+    const dir = folder()
+    const data = Dataset.fromIterable(records).map((r): Datum => ({ channels: 1, height: 1, width: 2, data: Uint8Array.from(r.pixels), label: r.label }))
+    const job = Training.fromCaffe("solver.prototxt", { cwd: dir, backend: "reference" })
+    const { result, tags, workers } = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const run = yield* Training.distributed(job, {
+            partitions: data.partition(2),
+            rule: Rules.asyncEasgd({ period: 5, movingRate: 0.3 }),
+            log: silentLogger,
+            dashboard: { port: 0 }
+          })
+          const events = yield* Effect.fork(Stream.runCollect(run.events))
+          const result = yield* run.result
+          // The dashboard serves while the run's scope is open: its metrics counted every exchange.
+          const counted = () =>
+            fetch(`${run.dashboard!.url}metrics`)
+              .then((r) => r.text())
+              .then((text) => Number(/^deepspark_exchanges_total (\d+)$/m.exec(text)?.[1] ?? 0))
+          let exchangesCounted = 0
+          for (let i = 0; i < 20 && exchangesCounted < 8; i++) {
+            if (i > 0) yield* Effect.sleep("100 millis")
+            exchangesCounted = yield* Effect.promise(counted)
+          }
+          expect(exchangesCounted).toBeGreaterThanOrEqual(8)
+          const all = Chunk.toArray(yield* Fiber.join(events))
+          return {
+            result,
+            tags: all.map((e) => e._tag),
+            workers: new Set(all.flatMap((e) => (e._tag === "ExchangeApplied" ? [e.worker] : [])))
+          }
+        })
+      )
+    )
+    expect(result.exchanges).toBe(8) // 2 workers × 20 iterations / τ 5
+    expect(tags[0]).toBe("RunStarted")
+    expect(tags.at(-1)).toBe("RunDone")
+    expect(tags.filter((t) => t === "ExchangeApplied")).toHaveLength(8)
+    expect(tags.filter((t) => t === "WorkerJoined")).toHaveLength(2)
+    expect(tags).toContain("SnapshotWritten")
+    expect([...workers].sort()).toEqual(["worker0", "worker1"])
+    expect(fs.existsSync(path.join(dir, "out/blobs_iter_20.caffemodel"))).toBe(true)
+  }, 120_000)
+
+  it("a missing solver, partitions of different splits and an unknown Data layer are typed errors", async () => {
+    const dir = folder()
+    const data = Dataset.fromIterable(records.map((r) => ({ channels: 1, height: 1, width: 2, data: Uint8Array.from(r.pixels), label: r.label }) as Datum))
+    const fail = (job: ReturnType<typeof Training.fromCaffe>, options: Parameters<typeof Training.runDistributed>[1]) =>
+      Effect.runPromise(Training.runDistributed(job, { log: silentLogger, ...options }).pipe(Effect.flip))
+    const missing = await fail(Training.fromCaffe("nope.prototxt", { cwd: dir }), {})
+    expect(missing._tag).toBe("TrainingSetupError")
+    expect(missing.message).toContain("nope.prototxt")
+    const mixed = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir }), { partitions: [data.partition(2)[0]!, data.partition(3)[1]!] })
+    expect(mixed._tag).toBe("TrainingSettingsError")
+    const layer = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir }), { partitions: data.partition(2), dataLayer: "images" })
+    expect(layer).toMatchObject({ _tag: "TrainingSettingsError", field: "dataLayer" })
+    expect(layer.message).toContain("[data]")
+  })
+})
