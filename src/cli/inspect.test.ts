@@ -2,17 +2,27 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it } from "vitest"
 import { caffeZoo } from "../../test/support/caffe-zoo.js"
 import type { CliIo } from "./command.js"
 import { runCli } from "./run-cli.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
+/**
+ * A Caffe-like root holding the repository's examples/mnist prototxts and nothing else: the examples and
+ * the demo write MNIST databases into the repository's examples/mnist, and a Data layer whose database
+ * exists is inspected with its shapes, so the tests run from a copy that stays as Caffe ships it.
+ */
+const mnistRoot = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-inspect-"))
+fs.mkdirSync(path.join(mnistRoot, "examples/mnist"), { recursive: true })
+for (const f of fs.readdirSync(path.join(repoRoot, "examples/mnist")))
+  if (f.endsWith(".prototxt")) fs.copyFileSync(path.join(repoRoot, "examples/mnist", f), path.join(mnistRoot, "examples/mnist", f))
+afterAll(() => fs.rmSync(mnistRoot, { recursive: true, force: true }))
 /** Caffe's files the repository ships beyond examples/mnist, laid out as in a Caffe root (test/fixtures/README.md). */
 const fixtures = path.join(repoRoot, "test/fixtures/caffe")
 
-/** Runs the CLI in-process from `cwd` (by default the repository root, which has Caffe's examples/mnist), collecting what it prints. */
-const cli = async (argv: string[], cwd = repoRoot) => {
+/** Runs the CLI in-process from `cwd` (by default a root with Caffe's examples/mnist), collecting what it prints. */
+const cli = async (argv: string[], cwd = mnistRoot) => {
   const out: string[] = []
   const err: string[] = []
   const io: CliIo = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), cwd }
@@ -20,7 +30,7 @@ const cli = async (argv: string[], cwd = repoRoot) => {
   return { code, out, err }
 }
 
-const json = async (argv: string[], cwd = repoRoot) => {
+const json = async (argv: string[], cwd = mnistRoot) => {
   const r = await cli([...argv, "--json"], cwd)
   expect(r.err).toEqual([])
   expect(r.code).toBe(0)
@@ -154,9 +164,9 @@ describe("deepspark inspect", () => {
     // examples/mnist and the seed-1701 solver, whose net is examples/mnist/lenet_train_test.prototxt),
     // its own folder for the timing nets (the timing solver's lenet_train_test.prototxt is not beside it).
     const files = [
-      ...prototxts(repoRoot, "examples/mnist").map((name) => ({ name, file: path.join(repoRoot, name), cwd: repoRoot })),
+      ...prototxts(mnistRoot, "examples/mnist").map((name) => ({ name, file: path.join(mnistRoot, name), cwd: mnistRoot })),
       ...prototxts(fixtures, "examples").map((name) => ({ name, file: path.join(fixtures, name), cwd: fixtures })),
-      ...prototxts(fixtures, "reference/lenet-seed1701").map((name) => ({ name, file: path.join(fixtures, name), cwd: repoRoot })),
+      ...prototxts(fixtures, "reference/lenet-seed1701").map((name) => ({ name, file: path.join(fixtures, name), cwd: mnistRoot })),
       ...prototxts(fixtures, "reference/timing").map((name) => ({ name, file: path.join(fixtures, name), cwd: path.join(fixtures, "reference/timing") }))
     ]
     expect(files.length).toBeGreaterThanOrEqual(12)
