@@ -2,6 +2,7 @@ import { spawn } from "node:child_process"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { repoRoot } from "./support/mnist-workspace.js"
+import { defaultEasgdSettings } from "../src/easgd/settings.js"
 
 /** `deepspark center --dashboard`: the parameter server of a multi-process run serves the same page. */
 describe("deepspark center --dashboard", () => {
@@ -30,7 +31,7 @@ describe("deepspark center --dashboard", () => {
       const first = new TextDecoder().decode((await reader.read()).value)
       await reader.cancel()
       expect(first.startsWith("data: {")).toBe(true)
-      expect(JSON.parse(first.slice("data: ".length).trim())).toMatchObject({ _tag: "RunStarted", solver: "synthetic", workers: 2, rule: "async-easgd" })
+      expect(JSON.parse(first.slice("data: ".length).trim())).toMatchObject({ _tag: "RunStarted", solver: "synthetic", workers: 2, rule: defaultEasgdSettings.rule })
       expect((await fetch(`${url}metrics`)).headers.get("content-type")).toContain("text/plain")
       expect((await fetch(`${url}nowhere`)).status).toBe(404)
     } finally {
