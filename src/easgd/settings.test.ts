@@ -12,10 +12,11 @@ describe("settings and the rate schedule", () => {
     expect([deepspark.period, deepspark.movingRate]).toEqual([50, 0.1])
   })
 
-  it("defaults to downpour with τ 5 (the rule the MNIST benchmark chose); a given period wins", () => {
+  it("defaults to DeepSpark's async EASGD; downpour brings its own period 5, which a given period overrides", () => {
     const s = makeEasgdSettings({})
-    expect([s.rule, s.period]).toEqual(["downpour", 5])
-    expect(makeEasgdSettings({ period: 20 }).period).toBe(20)
+    expect([s.rule, s.period, s.movingRate]).toEqual(["async-easgd", 50, 0.1])
+    expect(makeEasgdSettings({ rule: "downpour" }).period).toBe(5)
+    expect(makeEasgdSettings({ rule: "downpour", period: 20 }).period).toBe(20)
   })
 
   it("rejects unknown settings and bad values with the field name", () => {

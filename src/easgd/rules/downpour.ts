@@ -13,7 +13,7 @@ export const downpour: AsyncRule<"downpour"> = {
   synchronous: false,
   sends: "progress",
   settings: ["staleness_aware"],
-  // τ 5: the default rule's period (see defaultEasgdSettings); a user's --period still wins.
+  // τ 5: the period measured fastest on MNIST (see defaultEasgdSettings); a user's --period still wins.
   defaults: { period: 5 },
   center: (settings) => ({
     ...stateless,
