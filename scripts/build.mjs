@@ -71,24 +71,12 @@ const clean = (dir) => {
   for (const name of readdirSync(dir)) if (name !== "types") rmSync(path.join(dir, name), { recursive: true, force: true })
 }
 
-clean(path.join(root, "dist"))
-await esbuild.build({
-  ...common,
-  absWorkingDir: root,
-  entryPoints: runtimeEntries,
-  outdir: "dist",
-  splitting: true,
-  // Flat: every entry and chunk side by side, so `new URL("./<entry>.js", import.meta.url)` finds an
-  // entry from any chunk (src/launch/entry-points.ts) and bench/examples code keeps its depth below the root.
-  chunkNames: "[name]-[hash]",
-  plugins: [externalizeOthers(bundledPackages)]
-})
-
-/** Each library package on its own: its neighbours and npm dependencies stay imports. */
-for (const pkg of ["caffe", "data", "engine"]) {
-  const dir = path.join(root, "packages", pkg)
-  const entries = { index: "src/index.ts" }
-  if (pkg === "data") entries["decode-core"] = "src/image/decode-core.mjs"
+/**
+ * One code-split ESM build of `entries` from `dir` into `dir`/dist, flat: every entry and chunk side by
+ * side, so `new URL("./<entry>.js", import.meta.url)` finds an entry from any chunk
+ * (src/launch/entry-points.ts) and bench/examples code keeps its depth below the root.
+ */
+const buildInto = async (dir, entries, bundled) => {
   clean(path.join(dir, "dist"))
   await esbuild.build({
     ...common,
@@ -97,8 +85,17 @@ for (const pkg of ["caffe", "data", "engine"]) {
     outdir: "dist",
     splitting: true,
     chunkNames: "[name]-[hash]",
-    plugins: [externalizeOthers([])]
+    plugins: [externalizeOthers(bundled)]
   })
+}
+
+await buildInto(root, runtimeEntries, bundledPackages)
+
+/** Each library package on its own: its neighbours and npm dependencies stay imports. */
+for (const pkg of ["caffe", "data", "engine"]) {
+  const entries = { index: "src/index.ts" }
+  if (pkg === "data") entries["decode-core"] = "src/image/decode-core.mjs"
+  await buildInto(path.join(root, "packages", pkg), entries, [])
 }
 
 if (process.argv.includes("--types")) {
