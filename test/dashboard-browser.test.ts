@@ -4,6 +4,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { repoRoot } from "./support/mnist-workspace.js"
+import { tinyDummyNet } from "./support/tiny-dummy-net.js"
 
 /**
  * `deepspark train --dashboard`: during a real run (a tiny net, trained until interrupted) the page,
@@ -22,13 +23,7 @@ afterAll(() => {
 
 fs.writeFileSync(
   path.join(tmp, "tiny.prototxt"),
-  `name: "tiny"
-layer { name: "data" type: "DummyData" top: "x" top: "y"
-  dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 }
-    data_filler { type: "gaussian" std: 1 } data_filler { type: "constant" value: 0.5 } } }
-layer { name: "ip" type: "InnerProduct" bottom: "x" top: "p" inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
-layer { name: "loss" type: "EuclideanLoss" bottom: "p" bottom: "y" top: "loss" }
-`
+  tinyDummyNet
 )
 fs.writeFileSync(
   path.join(tmp, "solver.prototxt"),

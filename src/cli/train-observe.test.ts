@@ -6,6 +6,7 @@ import { readEventLog } from "../observe/event-log.js"
 import type { CliIo } from "./command.js"
 import { runCli } from "./run-cli.js"
 import { solverCommands } from "./solver-commands.js"
+import { tinyDummyNet } from "../../test/support/tiny-dummy-net.js"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-cli-observe-"))
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
@@ -13,13 +14,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
 /** A tiny regression net with a TEST-phase copy: random x (4×3), constant targets y (4×2). */
 fs.writeFileSync(
   path.join(tmp, "tiny.prototxt"),
-  `name: "tiny"
-layer { name: "data" type: "DummyData" top: "x" top: "y"
-  dummy_data_param { shape { dim: 4 dim: 3 } shape { dim: 4 dim: 2 }
-    data_filler { type: "gaussian" std: 1 } data_filler { type: "constant" value: 0.5 } } }
-layer { name: "ip" type: "InnerProduct" bottom: "x" top: "p" inner_product_param { num_output: 2 weight_filler { type: "xavier" } } }
-layer { name: "loss" type: "EuclideanLoss" bottom: "p" bottom: "y" top: "loss" }
-`
+  tinyDummyNet
 )
 const solver = (maxIter: number) =>
   `net: "tiny.prototxt"\nbase_lr: 0.05\nlr_policy: "fixed"\nmax_iter: ${maxIter}\ndisplay: 2\ntest_iter: 1\ntest_interval: 4\nrandom_seed: 3\n`
