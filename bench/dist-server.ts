@@ -7,7 +7,7 @@ import net from "node:net"
 import { Effect, Scheduler } from "effect"
 import { layerCenter } from "../src/center/center-service.js"
 import { makeEasgdSettings } from "../src/easgd/settings.js"
-import { ioScheduler } from "../src/remote/io-scheduler.js"
+import { ioScheduler } from "../src/transport/io-scheduler.js"
 import { serveCenterTcp } from "../src/transport/tcp.js"
 
 const [mode, n] = process.argv.slice(2)

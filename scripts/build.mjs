@@ -56,10 +56,10 @@ const common = {
 const runtimeEntries = {
   deepspark: "src/cli/main.ts",
   index: "src/index.ts",
-  "worker-entry": "src/local/worker-entry.ts",
-  "evaluator-entry": "src/job/evaluator-entry.ts",
-  "trainer-child": "src/remote/trainer-child.ts",
-  "remote-main": "src/remote/main.ts",
+  "worker-entry": "src/worker/worker-entry.ts",
+  "evaluator-entry": "src/center/evaluator-entry.ts",
+  "trainer-child": "src/worker/trainer-child.ts",
+  "remote-main": "src/cli/remote-main.ts",
   "decode-core": "packages/data/src/image/decode-core.mjs",
   demo: "examples/demo.ts",
   bench: "bench/main.ts"

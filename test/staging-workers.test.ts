@@ -9,14 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { runDistributedTrain } from "../src/driver/distributed-train.js"
 import { TcpWorkerPool } from "../src/driver/worker-pool.js"
 import { makeEasgdSettings } from "../src/easgd/settings.js"
-import { openCenterJob } from "../src/job/center-job.js"
-import { buildTrainer } from "../src/local/build-trainer.js"
-import "../src/local/engine-trainer.js"
+import { openCenterJob } from "../src/center/caffe-job.js"
+import { buildTrainer } from "../src/worker/build-trainer.js"
+import "../src/worker/engine-trainer.js"
 import type { CenterJob } from "../src/center/center-job.js"
-import { runCenter } from "../src/remote/run-center.js"
+import { runCenter } from "../src/center/run-center.js"
 import { stagedPartitionName } from "../src/staging/train-data.js"
 import { stageTrainData } from "../src/staging/worker-staging.js"
-import { runTrainerLoop } from "../src/trainer/trainer-loop.js"
+import { runTrainerLoop } from "../src/worker/trainer-loop.js"
 import { layerCenterClientProtocolTcp, makeCenterClient } from "../src/transport/tcp.js"
 import { captureOutput, type CapturedProcess } from "./support/captured-process.js"
 import { repoRoot } from "./support/mnist-workspace.js"
@@ -65,7 +65,7 @@ afterAll(async () => {
 
 /** `deepspark worker …` started as an operator would, from the worker's folder. */
 const worker = (args: ReadonlyArray<string>, onLine?: (line: string) => void): CapturedProcess => {
-  const child = spawn(process.execPath, [path.join(repoRoot, "bin/run-ts.mjs"), path.join(repoRoot, "src/remote/main.ts"), "worker", "-solver", solver, "--period", "5", ...args], {
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/run-ts.mjs"), path.join(repoRoot, "src/cli/remote-main.ts"), "worker", "-solver", solver, "--period", "5", ...args], {
     cwd: workerDir,
     stdio: ["ignore", "pipe", "pipe"]
   })

@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { layerCenter } from "../src/center/center-service.js"
 import { makeEasgdSettings } from "../src/easgd/settings.js"
-import { runLocalWorkers, WorkerFailedError } from "../src/local/local-workers.js"
+import { runLocalWorkers, WorkerFailedError } from "../src/driver/local-workers.js"
 import { mnistWorkspace } from "./support/mnist-workspace.js"
 
 describe("placement is checked, not assumed", () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from "no
 import { tmpdir } from "node:os"
 import path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { syntheticCenterJob } from "../remote/center-job.js"
+import { syntheticCenterJob } from "../simulator/synthetic-center-job.js"
 import { CheckpointError, exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "./center-checkpoint.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { CenterState, type CenterCheckpointState } from "./center-state.js"

@@ -3,8 +3,8 @@ import type { CenterEvaluation } from "./center-service.js"
 /**
  * What a center serves, independent of how parameters are computed: the seam between the center's
  * runtimes (`deepspark center`'s runCenter, the driver's runDistributedTrain) and a concrete model.
- * The Caffe job (../job/center-job.ts: x̃ in a solver's train-net layout, `.caffemodel` files)
- * implements it, and so does the simulator's softmax problem (../remote/center-job.ts: tests, benchmarks).
+ * The Caffe job (./caffe-job.ts: x̃ in a solver's train-net layout, `.caffemodel` files)
+ * implements it, and so does the simulator's softmax problem (../simulator/synthetic-center-job.ts: tests, benchmarks).
  */
 export interface CenterJob {
   /** Shown in the center's log. */

@@ -11,7 +11,7 @@ import { CenterRejected } from "../transport/protocol.js"
  * The center variable x̃ and the bookkeeping around it, as plain synchronous code: each method runs to
  * completion on the center's thread, so each exchange is applied whole as it arrives, with no barrier
  * across workers and no lock (DeepSpark's lock-free center, with whole-exchange atomicity for free).
- * The Effect service in ./center.ts wraps this with mailboxes, timers, tests and checkpoints.
+ * The Effect service in ./center-service.ts wraps this with mailboxes, timers, tests and checkpoints.
  */
 
 export interface CenterConfig {

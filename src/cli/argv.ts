@@ -1,5 +1,5 @@
 /**
- * The one command-line parser of every `deepspark` command (and of src/remote/main.ts, which runs the
+ * The one command-line parser of every `deepspark` command (and of src/cli/remote-main.ts, which runs the
  * network commands without the dispatcher). A command declares its options as OptionSpecs; this file
  * reads argv against them:
  *

@@ -60,14 +60,14 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
   const synthetic = p.number("synthetic")
   if ((solver === undefined) === (synthetic === undefined)) throw new CliUsageError("give -solver S (a Caffe solver prototxt)")
   // Loaded here, not at the top, so that parsing errors come back without loading the runtime.
-  const { runCenter } = await import("../remote/run-center.js")
+  const { runCenter } = await import("../center/run-center.js")
   const log = (line: string) => io.stdout(line)
   const weights = p.string("weights")
   const backend = p.string("backend")
   const job =
     synthetic !== undefined
-      ? (await import("../remote/center-job.js")).syntheticCenterJob({ problemSeed: synthetic })
-      : await (await import("../job/caffe-center-job.js")).caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
+      ? (await import("../simulator/synthetic-center-job.js")).syntheticCenterJob({ problemSeed: synthetic })
+      : await (await import("../center/caffe-job-with-evaluator.js")).caffeCenterJob({ solverPath: solver!, log, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) })
   const signals = abortOnSignals()
   let observers: Awaited<ReturnType<typeof import("../observe/solver-run-observers.js").startSolverRunObservers>> | undefined
   // However the run ends (finished, interrupted, a bad --resume), the job's evaluator thread goes with

@@ -1,4 +1,4 @@
-/** The network commands by name, for the dispatcher (./commands.ts) and src/remote/main.ts. */
+/** The network commands by name, for the dispatcher (./commands.ts) and src/cli/remote-main.ts. */
 import type { CommandRun } from "./command.js"
 import { centerCommand } from "./center.js"
 import { workerCommand } from "./worker.js"

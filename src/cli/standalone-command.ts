@@ -1,6 +1,6 @@
 /**
  * A command that reports its own errors, so that it also runs without the dispatcher (the data commands
- * in tests, the network commands from src/remote/main.ts): it parses its options (./argv.ts), answers
+ * in tests, the network commands from src/cli/remote-main.ts): it parses its options (./argv.ts), answers
  * --help, and turns errors into output and exit codes — a usage error prints `deepspark NAME: message`
  * and the usage line (exit 2), any other error `error: message` (exit 1).
  */

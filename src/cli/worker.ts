@@ -12,8 +12,8 @@ import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { tlsFilesFrom, tlsOptions } from "./tls-flags.js"
 import { MiB, parseAddress, parsePartition, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
-import type { TrainerSpec } from "../local/trainer-spec.js"
-import { superviseTrainer } from "../remote/worker-supervisor.js"
+import type { TrainerSpec } from "../worker/trainer-spec.js"
+import { superviseTrainer } from "../worker/worker-supervisor.js"
 
 export const WORKER_USAGE =
   "deepspark worker --connect HOST:PORT -solver S [--partition i/N] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +

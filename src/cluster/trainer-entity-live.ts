@@ -3,13 +3,13 @@ import { Effect, Layer } from "effect"
 import { forLog } from "../transport/bounded-string.js"
 import { layerClusterAuthServer } from "./cluster-auth.js"
 import { confineTrainPayload } from "./confine-paths.js"
-import type { TrainerLoopResult } from "../trainer/trainer-loop.js"
-import { superviseTrainer, type SuperviseResult } from "../remote/worker-supervisor.js"
+import type { TrainerLoopResult } from "../worker/trainer-loop.js"
+import { superviseTrainer, type SuperviseResult } from "../worker/worker-supervisor.js"
 import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } from "./trainer-entity.js"
 
 /**
  * The runner's side of the `Trainer` entity: `Train` runs the partition's trainer exactly as
- * `deepspark worker` does — a supervised child process (src/remote/worker-supervisor.ts →
+ * `deepspark worker` does — a supervised child process (src/worker/worker-supervisor.ts →
  * trainer-child.ts) that connects to the center over the CenterRpcs TCP transport, registers, resumes
  * from its last exchange and trains — and answers with the trainer's result.
  *

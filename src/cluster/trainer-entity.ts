@@ -2,7 +2,7 @@ import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
 import { boundedString, MAX_ID_LENGTH, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "../transport/bounded-string.js"
-import type { WorkerAssignment } from "../local/trainer-spec.js"
+import type { WorkerAssignment } from "../worker/trainer-spec.js"
 import { ClusterAuth } from "./cluster-auth.js"
 
 /**
@@ -43,7 +43,7 @@ const SoftmaxProblemSpec = Schema.Struct({
   seed: Schema.Number
 })
 
-/** The schema of a WorkerAssignment (src/local/trainer-spec.ts), checked against the type below. */
+/** The schema of a WorkerAssignment (src/worker/trainer-spec.ts), checked against the type below. */
 export const WorkerAssignmentSchema = Schema.Struct({
   workerId: boundedString(MAX_ID_LENGTH),
   token: boundedString(MAX_TOKEN_LENGTH),

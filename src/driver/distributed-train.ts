@@ -7,12 +7,12 @@ import { Center, layerCenter } from "../center/center-service.js"
 import type { CenterEvent } from "../center/center-state.js"
 import { ruleByName } from "../easgd/rule-registry.js"
 import type { EasgdSettings } from "../easgd/settings.js"
-import { openCenterJob } from "../job/center-job.js"
-import { defaultEvaluatorNiceness, makeEvaluator } from "../job/evaluator.js"
-import type { TestNetResult } from "../job/evaluator-protocol.js"
-import type { LocalWorkerOutcome } from "../local/local-workers.js"
+import { openCenterJob } from "../center/caffe-job.js"
+import { defaultEvaluatorNiceness, makeEvaluator } from "../center/evaluator.js"
+import type { TestNetResult } from "../center/evaluator-protocol.js"
+import type { LocalWorkerOutcome } from "./local-workers.js"
 import { LocalWorkerPool, WorkerPool } from "./worker-pool.js"
-import type { WorkerAssignment } from "../local/trainer-spec.js"
+import type { WorkerAssignment } from "../worker/trainer-spec.js"
 import { centerRunEvent } from "../observe/center-run-events.js"
 import { CenterDiverged, RunDone, RunStarted, SnapshotWritten, TestResult, WorkerLost, WorkerStopped } from "../observe/run-event.js"
 import { makeRunEventHub, type RunEventHub } from "../observe/run-event-hub.js"
@@ -26,7 +26,7 @@ import { messageOf, TrainingSettingsError, TrainingSetupError } from "./training
  * on the solver's test nets every `testInterval` exchanges, checkpoint it atomically, and write the
  * final center as a Caffe snapshot.
  *
- * `deepspark center` (../remote/run-center.ts) is a separate program over the same Center, CenterJob
+ * `deepspark center` (../center/run-center.ts) is a separate program over the same Center, CenterJob
  * and checkpoints: there the workers own the plan and the job need not be Caffe's (why, at its top).
  */
 export interface DistributedTrainOptions {
@@ -59,7 +59,7 @@ export interface DistributedTrainOptions {
   /** Receives the evaluator's Caffe test lines, already in glog format (default: stderr, as glog). */
   readonly testLog?: (line: string) => void
   readonly verboseWorkers?: boolean
-  /** Nice value of the center's test thread (default 0: see defaultEvaluatorNiceness in src/job/evaluator.ts). */
+  /** Nice value of the center's test thread (default 0: see defaultEvaluatorNiceness in src/center/evaluator.ts). */
   readonly evaluatorNiceness?: number
   /** Fault injection: worker `worker` crashes once at local iteration `atIteration`. */
   readonly crash?: { readonly worker: number; readonly atIteration: number }

@@ -1,8 +1,8 @@
 import { Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import { Center } from "../center/center-service.js"
-import { runLocalWorkers, type LocalWorkerOutcome, type WorkerFailedError } from "../local/local-workers.js"
-import type { WorkerAssignment } from "../local/trainer-spec.js"
-import { plannedWorkersFinished, serveTcpWorkers } from "../remote/serve-tcp-workers.js"
+import { runLocalWorkers, type LocalWorkerOutcome, type WorkerFailedError } from "./local-workers.js"
+import type { WorkerAssignment } from "../worker/trainer-spec.js"
+import { plannedWorkersFinished, serveTcpWorkers } from "../center/serve-tcp-workers.js"
 
 /**
  * Where a run's trainers live, as a service: the driver hands it one assignment per partition and waits

@@ -20,9 +20,9 @@ const builtDir = runningFromBuild ? new URL("./", import.meta.url) : new URL("..
 
 /** The source file of each entry, relative to this file. */
 const sources = {
-  "worker-entry": "../local/worker-entry.ts",
-  "evaluator-entry": "../job/evaluator-entry.ts",
-  "trainer-child": "../remote/trainer-child.ts"
+  "worker-entry": "../worker/worker-entry.ts",
+  "evaluator-entry": "../center/evaluator-entry.ts",
+  "trainer-child": "../worker/trainer-child.ts"
 } as const
 
 export type EntryName = keyof typeof sources

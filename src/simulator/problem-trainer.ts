@@ -1,5 +1,5 @@
 import type { Rng } from "@deepspark/engine"
-import type { LocalTrainer } from "../trainer/local-trainer.js"
+import type { LocalTrainer } from "../worker/local-trainer.js"
 import type { SimProblem } from "./problem.js"
 
 /** Runs a simulator problem as a real LocalTrainer, for runtime tests that need no Caffe net. */

@@ -5,7 +5,7 @@ import { Center, layerCenter } from "../center/center-service.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { softmaxRegressionProblem } from "../simulator/problem.js"
 import { problemTrainer } from "../simulator/problem-trainer.js"
-import { runTrainerLoop } from "../trainer/trainer-loop.js"
+import { runTrainerLoop } from "../worker/trainer-loop.js"
 import { layerCenterClientProtocolTcp, makeCenterClient, serveCenterTcp } from "./tcp.js"
 
 const problem = softmaxRegressionProblem({ seed: 3, separation: 0.6 }, (s) => new Rng(s))

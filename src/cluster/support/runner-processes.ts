@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url"
 
 /**
  * Test support: `deepspark runner` processes spawned as an operator starts them
- * (`src/remote/main.ts runner …`), with their output collected line by line.
+ * (`src/cli/remote-main.ts runner …`), with their output collected line by line.
  */
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
 
@@ -36,7 +36,7 @@ export const TEST_CLUSTER_SECRET = "test-cluster-secret"
 export const spawnRunner = (clusterDb: string, port: number, extra: ReadonlyArray<string> = []): RunnerProcess => {
   const child = spawn(
     process.execPath,
-    ["bin/run-ts.mjs", "src/remote/main.ts", "runner", "--cluster-db", clusterDb, "--listen", `127.0.0.1:${port}`, ...extra],
+    ["bin/run-ts.mjs", "src/cli/remote-main.ts", "runner", "--cluster-db", clusterDb, "--listen", `127.0.0.1:${port}`, ...extra],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DEEPSPARK_CLUSTER_SECRET: TEST_CLUSTER_SECRET } }
   )
   let out = ""

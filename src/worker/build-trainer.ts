@@ -1,7 +1,7 @@
 import { Rng } from "@deepspark/engine"
 import { softmaxRegressionProblem } from "../simulator/problem.js"
 import { problemTrainer } from "../simulator/problem-trainer.js"
-import type { LocalTrainer } from "../trainer/local-trainer.js"
+import type { LocalTrainer } from "./local-trainer.js"
 import type { TrainerSpec } from "./trainer-spec.js"
 
 /** Builders for each trainer kind; the "caffe" kind is registered by the engine integration. */

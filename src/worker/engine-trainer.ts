@@ -12,10 +12,10 @@ import {
 import { Effect } from "effect"
 import * as path from "node:path"
 import { PermanentWorkerError } from "./permanent-error.js"
-import { flattenParams, paramCountOf, unflattenParams } from "../job/flat-params.js"
-import { workerSolverParam } from "../job/worker-solver.js"
+import { flattenParams, paramCountOf, unflattenParams } from "../model/flat-params.js"
+import { workerSolverParam } from "../model/train-only-solver.js"
 import { lrScaleAt } from "../easgd/settings.js"
-import type { LocalTrainer } from "../trainer/local-trainer.js"
+import type { LocalTrainer } from "./local-trainer.js"
 import { registerTrainerBuilder } from "./build-trainer.js"
 
 /**

@@ -8,7 +8,7 @@ import { Rng } from "@deepspark/engine"
 import { writeFileAtomic } from "@deepspark/caffe"
 import { Effect } from "effect"
 import type { CenterJob } from "../center/center-job.js"
-import { softmaxRegressionProblem } from "../simulator/problem.js"
+import { softmaxRegressionProblem } from "./problem.js"
 
 // --- The flat float32 model file used by the synthetic job -------------------------------------------
 

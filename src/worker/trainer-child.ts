@@ -1,15 +1,15 @@
 import path from "node:path"
 import { readSolverPrototxtSync } from "@deepspark/caffe"
 import { Cause, Duration, Effect, Option } from "effect"
-import { buildTrainer } from "../local/build-trainer.js"
-import { PermanentWorkerError } from "../local/permanent-error.js"
-import type { TrainerSpec } from "../local/trainer-spec.js"
+import { buildTrainer } from "./build-trainer.js"
+import { PermanentWorkerError } from "./permanent-error.js"
+import type { TrainerSpec } from "./trainer-spec.js"
 import { StagingFailed } from "../staging/staging-failed.js"
-import { runTrainerLoop } from "../trainer/trainer-loop.js"
+import { runTrainerLoop } from "./trainer-loop.js"
 import { CenterRejected } from "../transport/protocol.js"
 import { layerCenterClientProtocolTcp, makeCenterClient } from "../transport/tcp.js"
 import { boundCenterClient } from "./bounded-client.js"
-import { ioScheduler } from "./io-scheduler.js"
+import { ioScheduler } from "../transport/io-scheduler.js"
 import { childExit, type RemoteTrainerAssignment } from "./remote-assignment.js"
 
 /**
@@ -53,7 +53,7 @@ const stageData = (spec: TrainerSpec) =>
 const main = Effect.gen(function* () {
   // Staging first: a refused or unreachable staging server is reported before the engine loads.
   const spec = yield* stageData(assignment.spec)
-  if (spec.kind === "caffe") yield* Effect.promise(() => import("../local/engine-trainer.js"))
+  if (spec.kind === "caffe") yield* Effect.promise(() => import("./engine-trainer.js"))
   // A solver that cannot be read or parsed is a configuration error: restarting cannot help.
   const maxIter =
     assignment.maxIter > 0

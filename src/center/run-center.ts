@@ -15,14 +15,14 @@
  * Running it through the driver would give the driver a second behaviour for each of these.
  */
 import { Duration, Effect, Schedule } from "effect"
-import { Center, layerCenter, type CenterEvaluation, formatG } from "../center/center-service.js"
-import type { CenterCheckpointState, CenterConfig, CenterEvent } from "../center/center-state.js"
+import { Center, layerCenter, type CenterEvaluation, formatG } from "./center-service.js"
+import type { CenterCheckpointState, CenterConfig, CenterEvent } from "./center-state.js"
 import type { EasgdSettings } from "../easgd/settings.js"
-import type { CenterJob } from "../center/center-job.js"
-import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
+import type { CenterJob } from "./center-job.js"
+import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "./center-checkpoint.js"
 import { forLog } from "../transport/bounded-string.js"
 import type { TlsFiles } from "../transport/tls-options.js"
-import { ioScheduler } from "./io-scheduler.js"
+import { ioScheduler } from "../transport/io-scheduler.js"
 import { plannedWorkersFinished, serveTcpWorkers } from "./serve-tcp-workers.js"
 
 /**

@@ -3,7 +3,7 @@ import { Packr, Unpackr } from "msgpackr"
 import { describe, expect, it } from "vitest"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { packFrame, unpackFrame } from "../transport/framing.js"
-import { syntheticCenterJob } from "./center-job.js"
+import { syntheticCenterJob } from "../simulator/synthetic-center-job.js"
 import { runCenter } from "./run-center.js"
 
 /**

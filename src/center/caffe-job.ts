@@ -2,16 +2,16 @@ import { readCaffemodelSync, readSolverPrototxtSync, writeCaffemodelSync, type S
 import { chooseBackend, createTrainingSession, loadWeights, silentLogger, type Logger, type TrainingSession } from "@deepspark/engine"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { CenterJob } from "../center/center-job.js"
-import { flattenParams, paramCountOf, unflattenParams } from "./flat-params.js"
-import { trainOnlySolverParam } from "./worker-solver.js"
+import type { CenterJob } from "./center-job.js"
+import { flattenParams, paramCountOf, unflattenParams } from "../model/flat-params.js"
+import { trainOnlySolverParam } from "../model/train-only-solver.js"
 
 /**
  * A Caffe solver as a CenterJob, in the main thread: the solver's train net built once as the layout of
  * x̃ (its initial weights come from the solver's fillers and random_seed, or from -weights), and the
  * writer that turns x̃ into a Caffe `.caffemodel` (read back by layer name, Caffe's shape rule).
  * Checkpoints (`.caffemodel` + `.dsstate`) go through ../center/center-checkpoint.ts. It does not test
- * x̃ itself: the runs test in an evaluator thread (../job/evaluator.ts).
+ * x̃ itself: the runs test in an evaluator thread (./evaluator.ts).
  */
 export interface CaffeCenterJob extends CenterJob {
   readonly solver: SolverParameter

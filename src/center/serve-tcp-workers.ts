@@ -1,5 +1,5 @@
 import { Effect } from "effect"
-import { hasTrained, type CenterState } from "../center/center-state.js"
+import { hasTrained, type CenterState } from "./center-state.js"
 import { serveCenterTcp } from "../transport/tcp.js"
 import type { TlsFiles } from "../transport/tls-options.js"
 

@@ -19,7 +19,7 @@ const worker = (solver: string) =>
   captureOutput(
     spawn(
       process.execPath,
-      [path.join(repoRoot, "bin/run-ts.mjs"), path.join(repoRoot, "src/remote/main.ts"), "worker", "--connect", "127.0.0.1:1", "-solver", solver, "--backoff-ms", "50", "--max-restarts", "2"],
+      [path.join(repoRoot, "bin/run-ts.mjs"), path.join(repoRoot, "src/cli/remote-main.ts"), "worker", "--connect", "127.0.0.1:1", "-solver", solver, "--backoff-ms", "50", "--max-restarts", "2"],
       { cwd: tmp, stdio: ["ignore", "pipe", "pipe"] }
     )
   )

@@ -8,7 +8,7 @@ import type { CenterEvent } from "../center/center-state.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { serveCenterTcp } from "../transport/tcp.js"
 import { captureOutput, type CapturedProcess } from "../../test/support/captured-process.js"
-import { syntheticCenterJob } from "./center-job.js"
+import { syntheticCenterJob } from "../simulator/synthetic-center-job.js"
 
 /**
  * Multi-process mode on loopback: the center in this process (serveCenterTcp), `deepspark worker`
@@ -22,7 +22,7 @@ const spawned: ChildProcess[] = []
 const worker = (port: number, args: ReadonlyArray<string>, onLine?: (line: string) => void): CapturedProcess => {
   const child = spawn(
     process.execPath,
-    ["bin/run-ts.mjs", "src/remote/main.ts", "worker", "--connect", `127.0.0.1:${port}`, "--synthetic", "3", "--max-iter", "200", "--period", "5", ...args],
+    ["bin/run-ts.mjs", "src/cli/remote-main.ts", "worker", "--connect", `127.0.0.1:${port}`, "--synthetic", "3", "--max-iter", "200", "--period", "5", ...args],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] }
   )
   spawned.push(child)

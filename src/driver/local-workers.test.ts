@@ -5,7 +5,7 @@ import { Center, layerCenter } from "../center/center-service.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { softmaxRegressionProblem } from "../simulator/problem.js"
 import { runLocalWorkers } from "./local-workers.js"
-import type { WorkerAssignment } from "./trainer-spec.js"
+import type { WorkerAssignment } from "../worker/trainer-spec.js"
 
 const problem = softmaxRegressionProblem({ seed: 3, separation: 0.6 }, (s) => new Rng(s))
 

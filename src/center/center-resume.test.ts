@@ -7,10 +7,10 @@ import { afterAll, describe, expect, it } from "vitest"
 import { centerCommand } from "../cli/center.js"
 import { softmaxRegressionProblem } from "../simulator/problem.js"
 import { problemTrainer } from "../simulator/problem-trainer.js"
-import { runTrainerLoop } from "../trainer/trainer-loop.js"
+import { runTrainerLoop } from "../worker/trainer-loop.js"
 import { layerCenterClientProtocolTcp, makeCenterClient } from "../transport/tcp.js"
-import { syntheticCenterJob } from "./center-job.js"
-import { readCenterCheckpoint } from "../center/center-checkpoint.js"
+import { syntheticCenterJob } from "../simulator/synthetic-center-job.js"
+import { readCenterCheckpoint } from "./center-checkpoint.js"
 
 /**
  * `deepspark center` end to end in this process: a run stopped midway leaves atomic checkpoints, and

@@ -1,4 +1,4 @@
-import type { WorkerAssignment } from "../local/trainer-spec.js"
+import type { WorkerAssignment } from "./trainer-spec.js"
 import type { TlsFiles } from "../transport/tls-options.js"
 
 /**

@@ -1,7 +1,7 @@
 import { GlogLogger } from "@deepspark/engine"
 import { Effect, Exit, Scope } from "effect"
-import type { CenterJob } from "../center/center-job.js"
-import { openCenterJob } from "./center-job.js"
+import type { CenterJob } from "./center-job.js"
+import { openCenterJob } from "./caffe-job.js"
 import { defaultEvaluatorNiceness, makeEvaluator } from "./evaluator.js"
 
 /** What `deepspark center -solver S …` asks for. */

@@ -3,8 +3,8 @@ import { MessageChannel, Worker } from "node:worker_threads"
 import { CenterHandlersLive } from "../center/center-service.js"
 import { serveCenterRpcsOverMessagePorts } from "../transport/message-port-rpc.js"
 import { threadEntry } from "../launch/entry-points.js"
-import { PERMANENT_EXIT_CODE } from "./permanent-error.js"
-import type { WorkerAssignment } from "./trainer-spec.js"
+import { PERMANENT_EXIT_CODE } from "../worker/permanent-error.js"
+import type { WorkerAssignment } from "../worker/trainer-spec.js"
 
 /**
  * Local mode: each trainer in its own worker thread, the center in this thread, CenterRpcs between

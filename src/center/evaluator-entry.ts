@@ -3,8 +3,8 @@ import { readSolverPrototxtSync } from "@deepspark/caffe"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parentPort, workerData } from "node:worker_threads"
-import { unflattenParams } from "./flat-params.js"
-import { centerSolverParam } from "./worker-solver.js"
+import { unflattenParams } from "../model/flat-params.js"
+import { centerSolverParam } from "../model/train-only-solver.js"
 import type { EvaluatorRequest, EvaluatorResponse, EvaluatorSetup } from "./evaluator-protocol.js"
 
 /**
