@@ -8,7 +8,7 @@ import { Effect, Scheduler } from "effect"
 import { layerCenter } from "../src/center/center-service.js"
 import { makeEasgdSettings } from "../src/easgd/settings.js"
 import { ioScheduler } from "../src/transport/io-scheduler.js"
-import { serveCenterTcp } from "../src/transport/tcp.js"
+import { serveCenterTcp } from "../src/center/serve-tcp-workers.js"
 
 const [mode, n] = process.argv.slice(2)
 if (mode === "raw") {

@@ -1,7 +1,7 @@
-import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Ref, Schedule } from "effect"
+import { Context, Deferred, Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { forLog } from "../transport/bounded-string.js"
-import { releaseTensor } from "../transport/buffer-pool.js"
-import { CenterRejected, CenterRpcs } from "../transport/protocol.js"
+import { centerRpcHandlers, type CenterEndpoint } from "../transport/center-handlers.js"
+import { CenterRejected } from "../transport/protocol.js"
 import {
   CenterState,
   type CenterCheckpointState,
@@ -52,7 +52,8 @@ export interface CenterApi {
     paramCount: number
     partition: { index: number; count: number }
   }) => Effect.Effect<ReturnType<CenterState["register"]>, CenterRejected>
-  readonly exchange: (p: ExchangeRequest) => Effect.Effect<ExchangeReply, CenterRejected>
+  /** `replyTensor`: where the reply's x̃ goes (a transport's pooled buffer; a fresh array by default). */
+  readonly exchange: (p: ExchangeRequest, replyTensor?: (n: number) => Float32Array) => Effect.Effect<ExchangeReply, CenterRejected>
   readonly report: (p: Parameters<CenterState["report"]>[0]) => Effect.Effect<void, CenterRejected>
   readonly heartbeat: (p: Parameters<CenterState["heartbeat"]>[0]) => Effect.Effect<{ stop: boolean }, CenterRejected>
   readonly stopWorker: (p: { workerId: string; incarnation: number; token: string; reason: string }) => Effect.Effect<void, CenterRejected>
@@ -155,7 +156,7 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       yield* afterExchange
     })
 
-    const exchange = (req: ExchangeRequest): Effect.Effect<ExchangeReply, CenterRejected> =>
+    const exchange = (req: ExchangeRequest, replyTensor?: (n: number) => Float32Array): Effect.Effect<ExchangeReply, CenterRejected> =>
       state.rule.synchronous
         ? Effect.gen(function* () {
             const v = yield* catchDefects(() => state.validateForRound(req, now()))
@@ -169,7 +170,7 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
             yield* closeRoundIfComplete
             return yield* Deferred.await(done)
           })
-        : catchDefects(() => state.exchange(req, now())).pipe(Effect.tap((r) => (r.duplicate ? Effect.void : r.reset ? afterReset : afterExchange)))
+        : catchDefects(() => state.exchange(req, now(), replyTensor)).pipe(Effect.tap((r) => (r.duplicate ? Effect.void : r.reset ? afterReset : afterExchange)))
 
     // Drop silent workers; a dropped worker no longer holds up a synchronous round.
     const timeout = Duration.toMillis(options.heartbeatTimeout ?? "60 seconds")
@@ -235,23 +236,7 @@ const undefinedOption = { _tag: "None" } as const satisfies { _tag: "None" }
 export const layerCenter = (config: CenterConfig, options: CenterOptions = {}) => Layer.scoped(Center, makeCenter(config, options))
 
 /** The RPC handlers: every CenterRpcs message delegated to the Center service. */
-export const CenterHandlersLive = CenterRpcs.toLayer(
-  Effect.gen(function* () {
-    const center = yield* Center
-    return {
-      Register: (p) => center.register(p),
-      // Nothing reads x_i once the exchange is answered (CenterState copies what it keeps), so its
-      // received frame goes back to the transport's buffer pool. Not when interrupted: a synchronous
-      // round may still hold the request of a worker that disconnected while waiting.
-      Exchange: (p) =>
-        center.exchange(p).pipe(Effect.onExit((exit) => (Exit.isInterrupted(exit) ? Effect.void : Effect.sync(() => releaseTensor(p.params))))),
-      Report: (p) => center.report(p),
-      Heartbeat: (p) => center.heartbeat(p),
-      Snapshot: (p) => center.snapshot(p.token),
-      Stop: (p) => center.stopWorker(p)
-    }
-  })
-)
+export const CenterHandlersLive = centerRpcHandlers(Effect.map(Center, (center): CenterEndpoint => center))
 
 /** Caffe's `%g` number formatting (the engine's), re-exported for the center's log lines. */
 export { formatG } from "@deepspark/engine"

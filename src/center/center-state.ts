@@ -4,7 +4,6 @@ import { ruleByName } from "../easgd/rule-registry.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { AsyncRuleCenter, RuleCenterState, SyncRuleCenter, UpdateRule } from "../easgd/update-rule.js"
 import { forLog } from "../transport/bounded-string.js"
-import { takeTensor } from "../transport/buffer-pool.js"
 import { CenterRejected } from "../transport/protocol.js"
 
 /**
@@ -223,7 +222,11 @@ export class CenterState {
    * Validates an exchange and applies it at once through the rule's center step. Synchronous rules are
    * applied by the caller in rounds (see applyRound).
    */
-  exchange(req: ExchangeRequest, now: number): ExchangeReply {
+  /**
+   * `replyTensor(n)` gives the floats the reply's x̃ is written to: a transport lends a pooled buffer it
+   * takes back once the reply is sent (the reply is never kept here).
+   */
+  exchange(req: ExchangeRequest, now: number, replyTensor: (n: number) => Float32Array = (n) => new Float32Array(n)): ExchangeReply {
     const w = this.current(req.workerId, req.incarnation, req.token)
     this.checkTensor(req.workerId, req.params)
     w.lastSeen = now
@@ -242,8 +245,7 @@ export class CenterState {
     }
     if (!Number.isFinite(req.lossSum)) return diverged(this.x.slice())
     const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
-    // The reply is only sent, never kept: the encoder hands its buffer back to the pool once copied.
-    const reply = takeTensor(this.x.length)
+    const reply = replyTensor(this.x.length)
     const outcome = rule.exchange(this.x, { message: req.params, reply, staleness, exchanges: this.exchanges })
     if (!outcome.applied) return diverged(reply) // x̃ untouched; the reply holds it
     this.accept(w, req, outcome.distance)

@@ -1,7 +1,18 @@
 import { Effect } from "effect"
-import { hasTrained, type CenterState } from "./center-state.js"
-import { serveCenterTcp } from "../transport/tcp.js"
+import { serveCenterRpcsTcp, type ListenOptions } from "../transport/tcp.js"
 import type { TlsFiles } from "../transport/tls-options.js"
+import { Center, CenterHandlersLive } from "./center-service.js"
+import { hasTrained, type CenterState } from "./center-state.js"
+
+/**
+ * Serves the Center service's CenterRpcs on a TCP socket; its token authenticates connections
+ * (../transport/admission.ts). Returns the bound address.
+ */
+export const serveCenterTcp = (options: ListenOptions) =>
+  Effect.gen(function* () {
+    const center = yield* Center
+    return yield* serveCenterRpcsTcp(options, CenterHandlersLive, center.state.config.token)
+  })
 
 /**
  * The center's side of a run whose trainers are TCP workers (`deepspark worker` processes), as both

@@ -8,7 +8,8 @@ import { layerStagingClientProtocolTcp, makeStagingClient, rpcStagingFetcher, st
 import { Rng } from "@deepspark/engine"
 import { layerCenter } from "../center/center-service.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
-import { layerCenterClientProtocolTcp, makeCenterClient, serveCenterTcp } from "../transport/tcp.js"
+import { layerCenterClientProtocolTcp, makeCenterClient } from "../transport/tcp.js"
+import { serveCenterTcp } from "../center/serve-tcp-workers.js"
 import { softmaxRegressionProblem } from "../simulator/problem.js"
 import { serveStagingTcp } from "./server.js"
 

@@ -8,7 +8,8 @@ import { layerCenter } from "../center/center-service.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import type { AdmissionLimits } from "./admission.js"
 import { packFrame } from "./framing.js"
-import { layerCenterClientProtocolTcp, makeCenterClient, serveCenterTcp } from "./tcp.js"
+import { layerCenterClientProtocolTcp, makeCenterClient } from "./tcp.js"
+import { serveCenterTcp } from "../center/serve-tcp-workers.js"
 
 /**
  * Memory before authentication (admission.ts): unauthenticated connections cannot make the center

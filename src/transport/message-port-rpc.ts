@@ -5,7 +5,7 @@ import type { MessagePort } from "node:worker_threads"
 import { layerLengthPrefixedMsgPack } from "./framing.js"
 import { makeMessagePortSocketServer, socketFromMessagePort } from "./message-port-socket.js"
 import { CenterRpcs } from "./protocol.js"
-import type { CenterHandlers } from "./tcp.js"
+import type { CenterHandlers } from "./center-handlers.js"
 
 /**
  * CenterRpcs over worker_threads MessagePorts (local mode, and the MessagePort soak test): the same

@@ -6,7 +6,8 @@ import { makeEasgdSettings } from "../easgd/settings.js"
 import { softmaxRegressionProblem } from "../simulator/problem.js"
 import { problemTrainer } from "../simulator/problem-trainer.js"
 import { runTrainerLoop } from "../worker/trainer-loop.js"
-import { layerCenterClientProtocolTcp, makeCenterClient, serveCenterTcp } from "./tcp.js"
+import { layerCenterClientProtocolTcp, makeCenterClient } from "./tcp.js"
+import { serveCenterTcp } from "../center/serve-tcp-workers.js"
 
 const problem = softmaxRegressionProblem({ seed: 3, separation: 0.6 }, (s) => new Rng(s))
 

@@ -1,8 +1,8 @@
 import { Socket, SocketServer } from "@effect/platform"
 import { RpcClient, RpcServer } from "@effect/rpc"
 import { Effect, Layer } from "effect"
-import { Center, CenterHandlersLive } from "../center/center-service.js"
 import type { AdmissionLimits } from "./admission.js"
+import type { CenterHandlers } from "./center-handlers.js"
 import type { TlsFiles } from "./tls-options.js"
 import { layerLengthPrefixedMsgPack, maxFrameBytes, type FramingOptions } from "./framing.js"
 import { CenterRpcs } from "./protocol.js"
@@ -18,7 +18,7 @@ import { connectTcp, makeTcpSocketServer } from "./tcp-socket.js"
 export interface ListenOptions extends FramingOptions {
   readonly host?: string
   readonly port: number
-  /** Bounds on connections that have not yet sent the token (admission.ts); serveCenterTcp sets the token. */
+  /** Bounds on connections that have not yet sent the token (admission.ts; serveCenterRpcsTcp's `token`). */
   readonly admission?: AdmissionLimits
   /** Serve TLS (tls-options.ts: cert and key, and a CA to require client certificates). */
   readonly tls?: TlsFiles
@@ -31,19 +31,6 @@ export const parseHostPort = (s: string, what: string): { host: string; port: nu
   if (!(port >= 0 && port < 65536)) throw new Error(`${what}: port ${port} out of range`)
   return { host: m[1] ?? (m[2] || "127.0.0.1"), port }
 }
-
-/** Handlers for every CenterRpcs message (CenterHandlersLive, or a test's own). */
-export type CenterHandlers<R> = Layer.Layer<Layer.Layer.Success<typeof CenterHandlersLive>, never, R>
-
-/**
- * Serves CenterRpcs on a TCP socket; needs the Center service, whose token authenticates connections
- * (admission.ts). Returns the bound address.
- */
-export const serveCenterTcp = (options: ListenOptions) =>
-  Effect.gen(function* () {
-    const center = yield* Center
-    return yield* serveCenterRpcsTcp(options, CenterHandlersLive, center.state.config.token)
-  })
 
 /**
  * Serves CenterRpcs with the given handlers on a TCP socket. Returns the bound address. With `token`,

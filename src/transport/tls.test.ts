@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layerCenter } from "../center/center-service.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { packFrame } from "./framing.js"
-import { layerCenterClientProtocolTcp, makeCenterClient, serveCenterTcp } from "./tcp.js"
+import { layerCenterClientProtocolTcp, makeCenterClient } from "./tcp.js"
+import { serveCenterTcp } from "../center/serve-tcp-workers.js"
 import type { TlsFiles } from "./tls-options.js"
 
 /**

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest"
 import { Center, layerCenter } from "../center/center-service.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { softmaxRegressionProblem } from "../simulator/problem.js"
-import { layerCenterClientProtocolTcp, makeCenterClient, serveCenterTcp, type CenterClient } from "../transport/tcp.js"
+import { layerCenterClientProtocolTcp, makeCenterClient, type CenterClient } from "../transport/tcp.js"
+import { serveCenterTcp } from "../center/serve-tcp-workers.js"
 import { boundCenterClient } from "./bounded-client.js"
 
 /** Faults a remote worker meets, over TCP on loopback: retries, silence, stale incarnations, limits. */

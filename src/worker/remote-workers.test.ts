@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import { Center, layerCenter } from "../center/center-service.js"
 import type { CenterEvent } from "../center/center-state.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
-import { serveCenterTcp } from "../transport/tcp.js"
+import { serveCenterTcp } from "../center/serve-tcp-workers.js"
 import { captureOutput, type CapturedProcess } from "../../test/support/captured-process.js"
 import { syntheticCenterJob } from "../simulator/synthetic-center-job.js"
 
