@@ -27,7 +27,7 @@ const problem = softmaxRegressionProblem({ seed: 3, separation: 0.6 }, (s) => ne
 class ModelReport extends Context.Tag("app/ModelReport")<ModelReport, { readonly accuracy: Effect.Effect<number> }>() {}
 const ModelReportLive = Layer.effect(
   ModelReport,
-  Effect.map(Center, (center) => ({ accuracy: Effect.sync(() => problem.evaluate(center.state.x).accuracy) }))
+  Effect.map(Center, (center) => ({ accuracy: Effect.map(center.params, (x) => problem.evaluate(x).accuracy) }))
 )
 
 const trainer = (port: number, i: number) =>

@@ -4,11 +4,13 @@ import { centerRpcHandlers, type CenterEndpoint } from "../transport/center-hand
 import { CenterRejected } from "../transport/protocol.js"
 import {
   CenterState,
+  plannedWorkersFinished,
   type CenterCheckpointState,
   type CenterConfig,
   type CenterEvent,
   type ExchangeReply,
-  type ExchangeRequest
+  type ExchangeRequest,
+  type WorkerRecord
 } from "./center-state.js"
 
 /**
@@ -44,8 +46,36 @@ export interface CenterOptions {
   readonly onEvaluation?: (exchanges: number, result: CenterEvaluation) => void
 }
 
+/** The center's state as it is now: copies, never the actor's own objects. */
+export interface CenterView {
+  readonly exchanges: number
+  /** x̃'s version (bumped by every applied exchange or round). */
+  readonly version: number
+  /** Every worker the center knows (copies of its records), by id. */
+  readonly workers: ReadonlyMap<string, Readonly<WorkerRecord>>
+  /** How many of them are connected and not stopped. */
+  readonly activeWorkers: number
+}
+
+/**
+ * The Center service: the only way in to the actor's state. What it owns (x̃, the worker records, the
+ * rule's state) is read through copies (`view`, `params`, `checkpointData`) and changed only by the
+ * messages below and `restore`.
+ */
 export interface CenterApi {
-  readonly state: CenterState
+  /** The token workers authenticate with (a transport's admission needs it). */
+  readonly token: string
+  /** The update rule the center applies. */
+  readonly ruleName: string
+  readonly view: Effect.Effect<CenterView>
+  /** A copy of x̃ as it is now. */
+  readonly params: Effect.Effect<Float32Array>
+  /** A copy of x̃ and of what a checkpoint keeps beside it, taken together. */
+  readonly checkpointData: Effect.Effect<{ readonly x: Float32Array; readonly state: CenterCheckpointState }>
+  /** As many workers as planned have trained, and every worker that trained has stopped. */
+  readonly plannedWorkersFinished: (planned: number) => Effect.Effect<boolean>
+  /** x̃ and the bookkeeping from a checkpoint (--resume); says whether the rule's own state was in it. */
+  readonly restore: (x: Float32Array, state: CenterCheckpointState) => Effect.Effect<{ readonly ruleStateRestored: boolean }>
   readonly register: (p: {
     workerId: string
     token: string
@@ -184,7 +214,22 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
     }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(50, Math.min(timeout / 4, 5000))))), Effect.forkScoped)
 
     const api: CenterApi = {
-      state,
+      token: config.token,
+      ruleName: state.rule.name,
+      view: Effect.sync(() => ({
+        exchanges: state.exchanges,
+        version: state.version,
+        workers: new Map([...state.workers].map(([id, w]) => [id, { ...w, partition: { ...w.partition } }])),
+        activeWorkers: state.activeWorkers().length
+      })),
+      params: Effect.sync(() => state.x.slice()),
+      checkpointData: Effect.sync(() => ({ x: state.x.slice(), state: state.checkpointState() })),
+      plannedWorkersFinished: (planned) => Effect.sync(() => plannedWorkersFinished(state, planned)),
+      restore: (x, checkpoint) =>
+        Effect.sync(() => {
+          state.restore(x, checkpoint)
+          return { ruleStateRestored: !state.restoredWithoutRuleState }
+        }),
       register: (p) => catchDefects(() => state.register(p, now())),
       exchange,
       report: (p) => catchDefects(() => state.report(p, now())),

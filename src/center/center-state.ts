@@ -108,6 +108,16 @@ export type CenterEvent =
 /** Whether a worker has had an exchange applied (what makes its Stop count as finishing its partition). */
 export const hasTrained = (w: WorkerRecord): boolean => w.exchanges > 0
 
+/**
+ * The run is over for its workers: as many as planned have trained and finished, and every worker that
+ * trained has stopped. A worker that registered but never had an exchange applied does not count
+ * either way (its Stop is not a finish: see CenterState.stopWorker).
+ */
+export const plannedWorkersFinished = (state: CenterState, planned: number): boolean => {
+  const trained = [...state.workers.values()].filter(hasTrained)
+  return trained.length >= planned && trained.every((w) => w.stopped)
+}
+
 const reject = (reason: CenterRejected["reason"], message: string) => new CenterRejected({ reason, message })
 
 export class CenterState {

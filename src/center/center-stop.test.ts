@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { makeEasgdSettings } from "../easgd/settings.js"
-import { plannedWorkersFinished } from "./serve-tcp-workers.js"
-import { CenterState } from "./center-state.js"
+import { CenterState, plannedWorkersFinished } from "./center-state.js"
 
 /** Who may end a run: a Stop counts as a finished partition only from a worker that trained. */
 const center = () =>

@@ -23,7 +23,7 @@ import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } f
 import { forLog } from "../transport/bounded-string.js"
 import type { TlsFiles } from "../transport/tls-options.js"
 import { ioScheduler } from "../transport/io-scheduler.js"
-import { plannedWorkersFinished, serveTcpWorkers } from "./serve-tcp-workers.js"
+import { serveTcpWorkers } from "./serve-tcp-workers.js"
 
 /**
  * A center process: x̃ from a CenterJob, served over TCP to `deepspark worker` processes, with periodic
@@ -106,10 +106,10 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
     Effect.gen(function* () {
       const center = yield* Center
       if (resumed) {
-        center.state.restore(resumed.x, resumed.state)
+        const { ruleStateRestored } = yield* center.restore(resumed.x, resumed.state)
         log(`Resumed from ${options.resume}: exchange ${resumed.state.exchanges}, ${resumed.state.workers.length} known workers`)
-        if (center.state.restoredWithoutRuleState)
-          log(`${options.resume} holds no ${center.state.rule.name} center state (a checkpoint of rule ${resumed.state.rule}): its outer momentum starts at zero`)
+        if (!ruleStateRestored)
+          log(`${options.resume} holds no ${center.ruleName} center state (a checkpoint of rule ${resumed.state.rule}): its outer momentum starts at zero`)
       }
       const root = options.serveData?.root ?? process.cwd()
       const served = yield* serveTcpWorkers({
@@ -128,9 +128,8 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
       log(`Center listening on ${address.host}:${address.port}${options.tls !== undefined ? " (TLS)" : ""}: ${job.description}, rule ${options.settings.rule}, ${options.workers} worker(s)`)
       options.onListening?.(address)
 
-      const finished = () => plannedWorkersFinished(center.state, options.workers)
-      const poll = (done: () => boolean) =>
-        Effect.sync(done).pipe(Effect.repeat({ schedule: Schedule.spaced(Duration.millis(50)), until: (d) => d }))
+      const poll = (done: Effect.Effect<boolean>) =>
+        done.pipe(Effect.repeat({ schedule: Schedule.spaced(Duration.millis(50)), until: (d) => d }))
       const aborted = Effect.async<void>((resume) => {
         const signal = options.signal
         if (!signal) return
@@ -141,25 +140,26 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
       })
       const reason = yield* Effect.raceAll([
         center.stopped.pipe(Effect.as("exchange-target" as const)),
-        poll(finished).pipe(Effect.as("workers-finished" as const)),
+        poll(center.plannedWorkersFinished(options.workers)).pipe(Effect.as("workers-finished" as const)),
         aborted.pipe(Effect.as("interrupted" as const))
       ])
       if (reason === "exchange-target") {
         // Workers learn of the stop from their next reply or heartbeat; let them finish talking.
-        yield* poll(() => center.state.activeWorkers().length === 0).pipe(Effect.timeout(Duration.millis(options.drainMs ?? 2000)), Effect.ignore)
+        yield* poll(center.view.pipe(Effect.map((v) => v.activeWorkers === 0))).pipe(Effect.timeout(Duration.millis(options.drainMs ?? 2000)), Effect.ignore)
       }
       yield* center.quiesce
-      const exchanges = center.state.exchanges
-      log(`Center stopping (${reason}) after ${exchanges} exchanges`)
       // The final x̃, read now (not through center.checkpointNow/testNow, which capture x̃ when built).
-      if (checkpoints && lastCheckpoint?.exchanges !== exchanges) yield* writeCheckpoint(center.state.x.slice(), center.state.checkpointState())
+      const final = yield* center.checkpointData
+      const exchanges = final.state.exchanges
+      log(`Center stopping (${reason}) after ${exchanges} exchanges`)
+      if (checkpoints && lastCheckpoint?.exchanges !== exchanges) yield* writeCheckpoint(final.x, final.state)
       let evaluation: CenterEvaluation | undefined
       if (job.evaluate) {
-        evaluation = yield* Effect.promise(() => job.evaluate!(center.state.x.slice(), exchanges))
+        evaluation = yield* Effect.promise(() => job.evaluate!(final.x.slice(), exchanges))
         log(`Exchange ${exchanges}, Testing the center`)
         evaluation.outputs.forEach((o, k) => log(`    Test net output #${k}: ${o.name} = ${formatG(o.value)}`))
       }
-      return { exchanges, version: center.state.version, reason, evaluation }
+      return { exchanges, version: final.state.version, reason, evaluation }
     })
 
   const writeCheckpoint = (x: Float32Array, state: CenterCheckpointState) =>

@@ -2,7 +2,6 @@ import { Effect } from "effect"
 import { serveCenterRpcsTcp, type ListenOptions } from "../transport/tcp.js"
 import type { TlsFiles } from "../transport/tls-options.js"
 import { Center, CenterHandlersLive } from "./center-service.js"
-import { hasTrained, type CenterState } from "./center-state.js"
 
 /**
  * Serves the Center service's CenterRpcs on a TCP socket; its token authenticates connections
@@ -11,7 +10,7 @@ import { hasTrained, type CenterState } from "./center-state.js"
 export const serveCenterTcp = (options: ListenOptions) =>
   Effect.gen(function* () {
     const center = yield* Center
-    return yield* serveCenterRpcsTcp(options, CenterHandlersLive, center.state.config.token)
+    return yield* serveCenterRpcsTcp(options, CenterHandlersLive, center.token)
   })
 
 /**
@@ -47,13 +46,3 @@ export const serveTcpWorkers = (options: ServeTcpWorkersOptions) =>
     })
     return { center, data }
   })
-
-/**
- * The run is over for its workers: as many as planned have trained and finished, and every worker that
- * trained has stopped. A worker that registered but never had an exchange applied does not count
- * either way (its Stop is not a finish: see CenterState.stopWorker).
- */
-export const plannedWorkersFinished = (state: CenterState, planned: number): boolean => {
-  const trained = [...state.workers.values()].filter(hasTrained)
-  return trained.length >= planned && trained.every((w) => w.stopped)
-}

@@ -79,13 +79,13 @@ describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
     const hostOf = (workerId: string) => runners.find((r) => r.out().includes(`training ${workerId} `))
     let killed: RunnerProcess | undefined
     let killedAtClock = 0
-    const onEvent = (e: CenterEvent, clockOf: (id: string) => number) => {
+    const onEvent = (e: CenterEvent) => {
       // Kill w0's runner (not just its trainer) once w0 has made 3 exchanges (iteration 15).
-      if (e.type !== "exchange" || e.workerId !== "w0" || killed !== undefined || clockOf("w0") < 15) return
+      if (e.type !== "exchange" || e.workerId !== "w0" || killed !== undefined || e.clock < 15) return
       const host = hostOf("w0")
       if (!host) return
       killed = host
-      killedAtClock = clockOf("w0")
+      killedAtClock = e.clock
       host.child.kill("SIGKILL")
     }
     const assignments: WorkerAssignment[] = [0, 1].map((i) => ({
@@ -102,15 +102,16 @@ describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
     const result = await Effect.runPromise(
       Effect.gen(function* () {
         const center = yield* Center
-        center.state.onEvent = (e) => onEvent(e, (id) => center.state.workers.get(id)?.clock ?? 0)
         const pool = yield* WorkerPool
         const outcomes = yield* pool.run(assignments)
+        const view = yield* center.view
+        const x = yield* center.params
         return {
           outcomes,
-          w0: { ...center.state.workers.get("w0")! },
-          w1: { ...center.state.workers.get("w1")! },
-          exchanges: center.state.exchanges,
-          accuracy: (yield* Effect.promise(() => job.evaluate!(center.state.x, 0))).outputs[0]!.value
+          w0: view.workers.get("w0")!,
+          w1: view.workers.get("w1")!,
+          exchanges: view.exchanges,
+          accuracy: (yield* Effect.promise(() => job.evaluate!(x, 0))).outputs[0]!.value
         }
       }).pipe(
         Effect.scoped,
@@ -124,7 +125,7 @@ describe("ClusterWorkerPool: trainers on @effect/cluster runners", () => {
             log: (l) => lines.push(l)
           })
         ),
-        Effect.provide(layerCenter({ token: "tok", settings: makeEasgdSettings({ period: 5, moving_rate: 0.3 }), workers: 2, initial: job.initialParams() }))
+        Effect.provide(layerCenter({ token: "tok", settings: makeEasgdSettings({ period: 5, moving_rate: 0.3 }), workers: 2, initial: job.initialParams() }, { onEvent }))
       )
     )
     const seconds = (Date.now() - t0) / 1000

@@ -1,7 +1,7 @@
 import { Cause, Duration, Effect, Exit, Layer, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
-import { Center } from "../center/center-service.js"
+import { Center, type CenterView } from "../center/center-service.js"
 import { WorkerPool } from "../driver/worker-pool.js"
 import { WorkerFailedError, type LocalWorkerOutcome } from "../driver/local-workers.js"
 import type { WorkerAssignment } from "../worker/trainer-spec.js"
@@ -119,8 +119,8 @@ export const ClusterWorkerPool = (options: ClusterWorkerPoolOptions) =>
           return attempt(1)
         }
 
-        const outcome = (workerId: string, result: Partial<TrainResult>): LocalWorkerOutcome => {
-          const record = center.state.workers.get(workerId)
+        const outcome = (workerId: string, result: Partial<TrainResult>, view: CenterView): LocalWorkerOutcome => {
+          const record = view.workers.get(workerId)
           return {
             workerId,
             // Restarts and moves alike: each one registered a new incarnation with the center.
@@ -128,9 +128,13 @@ export const ClusterWorkerPool = (options: ClusterWorkerPoolOptions) =>
             result: { iterations: record?.clock ?? result.iterations, exchanges: record?.exchanges ?? result.exchanges, ...(result.runner ? { runner: result.runner } : {}) }
           }
         }
-        const all = Effect.forEach(assignments, (a) => train(a).pipe(Effect.map((r) => outcome(a.workerId, r))), { concurrency: "unbounded" })
+        const all = Effect.forEach(
+          assignments,
+          (a) => train(a).pipe(Effect.flatMap((r) => Effect.map(center.view, (view) => outcome(a.workerId, r, view)))),
+          { concurrency: "unbounded" }
+        )
         // The center may end the run first (an exchange target): then report what it knows.
-        const stopped = center.stopped.pipe(Effect.map(() => assignments.map((a) => outcome(a.workerId, {}))))
+        const stopped = center.stopped.pipe(Effect.zipRight(center.view), Effect.map((view) => assignments.map((a) => outcome(a.workerId, {}, view))))
         return yield* Effect.raceFirst(all, stopped)
       })
   })

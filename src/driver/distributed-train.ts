@@ -191,8 +191,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
           try: () => readCenterCheckpoint(job, path.resolve(cwd, options.resume!)),
           catch: (e) => new TrainingSetupError({ file: options.resume!, message: messageOf(e) })
         })
-        center.state.restore(ck.x, ck.state)
-        if (center.state.restoredWithoutRuleState)
+        const { ruleStateRestored } = yield* center.restore(ck.x, ck.state)
+        if (!ruleStateRestored)
           log.warn(`${options.resume} holds no ${rule.name} center state (a checkpoint of rule ${ck.state.rule}): its outer momentum starts at zero`)
         log.info(`Resumed the center from ${options.resume} at exchange ${ck.state.exchanges}`)
       }
@@ -220,15 +220,15 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       const outcomes = yield* pool.run(assignments)
       yield* center.quiesce
       // A final test unless the last periodic test already saw this x̃.
+      const final = yield* center.checkpointData
       const finalTest =
-        lastTestAt === center.state.exchanges && lastTest
+        lastTestAt === final.state.exchanges && lastTest
           ? lastTest
           : yield* center.testNow.pipe(Effect.map((r) => (r ? lastTest : undefined)))
-      const state = center.state.checkpointState()
-      const files = yield* Effect.promise(() => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, center.state.x, state))
+      const files = yield* Effect.promise(() => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, final.x, final.state))
       log.info(`Snapshotting to binary proto file ${files.model}`)
-      hub.publish(new SnapshotWritten({ t: hub.elapsed(), file: files.model, exchanges: center.state.exchanges }))
-      return { outcomes, exchanges: center.state.exchanges, finalTest, snapshot: { caffemodel: files.model, dsstate: files.state } }
+      hub.publish(new SnapshotWritten({ t: hub.elapsed(), file: files.model, exchanges: final.state.exchanges }))
+      return { outcomes, exchanges: final.state.exchanges, finalTest, snapshot: { caffemodel: files.model, dsstate: files.state } }
     })
 
     const result = yield* program.pipe(

@@ -26,7 +26,7 @@ const run = (assignments: WorkerAssignment[]) =>
       const center = yield* Center
       const logs: string[] = []
       const outcomes = yield* runLocalWorkers({ assignments, backoff: "50 millis", log: (l) => logs.push(l) })
-      return { outcomes, logs, accuracy: problem.evaluate(center.state.x).accuracy, state: center.state }
+      return { outcomes, logs, accuracy: problem.evaluate(yield* center.params).accuracy, state: yield* center.view }
     }).pipe(
       Effect.scoped,
       Effect.provide(

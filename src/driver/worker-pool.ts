@@ -2,7 +2,7 @@ import { Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import { Center } from "../center/center-service.js"
 import { runLocalWorkers, type LocalWorkerOutcome, type WorkerFailedError } from "./local-workers.js"
 import type { WorkerAssignment } from "../worker/trainer-spec.js"
-import { plannedWorkersFinished, serveTcpWorkers } from "../center/serve-tcp-workers.js"
+import { serveTcpWorkers } from "../center/serve-tcp-workers.js"
 
 /**
  * Where a run's trainers live, as a service: the driver hands it one assignment per partition and waits
@@ -82,11 +82,11 @@ export const TcpWorkerPool = (options: {
         if (served.data) serveData?.onListening?.(served.data)
         options.onListening?.(served.center)
         // Done when as many workers as planned have trained and every one that trained has stopped.
-        yield* Effect.sync(() => plannedWorkersFinished(center.state, assignments.length)).pipe(
+        yield* center.plannedWorkersFinished(assignments.length).pipe(
           Effect.repeat({ schedule: Schedule.spaced(options.poll ?? "200 millis"), until: (done) => done }),
           Effect.raceFirst(center.stopped)
         )
-        return [...center.state.workers.values()].map((w) => ({
+        return [...(yield* center.view).workers.values()].map((w) => ({
           workerId: w.workerId,
           restarts: w.incarnation - 1,
           result: { iterations: w.clock, exchanges: w.exchanges }

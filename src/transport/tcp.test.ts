@@ -39,7 +39,7 @@ describe("the center over TCP on loopback", () => {
       withCenter((port) =>
         Effect.gen(function* () {
           const center = yield* Center
-          const before = problem.evaluate(center.state.x).accuracy
+          const before = problem.evaluate(yield* center.params).accuracy
           const runs = yield* Effect.all(
             [0, 1].map((i) =>
               client(port)((c) =>
@@ -56,7 +56,7 @@ describe("the center over TCP on loopback", () => {
             ),
             { concurrency: "unbounded" }
           )
-          return { runs, before, after: problem.evaluate(center.state.x).accuracy, exchanges: center.state.exchanges }
+          return { runs, before, after: problem.evaluate(yield* center.params).accuracy, exchanges: (yield* center.view).exchanges }
         })
       )
     )
@@ -71,7 +71,7 @@ describe("the center over TCP on loopback", () => {
       withCenter((port) =>
         Effect.gen(function* () {
           const center = yield* Center
-          const x0 = center.state.x.slice()
+          const x0 = yield* center.params
           const badToken = yield* client(port)((c) =>
             c.Register({ workerId: "w", token: "wrong", paramCount: problem.paramCount, partition: { index: 0, count: 1 } }).pipe(Effect.flip)
           )
@@ -112,7 +112,8 @@ describe("the center over TCP on loopback", () => {
           const again = yield* client(port)((c) =>
             c.Register({ workerId: "w2", token: "tok", paramCount: problem.paramCount, partition: { index: 0, count: 1 } })
           )
-          return { badToken, wrongLength, oversized, again, unchanged: [...center.state.x].every((v, i) => v === x0[i]), exchanges: center.state.exchanges }
+          const x1 = yield* center.params
+          return { badToken, wrongLength, oversized, again, unchanged: [...x1].every((v, i) => v === x0[i]), exchanges: (yield* center.view).exchanges }
         })
       )
     )

@@ -42,9 +42,9 @@ describe("remote faults", () => {
           const reg = yield* register(c, "w")
           const x = new Float32Array(P).fill(1)
           const first = yield* exchange(c, "w", reg.incarnation, 1, x)
-          const afterFirst = center.state.x.slice()
+          const afterFirst = yield* center.params
           const retry = yield* exchange(c, "w", reg.incarnation, 1, x)
-          return { first, retry, afterFirst, after: center.state.x.slice(), exchanges: center.state.exchanges }
+          return { first, retry, afterFirst, after: yield* center.params, exchanges: (yield* center.view).exchanges }
         })
       )
     )
@@ -64,11 +64,12 @@ describe("remote faults", () => {
           const reg = yield* register(c, "w")
           yield* exchange(c, "w", reg.incarnation, 1, problem.init(new Rng(2)))
           yield* Effect.sleep("700 millis") // > 300 ms of silence
-          const dropped = !center.state.workers.get("w")!.connected && center.state.activeWorkers().length === 0
+          const silent = yield* center.view
+          const dropped = !silent.workers.get("w")!.connected && silent.activeWorkers === 0
           const again = yield* register(c, "w")
           const stale = yield* exchange(c, "w", reg.incarnation, 2, problem.init(new Rng(3))).pipe(Effect.flip)
           const fresh = yield* exchange(c, "w", again.incarnation, 1, problem.init(new Rng(4)))
-          return { dropped, again, stale, fresh, record: { ...center.state.workers.get("w")! } }
+          return { dropped, again, stale, fresh, record: (yield* center.view).workers.get("w")! }
         }), "300 millis"
       )
     )
@@ -105,7 +106,7 @@ describe("remote faults", () => {
             const bounded = boundCenterClient(raw, { workerId: "w", address: `127.0.0.1:${silentPort}`, callTimeoutMs: 300, maxMessageBytes: 1 << 20 })
             return yield* register(bounded, "w").pipe(Effect.flip)
           }).pipe(Effect.scoped, Effect.provide(layerCenterClientProtocolTcp({ host: "127.0.0.1", port: silentPort })))
-          return { big, ok, timedOut, exchanges: center.state.exchanges }
+          return { big, ok, timedOut, exchanges: (yield* center.view).exchanges }
         })
       )
     )

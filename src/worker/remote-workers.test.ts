@@ -37,17 +37,19 @@ describe("deepspark worker processes against a TCP center", () => {
   it("two workers train the center; a SIGKILLed trainer child restarts and resumes; a bad token is refused", async () => {
     let w0Child: number | undefined
     let killedAt: number | undefined
-    const onEvent = (e: CenterEvent, exchangesOf: (id: string) => number) => {
+    let w0Exchanges = 0
+    const onEvent = (e: CenterEvent) => {
+      if (e.type !== "exchange" || e.workerId !== "w0") return
+      w0Exchanges++
       // Kill w0's trainer while its 3rd exchange is being applied: it never gets the reply.
-      if (e.type === "exchange" && e.workerId === "w0" && killedAt === undefined && exchangesOf("w0") === 3 && w0Child) {
-        killedAt = exchangesOf("w0")
+      if (killedAt === undefined && w0Exchanges === 3 && w0Child) {
+        killedAt = w0Exchanges
         process.kill(w0Child, "SIGKILL")
       }
     }
     const result = await Effect.runPromise(
       Effect.gen(function* () {
         const center = yield* Center
-        center.state.onEvent = (e) => onEvent(e, (id) => center.state.workers.get(id)?.exchanges ?? 0)
         const { port } = yield* serveCenterTcp({ host: "127.0.0.1", port: 0 })
         const w0 = worker(port, ["--partition", "0/2", "--id", "w0", "--token", "tok", "--backoff-ms", "100"], (line) => {
           const m = /trainer process (\d+) started \(attempt 1\)/.exec(line)
@@ -56,18 +58,20 @@ describe("deepspark worker processes against a TCP center", () => {
         const w1 = worker(port, ["--partition", "1/2", "--id", "w1", "--token", "tok"])
         const intruder = worker(port, ["--partition", "1/2", "--id", "intruder", "--token", "wrong"])
         const codes = yield* Effect.promise(() => Promise.all([w0.exit, w1.exit, intruder.exit]))
+        const view = yield* center.view
+        const x = yield* center.params
         return {
           codes,
           outputs: [w0.out(), w1.out(), intruder.out()],
-          w0: { ...center.state.workers.get("w0")! },
-          w1: { ...center.state.workers.get("w1")! },
-          intruderKnown: center.state.workers.has("intruder"),
-          exchanges: center.state.exchanges,
-          accuracy: job.evaluate ? (yield* Effect.promise(() => job.evaluate!(center.state.x, 0))).outputs[0]!.value : 0
+          w0: view.workers.get("w0")!,
+          w1: view.workers.get("w1")!,
+          intruderKnown: view.workers.has("intruder"),
+          exchanges: view.exchanges,
+          accuracy: job.evaluate ? (yield* Effect.promise(() => job.evaluate!(x, 0))).outputs[0]!.value : 0
         }
       }).pipe(
         Effect.scoped,
-        Effect.provide(layerCenter({ token: "tok", settings: makeEasgdSettings({ period: 5, moving_rate: 0.3 }), workers: 2, initial: job.initialParams() }))
+        Effect.provide(layerCenter({ token: "tok", settings: makeEasgdSettings({ period: 5, moving_rate: 0.3 }), workers: 2, initial: job.initialParams() }, { onEvent }))
       )
     )
     expect(result.codes, result.outputs.join("\n----\n")).toEqual([0, 0, 3])
