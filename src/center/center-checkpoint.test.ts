@@ -68,6 +68,26 @@ describe("the center's checkpoint (one format for deepspark center and the drive
     expect((await failure(files.state)).message).toBe(`${files.model}: 3 parameters, the job's net has ${job.paramCount}`)
   })
 
+  it("decodes every field of a .dsstate: a wrong one is refused naming the file and the field", async () => {
+    const base = path.join(dir, "fields")
+    const files = await writeCenterCheckpoint(job, base, job.initialParams(), state)
+    const withWorker = (w: Record<string, unknown>) => ({ ...state, model: path.basename(files.model), workers: [{ ...state.workers[0], ...w }] })
+    const cases: Array<[unknown, string]> = [
+      [{ ...state, model: path.basename(files.model), exchanges: -3 }, `field "exchanges" must be a non-negative integer`],
+      [{ ...state, model: path.basename(files.model), workers: {} }, `field "workers" must be an array`],
+      [withWorker({ clock: "60" }), `field "workers.0.clock": Expected number, actual "60"`],
+      [withWorker({ partition: { index: 0 } }), `field "workers.0.partition.count" is missing`],
+      [withWorker({ cursor: 7 }), `field "workers.0.cursor": Expected string, actual 7`],
+      [{ ...state, model: 12 }, `field "model": Expected string, actual 12`]
+    ]
+    for (const [json, detail] of cases) {
+      writeFileSync(files.state, JSON.stringify(json))
+      const e = await failure(files.state)
+      expect(e.message).toMatch(new RegExp(`fields\\.dsstate: `))
+      expect(e.message.endsWith(detail), e.message).toBe(true)
+    }
+  })
+
   it("keeps a diloco center's outer momentum through the files, and refuses a malformed one", async () => {
     const make = () => new CenterState({ token: "t", settings: makeEasgdSettings({ rule: "diloco" }), workers: 1, initial: job.initialParams() })
     const c = make()

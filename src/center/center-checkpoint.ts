@@ -2,7 +2,8 @@ import { existsSync } from "node:fs"
 import { readFile } from "node:fs/promises"
 import path from "node:path"
 import { writeFileAtomic } from "@deepspark/caffe"
-import { Effect } from "effect"
+import { Data, Effect, Either, Schema } from "effect"
+import { decodeInput } from "../transport/decode-input.js"
 import type { CenterJob } from "./center-job.js"
 import type { CenterCheckpointState } from "./center-state.js"
 
@@ -36,17 +37,47 @@ export const writeCenterCheckpoint = async (
   return paths
 }
 
-/** A checkpoint that cannot be resumed from; the message names the file. */
-export class CheckpointError extends Error {
-  readonly _tag = "CheckpointError"
-  constructor(
-    readonly file: string,
-    detail: string
-  ) {
-    super(`${file}: ${detail}`)
-    this.name = "CheckpointError"
+/** A checkpoint that cannot be resumed from; the message names the file (and the field at fault). */
+export class CheckpointError extends Data.TaggedError("CheckpointError")<{ readonly file: string; readonly message: string }> {
+  static of(file: string, detail: string): CheckpointError {
+    return new CheckpointError({ file, message: `${file}: ${detail}` })
   }
 }
+
+const count = Schema.Int.pipe(Schema.nonNegative()).annotations({ message: () => "must be a non-negative integer" })
+const float32Base64 = Schema.String.pipe(
+  Schema.filter((v) => /^[A-Za-z0-9+/]*={0,2}$/.test(v) && Buffer.from(v, "base64").length % 4 === 0)
+).annotations({ message: () => "must be base64 of float32 values" })
+
+/**
+ * The .dsstate as it is read back. `caffemodel` is how runDistributedTrain named the model file before
+ * both runs shared this format; `model` or `caffemodel` must be there (checked after decoding).
+ */
+export const CenterCheckpointFileSchema = Schema.Struct({
+  format: Schema.String,
+  version: count,
+  exchanges: count,
+  rule: Schema.String,
+  alpha: Schema.Number,
+  centerRate: Schema.Number,
+  // The rule's own state (DiLoCo's outer momentum): buffers as base64 of float32 bytes.
+  ruleState: Schema.optionalWith(
+    Schema.Record({ key: Schema.String, value: float32Base64 }).annotations({ message: () => "must be an object" }),
+    { exact: true }
+  ),
+  workers: Schema.Array(
+    Schema.Struct({
+      workerId: Schema.String,
+      incarnation: count,
+      partition: Schema.Struct({ index: count, count }),
+      clock: count,
+      cursor: Schema.NullOr(Schema.String),
+      exchanges: count
+    })
+  ).annotations({ message: () => "must be an array" }),
+  model: Schema.optionalWith(Schema.String, { exact: true }),
+  caffemodel: Schema.optionalWith(Schema.String, { exact: true })
+}).annotations({ message: () => "is not a JSON object" })
 
 /** Reads a .dsstate and the model it names; checks the format and the parameter count. */
 export const readCenterCheckpoint = async (
@@ -57,28 +88,18 @@ export const readCenterCheckpoint = async (
   try {
     json = JSON.parse(await readFile(statePath, "utf8"))
   } catch (e) {
-    throw new CheckpointError(statePath, `cannot read the center state: ${(e as Error).message}`)
+    throw CheckpointError.of(statePath, `cannot read the center state: ${(e as Error).message}`)
   }
-  // `caffemodel`: how runDistributedTrain named the model file before both runs shared this format.
-  const s = json as Partial<CenterCheckpointFile> & { readonly caffemodel?: unknown }
-  if (s?.format !== "deepspark-center/1") throw new CheckpointError(statePath, `format ${JSON.stringify(s?.format)} is not deepspark-center/1`)
-  for (const field of ["version", "exchanges"] as const)
-    if (!Number.isInteger(s[field]) || s[field]! < 0) throw new CheckpointError(statePath, `field "${field}" must be a non-negative integer`)
-  if (!Array.isArray(s.workers)) throw new CheckpointError(statePath, `field "workers" must be an array`)
-  // The rule's own state (DiLoCo's outer momentum): buffers as base64 of float32 bytes.
-  if (s.ruleState !== undefined) {
-    const rs: unknown = s.ruleState
-    if (typeof rs !== "object" || rs === null || Array.isArray(rs)) throw new CheckpointError(statePath, `field "ruleState" must be an object`)
-    for (const [name, v] of Object.entries(rs))
-      if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || Buffer.from(v, "base64").length % 4 !== 0)
-        throw new CheckpointError(statePath, `field "ruleState.${name}" must be base64 of float32 values`)
-  }
-  const name = s.model ?? s.caffemodel
-  if (typeof name !== "string") throw new CheckpointError(statePath, `field "model" (the model file) is missing`)
-  if (!job.readModel) throw new CheckpointError(statePath, `${job.description}: this job cannot read checkpoints`)
+  const format = (json as { readonly format?: unknown } | null)?.format
+  if (format !== "deepspark-center/1") throw CheckpointError.of(statePath, `format ${JSON.stringify(format)} is not deepspark-center/1`)
+  const decoded = Either.getOrThrowWith(decodeInput(CenterCheckpointFileSchema, statePath)(json), (e) => new CheckpointError({ file: statePath, message: e.message }))
+  const { caffemodel, model: modelField, ...state } = decoded
+  const name = modelField ?? caffemodel
+  if (name === undefined) throw CheckpointError.of(statePath, `field "model" (the model file) is missing`)
+  if (!job.readModel) throw CheckpointError.of(statePath, `${job.description}: this job cannot read checkpoints`)
   const model = path.resolve(path.dirname(statePath), name)
-  if (!existsSync(model)) throw new CheckpointError(statePath, `its model file ${model} does not exist`)
+  if (!existsSync(model)) throw CheckpointError.of(statePath, `its model file ${model} does not exist`)
   const x = await job.readModel(model)
-  if (x.length !== job.paramCount) throw new CheckpointError(model, `${x.length} parameters, the job's net has ${job.paramCount}`)
-  return { x, state: { ...s, model: name } as CenterCheckpointFile, model }
+  if (x.length !== job.paramCount) throw CheckpointError.of(model, `${x.length} parameters, the job's net has ${job.paramCount}`)
+  return { x, state: { ...state, format: "deepspark-center/1", model: name }, model }
 }

@@ -5,14 +5,15 @@ import * as path from "node:path"
 import { parentPort, workerData } from "node:worker_threads"
 import { unflattenParams } from "../model/flat-params.js"
 import { centerSolverParam } from "../model/train-only-solver.js"
-import type { EvaluatorRequest, EvaluatorResponse, EvaluatorSetup } from "./evaluator-protocol.js"
+import { decodeInputSync } from "../transport/decode-input.js"
+import { EvaluatorSetup, type EvaluatorRequest, type EvaluatorResponse } from "./evaluator-protocol.js"
 
 /**
  * The center's test bench, in its own thread so testing x̃ never holds up exchanges: the solver's
  * test nets, fed x̃ by message, run Caffe's Test and answer with the mean outputs. Its Caffe log lines
  * go back to the main thread, which prints them as the center's log.
  */
-const setup = workerData as EvaluatorSetup
+const setup = decodeInputSync(EvaluatorSetup, "evaluator thread: its workerData")(workerData)
 const port = parentPort!
 const post = (m: EvaluatorResponse, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer)
 

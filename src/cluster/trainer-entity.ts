@@ -2,7 +2,7 @@ import { Entity } from "@effect/cluster"
 import { Rpc } from "@effect/rpc"
 import { Schema } from "effect"
 import { boundedString, MAX_ID_LENGTH, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "../transport/bounded-string.js"
-import type { WorkerAssignment } from "../worker/trainer-spec.js"
+import { WorkerAssignment } from "../worker/trainer-spec.js"
 import { ClusterAuth } from "./cluster-auth.js"
 
 /**
@@ -20,49 +20,10 @@ import { ClusterAuth } from "./cluster-auth.js"
 /** Every string is bounded (../transport/bounded-string.ts). */
 const Path = boundedString(MAX_PATH_LENGTH)
 
-const Partition = Schema.Struct({ index: Schema.Int, count: Schema.Int })
-
-const CaffeSpec = Schema.Struct({
-  kind: Schema.Literal("caffe"),
-  solverPath: Path,
-  weights: Schema.optionalWith(boundedString(8 * MAX_PATH_LENGTH), { exact: true }),
-  seed: Schema.optionalWith(Schema.Number, { exact: true }),
-  backend: Schema.optionalWith(boundedString(64), { exact: true }),
-  workingDirectory: Schema.optionalWith(Path, { exact: true }),
-  solverType: Schema.optionalWith(boundedString(64), { exact: true }),
-  momentum: Schema.optionalWith(Schema.Number, { exact: true }),
-  lrScale: Schema.optionalWith(Schema.Number, { exact: true }),
-  lrWarmup: Schema.optionalWith(Schema.Int, { exact: true }),
-  verbose: Schema.optionalWith(Schema.Boolean, { exact: true }),
-  stagedData: Schema.optionalWith(Schema.Record({ key: boundedString(MAX_ID_LENGTH), value: Path }), { exact: true })
-})
-
-const SoftmaxProblemSpec = Schema.Struct({
-  kind: Schema.Literal("softmax-problem"),
-  problemSeed: Schema.Number,
-  seed: Schema.Number
-})
-
-/** The schema of a WorkerAssignment (src/worker/trainer-spec.ts), checked against the type below. */
-export const WorkerAssignmentSchema = Schema.Struct({
-  workerId: boundedString(MAX_ID_LENGTH),
-  token: boundedString(MAX_TOKEN_LENGTH),
-  partition: Partition,
-  period: Schema.Int,
-  maxIter: Schema.Int,
-  adaptivePeriod: Schema.Boolean,
-  spec: Schema.Union(CaffeSpec, SoftmaxProblemSpec),
-  crashAtIteration: Schema.optionalWith(Schema.Int, { exact: true })
-})
-// Both directions: the schema describes exactly the assignment type the other pools use.
-const _toAssignment = (a: typeof WorkerAssignmentSchema.Type): WorkerAssignment => a
-const _fromAssignment = (a: WorkerAssignment): typeof WorkerAssignmentSchema.Type => a
-void _toAssignment
-void _fromAssignment
-
 /** What the runner's trainer needs besides the assignment: the center's address and the client limits. */
 export const TrainPayload = Schema.Struct({
-  assignment: WorkerAssignmentSchema,
+  /** The same WorkerAssignment schema as every pool's (../worker/trainer-spec.ts). */
+  assignment: WorkerAssignment,
   centerHost: boundedString(255),
   centerPort: Schema.Int,
   heartbeatEveryMs: Schema.Number,

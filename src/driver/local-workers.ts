@@ -82,8 +82,10 @@ export const runLocalWorkers = (options: LocalWorkersOptions) =>
     const backoff = Duration.toMillis(options.backoff ?? "200 millis")
 
     const supervise = (assignment: WorkerAssignment): Effect.Effect<LocalWorkerOutcome, WorkerFailedError> => {
+      // The injected crash (a test hook) happens once: restarts run without it.
+      const { crashAtIteration: _crashOnce, ...restarted } = assignment
       const attempt = (n: number): Effect.Effect<LocalWorkerOutcome, WorkerFailedError> =>
-        runThread(n === 0 ? assignment : { ...assignment, crashAtIteration: undefined as never }, accept, options.onSpawn, n).pipe(
+        runThread(n === 0 ? assignment : restarted, accept, options.onSpawn, n).pipe(
           Effect.map((result) => ({ workerId: assignment.workerId, restarts: n, result })),
           Effect.catchAll(({ reason, permanent }) => {
             // A permanent failure (e.g. an unreadable partition) stops the run at once.

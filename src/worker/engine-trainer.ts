@@ -9,7 +9,7 @@ import {
   type Logger,
   type TrainingSession
 } from "@deepspark/engine"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import * as path from "node:path"
 import { PermanentWorkerError } from "./permanent-error.js"
 import { flattenParams, paramCountOf, unflattenParams } from "../model/flat-params.js"
@@ -17,6 +17,10 @@ import { workerSolverParam } from "../model/train-only-solver.js"
 import { lrScaleAt } from "../easgd/settings.js"
 import type { LocalTrainer } from "./local-trainer.js"
 import { registerTrainerBuilder } from "./build-trainer.js"
+import { decodeInputSync } from "../transport/decode-input.js"
+
+/** The cursor the center keeps for this worker: JSON of the session's data cursors (layer → cursor). */
+const DataCursors = Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.String }))
 
 /**
  * The "caffe" trainer kind: a Caffe solver (any of SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam,
@@ -115,7 +119,7 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
     restoreCursor: async (c) => {
       if (c === null) return
       const previous = session
-      session = await open(JSON.parse(c) as Record<string, string>)
+      session = await open(decodeInputSync(DataCursors, "the center's resume cursor")(c))
       await previous.close()
     },
     resetHistory: () => {

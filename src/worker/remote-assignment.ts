@@ -1,27 +1,31 @@
-import type { WorkerAssignment } from "./trainer-spec.js"
-import type { TlsFiles } from "../transport/tls-options.js"
+import { Schema } from "effect"
+import { WorkerAssignment } from "./trainer-spec.js"
+
+const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(schema, { exact: true })
 
 /**
- * What `deepspark worker` hands to its trainer child process (as JSON on the command line): the local
- * mode's WorkerAssignment plus where the center is and the timeouts of the TCP client.
+ * What `deepspark worker` hands to its trainer child process (as JSON on the command line, decoded
+ * with this Schema there): the local mode's WorkerAssignment plus where the center is and the
+ * timeouts of the TCP client.
  */
-export interface RemoteTrainerAssignment {
-  readonly host: string
-  readonly port: number
+export const RemoteTrainerAssignment = Schema.Struct({
+  host: Schema.String,
+  port: Schema.Int,
   /** maxIter 0 = take max_iter from the Caffe solver. */
-  readonly assignment: WorkerAssignment
-  readonly heartbeatEveryMs: number
+  assignment: WorkerAssignment,
+  heartbeatEveryMs: Schema.Number,
   /** A call to the center that has no answer after this long fails (the child exits, and restarts). */
-  readonly callTimeoutMs: number
-  readonly maxMessageBytes: number
+  callTimeoutMs: Schema.Number,
+  maxMessageBytes: Schema.Number,
   /**
    * Stage the partition of every training Data layer from a staging server into `dir` (relative to the
    * working directory) before training, and train on the staged copies (`--stage-from`, `--stage-to`).
    */
-  readonly staging?: { readonly host: string; readonly port: number; readonly dir: string }
+  staging: optional(Schema.Struct({ host: Schema.String, port: Schema.Int, dir: Schema.String })),
   /** Connect to the center over TLS (PEM file paths: the CA that signed its certificate, and this worker's own). */
-  readonly tls?: TlsFiles
-}
+  tls: optional(Schema.Struct({ cert: optional(Schema.String), key: optional(Schema.String), ca: optional(Schema.String) }))
+})
+export type RemoteTrainerAssignment = typeof RemoteTrainerAssignment.Type
 
 /** Child exit codes: the supervisor restarts on anything but these two. */
 export const childExit = {

@@ -1,6 +1,6 @@
 import path from "node:path"
 import { readSolverPrototxtSync } from "@deepspark/caffe"
-import { Cause, Duration, Effect, Option } from "effect"
+import { Cause, Duration, Effect, Either, Option } from "effect"
 import { buildTrainer } from "./build-trainer.js"
 import { PermanentWorkerError } from "./permanent-error.js"
 import type { TrainerSpec } from "./trainer-spec.js"
@@ -10,7 +10,26 @@ import { CenterRejected } from "../transport/protocol.js"
 import { layerCenterClientProtocolTcp, makeCenterClient } from "../transport/tcp.js"
 import { boundCenterClient } from "./bounded-client.js"
 import { ioScheduler } from "../transport/io-scheduler.js"
-import { childExit, type RemoteTrainerAssignment } from "./remote-assignment.js"
+import { childExit, RemoteTrainerAssignment } from "./remote-assignment.js"
+import { decodeInput } from "../transport/decode-input.js"
+
+/** The assignment `deepspark worker` passed as JSON; anything else ends this process with exit 2 and one line. */
+const readAssignment = (arg: string | undefined): RemoteTrainerAssignment => {
+  const source = "trainer-child: its assignment argument"
+  let json: unknown
+  try {
+    json = JSON.parse(arg ?? "")
+  } catch {
+    console.error(`${source} is missing or not JSON`)
+    process.exit(2)
+  }
+  const decoded = decodeInput(RemoteTrainerAssignment, source)(json)
+  if (Either.isLeft(decoded)) {
+    console.error(decoded.left.message)
+    process.exit(2)
+  }
+  return decoded.right
+}
 
 /**
  * One incarnation of a remote trainer: build the LocalTrainer, connect to the center over TCP, run the
@@ -19,11 +38,7 @@ import { childExit, type RemoteTrainerAssignment } from "./remote-assignment.js"
  * (and the parent restarts it with backoff) instead of hanging it. Runs in its own process so that `kill -9` of the
  * computation is survivable.
  */
-const remote = JSON.parse(process.argv[2] ?? "null") as RemoteTrainerAssignment
-if (!remote?.assignment) {
-  console.error("trainer-child: missing assignment argument")
-  process.exit(2)
-}
+const remote = readAssignment(process.argv[2])
 const { assignment } = remote
 const tag = `worker ${assignment.workerId}`
 // If the supervising `deepspark worker` dies, do not linger as an orphan.

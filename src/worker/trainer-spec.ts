@@ -1,47 +1,62 @@
+import { Schema } from "effect"
+import { boundedString, MAX_ID_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "../transport/bounded-string.js"
+
 /**
- * How to build a trainer inside a worker thread or process: plain data, so it can cross threads.
+ * How to build a trainer inside a worker thread or process: plain data, so it can cross threads and
+ * processes, with Schemas that decode it on the other side (workerData, a trainer child's argv JSON,
+ * the cluster's Train message). Every string is bounded (../transport/bounded-string.ts).
  * - "caffe": a Caffe solver prototxt trained on one partition of its data (the real thing).
  * - "softmax-problem": the simulator's synthetic problem (runtime tests with no Caffe net).
  */
-export type TrainerSpec =
-  | {
-      readonly kind: "caffe"
-      readonly solverPath: string
-      /** Fine-tuning weights (comma-separated caffemodels), applied before the first exchange. */
-      readonly weights?: string
-      /** Overrides the solver's random_seed (before the per-partition offset). */
-      readonly seed?: number
-      /** Engine backend name ("cpu", "reference", …). */
-      readonly backend?: string
-      /** Folder that relative paths in the prototxts resolve against (Caffe: the working directory). */
-      readonly workingDirectory?: string
-      /** Local optimiser override (EAMSGD runs Nesterov with its own momentum). */
-      readonly solverType?: string
-      readonly momentum?: number
-      /**
-       * Learning-rate scaling for N workers (Goyal et al. 2017): the solver's lr × lrScale once the
-       * worker's local iteration reaches lrWarmup, ramped linearly from × 1 before.
-       */
-      readonly lrScale?: number
-      readonly lrWarmup?: number
-      /** Print the worker's Caffe log lines (prefixed with its id) to stderr. */
-      readonly verbose?: boolean
-      /**
-       * Train-net Data layers whose partition was staged to this worker's disk (layer name → LMDB path,
-       * relative to workingDirectory): read instead of the layer's source, with the same cursors.
-       */
-      readonly stagedData?: Readonly<Record<string, string>>
-    }
-  | { readonly kind: "softmax-problem"; readonly problemSeed: number; readonly seed: number }
+const Path = boundedString(MAX_PATH_LENGTH)
 
-export interface WorkerAssignment {
-  readonly workerId: string
-  readonly token: string
-  readonly partition: { readonly index: number; readonly count: number }
-  readonly period: number
-  readonly maxIter: number
-  readonly adaptivePeriod: boolean
-  readonly spec: TrainerSpec
+export const CaffeTrainerSpec = Schema.Struct({
+  kind: Schema.Literal("caffe"),
+  solverPath: Path,
+  /** Fine-tuning weights (comma-separated caffemodels), applied before the first exchange. */
+  weights: Schema.optionalWith(boundedString(8 * MAX_PATH_LENGTH), { exact: true }),
+  /** Overrides the solver's random_seed (before the per-partition offset). */
+  seed: Schema.optionalWith(Schema.Number, { exact: true }),
+  /** Engine backend name ("cpu", "reference", …). */
+  backend: Schema.optionalWith(boundedString(64), { exact: true }),
+  /** Folder that relative paths in the prototxts resolve against (Caffe: the working directory). */
+  workingDirectory: Schema.optionalWith(Path, { exact: true }),
+  /** Local optimiser override (EAMSGD runs Nesterov with its own momentum). */
+  solverType: Schema.optionalWith(boundedString(64), { exact: true }),
+  momentum: Schema.optionalWith(Schema.Number, { exact: true }),
+  /**
+   * Learning-rate scaling for N workers (Goyal et al. 2017): the solver's lr × lrScale once the
+   * worker's local iteration reaches lrWarmup, ramped linearly from × 1 before.
+   */
+  lrScale: Schema.optionalWith(Schema.Number, { exact: true }),
+  lrWarmup: Schema.optionalWith(Schema.Int, { exact: true }),
+  /** Print the worker's Caffe log lines (prefixed with its id) to stderr. */
+  verbose: Schema.optionalWith(Schema.Boolean, { exact: true }),
+  /**
+   * Train-net Data layers whose partition was staged to this worker's disk (layer name → LMDB path,
+   * relative to workingDirectory): read instead of the layer's source, with the same cursors.
+   */
+  stagedData: Schema.optionalWith(Schema.Record({ key: boundedString(MAX_ID_LENGTH), value: Path }), { exact: true })
+})
+
+export const SoftmaxProblemTrainerSpec = Schema.Struct({
+  kind: Schema.Literal("softmax-problem"),
+  problemSeed: Schema.Number,
+  seed: Schema.Number
+})
+
+export const TrainerSpec = Schema.Union(CaffeTrainerSpec, SoftmaxProblemTrainerSpec)
+export type TrainerSpec = typeof TrainerSpec.Type
+
+export const WorkerAssignment = Schema.Struct({
+  workerId: boundedString(MAX_ID_LENGTH),
+  token: boundedString(MAX_TOKEN_LENGTH),
+  partition: Schema.Struct({ index: Schema.Int, count: Schema.Int }),
+  period: Schema.Int,
+  maxIter: Schema.Int,
+  adaptivePeriod: Schema.Boolean,
+  spec: TrainerSpec,
   /** Test hook: the worker crashes (throws) once it reaches this local iteration. */
-  readonly crashAtIteration?: number
-}
+  crashAtIteration: Schema.optionalWith(Schema.Int, { exact: true })
+})
+export type WorkerAssignment = typeof WorkerAssignment.Type

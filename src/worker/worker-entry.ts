@@ -1,17 +1,22 @@
-import { Effect } from "effect"
-import { parentPort, workerData, type MessagePort } from "node:worker_threads"
+import { Effect, Schema } from "effect"
+import { MessagePort, parentPort, workerData } from "node:worker_threads"
+import { decodeInputSync } from "../transport/decode-input.js"
 import { layerCenterClientProtocolMessagePort } from "../transport/message-port-rpc.js"
 import { makeCenterClient } from "../transport/tcp.js"
 import { runTrainerLoop } from "./trainer-loop.js"
 import { buildTrainer } from "./build-trainer.js"
 import { PERMANENT_EXIT_CODE, PermanentWorkerError } from "./permanent-error.js"
-import type { WorkerAssignment } from "./trainer-spec.js"
+import { WorkerAssignment } from "./trainer-spec.js"
 
 /**
  * A trainer in a worker thread: builds its LocalTrainer, then runs the trainer loop against the center
  * in the main thread over the MessagePort it was given (the same framed RPC as TCP mode).
  */
-const { assignment, port } = workerData as { assignment: WorkerAssignment; port: MessagePort }
+const WorkerThreadData = Schema.Struct({
+  assignment: WorkerAssignment,
+  port: Schema.declare((u: unknown): u is MessagePort => u instanceof MessagePort).annotations({ message: () => "must be a MessagePort" })
+})
+const { assignment, port } = decodeInputSync(WorkerThreadData, "worker thread: its workerData")(workerData)
 
 const main = Effect.gen(function* () {
   const base = yield* Effect.promise(() => import("./engine-trainer.js").then(() => buildTrainer(assignment.spec, assignment.partition)))
