@@ -1,13 +1,12 @@
-import { Deferred, Effect } from "effect"
+import { Data, Deferred, Effect } from "effect"
 import { Worker } from "node:worker_threads"
 import { threadEntry } from "../launch/entry-points.js"
 import type { EvaluatorResponse, EvaluatorSetup, TestNetResult } from "./evaluator-protocol.js"
 
-export class EvaluatorError extends Error {
-  readonly _tag = "EvaluatorError"
+/** The evaluator thread failed to start, or a test failed in it. */
+export class EvaluatorError extends Data.TaggedError("EvaluatorError")<{ readonly message: string }> {
   constructor(message: string) {
-    super(message)
-    this.name = "EvaluatorError"
+    super({ message })
   }
 }
 

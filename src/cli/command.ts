@@ -3,6 +3,7 @@
  * ./argv.ts (Caffe's `-flag` and GNU `--flag` alike), writes through `io` (each call is one line; a
  * trailing newline is added when missing) and resolves to the exit code: 0 success, 1 failure, 2 bad usage.
  */
+import { Data } from "effect"
 import path from "node:path"
 
 export interface CliIo {
@@ -22,8 +23,10 @@ export interface CliCommand {
 }
 
 /** Bad command-line usage: reported with the command's name, exit code 2. */
-export class CliUsageError extends Error {
-  readonly _tag = "CliUsageError"
+export class CliUsageError extends Data.TaggedError("CliUsageError")<{ readonly message: string }> {
+  constructor(message: string) {
+    super({ message })
+  }
 }
 
 export const processIo: CliIo = {

@@ -1,4 +1,4 @@
-import { Duration, Effect } from "effect"
+import { Data, Duration, Effect } from "effect"
 import { MessageChannel, Worker } from "node:worker_threads"
 import { CenterHandlersLive } from "../center/center-service.js"
 import { serveCenterRpcsOverMessagePorts } from "../transport/message-port-rpc.js"
@@ -28,15 +28,15 @@ export interface LocalWorkerOutcome {
   readonly result: unknown
 }
 
-export class WorkerFailedError extends Error {
-  readonly _tag = "WorkerFailedError"
-  constructor(
-    readonly workerId: string,
-    readonly attempts: number,
-    readonly lastError: string
-  ) {
-    super(`worker ${workerId} failed ${attempts} times; last error: ${lastError}`)
-    this.name = "WorkerFailedError"
+/** A worker that kept failing (or failed for good): the run stops with this. */
+export class WorkerFailedError extends Data.TaggedError("WorkerFailedError")<{
+  readonly workerId: string
+  readonly attempts: number
+  readonly lastError: string
+  readonly message: string
+}> {
+  constructor(workerId: string, attempts: number, lastError: string) {
+    super({ workerId, attempts, lastError, message: `worker ${workerId} failed ${attempts} times; last error: ${lastError}` })
   }
 }
 

@@ -1,3 +1,4 @@
+import { Data } from "effect"
 import { isRuleName, ruleByName, ruleNames, type RuleName } from "./rule-registry.js"
 
 /**
@@ -64,14 +65,13 @@ export const defaultEasgdSettings: EasgdSettings = {
   lrWarmup: 0
 }
 
-export class EasgdSettingsError extends Error {
-  readonly _tag = "EasgdSettingsError"
-  constructor(
-    readonly field: string,
-    readonly detail: string
-  ) {
-    super(`deepspark setting ${field}: ${detail}`)
-    this.name = "EasgdSettingsError"
+export class EasgdSettingsError extends Data.TaggedError("EasgdSettingsError")<{
+  readonly field: string
+  readonly detail: string
+  readonly message: string
+}> {
+  constructor(field: string, detail: string) {
+    super({ field, detail, message: `deepspark setting ${field}: ${detail}` })
   }
 }
 

@@ -20,6 +20,7 @@
  * lease nobody releases just lets its buffer be garbage collected, so a missing release costs speed,
  * never correctness. Pools are per thread (module state), one per door, by capacity class, and bounded.
  */
+import { Data } from "effect"
 
 /** Buffers below this size are allocated per use: small allocations are cheap and die young. */
 export const POOL_MIN_BYTES = 64 * 1024
@@ -94,10 +95,9 @@ export const takeFrame = (n: number): Buffer => {
 }
 
 /** A pooled send frame was written again after its release (its buffer may hold another message by now). */
-export class FrameReusedError extends Error {
+export class FrameReusedError extends Data.TaggedError("FrameReusedError")<{ readonly message: string }> {
   constructor() {
-    super("a pooled send frame was written again after it had been released (its buffer may hold another message by now)")
-    this.name = "FrameReusedError"
+    super({ message: "a pooled send frame was written again after it had been released (its buffer may hold another message by now)" })
   }
 }
 
