@@ -53,7 +53,7 @@ const float32Base64 = Schema.String.pipe(
  * The .dsstate as it is read back. `caffemodel` is how runDistributedTrain named the model file before
  * both runs shared this format; `model` or `caffemodel` must be there (checked after decoding).
  */
-export const CenterCheckpointFileSchema = Schema.Struct({
+const CenterCheckpointFileSchema = Schema.Struct({
   format: Schema.String,
   version: count,
   exchanges: count,

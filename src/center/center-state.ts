@@ -106,7 +106,7 @@ export type CenterEvent =
   | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
 
 /** Whether a worker has had an exchange applied (what makes its Stop count as finishing its partition). */
-export const hasTrained = (w: WorkerRecord): boolean => w.exchanges > 0
+const hasTrained = (w: WorkerRecord): boolean => w.exchanges > 0
 
 /**
  * The run is over for its workers: as many as planned have trained and finished, and every worker that

@@ -15,7 +15,7 @@ import { softmaxRegressionProblem } from "./problem.js"
 const F32_MAGIC = "DSF32\n"
 
 /** A tiny self-describing file: "DSF32\n", uint32 LE count, then count float32 LE values. */
-export const encodeF32File = (x: Float32Array): Uint8Array => {
+const encodeF32File = (x: Float32Array): Uint8Array => {
   const out = new Uint8Array(F32_MAGIC.length + 4 + x.byteLength)
   out.set(new TextEncoder().encode(F32_MAGIC), 0)
   new DataView(out.buffer).setUint32(F32_MAGIC.length, x.length, true)
@@ -24,7 +24,7 @@ export const encodeF32File = (x: Float32Array): Uint8Array => {
   return out
 }
 
-export const decodeF32File = (bytes: Uint8Array, file: string): Float32Array => {
+const decodeF32File = (bytes: Uint8Array, file: string): Float32Array => {
   const head = new TextDecoder().decode(bytes.subarray(0, F32_MAGIC.length))
   if (head !== F32_MAGIC) throw new Error(`${file}: not a deepspark float32 model file (bad magic)`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)

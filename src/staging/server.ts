@@ -70,6 +70,3 @@ export const serveStagingTcp = (options: StagingListenOptions) =>
     const address = server.address
     return address._tag === "TcpAddress" ? { host: address.hostname, port: address.port } : { host: "", port: 0 }
   })
-
-/** serveStagingTcp as a Layer, to add beside the center's in one program. */
-export const layerStagingServer = (options: StagingListenOptions) => Layer.scopedDiscard(serveStagingTcp(options))

@@ -36,7 +36,7 @@ export interface AdmissionOptions extends AdmissionLimits {
   readonly token: string
 }
 
-export const DEFAULT_MAX_FRAME_BYTES_BEFORE_AUTH = 64 * 1024
+const DEFAULT_MAX_FRAME_BYTES_BEFORE_AUTH = 64 * 1024
 
 interface Pending {
   readonly conn: net.Socket

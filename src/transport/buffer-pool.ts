@@ -23,7 +23,7 @@
 import { Data } from "effect"
 
 /** Buffers below this size are allocated per use: small allocations are cheap and die young. */
-export const POOL_MIN_BYTES = 64 * 1024
+const POOL_MIN_BYTES = 64 * 1024
 
 /** Capacity classes are multiples of this. */
 const CLASS_BYTES = 64 * 1024

@@ -17,7 +17,7 @@ export class InputDecodeError extends Data.TaggedError("InputDecodeError")<{
  * The first problem of a failed decode as one line: `field "a.b" must be …` where the schema's
  * annotation words it so (and Effect's "is missing"), else `field "a.b": <Effect's message>`.
  */
-export const describeParseError = (error: ParseResult.ParseError): { readonly field: string; readonly detail: string } => {
+const describeParseError = (error: ParseResult.ParseError): { readonly field: string; readonly detail: string } => {
   const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
   const field = (issue?.path ?? []).map(String).join(".")
   const message = issue?.message ?? String(error)

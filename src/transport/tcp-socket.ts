@@ -13,7 +13,7 @@ import { FrameReusedError, isRetiredFrame, releaseWrittenFrame, takeReceiveBuffe
  * when the kernel has taken the bytes (or the write failed), after which nothing reads the buffer; a
  * frame written again after that is refused and the connection fails loudly.
  */
-export const releaseFramesOnceWritten = (conn: net.Socket): net.Socket => {
+const releaseFramesOnceWritten = (conn: net.Socket): net.Socket => {
   const write = conn.write
   conn.write = function (this: net.Socket, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
     const done = (typeof encoding === "function" ? encoding : callback) as ((err?: Error | null) => void) | undefined

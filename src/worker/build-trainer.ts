@@ -1,6 +1,3 @@
-import { Rng } from "@deepspark/engine"
-import { softmaxRegressionProblem } from "../simulator/problem.js"
-import { problemTrainer } from "../simulator/problem-trainer.js"
 import type { LocalTrainer } from "./local-trainer.js"
 import type { TrainerSpec } from "./trainer-spec.js"
 
@@ -13,8 +10,15 @@ export const registerTrainerBuilder = (kind: TrainerSpec["kind"], builder: Train
   builders.set(kind, builder)
 }
 
+// The simulator's problem is loaded only by runs that ask for it (tests, benchmarks, --synthetic),
+// never by a Caffe worker.
 registerTrainerBuilder("softmax-problem", async (spec, partition) => {
   if (spec.kind !== "softmax-problem") throw new Error("wrong spec")
+  const [{ Rng }, { softmaxRegressionProblem }, { problemTrainer }] = await Promise.all([
+    import("@deepspark/engine"),
+    import("../simulator/problem.js"),
+    import("../simulator/problem-trainer.js")
+  ])
   const problem = softmaxRegressionProblem({ seed: spec.problemSeed, separation: 0.6 }, (s) => new Rng(s))
   return problemTrainer(problem, partition.index, partition.count, new Rng(spec.seed + partition.index))
 })

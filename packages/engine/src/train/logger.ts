@@ -59,9 +59,6 @@ export class GlogLogger implements Logger {
   }
 }
 
-/** glog writes to stderr; so does the CLI. */
-export const stderrLogger = (): Logger => new GlogLogger((line) => process.stderr.write(line + "\n"))
-
 /** Collects the lines (with prefix) and the bare messages, for tests and for callers that parse them. */
 export class CapturingLogger implements Logger {
   readonly lines: string[] = []
