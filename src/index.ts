@@ -13,14 +13,14 @@
  *   `events` Stream of RunEvents and its `result`), `Rules` (./pipeline).
  * Lower floors are their own packages: @deepspark/caffe, @deepspark/data, @deepspark/engine.
  */
-export * from "./easgd/rules.js"
+export * from "./easgd/index.js"
 export * from "./easgd/settings.js"
 export * from "./easgd/settings-file.js"
 export * from "./center/center-state.js"
 export * from "./center/center-service.js"
 export * from "./center/center-job.js"
 export * from "./center/center-checkpoint.js"
-export * from "./transport/protocol.js"
+export * from "./transport/center-rpcs.js"
 export * from "./transport/float32-schema.js"
 export * from "./transport/framing.js"
 export * from "./transport/tcp.js"

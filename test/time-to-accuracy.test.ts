@@ -11,7 +11,7 @@ import { median } from "../bench/accuracy/median.js"
 import { formatTargetChecks } from "../bench/accuracy/target-checks.js"
 import { combinations, globalSettingApplies, parseAccuracyArgs, settingsLabel } from "../bench/accuracy/options.js"
 import { readRunRecords, type RunRecord } from "../bench/accuracy/run-record.js"
-import { ruleNames } from "../src/easgd/rules.js"
+import { ruleNames } from "../src/easgd/index.js"
 import { makeEasgdSettings } from "../src/easgd/settings.js"
 
 const glog = (msg: string) => `I1126 11:51:16.547768 18787 solver.ts:261] ${msg}`

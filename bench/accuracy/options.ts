@@ -1,7 +1,7 @@
 import { Data } from "effect"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
-import { updateRules } from "../../src/easgd/rules.js"
+import { updateRules } from "../../src/easgd/index.js"
 import { makeEasgdSettings } from "../../src/easgd/settings.js"
 
 /** One rule with one combination of settings: a row group of the table. */

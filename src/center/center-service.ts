@@ -1,7 +1,7 @@
 import { Context, Deferred, Duration, Effect, Fiber, Layer, Ref, Schedule } from "effect"
 import { forLog } from "../transport/bounded-string.js"
 import { centerRpcHandlers, type CenterEndpoint } from "../transport/center-handlers.js"
-import { CenterRejected } from "../transport/protocol.js"
+import { CenterRejected } from "../transport/center-rpcs.js"
 import {
   CenterState,
   plannedWorkersFinished,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { makeEasgdSettings } from "../easgd/settings.js"
-import { CenterRejected } from "../transport/protocol.js"
+import { CenterRejected } from "../transport/center-rpcs.js"
 import { CenterState, type ExchangeRequest } from "./center-state.js"
 
 const make = (rule: Parameters<typeof makeEasgdSettings>[0]["rule"] = "async-easgd", extra = {}) =>

@@ -4,7 +4,7 @@ import { ruleByName } from "../easgd/rule-registry.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { AsyncRuleCenter, RuleCenterState, SyncRuleCenter, UpdateRule } from "../easgd/update-rule.js"
 import { forLog } from "../transport/bounded-string.js"
-import { CenterRejected } from "../transport/protocol.js"
+import { CenterRejected } from "../transport/center-rpcs.js"
 
 /**
  * The center variable x̃ and the bookkeeping around it, as plain synchronous code: each method runs to

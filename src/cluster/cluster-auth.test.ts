@@ -8,7 +8,7 @@ import { Duration, Effect, Exit, Cause, Option, Layer } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ClusterAuth, ClusterAuthFailed, CLUSTER_AUTH_HEADER, clusterSignature, layerClusterAuthServer } from "./cluster-auth.js"
 import { buildClusterLayer, layerClientSharding } from "./cluster-sharding.js"
-import { freePort, killAll, spawnRunner, TEST_CLUSTER_SECRET, type RunnerProcess } from "./support/runner-processes.js"
+import { freePort, killAll, spawnRunner, TEST_CLUSTER_SECRET, type RunnerProcess } from "../../test/support/runner-processes.js"
 import { Train, TrainerEntity, TrainerFailed, type TrainPayload } from "./trainer-entity.js"
 
 /**

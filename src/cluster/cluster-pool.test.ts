@@ -13,7 +13,7 @@ import { makeEasgdSettings } from "../easgd/settings.js"
 import type { WorkerAssignment } from "../worker/trainer-spec.js"
 import { syntheticCenterJob } from "../simulator/synthetic-center-job.js"
 import { ClusterWorkerPool } from "./cluster-worker-pool.js"
-import { freePort, killAll, spawnRunner, TEST_CLUSTER_SECRET, type RunnerProcess } from "./support/runner-processes.js"
+import { freePort, killAll, spawnRunner, TEST_CLUSTER_SECRET, type RunnerProcess } from "../../test/support/runner-processes.js"
 
 /**
  * Cluster mode end to end on loopback: two `deepspark runner` processes sharing a libsql (SQLite) file

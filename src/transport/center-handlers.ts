@@ -1,7 +1,7 @@
 import type { Rpc, RpcGroup } from "@effect/rpc"
 import { Effect, Exit, type Layer } from "effect"
 import { releaseTensor, takeTensor } from "./buffer-pool.js"
-import { CenterRpcs, type CenterRejected, type Exchange, type Heartbeat, type Register, type Report, type Snapshot, type Stop } from "./protocol.js"
+import { CenterRpcs, type CenterRejected, type Exchange, type Heartbeat, type Register, type Report, type Snapshot, type Stop } from "./center-rpcs.js"
 
 /**
  * What serving CenterRpcs asks of a center: one function per message. The center's service implements

@@ -4,7 +4,7 @@ import { Effect, Layer } from "effect"
 import type { MessagePort } from "node:worker_threads"
 import { layerLengthPrefixedMsgPack } from "./framing.js"
 import { makeMessagePortSocketServer, socketFromMessagePort } from "./message-port-socket.js"
-import { CenterRpcs } from "./protocol.js"
+import { CenterRpcs } from "./center-rpcs.js"
 import type { CenterHandlers } from "./center-handlers.js"
 
 /**

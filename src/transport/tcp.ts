@@ -5,7 +5,7 @@ import type { AdmissionLimits } from "./admission.js"
 import type { CenterHandlers } from "./center-handlers.js"
 import type { TlsFiles } from "./tls-options.js"
 import { layerLengthPrefixedMsgPack, maxFrameBytes, type FramingOptions } from "./framing.js"
-import { CenterRpcs } from "./protocol.js"
+import { CenterRpcs } from "./center-rpcs.js"
 import { connectTcp, makeTcpSocketServer } from "./tcp-socket.js"
 
 /**

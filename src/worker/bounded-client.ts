@@ -1,6 +1,6 @@
 import { RpcClientError } from "@effect/rpc/RpcClientError"
 import { Duration, Effect } from "effect"
-import { CenterRejected } from "../transport/protocol.js"
+import { CenterRejected } from "../transport/center-rpcs.js"
 import type { CenterClient } from "../transport/tcp.js"
 
 /**

@@ -15,7 +15,7 @@ import net from "node:net"
 import { MessageChannel, Worker } from "node:worker_threads"
 import { releaseTensor, takeTensor } from "../../src/transport/buffer-pool.js"
 import { serveCenterRpcsOverMessagePorts } from "../../src/transport/message-port-rpc.js"
-import { CenterRejected, CenterRpcs } from "../../src/transport/protocol.js"
+import { CenterRejected, CenterRpcs } from "../../src/transport/center-rpcs.js"
 import type { CenterClient } from "../../src/transport/tcp.js"
 
 export const SOAK_TOKEN = "soak"

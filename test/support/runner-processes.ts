@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url"
  * Test support: `deepspark runner` processes spawned as an operator starts them
  * (`src/cli/remote-main.ts runner …`), with their output collected line by line.
  */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 
 export interface RunnerProcess {
   readonly child: ChildProcess
