@@ -8,13 +8,16 @@ import {
   createTrainingSession,
   GlogLogger,
   loadWeights,
+  openGpuDevice,
   resumeFrom,
+  usableAdapters,
   type SolverAction
 } from "@deepspark/engine"
 import * as path from "node:path"
 import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
 import { backendOption } from "./backend-option.js"
+import { gpuOption, gpuRequest } from "./gpu-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { weightFiles } from "./net-options.js"
 import { dashboardAddress, dashboardLine } from "./dashboard-option.js"
@@ -30,6 +33,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "sigint-effect", type: "string", value: "stop|snapshot|none", description: "what SIGINT does (default stop)" },
   { name: "sighup-effect", type: "string", value: "stop|snapshot|none", description: "what SIGHUP does (default snapshot)" },
   backendOption,
+  gpuOption,
   maxMemoryOption,
   helpOption,
   ...distributedOptions
@@ -91,13 +95,25 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
   if (weights !== undefined && snapshot !== undefined) {
     throw new CliUsageError("Give a snapshot to resume training or weights to finetune but not both.")
   }
+  const gpu = gpuRequest(p.string("gpu"), backendName)
+  // -gpu all / -gpu 0,1: one trainer per GPU, merged by the center (local mode), when there are several.
+  const gpus = gpu.kind === "all" ? (await usableAdapters()).map((_, i) => i) : gpu.kind === "list" ? gpu.indices : []
+  if (gpus.length > 1 && !isDistributed(p.options)) {
+    if (snapshot !== undefined) throw new CliUsageError("-gpu with several GPUs trains distributed: resume from a center checkpoint with --resume FILE.dsstate, not --snapshot")
+    return runTrainDistributed(new Map([...p.options, ["workers", gpus.length]]), io, {
+      solverFile,
+      ...(weights !== undefined ? { weights } : {}),
+      ...(iterations !== undefined ? { iterations } : {}),
+      backend: `gpu:${gpus.join(",")}`
+    })
+  }
   if (isDistributed(p.options)) {
     if (snapshot !== undefined) throw new CliUsageError("a distributed run resumes from a center checkpoint: use --resume FILE.dsstate, not --snapshot")
     return runTrainDistributed(p.options, io, {
       solverFile,
       ...(weights !== undefined ? { weights } : {}),
       ...(iterations !== undefined ? { iterations } : {}),
-      ...(backendName !== undefined ? { backend: backendName } : {})
+      ...(gpus.length > 0 ? { backend: `gpu:${gpus.join(",")}` } : backendName !== undefined ? { backend: backendName } : {})
     })
   }
   const sigint = action(p.string("sigint-effect"), "sigint-effect", "stop")
@@ -126,8 +142,10 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
   if (observers?.dashboardUrl !== undefined) log.info(dashboardLine(observers.dashboardUrl))
   if (plot !== undefined) log.info(`Plotting the run to ${path.resolve(cwd, plot)} (redrawn after each test and at the end)`)
   const trainSingle = async (): Promise<number> => {
-    const backend = await chooseBackend(backendName, log)
-    log.info(`Use backend ${backend.name}: ${backend.description}`)
+    // On the GPU the host net runs only the source layers (cpu kernels); every other layer runs on the device.
+    const backend = await chooseBackend(gpus.length > 0 ? "cpu" : backendName, log)
+    const device = gpus.length > 0 ? await openGpuDevice(gpus[0]!, log) : undefined
+    log.info(device ? `Use backend gpu: device-resident WebGPU kernels on ${device.adapter.description}` : `Use backend ${backend.name}: ${backend.description}`)
     const signals = signalActions(sigint, sighup)
     try {
       const level = p.number("level")
@@ -136,6 +154,7 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
         solverFile,
         cwd,
         backend,
+        ...(device ? { device } : {}),
         log,
         requestedAction: signals.requestedAction,
         ...(iterations !== undefined ? { maxIter: iterations } : {}),
@@ -153,6 +172,7 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
       }
     } finally {
       signals.dispose()
+      device?.destroy()
     }
     return 0
   }

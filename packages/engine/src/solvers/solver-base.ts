@@ -73,6 +73,16 @@ export abstract class SolverBase {
     return r.rate
   }
 
+  /** The rate of update `iteration` (learningRate), logging `Iteration N, lr = R` on display iterations as ApplyUpdate does. */
+  rateForUpdate(iteration: number): number {
+    const rate = this.learningRate(iteration)
+    const display = this.settings.display
+    if (display > 0 && iteration % display === 0) {
+      this.log.info(`Iteration ${iteration}, lr = ${formatG(rate)}`)
+    }
+    return rate
+  }
+
   /**
    * One parameter update (Caffe's SGDSolver::ApplyUpdate) from the gradients accumulated in the params'
    * diffs, `iteration` = number of updates done before this one. Logs `Iteration N, lr = R` on display
@@ -81,11 +91,7 @@ export abstract class SolverBase {
    */
   applyUpdate(params: ReadonlyArray<LearnableParam>, iteration: number): number {
     this.ensureHistory(params)
-    const rate = this.learningRate(iteration)
-    const display = this.settings.display
-    if (display > 0 && iteration % display === 0) {
-      this.log.info(`Iteration ${iteration}, lr = ${formatG(rate)}`)
-    }
+    const rate = this.rateForUpdate(iteration)
     this.clipGradients(params)
     if (this.fusedUpdate(params, rate)) return rate
     for (let i = 0; i < params.length; i++) {

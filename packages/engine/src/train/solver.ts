@@ -133,7 +133,12 @@ export class Solver {
    * work get through while training runs.
    */
   async solveAsync(): Promise<void> {
-    for (const _ of this.solveSteps()) await new Promise<void>((resolve) => setImmediate(resolve))
+    await runAsync(this.solveSteps())
+  }
+
+  /** `step` for any net, device-resident ones included: awaits the device between kernels' results. */
+  async stepAsync(iters: number): Promise<void> {
+    await runAsync(this.stepIterations(iters))
   }
 
   /** Caffe's Step: `iters` iterations of test / forward-backward / display / update / snapshot. */
@@ -141,7 +146,7 @@ export class Solver {
     drain(this.stepIterations(iters))
   }
 
-  private *solveSteps(): Generator<number, void, undefined> {
+  private *solveSteps(): Steps {
     this.log.info(`Solving ${this.trainNet.name}`)
     this.log.info(`Learning Rate Policy: ${this.param.lr_policy ?? ""}`)
     this.requestedEarlyExit = false
@@ -149,7 +154,7 @@ export class Solver {
     yield* this.stepIterations((this.param.max_iter ?? 0) - this.iter)
     const snapshot = this.param.snapshot ?? 0
     if ((this.param.snapshot_after_train ?? true) && (!snapshot || this.iter % snapshot !== 0)) {
-      this.snapshot()
+      yield* this.snapshotSteps()
     }
     if (this.requestedEarlyExit) {
       this.log.info("Optimization stopped early.")
@@ -157,7 +162,8 @@ export class Solver {
     }
     // One more forward pass only to display the loss after the last update (Caffe does the same).
     if (this.display && this.iter % this.display === 0) {
-      const loss = this.trainNet.forward()
+      const device = this.trainNet.device
+      const loss = device ? ((yield device.forward()) as number) : this.trainNet.forward()
       this.updateSmoothedLoss(loss, startIter)
       this.log.info(`Iteration ${this.iter}, loss = ${formatG(this.smoothedLoss)}`)
     }
@@ -171,7 +177,7 @@ export class Solver {
   }
 
   /** The iterations of Caffe's Step; yields after each update and each test batch. */
-  private *stepIterations(iters: number): Generator<number, void, undefined> {
+  private *stepIterations(iters: number): Steps {
     const startIter = this.iter
     const stopIter = this.iter + iters
     this.losses = []
@@ -187,7 +193,8 @@ export class Solver {
       }
       const display = this.display > 0 && this.iter % this.display === 0
       let loss = 0
-      for (let i = 0; i < iterSize; i++) loss = f32(loss + this.trainNet.forwardBackward())
+      const device = this.trainNet.device
+      for (let i = 0; i < iterSize; i++) loss = f32(loss + (device ? ((yield device.forwardBackward()) as number) : this.trainNet.forwardBackward()))
       loss = f32(loss / iterSize)
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(this.iter, loss, this.trainNet.name)
       this.iterationLosses.push(loss)
@@ -204,11 +211,12 @@ export class Solver {
         this.iterationsLast = this.iter
         this.logOutputs("Train", this.trainNet, (o) => o.values())
       }
-      this.updater.applyUpdate(this.trainNet.learnableParams(), this.iter)
+      if (device) device.applyUpdate(this.updater, this.updater.rateForUpdate(this.iter), this.iter)
+      else this.updater.applyUpdate(this.trainNet.learnableParams(), this.iter)
       this.iter++
       const request = this.requestedAction()
       const snapshot = this.param.snapshot ?? 0
-      if ((snapshot && this.iter % snapshot === 0) || request === "snapshot") this.snapshot()
+      if ((snapshot && this.iter % snapshot === 0) || request === "snapshot") yield* this.snapshotSteps()
       if (request === "stop") {
         this.requestedEarlyExit = true
         break
@@ -248,7 +256,7 @@ export class Solver {
     drain(this.testAllSteps())
   }
 
-  private *testAllSteps(): Generator<number, void, undefined> {
+  private *testAllSteps(): Steps {
     for (let i = 0; i < this.testNets.length && !this.requestedEarlyExit; i++) yield* this.testSteps(i)
   }
 
@@ -258,7 +266,7 @@ export class Solver {
   }
 
   /** The batches of a test; yields after each forward pass. */
-  private *testSteps(testNetId: number): Generator<number, void, undefined> {
+  private *testSteps(testNetId: number): Steps {
     this.log.info(`Iteration ${this.iter}, Testing net (#${testNetId})`)
     const net = this.testNets[testNetId]!
     net.shareTrainedLayersWith(this.trainNet)
@@ -270,12 +278,12 @@ export class Solver {
     for (let i = 0; i < iterations; i++) {
       let request = this.requestedAction()
       while (request !== "none") {
-        if (request === "snapshot") this.snapshot()
+        if (request === "snapshot") yield* this.snapshotSteps()
         else if (request === "stop") this.requestedEarlyExit = true
         request = this.requestedAction()
       }
       if (this.requestedEarlyExit) break
-      const iterLoss = net.forward()
+      const iterLoss = net.device ? ((yield net.device.forward()) as number) : net.forward()
       if (computeLoss) loss = f32(loss + iterLoss)
       let idx = 0
       net.outputs().forEach((o, j) => {
@@ -309,6 +317,12 @@ export class Solver {
       this.log.info(`    Test net output #${i}: ${o.name} = ${formatG(mean)}${lossMsg}`)
     })
     this.meanScores[testNetId] = means
+  }
+
+  /** A snapshot, after a device-resident train net has copied its parameters and history back. */
+  private *snapshotSteps(): Steps {
+    if (this.trainNet.device) yield this.trainNet.device.syncToHost(this.updater)
+    this.snapshot()
   }
 
   /** `<snapshot_prefix>_iter_<iter><extension>`. */
@@ -362,9 +376,30 @@ export class Solver {
   }
 }
 
-const drain = (steps: Generator<number, void, undefined>): void => {
+/**
+ * The solver's steps: a number after each finished iteration or test batch, or a device's pending
+ * result (a Promise) that the runner awaits and sends back into the generator.
+ */
+type Steps = Generator<number | Promise<unknown>, void, unknown>
+
+const drain = (steps: Steps): void => {
   for (let r = steps.next(); !r.done; r = steps.next()) {
-    // each step is one finished iteration
+    if (r.value instanceof Promise) {
+      void r.value.catch(() => undefined)
+      throw new Error("this solver's net runs on a device (asynchronous): use solveAsync / stepAsync")
+    }
+  }
+}
+
+/** Runs the steps, awaiting device results, and returning to the event loop after every iteration and test batch. */
+const runAsync = async (steps: Steps): Promise<void> => {
+  let r = steps.next()
+  while (!r.done) {
+    if (r.value instanceof Promise) r = steps.next(await r.value)
+    else {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      r = steps.next()
+    }
   }
 }
 

@@ -12,6 +12,8 @@ import {
   type SolverParameter
 } from "@deepspark/caffe"
 import type { Backend } from "../backend/backend.js"
+import type { GpuContext } from "../backend/webgpu/gpu-context.js"
+import { ResidentSolverNet } from "../backend/webgpu/resident-solver-net.js"
 import type { LayerServices } from "../core/layer.js"
 import { Rng } from "../core/rng.js"
 import { DATA_SOURCE_FACTORY } from "../layers/data.js"
@@ -34,6 +36,11 @@ export interface TrainingSessionOptions {
   /** Folder that relative net, data and snapshot paths resolve against (Caffe: the working directory). */
   readonly cwd?: string
   readonly backend?: Backend
+  /**
+   * Train and test on this GPU with device-resident tensors (`--backend gpu`): the nets are built on the
+   * host (`backend` runs their source layers) and every other layer runs on the device.
+   */
+  readonly device?: GpuContext
   readonly log?: Logger
   readonly requestedAction?: () => SolverAction
   readonly snapshots?: SnapshotStore
@@ -128,11 +135,12 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
       log.info(`Creating test net (#${t.index}) specified by ${t.source}`)
       testNets.push(await build(t.net, t.state))
     }
-    const trainAdapter = new NetSolverAdapter(trainNet, log)
+    const device = options.device
+    const adapt = (n: Net) => (device ? new ResidentSolverNet(device, n, log) : new NetSolverAdapter(n, log))
     const solver = new Solver({
       param,
-      trainNet: trainAdapter,
-      testNets: testNets.map((n) => new NetSolverAdapter(n, log)),
+      trainNet: adapt(trainNet),
+      testNets: testNets.map(adapt),
       log,
       snapshots: options.snapshots ?? fileSnapshotStore,
       ...(options.requestedAction ? { requestedAction: options.requestedAction } : {})

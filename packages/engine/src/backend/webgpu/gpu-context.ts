@@ -129,6 +129,14 @@ export class GpuContext {
     }
   }
 
+  /** Records a device-side copy of `floats` values (element offsets), in the step's command stream. */
+  copy(source: GPUBuffer, sourceOffset: number, target: GPUBuffer, targetOffset: number, floats: number): void {
+    if (floats === 0) return
+    this.endPass()
+    this.encoder ??= this.device.createCommandEncoder()
+    this.encoder.copyBufferToBuffer(source, sourceOffset * 4, target, targetOffset * 4, floats * 4)
+  }
+
   /** Submits everything recorded so far. */
   flush(): void {
     this.endPass()

@@ -534,6 +534,48 @@ export class ResidentNet {
     this.ctx.write(this.paramData, values)
   }
 
+  /** Sends the host Net's parameters to the device (after weights were loaded into it), one copy. */
+  uploadHostParams(): void {
+    this.writeParams(this.hostParams())
+  }
+
+  /**
+   * Copies, on the device, the parameters of every layer of `source` (same device) whose name matches
+   * one of this net's layers: a test net takes the train net's weights (Caffe's ShareTrainedLayersWith)
+   * without a round trip through the host.
+   */
+  copyParamsFrom(source: ResidentNet): void {
+    if (source.ctx !== this.ctx) throw new RangeError("copyParamsFrom: the nets are on different devices")
+    const byName = new Map(source.net.layerNames.map((n, i) => [n, source.net.layers[i]!]))
+    this.net.layers.forEach((layer, i) => {
+      const from = byName.get(this.net.layerNames[i]!)
+      if (!from) return
+      layer.blobs.forEach((b, j) => {
+        const s = from.blobs[j]
+        const to = this.offsets.get(b.data)
+        const at = s ? source.offsets.get(s.data) : undefined
+        if (!s || to === undefined || at === undefined) return
+        if (s.count !== b.count) throw new RangeError(`copyParamsFrom: layer ${this.net.layerNames[i]} param ${j} has ${b.count} values, the source ${s.count}`)
+        this.ctx.copy(source.paramData, at, this.paramData, to, b.count)
+      })
+    })
+  }
+
+  /** The solver history (one arena, or two for AdaDelta / Adam) in learnable-parameter order, one copy each. */
+  async readHistory(): Promise<ReadonlyArray<Float32Array>> {
+    const first = await this.ctx.read(this.history, this.paramCount)
+    return this.history2 ? [first, await this.ctx.read(this.history2, this.paramCount)] : [first]
+  }
+
+  /** Replaces the solver history (a resumed .solverstate): `copies` arenas in learnable-parameter order. */
+  writeHistory(copies: ReadonlyArray<Float32Array>): void {
+    copies.forEach((values, k) => {
+      if (values.length !== this.paramCount) throw new RangeError(`writeHistory: ${values.length} values for ${this.paramCount} parameters`)
+      if (k === 0) this.ctx.write(this.history, values)
+      else this.ctx.write((this.history2 ??= this.ctx.buffer(this.paramCount, "solver history 2")), values)
+    })
+  }
+
   /** A blob's data or diff (tests and inspection; counted as a readback). */
   readBlob(blob: Blob, which: "data" | "diff" = "data"): Promise<Float32Array> {
     const d = this.blobs.get(blob)

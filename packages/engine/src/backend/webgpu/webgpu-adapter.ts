@@ -92,14 +92,20 @@ export const listAdapters = async (env: NodeJS.ProcessEnv = process.env): Promis
 
 export const softwareAllowed = (env: NodeJS.ProcessEnv = process.env): boolean => env["DEEPSPARK_GPU_ALLOW_SOFTWARE"] === "1"
 
-/** Adapter `index` of listAdapters (hardware ones first); software ones only when allowed. */
-export const chooseAdapter = async (index = 0, env: NodeJS.ProcessEnv = process.env): Promise<{ readonly adapter: GPUAdapter; readonly summary: AdapterSummary }> => {
+/** The adapters training may use, hardware ones first; software ones only when allowed. None: WebGpuUnavailable, saying why. */
+export const usableAdapters = async (env: NodeJS.ProcessEnv = process.env): Promise<ReadonlyArray<{ readonly adapter: GPUAdapter; readonly summary: AdapterSummary }>> => {
   const all = await listAdapters(env)
   if (all.length === 0) throw new WebGpuUnavailable({ reason: "Dawn offers no adapter (no Vulkan loader or driver ICD; scripts/install-lavapipe.sh installs a software one)" })
   const usable = [...all.filter((a) => !a.summary.software), ...(softwareAllowed(env) ? all.filter((a) => a.summary.software) : [])]
   if (usable.length === 0) {
     throw new WebGpuUnavailable({ reason: `only software adapters (${all.map((a) => a.summary.description).join("; ")}); set DEEPSPARK_GPU_ALLOW_SOFTWARE=1 to train on them anyway` })
   }
+  return usable
+}
+
+/** Adapter `index` of usableAdapters. */
+export const chooseAdapter = async (index = 0, env: NodeJS.ProcessEnv = process.env): Promise<{ readonly adapter: GPUAdapter; readonly summary: AdapterSummary }> => {
+  const usable = await usableAdapters(env)
   const chosen = usable[index]
   if (!chosen) throw new WebGpuUnavailable({ reason: `adapter ${index} requested, ${usable.length} usable` })
   return chosen

@@ -170,6 +170,9 @@ export interface GemmShape {
   readonly accumulate: boolean
 }
 
+/** The tiled GEMM's blocking (what start-up logs): C tiles per workgroup, K step, threads and outputs per thread. */
+export const GEMM_TILE = { rows: 64, cols: 64, depth: 16, threadsX: 16, threadsY: 16, perThread: 4 } as const
+
 /** The uniform a gemm dispatch reads its shape and offsets from. */
 export const gemmUniform = (s: GemmShape): Uint32Array => Uint32Array.of(s.M, s.N, s.K, s.aOffset, s.bOffset, s.cOffset, 0, 0)
 
