@@ -2,9 +2,11 @@
  * The options `deepspark test` and `deepspark time` share — Caffe's `-model -weights -iterations -level
  * -stage` plus the backend — defined once, and the one way both open the net they name.
  */
-import { chooseBackend, GlogLogger, openStandaloneNet, type StandaloneNet } from "@deepspark/engine"
+import { chooseBackend, GlogLogger, openGpuDevice, openStandaloneNet, type GpuContext, type StandaloneNet } from "@deepspark/engine"
 import type { OptionSpec, ParsedOptions } from "./argv.js"
 import { backendOption } from "./backend-option.js"
+import { CliUsageError } from "./command.js"
+import { gpuOption, gpuRequest } from "./gpu-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import type { CliIo } from "./command.js"
 
@@ -16,6 +18,7 @@ export const standaloneNetOptions = (what: { readonly iterations: string; readon
   { name: "level", type: "integer", value: "N", description: "NetState level" },
   { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage" },
   backendOption,
+  gpuOption,
   maxMemoryOption
 ]
 
@@ -32,21 +35,39 @@ export const openNetFromOptions = async (
   io: CliIo,
   log: GlogLogger,
   phase: "TRAIN" | "TEST"
-): Promise<{ readonly iterations: number } & StandaloneNet> => {
+): Promise<{ readonly iterations: number; readonly device: GpuContext | undefined } & StandaloneNet> => {
   applyMaxMemory(p)
-  const backend = await chooseBackend(p.string("backend"), log)
-  log.info(`Use backend ${backend.name}: ${backend.description}`)
+  const gpu = gpuRequest(p.string("gpu"), p.string("backend"))
+  if (gpu.kind === "all" || (gpu.kind === "list" && gpu.indices.length > 1)) throw new CliUsageError("this command runs on one GPU: give -gpu N")
+  // On the GPU the host net runs only the source layers (cpu kernels); every other layer runs on the device.
+  const backend = await chooseBackend(gpu.kind === "list" ? "cpu" : p.string("backend"), log)
+  const device = gpu.kind === "list" ? await openGpuDevice(gpu.indices[0]!, log) : undefined
+  log.info(device ? `Use backend gpu: device-resident WebGPU kernels on ${device.adapter.description}` : `Use backend ${backend.name}: ${backend.description}`)
   const weights = p.string("weights")
   const level = p.number("level")
   const stages = p.strings("stage")
-  const opened = await openStandaloneNet(model, {
-    phase,
-    cwd: io.cwd ?? process.cwd(),
-    backend,
-    log,
-    ...(weights !== undefined ? { weights: weightFiles(weights) } : {}),
-    ...(level !== undefined ? { level } : {}),
-    ...(stages.length > 0 ? { stages } : {})
-  })
-  return { net: opened.net, close: () => opened.close(), iterations: p.number("iterations") ?? 50 }
+  let opened: Awaited<ReturnType<typeof openStandaloneNet>>
+  try {
+    opened = await openStandaloneNet(model, {
+      phase,
+      cwd: io.cwd ?? process.cwd(),
+      backend,
+      log,
+      ...(weights !== undefined ? { weights: weightFiles(weights) } : {}),
+      ...(level !== undefined ? { level } : {}),
+      ...(stages.length > 0 ? { stages } : {})
+    })
+  } catch (e) {
+    device?.destroy()
+    throw e
+  }
+  return {
+    net: opened.net,
+    device,
+    close: async () => {
+      await opened.close()
+      device?.destroy()
+    },
+    iterations: p.number("iterations") ?? 50
+  }
 }

@@ -2,7 +2,7 @@
  * `deepspark test`: Caffe's `caffe test -model M -weights W [-iterations N]` — N forward passes of the
  * TEST-phase net, `Batch i, <output> = v` per output element, `Loss: L`, then each output's mean.
  */
-import { formatG, GlogLogger } from "@deepspark/engine"
+import { formatG, GlogLogger, ResidentSolverNet } from "@deepspark/engine"
 import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
 import { openNetFromOptions, standaloneNetOptions } from "./net-options.js"
@@ -33,21 +33,25 @@ export const runTest = async (argv: ReadonlyArray<string>, io: CliIo): Promise<n
   if (model === undefined) throw new CliUsageError("Need a model definition to score (--model FILE)")
   if (p.string("weights") === undefined) throw new CliUsageError("Need model weights to score (--weights FILE)")
   const log = new GlogLogger((line) => io.stderr(line))
-  const { net, close, iterations } = await openNetFromOptions(model, p, io, log, "TEST")
+  const { net, device, close, iterations } = await openNetFromOptions(model, p, io, log, "TEST")
   try {
+    // On the GPU the net's blobs stay on the device; each batch reads back only its outputs.
+    const resident = device ? new ResidentSolverNet(device, net, log) : undefined
     log.info(`Running for ${iterations} iterations.`)
     const outputs = net.outputBlobs()
+    const residentValues = resident ? new Map(resident.outputs().map((o) => [o.name, o.values])) : undefined
     const scores: number[] = []
     const scoreOutput: number[] = []
     let loss = 0
     for (let i = 0; i < iterations; i++) {
-      const iterLoss = net.forward()
+      const iterLoss = resident ? await resident.device.forward() : net.forward()
       if (!Number.isFinite(iterLoss)) throw new Error(`Batch ${i}: the loss of net "${net.name}" is ${iterLoss}`)
       loss = f32(loss + iterLoss)
       let idx = 0
       outputs.forEach((out, j) => {
+        const values = residentValues?.get(out.name)?.() ?? out.blob.data
         for (let k = 0; k < out.blob.count; k++, idx++) {
-          const score = out.blob.data[k]!
+          const score = values[k]!
           if (i === 0) {
             scores.push(score)
             scoreOutput.push(j)

@@ -33,8 +33,12 @@ export const runTime = async (argv: ReadonlyArray<string>, io: CliIo): Promise<n
   const phase = (p.string("phase") ?? "TRAIN").toUpperCase()
   if (phase !== "TRAIN" && phase !== "TEST") throw new CliUsageError(`--phase takes TRAIN or TEST, got '${phase}'`)
   const log = new GlogLogger((line) => io.stderr(line))
-  const { net, close, iterations } = await openNetFromOptions(model, p, io, log, phase)
+  const { net, device, close, iterations } = await openNetFromOptions(model, p, io, log, phase)
   try {
+    if (device) {
+      await (await import("./time-gpu.js")).timeOnDevice(net, device, iterations, log)
+      return 0
+    }
     // Each layer's bottom and top blobs (an in-place top is its bottom's blob, found by the same name).
     const vecs = net.graph.layers.map((gl) => ({
       gl,

@@ -78,7 +78,9 @@ export class GpuContext {
 
   /** Host → device (counted). */
   write(buffer: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
-    this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength)
+    // Dawn takes plain ArrayBuffers only: views of shared memory (the cpu backend's WebAssembly heap) go through a copy.
+    const plain = data.buffer instanceof ArrayBuffer ? data : data.slice()
+    this.device.queue.writeBuffer(buffer, byteOffset, plain.buffer as ArrayBuffer, plain.byteOffset, plain.byteLength)
     this.bytesWritten += data.byteLength
   }
 
