@@ -30,7 +30,8 @@ const applyNiceness = (niceness: number | undefined): number | null => {
 const main = async () => {
   const niceness = applyNiceness(setup.niceness)
   const log: Logger = new GlogLogger((line) => post({ type: "log", line }))
-  const backend = await chooseBackend(setup.backend, log)
+  // A run on GPUs (`gpu:0,1`) gives them to the trainers; the center's test nets run on the host.
+  const backend = await chooseBackend(setup.backend?.startsWith("gpu") ? "cpu" : setup.backend, log)
   const cwd = setup.cwd
   const param = centerSolverParam(readSolverPrototxtSync(path.resolve(cwd, setup.solverPath)))
   const session = await createTrainingSession({

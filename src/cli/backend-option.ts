@@ -8,5 +8,5 @@ export const backendOption: OptionSpec = {
   name: "backend",
   type: "string",
   value: "cpu|gpu|reference",
-  description: "kernels: cpu (WebAssembly SIMD, default), gpu (gpu.js), reference (plain loops)"
+  description: "kernels: cpu (WebAssembly SIMD, default), gpu (device-resident WebGPU kernels on GPU 0; see -gpu), reference (plain loops)"
 }

@@ -5,6 +5,8 @@ import {
   GlogLogger,
   loadWeights,
   NonFiniteLossError,
+  openGpuDevice,
+  ResidentSolverNet,
   silentLogger,
   type Logger,
   type TrainingSession
@@ -38,7 +40,11 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
   const permanent = (e: unknown): never => {
     throw new PermanentWorkerError(`${workerId}: ${e instanceof Error ? e.message : String(e)}`)
   }
-  const backend = await chooseBackend(spec.backend, log).catch(permanent)
+  // `gpu` / `gpu:0,1`: device-resident training on one of these GPUs (worker i on the i-th, round robin);
+  // the host net then runs only the source layers, on the cpu kernels.
+  const gpus = spec.backend === "gpu" ? [0] : spec.backend?.startsWith("gpu:") ? spec.backend.slice(4).split(",").map(Number) : undefined
+  const backend = await chooseBackend(gpus ? "cpu" : spec.backend, log).catch(permanent)
+  const device = gpus ? await openGpuDevice(gpus[partition.index % gpus.length]!, log).catch(permanent) : undefined
   let base: ReturnType<typeof readSolverPrototxtSync>
   try {
     base = readSolverPrototxtSync(path.resolve(cwd, spec.solverPath))
@@ -66,6 +72,7 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
       solverParam,
       cwd,
       backend,
+      ...(device ? { device } : {}),
       log,
       partition: { index: partition.index, count: partition.count },
       ...(dataCursors ? { dataCursors } : {}),
@@ -91,11 +98,26 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
   }
   const params = () => session.solver.trainNet.learnableParams()
   const count = paramCountOf(params())
+  // On the GPU the parameters live in one device arena, in the same learnable-parameter order: an
+  // exchange is one copy each way.
+  const resident = () => (session.solver.trainNet as ResidentSolverNet).resident
+  /** One iteration on the device: the solver awaits the device's loss. */
+  const deviceStep = async (): Promise<number> => {
+    const solver = session.solver
+    try {
+      await solver.stepAsync(1)
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) return e.loss
+      throw e
+    }
+    return solver.iterationLosses[solver.iterationLosses.length - 1] ?? NaN
+  }
   return {
     paramCount: count,
-    readParams: (out) => flattenParams(params(), out),
-    writeParams: (x) => unflattenParams(params(), x),
+    readParams: (out) => (device ? resident().readParams().then((x) => out.set(x)) : flattenParams(params(), out)),
+    writeParams: (x) => (device ? resident().writeParams(x) : unflattenParams(params(), x)),
     step: () => {
+      if (device) return deviceStep()
       const solver = session.solver
       try {
         solver.step(1)
@@ -123,6 +145,7 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
       await previous.close()
     },
     resetHistory: () => {
+      if (device) resident().recordClearHistory()
       for (const h of session.solver.updater.history) h.fill(0)
     }
   } satisfies LocalTrainer

@@ -7,15 +7,16 @@
 export interface LocalTrainer {
   /** Number of learnable parameter values (the center's x̃ has the same length). */
   readonly paramCount: number
-  /** Copies the parameters into `out` (flattened in the net's learnable-parameter order). */
-  readParams(out: Float32Array): void
+  /** Copies the parameters into `out` (flattened in the net's learnable-parameter order); a device's trainer reads them back asynchronously. */
+  readParams(out: Float32Array): void | Promise<void>
   /** Overwrites the parameters from `x`. */
   writeParams(x: Float32Array): void
   /**
    * Runs one local training iteration (forward, backward, update); returns its loss. A loss that is not
    * finite is returned (the iteration then need not count nor update): the trainer loop reports it.
+   * A trainer on a device (`--backend gpu`) answers asynchronously.
    */
-  step(): number
+  step(): number | Promise<number>
   /** Local iteration counter (drives the solver's lr policy). */
   readonly iteration: number
   /** Sets the local iteration (when resuming). */

@@ -82,7 +82,8 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
     let lastLatencyMs = 0
     let consecutiveResets = 0
     while (clock < options.maxIter && !stoppedByCenter) {
-      const loss = trainer.step()
+      const stepped = trainer.step()
+      const loss = typeof stepped === "number" ? stepped : yield* Effect.promise(() => stepped)
       clock = trainer.iteration
       since++
       lossSum += loss
@@ -91,7 +92,8 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
       // A loss that is not finite goes to the center at once: it resets this worker from x̃.
       if (due || !Number.isFinite(loss) || clock >= options.maxIter) {
         if (firstPeriodLoss === null && Number.isFinite(lossSum)) firstPeriodLoss = lossSum
-        trainer.readParams(params)
+        const reading = trainer.readParams(params)
+        if (reading) yield* Effect.promise(() => reading)
         seq++
         const t0 = Date.now()
         const itersPerSecond = (since * 1000) / Math.max(1, t0 - periodStart)

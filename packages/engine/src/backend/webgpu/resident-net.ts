@@ -567,6 +567,12 @@ export class ResidentNet {
     return this.history2 ? [first, await this.ctx.read(this.history2, this.paramCount)] : [first]
   }
 
+  /** Records zeroing the solver history (a worker reset from the center drops its momentum). */
+  recordClearHistory(): void {
+    this.ctx.clear(this.history)
+    if (this.history2) this.ctx.clear(this.history2)
+  }
+
   /** Replaces the solver history (a resumed .solverstate): `copies` arenas in learnable-parameter order. */
   writeHistory(copies: ReadonlyArray<Float32Array>): void {
     copies.forEach((values, k) => {
