@@ -21,6 +21,7 @@ import type { PoolingLayer } from "../../layers/pooling.js"
 import type { Net } from "../../net/net.js"
 import type { UpdateSettings } from "../../solvers/update-settings.js"
 import { type Dispatch, type GpuContext } from "./gpu-context.js"
+import * as L from "./wgsl-layer-kernels.js"
 import * as K from "./wgsl-kernels.js"
 
 export class ResidentNetUnsupported extends Data.TaggedError("ResidentNetUnsupported")<{ readonly layer: string; readonly type: string; readonly reason: string }> {
@@ -35,7 +36,10 @@ interface DeviceBlob {
   readonly count: number
 }
 
-type Step = { readonly kind: "run"; readonly d: Dispatch } | { readonly kind: "clear"; readonly buffer: GPUBuffer }
+type Step =
+  | { readonly kind: "run"; readonly d: Dispatch }
+  | { readonly kind: "clear"; readonly buffer: GPUBuffer }
+  | { readonly kind: "copy"; readonly from: GPUBuffer; readonly to: GPUBuffer; readonly floats: number }
 
 const SOURCE_TYPES = new Set(["Data", "Input", "DummyData", "MemoryData", "ImageData", "HDF5Data", "WindowData"])
 
@@ -366,8 +370,253 @@ export class ResidentNet {
         if (downTo(0)) bwd(K.softmaxLossBackward(shape, mode, weight), [prob, label.data, stats, x.diff], b.count)
         return
       }
+      case "Concat":
+      case "Slice": {
+        const concat = type === "Concat"
+        const whole = concat ? top[0]! : bottom[0]!
+        const parts = concat ? bottom : top
+        const legacy = concat ? layer.param.concat_param?.concat_dim : layer.param.slice_param?.slice_dim
+        const axis = whole.canonicalAxis(legacy ?? (concat ? getOr(layer.param.concat_param, "ConcatParameter", "axis") : getOr(layer.param.slice_param, "SliceParameter", "axis")))
+        if (parts.length === 1) {
+          // One part: the same values (Caffe shares data and diff).
+          this.blobs.set(top[0]!, this.device(bottom[0]!))
+          return
+        }
+        const outer = whole.countRange(0, axis)
+        const inner = whole.countRange(axis + 1)
+        const w = this.device(whole)
+        let offset = 0
+        parts.forEach((part, k) => {
+          const dim = part.shape[axis]!
+          const d = this.device(part)
+          if (concat) {
+            fwd(L.axisCopy(outer, dim, whole.shape[axis]!, offset, inner, true), [d.data, w.data], part.count)
+            if (downTo(k)) bwd(L.axisCopy(outer, dim, whole.shape[axis]!, offset, inner, false), [w.diff, d.diff], part.count)
+          } else {
+            fwd(L.axisCopy(outer, dim, whole.shape[axis]!, offset, inner, false), [w.data, d.data], part.count)
+            if (downTo(0)) bwd(L.axisCopy(outer, dim, whole.shape[axis]!, offset, inner, true), [d.diff, w.diff], part.count)
+          }
+          offset += dim
+        })
+        return
+      }
+      case "Eltwise": {
+        if (bottom.some((b) => b === top[0])) throw unsupported("an in-place Eltwise is not on the device")
+        const ep = layer.param.eltwise_param
+        const op = getOr(ep, "EltwiseParameter", "operation")
+        const coeffs = bottom.map((_, k) => ep?.coeff?.[k] ?? 1)
+        const n = top[0]!.count
+        const y = this.device(top[0]!)
+        const xs = bottom.map((b) => this.device(b))
+        if (op === "SUM") {
+          fwd(L.eltwiseSum(n, coeffs[0]!, coeffs[1]!), [xs[0]!.data, xs[1]!.data, y.data], n)
+          for (let k = 2; k < xs.length; k++) fwd(L.eltwiseSum(n, coeffs[k]!, undefined), [xs[k]!.data, y.data], n)
+          xs.forEach((x, k) => downTo(k) && bwd(L.eltwiseSumBackward(n, coeffs[k]!), [y.diff, x.diff], n))
+          return
+        }
+        if (op === "PROD") {
+          fwd(L.eltwiseProd(n, true), [xs[0]!.data, xs[1]!.data, y.data], n)
+          for (let k = 2; k < xs.length; k++) fwd(L.eltwiseProd(n, false), [xs[k]!.data, y.data], n)
+          const stable = getOr(ep, "EltwiseParameter", "stable_prod_grad")
+          xs.forEach((x, k) => {
+            if (!downTo(k)) return
+            if (!stable) return bwd(L.prodQuotientBackward(n), [y.data, x.data, y.diff, x.diff], n)
+            // dx_k = Π_{j≠k} x_j · dy
+            const others = xs.filter((_, j) => j !== k)
+            bwd(L.copyInto(n), [others[0]!.data, x.diff], n)
+            for (const o of others.slice(1)) bwd(L.multiplyInto(n), [o.data, x.diff], n)
+            bwd(L.multiplyInto(n), [y.diff, x.diff], n)
+          })
+          return
+        }
+        const mask = ctx.buffer(n, `${name} mask`)
+        fwd(L.eltwiseMax(n, 1), [[xs[0]!.data, "read"], [xs[1]!.data, "read"], [y.data, "rw"], [mask, "rw"]], n)
+        for (let k = 2; k < xs.length; k++) fwd(L.eltwiseMax(n, k), [[xs[k]!.data, "read"], [y.data, "rw"], [mask, "rw"]], n)
+        xs.forEach((x, k) => downTo(k) && bwd(L.eltwiseMaxBackward(n, k), [mask, y.diff, x.diff], n))
+        return
+      }
+      case "Softmax": {
+        const b = bottom[0]!
+        const axis = b.canonicalAxis(getOr(layer.param.softmax_param, "SoftmaxParameter", "axis"))
+        const outer = b.countRange(0, axis)
+        const channels = b.shape[axis]!
+        const inner = b.countRange(axis + 1)
+        const inPlace = b === top[0]
+        const x = this.device(b)
+        const y = this.device(top[0]!)
+        fwd(L.softmaxForward(outer, channels, inner, inPlace), inPlace ? [y.data] : [x.data, y.data], outer * inner)
+        if (downTo(0)) bwd(L.softmaxBackward(outer, channels, inner, inPlace), inPlace ? [y.data, x.diff] : [y.data, y.diff, x.diff], outer * inner)
+        return
+      }
+      case "Scale": {
+        const b = bottom[0]!
+        const sp = layer.param.scale_param
+        const learned = bottom.length === 1
+        const factorBlob = learned ? layer.blobs[0]! : bottom[1]!
+        const axis = b.canonicalAxis(getOr(sp, "ScaleParameter", "axis"))
+        const dim = factorBlob.count
+        const outer = b.countRange(0, axis)
+        const inner = b.countRange(axis + factorBlob.numAxes)
+        const biasBlob = getOr(sp, "ScaleParameter", "bias_term") ? layer.blobs[learned ? 1 : 0] : undefined
+        const biasOffset = this.paramOffset(name, type, biasBlob)
+        const scaleOffset = learned ? this.paramOffset(name, type, factorBlob) : 0
+        const sData = learned ? this.paramData : this.device(factorBlob).data
+        const inPlace = b === top[0]
+        const x = this.device(b)
+        const y = this.device(top[0]!)
+        const n = b.count
+        // In place, the bottom's values are kept for the factor's gradient (Caffe's temp_ copy).
+        let xData = x.data
+        if (inPlace) {
+          const kept = ctx.buffer(n, `${name} bottom copy`)
+          this.forwardSteps.push({ kind: "copy", from: x.data, to: kept, floats: n })
+          xData = kept
+        }
+        fwd(L.scaleForward(n, dim, inner, scaleOffset, biasOffset), biasOffset >= 0 ? [xData, sData, this.paramData, y.data] : [xData, sData, y.data], n)
+        if (!needBackward) return
+        if (biasOffset >= 0) bwd(L.factorReduce(outer, dim, inner, biasOffset, false, true), [y.diff, this.paramDiff], dim)
+        if (learned) bwd(L.factorReduce(outer, dim, inner, scaleOffset, true, true), [y.diff, xData, this.paramDiff], dim)
+        else if (downTo(1)) bwd(L.factorReduce(outer, dim, inner, 0, true, false), [y.diff, xData, this.device(factorBlob).diff], dim)
+        if (downTo(0)) bwd(L.scaleBackwardData(n, dim, inner, scaleOffset, inPlace), inPlace ? [sData, x.diff] : [sData, y.diff, x.diff], n)
+        return
+      }
+      case "BatchNorm": {
+        const b = bottom[0]!
+        const bp = layer.param.batch_norm_param
+        const channels = b.numAxes === 1 ? 1 : b.shape[1]!
+        const num = b.numAxes === 0 ? 1 : b.shape[0]!
+        const shape: L.BatchNormShape = {
+          num,
+          channels,
+          spatial: num * channels === 0 ? 0 : b.count / (num * channels),
+          eps: getOr(bp, "BatchNormParameter", "eps"),
+          movingAverageFraction: getOr(bp, "BatchNormParameter", "moving_average_fraction"),
+          meanOffset: this.paramOffset(name, type, layer.blobs[0]),
+          varianceOffset: this.paramOffset(name, type, layer.blobs[1]),
+          factorOffset: this.paramOffset(name, type, layer.blobs[2])
+        }
+        const global = bp?.use_global_stats ?? net.phase === "TEST"
+        const inPlace = b === top[0]
+        const x = this.device(b)
+        const y = this.device(top[0]!)
+        const stats = ctx.buffer(2 * channels, `${name} stats`)
+        const xNorm = ctx.buffer(b.count, `${name} normalised`)
+        fwd(L.batchNormStats(shape, global), global ? [[this.paramData, "read"], [stats, "rw"]] : [[x.data, "read"], [this.paramData, "rw"], [stats, "rw"]], channels)
+        fwd(L.batchNormApply(shape, inPlace), inPlace ? [[stats, "read"], [y.data, "rw"], [xNorm, "rw"]] : [[stats, "read"], [x.data, "read"], [y.data, "rw"], [xNorm, "rw"]], b.count)
+        if (!downTo(0)) return
+        const sums = ctx.buffer(2 * channels, `${name} sums`)
+        if (!global) bwd(L.batchNormBackwardSums(shape), [y.diff, xNorm, sums], channels)
+        const inputs = global ? [stats] : [stats, sums, xNorm]
+        bwd(L.batchNormBackward(shape, global, inPlace), inPlace ? [...inputs, x.diff] : [...inputs, y.diff, x.diff], b.count)
+        return
+      }
+      case "PReLU": {
+        const b = bottom[0]!
+        const channels = b.numAxes < 2 ? 1 : b.shape[1]!
+        const spatial = b.countRange(2)
+        const shared = getOr(layer.param.prelu_param, "PReLUParameter", "channel_shared")
+        const slopeOffset = this.paramOffset(name, type, layer.blobs[0])
+        const inPlace = b === top[0]
+        const x = this.device(b)
+        const y = this.device(top[0]!)
+        const n = b.count
+        let xData = x.data
+        if (inPlace) {
+          const kept = ctx.buffer(n, `${name} bottom copy`)
+          this.forwardSteps.push({ kind: "copy", from: x.data, to: kept, floats: n })
+          xData = kept
+        }
+        fwd(L.preluForward(n, shared ? 1 : channels, shared ? b.countRange(1) : spatial, slopeOffset), [xData, this.paramData, y.data], n)
+        if (!needBackward) return
+        bwd(L.preluBackwardSlope(b.numAxes === 0 ? 1 : b.shape[0]!, channels, spatial, shared, slopeOffset), [y.diff, xData, this.paramDiff], shared ? 1 : channels)
+        if (downTo(0)) bwd(L.preluBackwardData(n, shared ? 1 : channels, shared ? b.countRange(1) : spatial, slopeOffset, inPlace), inPlace ? [xData, this.paramData, x.diff] : [xData, this.paramData, y.diff, x.diff], n)
+        return
+      }
+      case "Power": {
+        const pp = layer.param.power_param
+        const power = getOr(pp, "PowerParameter", "power")
+        const scale = getOr(pp, "PowerParameter", "scale")
+        const shift = getOr(pp, "PowerParameter", "shift")
+        const b = bottom[0]!
+        const inPlace = b === top[0]
+        if (inPlace && needBackward) throw unsupported("an in-place Power with a backward pass is not on the device")
+        const x = this.device(b)
+        const y = this.device(top[0]!)
+        fwd(L.powerForward(b.count, power, scale, shift, inPlace), inPlace ? [y.data] : [x.data, y.data], b.count)
+        if (downTo(0)) bwd(L.powerBackward(b.count, power, scale, shift), [x.data, y.diff, x.diff], b.count)
+        return
+      }
+      case "Deconvolution": {
+        // Caffe's transposed convolution is a convolution seen from its top: the im2col image is the
+        // deconvolution's top, the convolution's output its bottom. Forward = that convolution's
+        // backward-data, backward-data = its forward, the weight gradient is the same kernel.
+        const s = (layer as BaseConvolutionLayer).resolvedSettings()
+        const g = s.geometry
+        const conv: K.ConvShape = {
+          num: s.num,
+          channels: g.channels,
+          height: g.height,
+          width: g.width,
+          numOutput: bottom[0]!.shape[1]!,
+          group: s.group,
+          kernelH: g.kernelH,
+          kernelW: g.kernelW,
+          padH: g.padH,
+          padW: g.padW,
+          strideH: g.strideH,
+          strideW: g.strideW,
+          dilationH: g.dilationH,
+          dilationW: g.dilationW,
+          outH: g.outH,
+          outW: g.outW,
+          weightOffset: this.paramOffset(name, type, layer.blobs[0]),
+          biasOffset: -1
+        }
+        const biasOffset = s.biasTerm ? this.paramOffset(name, type, layer.blobs[1]) : -1
+        const spatial = g.height * g.width
+        bottom.forEach((b, j) => {
+          const x = this.device(b)
+          const y = this.device(top[j]!)
+          fwd(K.convBackwardData(conv), [x.data, this.paramData, y.data], top[j]!.count)
+          if (biasOffset >= 0) fwd(L.addChannelBias(top[j]!.count, s.numOutput, spatial, biasOffset), [this.paramData, y.data], top[j]!.count)
+        })
+        if (!needBackward) return
+        bottom.forEach((b, j) => {
+          const x = this.device(b)
+          const y = this.device(top[j]!)
+          if (biasOffset >= 0) bwd(K.channelSumInto(s.num, s.numOutput, spatial, biasOffset), [y.diff, this.paramDiff], s.numOutput)
+          bwd(K.convBackwardWeight(conv), [x.data, y.diff, this.paramDiff], layer.blobs[0]!.count)
+          if (downTo(j)) bwd(K.convForward(conv), [y.diff, this.paramData, x.diff], b.count)
+        })
+        return
+      }
+      case "EuclideanLoss": {
+        const [a, b] = bottom as [Blob, Blob]
+        const num = a.numAxes === 0 ? 1 : a.shape[0]!
+        const diff = ctx.buffer(a.count, `${name} diff`)
+        const loss = this.device(top[0]!)
+        fwd(L.euclideanForward(a.count, num), [[this.device(a).data, "read"], [this.device(b).data, "read"], [diff, "rw"], [loss.data, "rw"]], 1)
+        const weight = gl.lossWeights[0] ?? 1
+        if (downTo(0)) bwd(L.euclideanBackward(a.count, num, weight), [diff, this.device(a).diff], a.count)
+        if (downTo(1)) bwd(L.euclideanBackward(a.count, num, -weight), [diff, this.device(b).diff], a.count)
+        return
+      }
+      case "SigmoidCrossEntropyLoss": {
+        const [x, t] = bottom as [Blob, Blob]
+        const lp = layer.param.loss_param
+        const ignore = lp?.ignore_label
+        const mode = normalizationMode(lp, "BATCH_SIZE")
+        const outer = x.numAxes === 0 ? 1 : x.shape[0]!
+        const normalizer = mode === "FULL" ? `${x.count}.0` : mode === "VALID" ? "v" : mode === "BATCH_SIZE" ? `${outer}.0` : "1.0"
+        const stats = ctx.buffer(1, `${name} normaliser`)
+        const loss = this.device(top[0]!)
+        fwd(L.sigmoidCrossEntropyForward(x.count, ignore, normalizer), [[this.device(x).data, "read"], [this.device(t).data, "read"], [loss.data, "rw"], [stats, "rw"]], 1)
+        if (needBackward && gl.bottomNeedBackward[1] === true) throw unsupported("cannot backpropagate to the targets (bottom[1])")
+        if (downTo(0)) bwd(L.sigmoidCrossEntropyBackward(x.count, ignore, gl.lossWeights[0] ?? 1), [this.device(x).data, this.device(t).data, stats, this.device(x).diff], x.count)
+        return
+      }
       default:
-        throw unsupported("not on the device yet (device-resident layers: Convolution, Pooling MAX/AVE, InnerProduct, ReLU, Sigmoid, TanH, Dropout, LRN, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, Accuracy, and source layers on the host)")
+        throw unsupported("not on the device yet (device-resident layers: Convolution, Deconvolution, Pooling MAX/AVE, InnerProduct, ReLU, PReLU, Sigmoid, TanH, Power, Dropout, LRN, BatchNorm, Scale, Softmax, Concat, Slice, Eltwise, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, EuclideanLoss, SigmoidCrossEntropyLoss, Accuracy, and source layers on the host)")
     }
   }
 
@@ -386,7 +635,11 @@ export class ResidentNet {
   }
 
   private record(steps: ReadonlyArray<Step>): void {
-    for (const s of steps) s.kind === "run" ? this.ctx.run(s.d) : this.ctx.clear(s.buffer)
+    for (const s of steps) {
+      if (s.kind === "run") this.ctx.run(s.d)
+      else if (s.kind === "clear") this.ctx.clear(s.buffer)
+      else this.ctx.copy(s.from, 0, s.to, 0, s.floats)
+    }
   }
 
   /** Records forward over a new batch; returns nothing back (see readOutputs). */

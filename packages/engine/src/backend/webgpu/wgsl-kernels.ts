@@ -10,11 +10,11 @@
  */
 import { WORKGROUP } from "./gpu-context.js"
 
-const u = (n: number): string => `${Math.trunc(n)}u`
-const i = (n: number): string => `${Math.trunc(n)}i`
+export const u = (n: number): string => `${Math.trunc(n)}u`
+export const i = (n: number): string => `${Math.trunc(n)}i`
 
 /** The common frame: bindings, the thread count guard and the folded 2-D grid index. */
-const kernel = (threads: number, bindings: ReadonlyArray<string>, body: string): string => {
+export const kernel = (threads: number, bindings: ReadonlyArray<string>, body: string): string => {
   const groups = Math.max(1, Math.ceil(threads / WORKGROUP))
   const groupsX = Math.min(groups, 65535)
   return `${bindings.map((b, k) => `@group(0) @binding(${k}) ${b};`).join("\n")}
@@ -27,8 +27,8 @@ ${body}
 `
 }
 
-const ro = (name: string, type = "f32"): string => `var<storage, read> ${name}: array<${type}>`
-const rw = (name: string, type = "f32"): string => `var<storage, read_write> ${name}: array<${type}>`
+export const ro = (name: string, type = "f32"): string => `var<storage, read> ${name}: array<${type}>`
+export const rw = (name: string, type = "f32"): string => `var<storage, read_write> ${name}: array<${type}>`
 
 export interface ConvShape {
   readonly num: number
@@ -643,7 +643,7 @@ export const workerElastic = (count: number, alpha: number): string =>
   kernel(count, [ro("center"), rw("x")], `  x[i] = ${f(alpha)} * center[i] + ${f(1 - Math.fround(alpha))} * x[i];`)
 
 /** WGSL float literal that round-trips the f32 value. */
-const f = (x: number): string => {
+export const f = (x: number): string => {
   const v = Math.fround(x)
   if (!Number.isFinite(v)) throw new RangeError(`non-finite kernel constant ${x}`)
   const s = v.toPrecision(9)
