@@ -84,6 +84,15 @@ describe.skipIf(!available)("deepspark train / test / time on the GPU (device-re
     expect(tm.messages).toContain("*** Benchmark ends ***")
   }, 180_000)
 
+  it("-gpu 0,0: one trainer per listed GPU, merged by the center (local mode)", async () => {
+    fs.writeFileSync(path.join(tmp, "multi.prototxt"), `net: "small.prototxt"\nbase_lr: 0.02\nlr_policy: "fixed"\nmax_iter: 6\ndisplay: 0\nsnapshot_prefix: "gpu/multi"\n`)
+    const m = await run("train", "-solver", "multi.prototxt", "-gpu", "0,0", "--period", "3")
+    expect(m.code).toBe(0)
+    expect(m.messages.some((l) => /with 2 workers/.test(l))).toBe(true)
+    expect(m.messages.filter((l) => /^Exchange \d+ /.test(l)).length).toBe(4)
+    expect(fs.existsSync(path.join(tmp, "gpu/multi_iter_6.caffemodel"))).toBe(true)
+  }, 120_000)
+
   it("software adapters are refused without DEEPSPARK_GPU_ALLOW_SOFTWARE=1", async () => {
     const { listAdapters } = await import("@deepspark/engine")
     const hardware = (await listAdapters()).some((a) => !a.summary.software)
