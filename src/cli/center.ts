@@ -24,7 +24,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "solver", type: "string", value: "S", description: "Caffe solver prototxt: x̃ starts from its net's fillers (or --weights), is tested with its test nets" },
   { name: "synthetic", type: "integer", value: "SEED", description: "serve the simulator's softmax problem with this seed instead of a solver (tests, benchmarks)" },
   { name: "weights", type: "string", value: "W", description: "start x̃ from these weights" },
-  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels of the test nets" },
+  { name: "backend", type: "string", value: "cpu|gpu|reference", description: "kernels of the test nets (gpu: the host's cpu kernels; the GPUs are the trainers')" },
   maxMemoryOption,
   ...tlsOptions("server"),
   { name: "listen", type: "string", value: "HOST:PORT", description: `address to serve (${DEFAULT_LISTEN}); a non-loopback address requires a token` },

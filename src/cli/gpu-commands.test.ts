@@ -115,4 +115,13 @@ describe.skipIf(!available)("deepspark train / test / time on the GPU (device-re
     expect((await run("test", "-model", "small.prototxt", "-weights", "gpu/small_iter_4.caffemodel", "-gpu", "0,1")).code).not.toBe(0)
     expect((await run("train", "-solver", "gpu.prototxt", "-gpu", "x")).code).not.toBe(0)
   })
+
+  it("a layer the device lacks is refused at start-up, named", async () => {
+    fs.writeFileSync(path.join(tmp, "absval.prototxt"), fs.readFileSync(path.join(tmp, "small.prototxt"), "utf8").replace('layer { name: "relu" type: "ReLU"', 'layer { name: "abs" type: "AbsVal"'))
+    fs.writeFileSync(path.join(tmp, "absval_solver.prototxt"), `net: "absval.prototxt"\nbase_lr: 0.01\nlr_policy: "fixed"\nmax_iter: 2\nsnapshot_after_train: false\n`)
+    const a = await run("train", "-solver", "absval_solver.prototxt", "-gpu", "0")
+    expect(a.code).not.toBe(0)
+    expect(a.messages.join("\n")).toMatch(/layer abs \(AbsVal\): not on the device yet/)
+    expect(a.messages.some((m) => m.startsWith("Starting Optimization"))).toBe(false)
+  })
 })

@@ -136,7 +136,13 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
       testNets.push(await build(t.net, t.state))
     }
     const device = options.device
-    const adapt = (n: Net) => (device ? new ResidentSolverNet(device, n, log) : new NetSolverAdapter(n, log))
+    const adapt = (n: Net) => {
+      if (!device) return new NetSolverAdapter(n, log)
+      // Built now, so a layer the device lacks is refused at start-up, named, not at the first iteration.
+      const resident = new ResidentSolverNet(device, n, log)
+      void resident.resident
+      return resident
+    }
     const solver = new Solver({
       param,
       trainNet: adapt(trainNet),
