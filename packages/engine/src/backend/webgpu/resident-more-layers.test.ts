@@ -107,6 +107,25 @@ layer { name: "sce" type: "SigmoidCrossEntropyLoss" bottom: "ip" bottom: "t" top
 layer { name: "euclid" type: "EuclideanLoss" bottom: "ip" bottom: "y" top: "euclid" loss_weight: 0.5 }
 `
 
+// WITHIN_CHANNEL LRN after a convolution (so its parameters see the gradient), and STOCHASTIC pooling.
+const lrnWithinNet = `
+name: "within"
+force_backward: true
+layer { name: "in" type: "Input" top: "x" top: "label" input_param { shape { dim: 2 dim: 3 dim: 7 dim: 6 } shape { dim: 2 } } }
+layer { name: "conv" type: "Convolution" bottom: "x" top: "c" convolution_param { num_output: 4 kernel_size: 2 weight_filler { type: "gaussian" std: 0.5 } } }
+layer { name: "lrn" type: "LRN" bottom: "c" top: "n" lrn_param { norm_region: WITHIN_CHANNEL local_size: 3 alpha: 0.5 beta: 0.75 } }
+layer { name: "ip" type: "InnerProduct" bottom: "n" top: "ip" inner_product_param { num_output: 3 weight_filler { type: "gaussian" std: 0.3 } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+`
+const stochasticNet = (force: boolean) => `
+name: "stochastic"
+${force ? "force_backward: true" : ""}
+layer { name: "in" type: "Input" top: "x" top: "label" input_param { shape { dim: 2 dim: 3 dim: 7 dim: 6 } shape { dim: 2 } } }
+layer { name: "pool" type: "Pooling" bottom: "x" top: "p" pooling_param { pool: STOCHASTIC kernel_h: 3 kernel_w: 2 stride: 2 } }
+layer { name: "ip" type: "InnerProduct" bottom: "p" top: "ip" inner_product_param { num_output: 3 weight_filler { type: "gaussian" std: 0.3 } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+`
+
 const inputs = {
   x: (k: number) => Math.sin(k * 0.37) * 1.5,
   label: (k: number) => [1, 2][k]!,
@@ -126,5 +145,42 @@ describe.skipIf(ctx === undefined)(`device-resident layers against the reference
 
   it("the same net in TEST: BatchNorm with global statistics (relative 1e-4)", async () => {
     await compare(normNet, "TEST", inputs, ["x", "f", "y"])
+  }, 120_000)
+
+  it("WITHIN_CHANNEL LRN, and STOCHASTIC pooling in TEST (Σx²/Σx), match the reference backend (relative 1e-4)", async () => {
+    await compare(lrnWithinNet, "TRAIN", inputs, ["x"])
+    await compare(stochasticNet(false), "TEST", { ...inputs, x: (k: number) => Math.abs(Math.sin(k * 0.37)) }, [])
+  }, 120_000)
+
+  it("STOCHASTIC pooling in TRAIN: each output is an element of its window, backward routes each top diff to it, new draws each iteration", async () => {
+    const host = new Net(parsePrototxt("NetParameter", stochasticNet(true)), { backend: referenceBackend, state: { phase: "TRAIN" } })
+    fill(host, { ...inputs, x: (k: number) => 0.05 + Math.abs(Math.sin(k * 0.37)) })
+    const x = host.blobByName("x")!
+    const p = host.blobByName("p")!
+    const dev = new ResidentNet(ctx!, host)
+    const draws: Float32Array[] = []
+    for (let it = 0; it < 2; it++) {
+      dev.recordForward()
+      dev.recordBackward()
+      const y = await dev.readBlob(p)
+      const dy = await dev.readBlob(p, "diff")
+      const dx = await dev.readBlob(x, "diff")
+      const [, , H, W] = x.shape as [number, number, number, number]
+      const [, , PH, PW] = p.shape as [number, number, number, number]
+      const expected = new Float32Array(x.count)
+      for (let plane = 0; plane < 6; plane++)
+        for (let ph = 0; ph < PH; ph++)
+          for (let pw = 0; pw < PW; pw++) {
+            const out = (plane * PH + ph) * PW + pw
+            const cells: number[] = []
+            for (let h = ph * 2; h < Math.min(ph * 2 + 3, H); h++) for (let w = pw * 2; w < Math.min(pw * 2 + 2, W); w++) cells.push(plane * H * W + h * W + w)
+            const hit = cells.find((c) => x.data[c] === y[out])
+            expect(hit, `output ${out} is one of its window's values`).toBeDefined()
+            expected[hit!] += dy[out]!
+          }
+      expect(relativeError(dx, expected)).toBeLessThan(1e-6)
+      draws.push(y)
+    }
+    expect(draws[0]!.some((v, k) => v !== draws[1]![k])).toBe(true)
   }, 120_000)
 })

@@ -7,10 +7,9 @@
  * the scalar outputs (the loss) come back. The learnable parameters live in one contiguous arena (their
  * diffs and the solver history in two more), so an exchange with the center is one copy each way.
  *
- * Layers on the device: Convolution (groups, padding, stride, dilation), Pooling (MAX, AVE), InnerProduct,
- * ReLU, Sigmoid, TanH, Dropout, LRN (ACROSS_CHANNELS), Flatten, Reshape, Silence, Split, SoftmaxWithLoss,
- * Accuracy (top 0); solvers: SGD, Nesterov, AdaGrad, RMSProp, AdaDelta, Adam. Any other layer is refused at build time
- * with its name (the per-kernel `gpu` backend runs those nets).
+ * Layers on the device: Caffe's ★ layers (the list is in plan()'s refusal); solvers: SGD, Nesterov,
+ * AdaGrad, RMSProp, AdaDelta, Adam. Any other layer is refused at build time with its name (those nets
+ * train on the cpu backend).
  */
 import { getOr } from "@deepspark/caffe"
 import { Data } from "effect"
@@ -241,10 +240,20 @@ export class ResidentNet {
       }
       case "Pooling": {
         const { method, geometry: g } = (layer as PoolingLayer).resolvedSettings()
-        if (method === "STOCHASTIC") throw unsupported("STOCHASTIC pooling is not on the device yet (MAX and AVE are)")
         const shape: K.PoolShape = { ...g, planes: g.num * g.channels }
         const x = this.device(bottom[0]!)
         const y = this.device(top[0]!)
+        if (method === "STOCHASTIC") {
+          if (net.phase !== "TRAIN") {
+            fwd(L.stochasticPoolForward(shape, false, i), [x.data, y.data], top[0]!.count)
+            if (downTo(0)) throw unsupported("STOCHASTIC pooling has no backward in TEST (as Caffe)")
+            return
+          }
+          const mask = ctx.buffer(top[0]!.count, `${name} mask`)
+          fwd(L.stochasticPoolForward(shape, true, i), [[this.seed, "read"], [x.data, "read"], [y.data, "rw"], [mask, "rw"]], top[0]!.count)
+          if (downTo(0)) bwd(L.stochasticPoolBackward(shape), [mask, y.diff, x.diff], bottom[0]!.count)
+          return
+        }
         if (method === "AVE") {
           fwd(K.avePoolForward(shape), [x.data, y.data], top[0]!.count)
           if (downTo(0)) bwd(K.avePoolBackward(shape), [y.diff, x.diff], bottom[0]!.count)
@@ -295,8 +304,19 @@ export class ResidentNet {
       }
       case "LRN": {
         const p = layer.param.lrn_param
-        if (getOr(p, "LRNParameter", "norm_region") !== "ACROSS_CHANNELS") throw unsupported("WITHIN_CHANNEL LRN is not on the device yet (ACROSS_CHANNELS is)")
         const b = bottom[0]!
+        if (getOr(p, "LRNParameter", "norm_region") === "WITHIN_CHANNEL") {
+          const within = { planes: b.num * b.channels, height: b.shape[2]!, width: b.shape[3]!, size: getOr(p, "LRNParameter", "local_size"), alpha: getOr(p, "LRNParameter", "alpha"), beta: getOr(p, "LRNParameter", "beta") }
+          const x = this.device(b)
+          const y = this.device(top[0]!)
+          const scale = ctx.buffer(b.count, `${name} scale`)
+          fwd(L.lrnWithinForward(within), [[x.data, "read"], [y.data, "rw"], [scale, "rw"]], b.count)
+          if (!downTo(0)) return
+          const terms = ctx.buffer(b.count, `${name} terms`)
+          bwd(L.lrnWithinBackwardTerms(b.count, within.beta), [x.data, scale, y.diff, terms], b.count)
+          bwd(L.lrnWithinBackward(within), [x.data, scale, y.diff, terms, x.diff], b.count)
+          return
+        }
         const shape: K.LrnShape = {
           num: b.num,
           channels: b.channels,
@@ -616,7 +636,7 @@ export class ResidentNet {
         return
       }
       default:
-        throw unsupported("not on the device yet (device-resident layers: Convolution, Deconvolution, Pooling MAX/AVE, InnerProduct, ReLU, PReLU, Sigmoid, TanH, Power, Dropout, LRN, BatchNorm, Scale, Softmax, Concat, Slice, Eltwise, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, EuclideanLoss, SigmoidCrossEntropyLoss, Accuracy, and source layers on the host)")
+        throw unsupported("not on the device yet (device-resident layers: Convolution, Deconvolution, Pooling MAX/AVE/STOCHASTIC, InnerProduct, ReLU, PReLU, Sigmoid, TanH, Power, Dropout, LRN, BatchNorm, Scale, Softmax, Concat, Slice, Eltwise, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, EuclideanLoss, SigmoidCrossEntropyLoss, Accuracy, and source layers on the host)")
     }
   }
 

@@ -264,3 +264,102 @@ export const sigmoidCrossEntropyBackward = (count: number, ignoreLabel: number |
   ${ignoreLabel !== undefined ? `if (i32(trunc(t[i])) == ${i(ignoreLabel)}) { dx[i] = 0.0; return; }` : ""}
   let s = 0.5 * tanh(0.5 * x[i]) + 0.5;
   dx[i] = (s - t[i]) * ${f(weight)} / stats[0];`)
+
+/**
+ * WITHIN_CHANNEL LRN (Caffe's square → AVE pool (n, stride 1, pad (n−1)/2) → power → product, computed
+ * directly: every window's divisor is n²): s = 1 + α/n²·Σ_{n×n window, zero-padded} x², y = x·s^(−β).
+ * Bindings: x, y, scale.
+ */
+export const lrnWithinForward = (s: { readonly planes: number; readonly height: number; readonly width: number; readonly size: number; readonly alpha: number; readonly beta: number }): string => {
+  const half = (s.size - 1) / 2
+  return kernel(s.planes * s.height * s.width, [ro("x"), rw("y"), rw("scale")], `
+  let w = i32(i % ${u(s.width)});
+  let h = i32((i / ${u(s.width)}) % ${u(s.height)});
+  let base = (i / ${u(s.height * s.width)}) * ${u(s.height * s.width)};
+  var sum = 0.0;
+  for (var a = max(h - ${i(half)}, 0); a <= min(h + ${i(half)}, ${i(s.height - 1)}); a++) {
+    for (var b = max(w - ${i(half)}, 0); b <= min(w + ${i(half)}, ${i(s.width - 1)}); b++) {
+      let v = x[base + u32(a * ${i(s.width)} + b)];
+      sum = sum + v * v;
+    }
+  }
+  let sc = 1.0 + ${f(s.alpha / (s.size * s.size))} * sum;
+  scale[i] = sc;
+  y[i] = x[i] * pow(sc, ${f(-s.beta)});`)
+}
+
+/** Its backward, first pass: r = dy·x·s^(−β−1). Bindings: x, scale, dy, r. */
+export const lrnWithinBackwardTerms = (n: number, beta: number): string =>
+  kernel(n, [ro("x"), ro("scale"), ro("dy"), rw("r")], `  r[i] = dy[i] * x[i] * pow(scale[i], ${f(-beta - 1)});`)
+
+/** Second pass: dx = dy·s^(−β) − (2αβ/n²)·x·Σ_{windows holding this pixel} r. Bindings: x, scale, dy, r, dx. */
+export const lrnWithinBackward = (s: { readonly planes: number; readonly height: number; readonly width: number; readonly size: number; readonly alpha: number; readonly beta: number }): string => {
+  const half = (s.size - 1) / 2
+  return kernel(s.planes * s.height * s.width, [ro("x"), ro("scale"), ro("dy"), ro("r"), rw("dx")], `
+  let w = i32(i % ${u(s.width)});
+  let h = i32((i / ${u(s.width)}) % ${u(s.height)});
+  let base = (i / ${u(s.height * s.width)}) * ${u(s.height * s.width)};
+  var acc = 0.0;
+  for (var a = max(h - ${i(half)}, 0); a <= min(h + ${i(half)}, ${i(s.height - 1)}); a++) {
+    for (var b = max(w - ${i(half)}, 0); b <= min(w + ${i(half)}, ${i(s.width - 1)}); b++) { acc = acc + r[base + u32(a * ${i(s.width)} + b)]; }
+  }
+  dx[i] = dy[i] * pow(scale[i], ${f(-s.beta)}) - ${f((2 * s.alpha * s.beta) / (s.size * s.size))} * x[i] * acc;`)
+}
+
+/**
+ * STOCHASTIC pooling (no padding, as Caffe). TRAIN: pick an element of the window with probability
+ * x / Σx (a counter-based hash of the element and the iteration's seed, not the host Rng's draws), y = it,
+ * mask = its index; TEST: y = Σx²/(FLT_MIN + Σx), as Caffe. Bindings: seed, x, y, mask | x, y.
+ */
+export const stochasticPoolForward = (s: { readonly planes: number; readonly height: number; readonly width: number; readonly kernelH: number; readonly kernelW: number; readonly strideH: number; readonly strideW: number; readonly pooledH: number; readonly pooledW: number }, train: boolean, salt: number): string => {
+  const window = `
+  let pw = i % ${u(s.pooledW)};
+  let ph = (i / ${u(s.pooledW)}) % ${u(s.pooledH)};
+  let base = (i / ${u(s.pooledW * s.pooledH)}) * ${u(s.height * s.width)};
+  let hs = ph * ${u(s.strideH)};
+  let ws = pw * ${u(s.strideW)};
+  let he = min(hs + ${u(s.kernelH)}, ${u(s.height)});
+  let we = min(ws + ${u(s.kernelW)}, ${u(s.width)});
+  var cum = 0.0;
+  var cumSq = 0.0;
+  for (var h = hs; h < he; h++) {
+    for (var w = ws; w < we; w++) { let v = x[base + h * ${u(s.width)} + w]; cum = cum + v; cumSq = cumSq + v * v; }
+  }`
+  if (!train) return kernel(s.planes * s.pooledH * s.pooledW, [ro("x"), rw("y")], `${window}
+  y[i] = cumSq / (1.17549435e-38 + cum);`)
+  return kernel(s.planes * s.pooledH * s.pooledW, ["var<uniform> seed: vec4<u32>", ro("x"), rw("y"), rw("mask", "u32")], `${window}
+  var hh = i * 747796405u + seed.x * 2891336453u + ${u(salt)} * 1181783497u;
+  hh = ((hh >> ((hh >> 28u) + 4u)) ^ hh) * 277803737u;
+  hh = (hh >> 22u) ^ hh;
+  let threshold = f32(hh >> 8u) * (1.0 / 16777216.0) * cum;
+  var run = 0.0;
+  var pick = base + (he - 1u) * ${u(s.width)} + we - 1u;
+  var found = false;
+  for (var h = hs; h < he && !found; h++) {
+    for (var w = ws; w < we; w++) {
+      run = run + x[base + h * ${u(s.width)} + w];
+      if (run >= threshold) { pick = base + h * ${u(s.width)} + w; found = true; break; }
+    }
+  }
+  y[i] = x[pick];
+  mask[i] = pick;`)
+}
+
+/** Its TRAIN backward: dx[k] = Σ dy over the windows that picked element k. Bindings: mask, dy, dx. */
+export const stochasticPoolBackward = (s: { readonly planes: number; readonly height: number; readonly width: number; readonly kernelH: number; readonly kernelW: number; readonly strideH: number; readonly strideW: number; readonly pooledH: number; readonly pooledW: number }): string =>
+  kernel(s.planes * s.height * s.width, [ro("mask", "u32"), ro("dy"), rw("dx")], `
+  let w = i32(i % ${u(s.width)});
+  let h = i32((i / ${u(s.width)}) % ${u(s.height)});
+  let plane = i / ${u(s.height * s.width)};
+  let phs = select((h - ${i(s.kernelH)}) / ${i(s.strideH)} + 1, 0i, h < ${i(s.kernelH)});
+  let phe = min(h / ${i(s.strideH)} + 1, ${i(s.pooledH)});
+  let pws = select((w - ${i(s.kernelW)}) / ${i(s.strideW)} + 1, 0i, w < ${i(s.kernelW)});
+  let pwe = min(w / ${i(s.strideW)} + 1, ${i(s.pooledW)});
+  var sum = 0.0;
+  for (var ph = phs; ph < phe; ph++) {
+    for (var pw = pws; pw < pwe; pw++) {
+      let k = plane * ${u(s.pooledH * s.pooledW)} + u32(ph * ${i(s.pooledW)} + pw);
+      if (mask[k] == i) { sum = sum + dy[k]; }
+    }
+  }
+  dx[i] = sum;`)
