@@ -47,12 +47,12 @@ layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: 
 layer { name: "loss2" type: "SoftmaxWithLoss" bottom: "ip2" bottom: "label" top: "loss2" loss_param { normalization: BATCH_SIZE ignore_label: 4 } }
 `
 
-// Forward only (Accuracy has no backward): top-k with Caffe's ties rule and an ignored label.
+// Forward only (Accuracy has no backward): top-k with Caffe's ties rule and an ignored label, a per-class top.
 const accuracyNet = `
 name: "acc"
 layer { name: "in" type: "Input" top: "x" top: "label" input_param { shape { dim: 5 dim: 4 dim: 3 } shape { dim: 5 dim: 3 } } }
 layer { name: "acc" type: "Accuracy" bottom: "x" bottom: "label" top: "acc" accuracy_param { top_k: 2 ignore_label: 3 } }
-layer { name: "acc1" type: "Accuracy" bottom: "x" bottom: "label" top: "acc1" }
+layer { name: "acc1" type: "Accuracy" bottom: "x" bottom: "label" top: "acc1" top: "perclass" }
 `
 
 // LRN across channels, Sigmoid, Flatten, TanH in place, Reshape, Silence, Dropout in TEST (the identity).
@@ -115,6 +115,9 @@ describe.skipIf(ctx === undefined)(`device-resident WebGPU net (${ctx?.adapter.d
     const outputs = await dev.readOutputs()
     host.forward()
     expect(outputs.map((o) => [o.name, o.value])).toEqual(["acc", "acc1"].map((n) => [n, host.blobByName(n)!.data[0]!]))
+    // The per-class top (a non-scalar output) is read whole.
+    const perClass = host.blobByName("perclass")!
+    expect(Array.from(await dev.readBlob(perClass))).toEqual(Array.from(perClass.data.subarray(0, perClass.count)))
   })
 
 

@@ -374,13 +374,14 @@ export class ResidentNet {
         const loss = this.device(top[0]!)
         const perPos = ctx.buffer(positions)
         const valid = ctx.buffer(positions)
-        if (top.length > 1) throw unsupported("a second top (per-class accuracy / probabilities) is not on the device yet")
         if (type === "Accuracy") {
           const topK = getOr(layer.param.accuracy_param, "AccuracyParameter", "top_k")
           fwd(K.accuracyPerPosition(shape, topK), [x.data, label.data, perPos, valid], positions)
           fwd(K.accuracyReduce(positions), [perPos, valid, loss.data], 1)
+          if (top.length > 1) fwd(L.accuracyPerClass(positions, shape.channels), [label.data, perPos, valid, this.device(top[1]!).data], shape.channels)
           return
         }
+        if (top.length > 1) throw unsupported("SoftmaxWithLoss's second top (the probabilities) is not on the device yet")
         const mode = normalizationMode(layer.param.loss_param)
         const prob = ctx.buffer(b.count, `${name} prob`)
         const stats = ctx.buffer(2, `${name} stats`)
@@ -636,7 +637,7 @@ export class ResidentNet {
         return
       }
       default:
-        throw unsupported("not on the device yet (device-resident layers: Convolution, Deconvolution, Pooling MAX/AVE/STOCHASTIC, InnerProduct, ReLU, PReLU, Sigmoid, TanH, Power, Dropout, LRN, BatchNorm, Scale, Softmax, Concat, Slice, Eltwise, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, EuclideanLoss, SigmoidCrossEntropyLoss, Accuracy, and source layers on the host)")
+        throw unsupported("not on the device yet (device-resident layers: Convolution, Deconvolution, Pooling MAX/AVE/STOCHASTIC, InnerProduct, ReLU, PReLU, Sigmoid, TanH, Power, Dropout, LRN, BatchNorm, Scale, Softmax, Concat, Slice, Eltwise, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, EuclideanLoss, SigmoidCrossEntropyLoss, Accuracy (with its per-class top), and source layers on the host)")
     }
   }
 

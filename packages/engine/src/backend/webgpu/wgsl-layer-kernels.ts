@@ -363,3 +363,13 @@ export const stochasticPoolBackward = (s: { readonly planes: number; readonly he
     }
   }
   dx[i] = sum;`)
+
+/** Accuracy's second top, one thread per class: hits / count over the counted positions of that label (0 when none). Bindings: label, hit, valid, top. */
+export const accuracyPerClass = (positions: number, classes: number): string =>
+  kernel(classes, [ro("label"), ro("hit"), ro("valid"), rw("top")], `
+  var hits = 0.0;
+  var count = 0.0;
+  for (var k = 0u; k < ${u(positions)}; k++) {
+    if (valid[k] > 0.0 && i32(label[k]) == i32(i)) { count = count + 1.0; hits = hits + hit[k]; }
+  }
+  top[i] = select(0.0, hits / count, count > 0.0);`)
