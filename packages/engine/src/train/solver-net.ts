@@ -50,6 +50,6 @@ export interface DeviceSolverNet {
   forwardBackward(): Promise<number>
   /** Records `updater`'s update (its type and settings) of every parameter at `rate` on the device. */
   applyUpdate(updater: SolverBase, rate: number, iteration: number): void
-  /** Copies the parameters into the host net and the solver history into `updater` (before a snapshot). */
-  syncToHost(updater: SolverBase): Promise<void>
+  /** Copies the parameters (with `withDiffs`, their diffs too) into the host net and the solver history into `updater` (before a snapshot). */
+  syncToHost(updater: SolverBase, withDiffs: boolean): Promise<void>
 }

@@ -321,7 +321,7 @@ export class Solver {
 
   /** A snapshot, after a device-resident train net has copied its parameters and history back. */
   private *snapshotSteps(): Steps {
-    if (this.trainNet.device) yield this.trainNet.device.syncToHost(this.updater)
+    if (this.trainNet.device) yield this.trainNet.device.syncToHost(this.updater, this.param.snapshot_diff ?? false)
     this.snapshot()
   }
 

@@ -863,9 +863,12 @@ export class ResidentNet {
     return this.ctx.read(which === "data" ? d.data : d.diff, blob.count)
   }
 
-  /** Copies the device's parameters back into the host Net's blobs (for snapshots). */
-  async syncParamsToHost(): Promise<void> {
+  /** Copies the device's parameters (and, with `diffs`, their diffs: snapshot_diff) back into the host Net's blobs (for snapshots). */
+  async syncParamsToHost(diffs = false): Promise<void> {
     const all = await this.readParams()
     for (const p of this.net.learnableParams()) p.blob.data.set(all.subarray(this.offsets.get(p.blob.data)!, this.offsets.get(p.blob.data)! + p.blob.count))
+    if (!diffs) return
+    const d = await this.readParamDiffs()
+    for (const p of this.net.learnableParams()) p.blob.diff.set(d.subarray(this.offsets.get(p.blob.data)!, this.offsets.get(p.blob.data)! + p.blob.count))
   }
 }

@@ -55,11 +55,11 @@ const numbers = (log: CapturingLogger, pattern: RegExp) => log.messages.flatMap(
 
 describe.skipIf(ctx === undefined)(`the Caffe solver on device-resident tensors (${ctx?.adapter.description ?? "no adapter"})`, () => {
   for (const type of ["SGD", "Adam"]) {
-    it(`${type}: losses, test scores, the snapshot's weights and history match the reference backend (relative 1e-4)`, async () => {
+    it(`${type}: losses, test scores, the snapshot's weights, diffs and history match the reference backend (relative 1e-4)`, async () => {
       const hostLog = new CapturingLogger()
       const deviceLog = new CapturingLogger()
-      const host = await session(type, false, hostLog)
-      const dev = await session(type, true, deviceLog)
+      const host = await session(type, false, hostLog, "snapshot_diff: true")
+      const dev = await session(type, true, deviceLog, "snapshot_diff: true")
       host.solver.solve()
       await dev.solver.solveAsync()
       expect(dev.solver.iterationLosses.length).toBe(4)
@@ -71,6 +71,8 @@ describe.skipIf(ctx === undefined)(`the Caffe solver on device-resident tensors 
       // The final snapshot copied the device's parameters and history into the host net and solver.
       expect(fs.existsSync(`${path.join(tmp, type)}_iter_4.caffemodel`)).toBe(true)
       dev.trainNet.learnableParams().forEach((p, k) => expect(maxRelative(p.blob.data.subarray(0, p.blob.count), host.trainNet.learnableParams()[k]!.blob.data.subarray(0, p.blob.count))).toBeLessThan(1e-4))
+      // snapshot_diff: the diffs (the last update's steps) came back too.
+      dev.trainNet.learnableParams().forEach((p, k) => expect(maxRelative(p.blob.diff.subarray(0, p.blob.count), host.trainNet.learnableParams()[k]!.blob.diff.subarray(0, p.blob.count))).toBeLessThan(1e-4))
       expect(dev.solver.updater.history.length).toBe(host.solver.updater.history.length)
       dev.solver.updater.history.forEach((h, k) => expect(maxRelative(h, host.solver.updater.history[k]!)).toBeLessThan(1e-4))
       await Promise.all([host.close(), dev.close()])

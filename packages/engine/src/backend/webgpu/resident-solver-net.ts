@@ -19,7 +19,7 @@ export class ResidentSolverNet implements SolverNet {
     forward: () => this.forwardAsync(),
     forwardBackward: () => this.forwardBackwardAsync(),
     applyUpdate: (updater, rate, iteration) => this.applyUpdate(updater, rate, iteration),
-    syncToHost: (updater) => this.syncToHost(updater)
+    syncToHost: (updater, withDiffs) => this.syncToHost(updater, withDiffs)
   }
   private built: ResidentNet | undefined
   private readonly outputViews: ReadonlyArray<NetOutputView>
@@ -114,9 +114,10 @@ export class ResidentSolverNet implements SolverNet {
     r.recordSolverUpdate(updater.settings, rate, iteration)
   }
 
-  async syncToHost(updater: SolverBase): Promise<void> {
+  async syncToHost(updater: SolverBase, withDiffs = false): Promise<void> {
     const r = this.resident
-    await r.syncParamsToHost()
+    // Caffe leaves each update's step in the diffs; a snapshot_diff snapshot writes them.
+    await r.syncParamsToHost(withDiffs)
     const params = this.net.learnableParams()
     updater.ensureHistory(params)
     const arenas = await r.readHistory()
