@@ -13,7 +13,9 @@ import {
 } from "@deepspark/caffe"
 import type { Backend } from "../backend/backend.js"
 import type { GpuContext } from "../backend/webgpu/gpu-context.js"
+import { refuseUnsupportedSolver } from "../backend/webgpu/resident-net.js"
 import { ResidentSolverNet } from "../backend/webgpu/resident-solver-net.js"
+import { updateSettingsFrom } from "../solvers/update-settings.js"
 import type { LayerServices } from "../core/layer.js"
 import { Rng } from "../core/rng.js"
 import { DATA_SOURCE_FACTORY } from "../layers/data.js"
@@ -136,6 +138,7 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
       testNets.push(await build(t.net, t.state))
     }
     const device = options.device
+    if (device) refuseUnsupportedSolver(updateSettingsFrom(param))
     const adapt = (n: Net) => {
       if (!device) return new NetSolverAdapter(n, log)
       // Built now, so a layer the device lacks is refused at start-up, named, not at the first iteration.

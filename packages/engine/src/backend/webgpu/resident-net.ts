@@ -29,6 +29,13 @@ export class ResidentNetUnsupported extends Data.TaggedError("ResidentNetUnsuppo
   }
 }
 
+/** The solver settings the device's update kernels cannot follow, refused with the reason (checked at start-up too). */
+export const refuseUnsupportedSolver = (s: UpdateSettings): void => {
+  const refuse = (reason: string) => new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason })
+  if (s.regularizationType !== "L2" && s.weightDecay !== 0) throw refuse("L1 regularisation is not on the device yet")
+  if (s.clipGradients >= 0) throw refuse("clip_gradients is not on the device yet")
+}
+
 interface DeviceBlob {
   data: GPUBuffer
   diff: GPUBuffer
@@ -699,9 +706,7 @@ export class ResidentNet {
    * correction). L2 regularisation and iter_size as the host solvers; L1 and clip_gradients are refused.
    */
   recordSolverUpdate(s: UpdateSettings, rate: number, iteration: number): void {
-    const refuse = (reason: string) => new ResidentNetUnsupported({ layer: "(solver)", type: s.type, reason })
-    if (s.regularizationType !== "L2" && s.weightDecay !== 0) throw refuse("L1 regularisation is not on the device yet")
-    if (s.clipGradients >= 0) throw refuse("clip_gradients is not on the device yet")
+    refuseUnsupportedSolver(s)
     const params = this.net.learnableParams()
     if (this.update === undefined || this.update.type !== s.type) this.update = { type: s.type, steps: this.buildUpdate(s.type) }
     const f32 = Math.fround

@@ -100,6 +100,11 @@ describe.skipIf(ctx === undefined)(`the Caffe solver on device-resident tensors 
     await dev.close()
   }, 120_000)
 
+  it("clip_gradients and L1 decay, which the device update lacks, are refused when the session starts", async () => {
+    await expect(session("SGD", true, new CapturingLogger(), "clip_gradients: 1")).rejects.toThrow(/clip_gradients is not on the device/)
+    await expect(session("SGD", true, new CapturingLogger(), 'regularization_type: "L1"')).rejects.toThrow(/L1 regularisation/)
+  })
+
   it("the synchronous solve refuses a device net with a clear error", async () => {
     const dev = await session("SGD", true)
     expect(() => dev.solver.solve()).toThrow(/runs on a device/)
