@@ -24,7 +24,9 @@ export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
   { name: "outer-momentum", type: "number", value: "μ", description: "diloco / async-diloco: outer Nesterov momentum (default 0.9)" },
   { name: "staleness-aware", type: "boolean", description: "async-easgd, easgd, eamsgd, downpour: center rate ÷ (1 + staleness)" },
   { name: "lr-scaling", type: "string", value: "none|linear", description: "linear: each worker's solver lr × N (Goyal et al. 2017)" },
-  { name: "lr-warmup", type: "number", value: "ITERS", description: "with lr-scaling linear: ramp from × 1 to × N over this many local iterations" }
+  { name: "lr-warmup", type: "number", value: "ITERS", description: "with lr-scaling linear: ramp from × 1 to × N over this many local iterations" },
+  { name: "progress-warmup", type: "number", value: "ITERS", description: "downpour: add the workers' Δ × 1/N at first, ramped to × 1 over this many local iterations per worker" },
+  { name: "progress-gain", type: "number", value: "G", description: "downpour: the center adds each Δ × min(1, G/N): at most G workers' worth of progress per step" }
 ]
 
 /** The settings given on the command line, by snake_case setting name (for makeEasgdSettings). */

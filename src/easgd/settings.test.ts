@@ -74,6 +74,16 @@ describe("the settings of the newer rules", () => {
     expect(() => makeEasgdSettings({ rule: "gossip" })).toThrow(/known: async-easgd, .*diloco, async-diloco/)
   })
 
+  it("downpour's progress_warmup and progress_gain: flags, settings-file names, rule defaults, validation", () => {
+    const d = makeEasgdSettings({ rule: "downpour" })
+    expect([d.period, d.progressWarmup, d.progressGain]).toEqual([5, 300, 2])
+    const s = makeEasgdSettings({ rule: "downpour", "progress-warmup": 0, progress_gain: 3 })
+    expect([s.progressWarmup, s.progressGain]).toEqual([0, 3])
+    expect(makeEasgdSettings({}).progressGain).toBe(0)
+    expect(() => makeEasgdSettings({ progress_gain: 0.5 })).toThrow(/progress_gain: must be ≥ 1/)
+    expect(() => makeEasgdSettings({ progress_warmup: -1 })).toThrow(/progress_warmup: must be an integer ≥ 0/)
+  })
+
   it("linear lr scaling: × N after the warm-up, ramped linearly from × 1 (Goyal et al.)", () => {
     const s = makeEasgdSettings({ lr_scaling: "linear", lr_warmup: 100 })
     expect(lrScaleAt(s, 4, 0)).toBe(1)

@@ -36,6 +36,17 @@ export interface EasgdSettings {
    */
   readonly lrScaling: "none" | "linear"
   readonly lrWarmup: number
+  /**
+   * downpour: the center adds the workers' progress Δ × 1/N at first (their mean, as stable as one
+   * solver) and ramps to × 1 (their sum) over this many local iterations per worker (0 = sum from the start).
+   */
+  readonly progressWarmup: number
+  /**
+   * downpour: the most the center's step may be, in workers' worth of progress: each Δ is added × min(1,
+   * G/N) once warmed up, so N workers' summed steps never exceed G solvers' (measured on LeNet at Caffe's
+   * lr: the sum of 3 or 4 workers diverges, 2 trains). 0: no bound.
+   */
+  readonly progressGain: number
 }
 
 /**
@@ -62,7 +73,9 @@ export const defaultEasgdSettings: EasgdSettings = {
   outerMomentum: 0.9,
   stalenessAware: false,
   lrScaling: "none",
-  lrWarmup: 0
+  lrWarmup: 0,
+  progressWarmup: 0,
+  progressGain: 0
 }
 
 export class EasgdSettingsError extends Data.TaggedError("EasgdSettingsError")<{
@@ -93,7 +106,9 @@ const names: ReadonlyArray<readonly [string, keyof EasgdSettings]> = [
   ["outer_momentum", "outerMomentum"],
   ["staleness_aware", "stalenessAware"],
   ["lr_scaling", "lrScaling"],
-  ["lr_warmup", "lrWarmup"]
+  ["lr_warmup", "lrWarmup"],
+  ["progress_warmup", "progressWarmup"],
+  ["progress_gain", "progressGain"]
 ]
 
 export const settingNames = names.map(([n]) => n)
@@ -142,6 +157,10 @@ export const makeEasgdSettings = (values: Readonly<Record<string, string | numbe
   if (!(s.outerLr > 0)) throw new EasgdSettingsError("outer_lr", `must be > 0, got ${s.outerLr}`)
   if (!(s.outerMomentum >= 0 && s.outerMomentum < 1)) throw new EasgdSettingsError("outer_momentum", `must be in [0, 1), got ${s.outerMomentum}`)
   if (!Number.isInteger(s.lrWarmup) || s.lrWarmup < 0) throw new EasgdSettingsError("lr_warmup", `must be an integer ≥ 0 (local iterations), got ${s.lrWarmup}`)
+  if (!Number.isInteger(s.progressWarmup) || s.progressWarmup < 0)
+    throw new EasgdSettingsError("progress_warmup", `must be an integer ≥ 0 (local iterations), got ${s.progressWarmup}`)
+  if (!(s.progressGain === 0 || s.progressGain >= 1))
+    throw new EasgdSettingsError("progress_gain", `must be ≥ 1 (workers' worth of progress) or 0 (no bound), got ${s.progressGain}`)
   if (s.lrWarmup > 0 && s.lrScaling === "none") throw new EasgdSettingsError("lr_warmup", `ramps the scaled lr: give lr_scaling "linear" too`)
   return s
 }
@@ -156,4 +175,4 @@ export const lrScaleAt = (s: Pick<EasgdSettings, "lrScaling" | "lrWarmup">, work
   return workers
 }
 
-export { rateSchedule } from "./rate-schedule.js"
+export { progressScaleAt, rateSchedule } from "./rate-schedule.js"
