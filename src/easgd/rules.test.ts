@@ -16,11 +16,11 @@ const exchange = (name: string, values: Record<string, string | number | boolean
 }
 
 describe("the rule registry", () => {
-  it("lists every rule once, the default (DeepSpark's async-easgd) first", () => {
-    expect(ruleNames).toEqual(["async-easgd", "easgd", "eamsgd", "sync-easgd", "sync-avg", "downpour", "single", "diloco", "async-diloco"])
+  it("lists every rule once, the default (downpour) first", () => {
+    expect(ruleNames).toEqual(["downpour", "async-easgd", "easgd", "eamsgd", "sync-easgd", "sync-avg", "single", "diloco", "async-diloco"])
     expect(isRuleName("diloco")).toBe(true)
     expect(isRuleName("gossip")).toBe(false)
-    expect(() => ruleByName("gossip")).toThrow(/unknown update rule "gossip" \(known: async-easgd, /)
+    expect(() => ruleByName("gossip")).toThrow(/unknown update rule "gossip" \(known: downpour, async-easgd, /)
   })
 
   it("each rule says what its workers send and whether it runs in rounds", () => {

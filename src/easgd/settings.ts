@@ -50,14 +50,14 @@ export interface EasgdSettings {
 }
 
 /**
- * The default rule stays DeepSpark's async EASGD (period 50, moving_rate 0.1). Downpour with τ 5 is the
- * fastest rule measured on MNIST (2 workers: 98.5 % / 99 % in 0.65× / 0.45× the lone solver's wall time,
- * medians of 3 seeds), but one `deepspark train --workers 2` run of Caffe's stock LeNet solver with it
- * diverged at iteration ≈ 180 (two workers' momentum steps added at lr 0.01), so it is chosen by
- * `--rule downpour`, not by default, until it is safe on every seed.
+ * The default rule is downpour (τ 5, a 300-iteration warm-up from the workers' mean, at most 2 workers'
+ * worth of progress per step: its own defaults, see rules/downpour.ts), the fastest to Caffe's accuracy
+ * measured on MNIST (README). The other fields are DeepSpark's defaults for its elastic rules (period 50,
+ * moving_rate 0.1); settings that only the elastic rules read, given without a rule, choose DeepSpark's
+ * async EASGD (elasticOnlySettings).
  */
 export const defaultEasgdSettings: EasgdSettings = {
-  rule: "async-easgd",
+  rule: "downpour",
   period: 50,
   movingRate: 0.1,
   decayRate: 1,
@@ -113,7 +113,21 @@ const names: ReadonlyArray<readonly [string, keyof EasgdSettings]> = [
 
 export const settingNames = names.map(([n]) => n)
 
-/** Builds settings from `snake_case → value` pairs (CLI flags or a settings file); validates each. */
+/**
+ * Settings only DeepSpark's elastic rules read: a DeepSpark settings file or flags that give one of them
+ * and no rule mean DeepSpark's async EASGD, not the default rule (which would ignore them).
+ */
+export const elasticOnlySettings: ReadonlyArray<keyof EasgdSettings> = [
+  "movingRate",
+  "decayRate",
+  "decayStep",
+  "decayLimit",
+  "serverFactor",
+  "factorDecayRate",
+  "factorDecayStep",
+  "factorDecayLimit"
+]
+
 const booleanValue = (name: string, raw: string | number | boolean): boolean => {
   if (raw === true || raw === "true" || raw === 1 || raw === "1") return true
   if (raw === false || raw === "false" || raw === 0 || raw === "0") return false
@@ -144,8 +158,9 @@ export const makeEasgdSettings = (values: Readonly<Record<string, string | numbe
       given[field] = v
     }
   }
-  const rule = ruleByName((given.rule as RuleName | undefined) ?? defaultEasgdSettings.rule)
-  const s = { ...defaultEasgdSettings, ...rule.defaults, ...given } as EasgdSettings
+  const elastic = elasticOnlySettings.some((f) => given[f] !== undefined)
+  const rule = ruleByName((given.rule as RuleName | undefined) ?? (elastic ? "async-easgd" : defaultEasgdSettings.rule))
+  const s = { ...defaultEasgdSettings, ...rule.defaults, ...given, rule: rule.name } as EasgdSettings
   if (!Number.isInteger(s.period) || s.period < 1) throw new EasgdSettingsError("period", `must be an integer ≥ 1, got ${s.period}`)
   if (!(s.movingRate > 0 && s.movingRate <= 1)) throw new EasgdSettingsError("moving_rate", `must be in (0, 1], got ${s.movingRate}`)
   if (!(s.serverFactor > 0)) throw new EasgdSettingsError("server_factor", `must be > 0, got ${s.serverFactor}`)
