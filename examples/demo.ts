@@ -47,7 +47,13 @@ const main = async () => {
   fs.mkdirSync(out, { recursive: true })
   fs.rmSync(path.join(out, "events.jsonl"), { force: true })
   const workers = Number(values.workers)
-  console.log(`Training LeNet on MNIST with ${workers} workers (async EASGD); Caffe-format log follows.`)
+  // Without --rule: the default rule (downpour, τ 5); with one, that rule's own defaults unless given.
+  const settings = makeEasgdSettings({
+    ...(values.rule !== undefined ? { rule: values.rule } : {}),
+    ...(values.period !== undefined ? { period: Number(values.period) } : {}),
+    ...(values["moving-rate"] !== undefined ? { moving_rate: Number(values["moving-rate"]) } : {})
+  })
+  console.log(`Training LeNet on MNIST with ${workers} workers (${settings.rule}, τ ${settings.period}); Caffe-format log follows.`)
   const log = new GlogLogger((line) => {
     if (!values.quiet || /Testing net|Test net output|Snapshotting|Optimization Done/.test(line)) process.stderr.write(line + "\n")
   })
@@ -59,12 +65,7 @@ const main = async () => {
         cwd: root,
         workers,
         maxIter: Number(values.iterations),
-        // Without --rule: async EASGD with τ 10, α 0.2; with one, that rule's own defaults unless given.
-        settings: makeEasgdSettings({
-          ...(values.rule !== undefined ? { rule: values.rule } : { period: 10, moving_rate: 0.2 }),
-          ...(values.period !== undefined ? { period: Number(values.period) } : {}),
-          ...(values["moving-rate"] !== undefined ? { moving_rate: Number(values["moving-rate"]) } : {})
-        }),
+        settings,
         backend: values.backend!,
         log,
         eventLog: path.join(out, "events.jsonl"),

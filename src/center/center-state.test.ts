@@ -165,7 +165,7 @@ describe("the center variable", () => {
   })
 
   it("downpour: x̃ += Δ as each worker's progress arrives (the worker sends Δ, not x_i)", () => {
-    const c = make("downpour")
+    const c = make("downpour", { progress_warmup: 0 })
     register(c, "a")
     register(c, "b")
     c.exchange(ex("a", 1, 1, [1, 0, 0]), 0)

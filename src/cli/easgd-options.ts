@@ -8,9 +8,9 @@ import { ruleNames } from "../easgd/rule-registry.js"
 import { settingNames } from "../easgd/settings.js"
 
 export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
-  { name: "rule", type: "string", value: "NAME", description: `update rule: ${ruleNames.join(" | ")} (default ${ruleNames[0]})` },
-  { name: "period", type: "number", value: "τ", description: "local iterations between exchanges (default 50)" },
-  { name: "moving-rate", type: "number", value: "α", description: "elastic rate (default 0.1)" },
+  { name: "rule", type: "string", value: "NAME", description: `update rule: ${ruleNames.join(" | ")} (default ${ruleNames[0]}; async-easgd when an elastic setting such as --moving-rate is given without one)` },
+  { name: "period", type: "number", value: "τ", description: "local iterations between exchanges (default: the rule's, downpour 5, the elastic rules 50)" },
+  { name: "moving-rate", type: "number", value: "α", description: "elastic rate of async-easgd, easgd, eamsgd, sync-easgd (default 0.1)" },
   { name: "decay-rate", type: "number", value: "R", description: "α decay factor" },
   { name: "decay-step", type: "number", value: "N", description: "α decays every decay_step·workers/period exchanges" },
   { name: "decay-limit", type: "number", value: "A", description: "α never decays below this" },
@@ -24,7 +24,9 @@ export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
   { name: "outer-momentum", type: "number", value: "μ", description: "diloco / async-diloco: outer Nesterov momentum (default 0.9)" },
   { name: "staleness-aware", type: "boolean", description: "async-easgd, easgd, eamsgd, downpour: center rate ÷ (1 + staleness)" },
   { name: "lr-scaling", type: "string", value: "none|linear", description: "linear: each worker's solver lr × N (Goyal et al. 2017)" },
-  { name: "lr-warmup", type: "number", value: "ITERS", description: "with lr-scaling linear: ramp from × 1 to × N over this many local iterations" }
+  { name: "lr-warmup", type: "number", value: "ITERS", description: "with lr-scaling linear: ramp from × 1 to × N over this many local iterations" },
+  { name: "progress-warmup", type: "number", value: "ITERS", description: "downpour: add the workers' Δ × 1/N at first, ramped to × 1 over this many local iterations per worker" },
+  { name: "progress-gain", type: "number", value: "G", description: "downpour: the center adds each Δ × min(1, G/N): at most G workers' worth of progress per step" }
 ]
 
 /** The settings given on the command line, by snake_case setting name (for makeEasgdSettings). */

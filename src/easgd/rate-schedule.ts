@@ -26,3 +26,17 @@ export const rateSchedule = (s: EasgdSettings, workers: number) => {
     }
   }
 }
+
+/**
+ * downpour's factor on a worker's progress Δ after `exchanges` exchanges of N workers exchanging every τ
+ * iterations: min(1, progress_gain / N) once warmed up (1 when progress_gain is 0) (the sum of the workers' progress, bounded to
+ * progress_gain workers' worth), ramped linearly from 1/N (their mean) over the first progress_warmup
+ * local iterations per worker (≈ exchanges · τ / N of them have passed).
+ */
+export const progressScaleAt = (s: Pick<EasgdSettings, "period" | "progressWarmup" | "progressGain">, workers: number, exchanges: number): number => {
+  if (workers <= 1) return 1
+  const full = s.progressGain > 0 ? Math.min(1, s.progressGain / workers) : 1
+  if (s.progressWarmup <= 0) return full
+  const done = Math.min(1, (exchanges * s.period) / (workers * s.progressWarmup))
+  return 1 / workers + (full - 1 / workers) * done
+}

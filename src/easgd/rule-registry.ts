@@ -13,7 +13,7 @@ import type { UpdateRule } from "./update-rule.js"
  * Every update rule by name: the one place the runtime, the simulator, the CLI and the benchmarks look
  * a rule up. The first is the default.
  */
-export const updateRules = [asyncEasgd, easgd, eamsgd, syncEasgd, syncAvg, downpour, single, diloco, asyncDiloco] as const
+export const updateRules = [downpour, asyncEasgd, easgd, eamsgd, syncEasgd, syncAvg, single, diloco, asyncDiloco] as const
 
 export type RuleName = (typeof updateRules)[number]["name"]
 

@@ -16,11 +16,11 @@ const exchange = (name: string, values: Record<string, string | number | boolean
 }
 
 describe("the rule registry", () => {
-  it("lists every rule once, the default (DeepSpark's async-easgd) first", () => {
-    expect(ruleNames).toEqual(["async-easgd", "easgd", "eamsgd", "sync-easgd", "sync-avg", "downpour", "single", "diloco", "async-diloco"])
+  it("lists every rule once, the default (downpour) first", () => {
+    expect(ruleNames).toEqual(["downpour", "async-easgd", "easgd", "eamsgd", "sync-easgd", "sync-avg", "single", "diloco", "async-diloco"])
     expect(isRuleName("diloco")).toBe(true)
     expect(isRuleName("gossip")).toBe(false)
-    expect(() => ruleByName("gossip")).toThrow(/unknown update rule "gossip" \(known: async-easgd, /)
+    expect(() => ruleByName("gossip")).toThrow(/unknown update rule "gossip" \(known: downpour, async-easgd, /)
   })
 
   it("each rule says what its workers send and whether it runs in rounds", () => {
@@ -108,7 +108,7 @@ describe("the elastic rules", () => {
 describe("downpour", () => {
   it("x̃ += Δ and the worker continues from x̃ after the update; reports ‖Δ‖", () => {
     const center = f32(10, 10)
-    const { outcome, reply } = exchange("downpour", {}, center, f32(3, 4))
+    const { outcome, reply } = exchange("downpour", { progress_warmup: 0 }, center, f32(3, 4))
     expect([...center]).toEqual([13, 14])
     expect([...reply]).toEqual([13, 14])
     expect(outcome).toEqual({ applied: true, alpha: 1, distance: 5 })
@@ -117,8 +117,29 @@ describe("downpour", () => {
 
   it("with staleness_aware: x̃ += Δ / (1 + staleness)", () => {
     const center = f32(10)
-    exchange("downpour", { staleness_aware: true }, center, f32(3), 2)
+    exchange("downpour", { staleness_aware: true, progress_warmup: 0 }, center, f32(3), 2)
     expect(center[0]).toBe(11)
+  })
+
+  it("warms up from the mean of the workers' progress to their sum, bounded to progress_gain workers' worth", () => {
+    const step = (values: Record<string, number>, workers: number, exchanges: number) => {
+      const center = f32(0)
+      const side = asyncRule("downpour").center(settings({ rule: "downpour", ...values }), workers, 1)
+      side.exchange(center, { message: f32(8), reply: new Float32Array(1), staleness: 0, exchanges })
+      return center[0]
+    }
+    // Defaults: τ 5, warm-up 300 iterations per worker, gain 2. Two workers: ½ Δ at first, Δ after
+    // 300 · 2 / 5 = 120 exchanges, ¾ Δ half-way.
+    expect(step({}, 2, 0)).toBe(4)
+    expect(step({}, 2, 60)).toBe(6)
+    expect(step({}, 2, 120)).toBe(8)
+    expect(step({}, 2, 5000)).toBe(8)
+    // Four workers: ¼ Δ at first, then at most 2 workers' worth: ½ Δ.
+    expect(step({}, 4, 0)).toBe(2)
+    expect(step({}, 4, 5000)).toBe(4)
+    // progress_gain 0: the plain sum; a lone worker always adds its whole Δ.
+    expect(step({ progress_gain: 0, progress_warmup: 0 }, 4, 0)).toBe(8)
+    expect(step({}, 1, 0)).toBe(8)
   })
 
   it("a non-finite Δ is not absorbed", () => {

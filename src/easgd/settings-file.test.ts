@@ -31,5 +31,7 @@ describe("deepspark.prototxt settings files", () => {
   it("reads the newer rules' settings", () => {
     const s = readEasgdSettingsFile(undefined, parseEasgdSettingsText('rule: "diloco" outer_lr: 0.5 outer_momentum: 0.8\nstaleness_aware: true lr_scaling: "linear" lr_warmup: 300\n'))
     expect([s.rule, s.outerLr, s.outerMomentum, s.stalenessAware, s.lrScaling, s.lrWarmup]).toEqual(["diloco", 0.5, 0.8, true, "linear", 300])
+    const d = readEasgdSettingsFile(undefined, parseEasgdSettingsText('rule: "downpour" progress_warmup: 100 progress_gain: 1.5\n'))
+    expect([d.rule, d.period, d.progressWarmup, d.progressGain]).toEqual(["downpour", 5, 100, 1.5])
   })
 })

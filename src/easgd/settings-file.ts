@@ -10,7 +10,7 @@ import { makeEasgdSettings, type EasgdSettings } from "./settings.js"
  *   server_factor: 1  factor_decay_rate: 1  factor_decay_step: 0  factor_decay_limit: 0
  *   adaptive_period: false   eamsgd_momentum: 0.99
  *   outer_lr: 0.7   outer_momentum: 0.9   staleness_aware: false
- *   lr_scaling: "linear"   lr_warmup: 500
+ *   lr_scaling: "linear"   lr_warmup: 500   progress_warmup: 300
  *
  * Parsed by the same text-format parser as Caffe's files, so errors name file:line:column.
  */
@@ -43,7 +43,9 @@ const schema = schemaFromDescriptors(
         f("outer_momentum", 14, "double"),
         f("staleness_aware", 15, "bool"),
         f("lr_scaling", 16, "string"),
-        f("lr_warmup", 17, "int32")
+        f("lr_warmup", 17, "int32"),
+        f("progress_warmup", 18, "int32"),
+        f("progress_gain", 19, "double")
       ]
     }
   ],

@@ -12,9 +12,13 @@ describe("settings and the rate schedule", () => {
     expect([deepspark.period, deepspark.movingRate]).toEqual([50, 0.1])
   })
 
-  it("defaults to DeepSpark's async EASGD; downpour brings its own period 5, which a given period overrides", () => {
+  it("defaults to downpour with its own period 5, which a given period overrides; an elastic setting alone means DeepSpark's async EASGD", () => {
     const s = makeEasgdSettings({})
-    expect([s.rule, s.period, s.movingRate]).toEqual(["async-easgd", 50, 0.1])
+    expect([s.rule, s.period, s.progressWarmup, s.progressGain]).toEqual(["downpour", 5, 300, 2])
+    expect(makeEasgdSettings({ period: 20 })).toMatchObject({ rule: "downpour", period: 20 })
+    expect(makeEasgdSettings({ moving_rate: 0.2 })).toMatchObject({ rule: "async-easgd", period: 50, movingRate: 0.2 })
+    expect(makeEasgdSettings({ decay_step: 100 }).rule).toBe("async-easgd")
+    expect(makeEasgdSettings({ rule: "async-easgd" })).toMatchObject({ period: 50, movingRate: 0.1 })
     expect(makeEasgdSettings({ rule: "downpour" }).period).toBe(5)
     expect(makeEasgdSettings({ rule: "downpour", period: 20 }).period).toBe(20)
   })
@@ -71,7 +75,17 @@ describe("the settings of the newer rules", () => {
     expect(() => makeEasgdSettings({ lr_scaling: "sqrt" })).toThrow(/lr_scaling: must be "none" or "linear"/)
     expect(() => makeEasgdSettings({ lr_warmup: 1.5, lr_scaling: "linear" })).toThrow(/lr_warmup: must be an integer/)
     expect(() => makeEasgdSettings({ lr_warmup: 100 })).toThrow(/lr_warmup: .*lr_scaling "linear"/)
-    expect(() => makeEasgdSettings({ rule: "gossip" })).toThrow(/known: async-easgd, .*diloco, async-diloco/)
+    expect(() => makeEasgdSettings({ rule: "gossip" })).toThrow(/known: downpour, async-easgd, .*diloco, async-diloco/)
+  })
+
+  it("downpour's progress_warmup and progress_gain: flags, settings-file names, rule defaults, validation", () => {
+    const d = makeEasgdSettings({ rule: "downpour" })
+    expect([d.period, d.progressWarmup, d.progressGain]).toEqual([5, 300, 2])
+    const s = makeEasgdSettings({ rule: "downpour", "progress-warmup": 0, progress_gain: 3 })
+    expect([s.progressWarmup, s.progressGain]).toEqual([0, 3])
+    expect(makeEasgdSettings({ rule: "async-easgd" }).progressGain).toBe(0)
+    expect(() => makeEasgdSettings({ progress_gain: 0.5 })).toThrow(/progress_gain: must be ≥ 1/)
+    expect(() => makeEasgdSettings({ progress_warmup: -1 })).toThrow(/progress_warmup: must be an integer ≥ 0/)
   })
 
   it("linear lr scaling: × N after the warm-up, ramped linearly from × 1 (Goyal et al.)", () => {

@@ -36,17 +36,28 @@ export interface EasgdSettings {
    */
   readonly lrScaling: "none" | "linear"
   readonly lrWarmup: number
+  /**
+   * downpour: the center adds the workers' progress Δ × 1/N at first (their mean, as stable as one
+   * solver) and ramps to × 1 (their sum) over this many local iterations per worker (0 = sum from the start).
+   */
+  readonly progressWarmup: number
+  /**
+   * downpour: the most the center's step may be, in workers' worth of progress: each Δ is added × min(1,
+   * G/N) once warmed up, so N workers' summed steps never exceed G solvers' (measured on LeNet at Caffe's
+   * lr: the sum of 3 or 4 workers diverges, 2 trains). 0: no bound.
+   */
+  readonly progressGain: number
 }
 
 /**
- * The default rule stays DeepSpark's async EASGD (period 50, moving_rate 0.1). Downpour with τ 5 is the
- * fastest rule measured on MNIST (2 workers: 98.5 % / 99 % in 0.65× / 0.45× the lone solver's wall time,
- * medians of 3 seeds), but one `deepspark train --workers 2` run of Caffe's stock LeNet solver with it
- * diverged at iteration ≈ 180 (two workers' momentum steps added at lr 0.01), so it is chosen by
- * `--rule downpour`, not by default, until it is safe on every seed.
+ * The default rule is downpour (τ 5, a 300-iteration warm-up from the workers' mean, at most 2 workers'
+ * worth of progress per step: its own defaults, see rules/downpour.ts), the fastest to Caffe's accuracy
+ * measured on MNIST (README). The other fields are DeepSpark's defaults for its elastic rules (period 50,
+ * moving_rate 0.1); settings that only the elastic rules read, given without a rule, choose DeepSpark's
+ * async EASGD (elasticOnlySettings).
  */
 export const defaultEasgdSettings: EasgdSettings = {
-  rule: "async-easgd",
+  rule: "downpour",
   period: 50,
   movingRate: 0.1,
   decayRate: 1,
@@ -62,7 +73,9 @@ export const defaultEasgdSettings: EasgdSettings = {
   outerMomentum: 0.9,
   stalenessAware: false,
   lrScaling: "none",
-  lrWarmup: 0
+  lrWarmup: 0,
+  progressWarmup: 0,
+  progressGain: 0
 }
 
 export class EasgdSettingsError extends Data.TaggedError("EasgdSettingsError")<{
@@ -93,12 +106,28 @@ const names: ReadonlyArray<readonly [string, keyof EasgdSettings]> = [
   ["outer_momentum", "outerMomentum"],
   ["staleness_aware", "stalenessAware"],
   ["lr_scaling", "lrScaling"],
-  ["lr_warmup", "lrWarmup"]
+  ["lr_warmup", "lrWarmup"],
+  ["progress_warmup", "progressWarmup"],
+  ["progress_gain", "progressGain"]
 ]
 
 export const settingNames = names.map(([n]) => n)
 
-/** Builds settings from `snake_case → value` pairs (CLI flags or a settings file); validates each. */
+/**
+ * Settings only DeepSpark's elastic rules read: a DeepSpark settings file or flags that give one of them
+ * and no rule mean DeepSpark's async EASGD, not the default rule (which would ignore them).
+ */
+export const elasticOnlySettings: ReadonlyArray<keyof EasgdSettings> = [
+  "movingRate",
+  "decayRate",
+  "decayStep",
+  "decayLimit",
+  "serverFactor",
+  "factorDecayRate",
+  "factorDecayStep",
+  "factorDecayLimit"
+]
+
 const booleanValue = (name: string, raw: string | number | boolean): boolean => {
   if (raw === true || raw === "true" || raw === 1 || raw === "1") return true
   if (raw === false || raw === "false" || raw === 0 || raw === "0") return false
@@ -129,8 +158,9 @@ export const makeEasgdSettings = (values: Readonly<Record<string, string | numbe
       given[field] = v
     }
   }
-  const rule = ruleByName((given.rule as RuleName | undefined) ?? defaultEasgdSettings.rule)
-  const s = { ...defaultEasgdSettings, ...rule.defaults, ...given } as EasgdSettings
+  const elastic = elasticOnlySettings.some((f) => given[f] !== undefined)
+  const rule = ruleByName((given.rule as RuleName | undefined) ?? (elastic ? "async-easgd" : defaultEasgdSettings.rule))
+  const s = { ...defaultEasgdSettings, ...rule.defaults, ...given, rule: rule.name } as EasgdSettings
   if (!Number.isInteger(s.period) || s.period < 1) throw new EasgdSettingsError("period", `must be an integer ≥ 1, got ${s.period}`)
   if (!(s.movingRate > 0 && s.movingRate <= 1)) throw new EasgdSettingsError("moving_rate", `must be in (0, 1], got ${s.movingRate}`)
   if (!(s.serverFactor > 0)) throw new EasgdSettingsError("server_factor", `must be > 0, got ${s.serverFactor}`)
@@ -142,6 +172,10 @@ export const makeEasgdSettings = (values: Readonly<Record<string, string | numbe
   if (!(s.outerLr > 0)) throw new EasgdSettingsError("outer_lr", `must be > 0, got ${s.outerLr}`)
   if (!(s.outerMomentum >= 0 && s.outerMomentum < 1)) throw new EasgdSettingsError("outer_momentum", `must be in [0, 1), got ${s.outerMomentum}`)
   if (!Number.isInteger(s.lrWarmup) || s.lrWarmup < 0) throw new EasgdSettingsError("lr_warmup", `must be an integer ≥ 0 (local iterations), got ${s.lrWarmup}`)
+  if (!Number.isInteger(s.progressWarmup) || s.progressWarmup < 0)
+    throw new EasgdSettingsError("progress_warmup", `must be an integer ≥ 0 (local iterations), got ${s.progressWarmup}`)
+  if (!(s.progressGain === 0 || s.progressGain >= 1))
+    throw new EasgdSettingsError("progress_gain", `must be ≥ 1 (workers' worth of progress) or 0 (no bound), got ${s.progressGain}`)
   if (s.lrWarmup > 0 && s.lrScaling === "none") throw new EasgdSettingsError("lr_warmup", `ramps the scaled lr: give lr_scaling "linear" too`)
   return s
 }
@@ -156,4 +190,4 @@ export const lrScaleAt = (s: Pick<EasgdSettings, "lrScaling" | "lrWarmup">, work
   return workers
 }
 
-export { rateSchedule } from "./rate-schedule.js"
+export { progressScaleAt, rateSchedule } from "./rate-schedule.js"

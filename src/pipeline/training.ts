@@ -43,7 +43,7 @@ export interface DistributedOptions {
   readonly partitions?: ReadonlyArray<Partition<Datum>>
   /** Trainers, when no partitions are given (default 2). */
   readonly workers?: number
-  /** The update rule and its settings (default `Rules.asyncEasgd()`: DeepSpark's period 50, α 0.1). */
+  /** The update rule and its settings (default `Rules.downpour()`, the CLI's default rule with its own settings). */
   readonly rule?: EasgdSettings
   /** Iterations per worker (default: the solver's max_iter). */
   readonly maxIter?: number
@@ -141,7 +141,7 @@ const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Su
       solverFile: job.solverFile,
       cwd: job.cwd,
       workers,
-      settings: options.rule ?? Rules.asyncEasgd(),
+      settings: options.rule ?? Rules.downpour(),
       log,
       events: hub,
       ...(options.testLog ? { testLog: options.testLog } : {}),

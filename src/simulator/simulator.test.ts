@@ -114,15 +114,21 @@ describe("the deterministic simulator", () => {
     }).timeToAccuracy(0.9) ?? Infinity
 
   it("downpour adds the workers' progress: 4 workers reach 90 % in under half the time of 1; async EASGD does not get there", () => {
-    const one = timeTo90({ rule: "downpour" }, 1)
-    const four = timeTo90({ rule: "downpour" }, 4)
+    const sum = { rule: "downpour", progress_warmup: 0, progress_gain: 0 }
+    const one = timeTo90(sum, 1)
+    const four = timeTo90(sum, 4)
     expect(four).toBeLessThan(one / 2)
+    // Its defaults (warm-up from the mean, at most 2 workers' worth) still beat one worker, by less.
+    const bounded = timeTo90({ rule: "downpour" }, 4)
+    expect(bounded).toBeLessThan(one)
+    expect(bounded).toBeGreaterThan(four)
     expect(timeTo90({ rule: "async-easgd", moving_rate: 0.2 }, 4)).toBe(Infinity)
   })
 
   it("async-diloco gets faster with more workers; staleness-aware downpour gives the speed-up back", () => {
     expect(timeTo90({ rule: "async-diloco" }, 8)).toBeLessThan(timeTo90({ rule: "async-diloco" }, 1))
-    expect(timeTo90({ rule: "downpour", staleness_aware: true }, 4)).toBeGreaterThan(2 * timeTo90({ rule: "downpour" }, 4))
+    const sum = { rule: "downpour", progress_warmup: 0, progress_gain: 0 }
+    expect(timeTo90({ ...sum, staleness_aware: true }, 4)).toBeGreaterThan(2 * timeTo90(sum, 4))
   })
 
   it("linear lr scaling multiplies each worker's lr by N after the warm-up", () => {
