@@ -3,7 +3,7 @@ import type { CenterClient } from "../transport/tcp.js"
 import type { LocalTrainer } from "./local-trainer.js"
 import { ruleByName } from "../easgd/rule-registry.js"
 import { composeMessage } from "../easgd/update-rule.js"
-import { releaseTensor } from "../transport/buffer-pool.js"
+import { centerSession } from "../transport/center-session.js"
 
 /**
  * The trainer actor's life: register with the center, start from x̃ (or resume), then run τ local
@@ -44,20 +44,24 @@ const yieldToEventLoop = Effect.async<void>((resume) => {
 
 export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, options: TrainerLoopOptions) =>
   Effect.gen(function* () {
-    const reg = yield* client.Register({
-      workerId: options.workerId,
-      token: options.token,
-      paramCount: trainer.paramCount,
-      partition: { index: options.partition.index, count: options.partition.count }
-    })
+    const session = centerSession(client)
+    // x̃ is lent until the reply is handled (the transport takes its frame back): kept only as a copy.
+    const reg = yield* session.register(
+      {
+        workerId: options.workerId,
+        token: options.token,
+        paramCount: trainer.paramCount,
+        partition: { index: options.partition.index, count: options.partition.count }
+      },
+      (reply) => ({ ...reply, center: reply.center.slice() })
+    )
     const identity = { workerId: options.workerId, incarnation: reg.incarnation, token: options.token }
     const rule = yield* Effect.try({ try: () => ruleByName(reg.rule), catch: (e) => new Error(`the center's ${(e as Error).message}`) }).pipe(Effect.orDie)
     // Restore the data position first: a trainer may rebuild its net (and parameters) to do so.
     yield* Effect.promise(async () => trainer.restoreCursor(reg.resumeCursor))
     trainer.writeParams(reg.center)
     // x at the last pull: the rules that send progress (Δ) measure it from here.
-    const lastPull = rule.sends === "params" ? new Float32Array(0) : reg.center.slice()
-    releaseTensor(reg.center) // copied into the net: its received frame goes back to the transport's pool
+    const lastPull = rule.sends === "params" ? new Float32Array(0) : reg.center
     trainer.setIteration(reg.resumeIteration)
 
     let clock = reg.resumeIteration
@@ -97,36 +101,42 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
         seq++
         const t0 = Date.now()
         const itersPerSecond = (since * 1000) / Math.max(1, t0 - periodStart)
-        const reply = yield* client.Exchange({
-          ...identity,
-          seq,
-          clock,
-          params: composeMessage(rule.sends, params, lastPull, message),
-          lossSum,
-          iterations: since,
-          cursor: trainer.cursor(),
-          itersPerSecond,
-          lastLatencyMs
-        })
+        // x̃ is lent until the reply is handled: written into the net (writeParams copies), after which its
+        // received frame goes back to the transport's pool instead of waiting for a full garbage collection.
+        const reply = yield* session.exchange(
+          {
+            ...identity,
+            seq,
+            clock,
+            params: composeMessage(rule.sends, params, lastPull, message),
+            lossSum,
+            iterations: since,
+            cursor: trainer.cursor(),
+            itersPerSecond,
+            lastLatencyMs
+          },
+          (reply) => {
+            const { center: _lent, ...rest } = reply
+            if (reply.reset) {
+              resets++
+              if (++consecutiveResets >= MAX_CONSECUTIVE_RESETS && !reply.stop) return { ...rest, diverged: true }
+              trainer.resetHistory()
+              trainer.writeParams(reply.center)
+              if (rule.sends !== "params") lastPull.set(reply.center)
+            } else {
+              consecutiveResets = 0
+              const next = rule.workerStep(params, reply.center, reply.alpha)
+              if (next !== params || reply.alpha > 0) trainer.writeParams(next)
+              if (rule.sends !== "params") lastPull.set(next)
+            }
+            return { ...rest, diverged: false }
+          }
+        )
         exchanges++
-        let next: Float32Array
-        if (reply.reset) {
-          resets++
-          if (++consecutiveResets >= MAX_CONSECUTIVE_RESETS && !reply.stop)
-            return yield* Effect.die(
-              new Error(`${options.workerId}: diverged ${consecutiveResets} times in a row from the center's x̃ (at iteration ${clock}); lower the learning rates`)
-            )
-          next = reply.center
-          trainer.resetHistory()
-        } else {
-          consecutiveResets = 0
-          next = rule.workerStep(params, reply.center, reply.alpha)
-        }
-        if (next !== params || reply.alpha > 0) trainer.writeParams(next)
-        if (rule.sends !== "params") lastPull.set(next)
-        // x̃ is in the net now (writeParams copies): its received frame goes back to the transport's
-        // buffer pool instead of waiting for a full garbage collection.
-        releaseTensor(reply.center)
+        if (reply.diverged)
+          return yield* Effect.die(
+            new Error(`${options.workerId}: diverged ${consecutiveResets} times in a row from the center's x̃ (at iteration ${clock}); lower the learning rates`)
+          )
         lastLatencyMs = Date.now() - t0
         periodStart = Date.now()
         options.onExchange?.({ seq, version: reply.version, alpha: reply.alpha, reset: reply.reset, latencyMs: lastLatencyMs })
