@@ -4,7 +4,7 @@
  */
 import { chooseBackend, GlogLogger, openStandaloneNet, type StandaloneNet } from "@deepspark/engine"
 import type { OptionSpec, ParsedOptions } from "./argv.js"
-import { backendOption } from "./backend-option.js"
+import { backendOption, cpuThreads, cpuThreadsOption } from "./backend-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import type { CliIo } from "./command.js"
 
@@ -16,6 +16,7 @@ export const standaloneNetOptions = (what: { readonly iterations: string; readon
   { name: "level", type: "integer", value: "N", description: "NetState level" },
   { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage" },
   backendOption,
+  cpuThreadsOption,
   maxMemoryOption
 ]
 
@@ -34,7 +35,7 @@ export const openNetFromOptions = async (
   phase: "TRAIN" | "TEST"
 ): Promise<{ readonly iterations: number } & StandaloneNet> => {
   applyMaxMemory(p)
-  const backend = await chooseBackend(p.string("backend"), log)
+  const backend = await chooseBackend(p.string("backend"), log, { cpuThreads: cpuThreads(p, false) })
   log.info(`Use backend ${backend.name}: ${backend.description}`)
   const weights = p.string("weights")
   const level = p.number("level")
@@ -48,5 +49,12 @@ export const openNetFromOptions = async (
     ...(level !== undefined ? { level } : {}),
     ...(stages.length > 0 ? { stages } : {})
   })
-  return { net: opened.net, close: () => opened.close(), iterations: p.number("iterations") ?? 50 }
+  const close = async (): Promise<void> => {
+    try {
+      await opened.close()
+    } finally {
+      await backend.dispose?.()
+    }
+  }
+  return { net: opened.net, close, iterations: p.number("iterations") ?? 50 }
 }

@@ -14,7 +14,7 @@ import {
 import * as path from "node:path"
 import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
-import { backendOption } from "./backend-option.js"
+import { backendOption, cpuThreads, cpuThreadsOption } from "./backend-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { weightFiles } from "./net-options.js"
 import { dashboardAddress, dashboardLine } from "./dashboard-option.js"
@@ -30,6 +30,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "sigint-effect", type: "string", value: "stop|snapshot|none", description: "what SIGINT does (default stop)" },
   { name: "sighup-effect", type: "string", value: "stop|snapshot|none", description: "what SIGHUP does (default snapshot)" },
   backendOption,
+  cpuThreadsOption,
   maxMemoryOption,
   helpOption,
   ...distributedOptions
@@ -126,7 +127,8 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
   if (observers?.dashboardUrl !== undefined) log.info(dashboardLine(observers.dashboardUrl))
   if (plot !== undefined) log.info(`Plotting the run to ${path.resolve(cwd, plot)} (redrawn after each test and at the end)`)
   const trainSingle = async (): Promise<number> => {
-    const backend = await chooseBackend(backendName, log)
+    // Alone on the machine: large GEMMs may use every core (a distributed run's trainers take one each).
+    const backend = await chooseBackend(backendName, log, { cpuThreads: cpuThreads(p, true) })
     log.info(`Use backend ${backend.name}: ${backend.description}`)
     const signals = signalActions(sigint, sighup)
     try {
@@ -153,6 +155,7 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
       }
     } finally {
       signals.dispose()
+      await backend.dispose?.()
     }
     return 0
   }

@@ -151,6 +151,9 @@ export interface Backend {
   /** Σ x[i]·y[i] (accumulated in float64). */
   dot(n: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): number
 
+  /** Optional: releases what the backend holds beyond memory (the cpu backend's GEMM threads). */
+  dispose?(): Promise<void>
+
   /**
    * Optional: one parameter's SGD update in a single pass, bit-identical to SgdSolver's JS passes
    * (solvers/sgd.ts): diff ← f32(diff·factor) unless factor is 1, diff ← f32(decay·data + diff) unless

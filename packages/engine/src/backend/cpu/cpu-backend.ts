@@ -1,11 +1,13 @@
 /**
- * The `cpu` backend: every Backend kernel in WebAssembly SIMD (f32x4), single-threaded (one trainer per
- * core gives the parallelism). Blobs allocated through `allocator` live inside the module's shared
+ * The `cpu` backend: every Backend kernel in WebAssembly SIMD (f32x4), single-threaded by default (one
+ * trainer per core gives the parallelism); with `threads` > 1 (a lone trainer) large GEMMs are split over
+ * helper threads sharing the module's memory, bit-identical to one thread (gemm.ts). Blobs allocated through `allocator` live inside the module's shared
  * memory and are used in place; any other Float32Array is staged through scratch (wasm-kernels.ts).
  */
 import type { Backend, BlobAllocator, ConvGeometry, LrnGeometry, PoolGeometry } from "../backend.js"
 import { allocationStats } from "../../core/allocation-stats.js"
-import { type GemmBlocking, WasmGemm, defaultBlocking } from "./gemm.js"
+import { type GemmBlocking, type GemmSplit, WasmGemm, defaultBlocking, defaultSplit } from "./gemm.js"
+import { GemmThreads } from "./gemm-threads.js"
 import { WasmKernels } from "./wasm-kernels.js"
 import { hasRelaxedSimd, hasSimd128 } from "./wasm-module.js"
 import { type GemmShape, defaultGemmShape } from "../../../wasm/gemm.wat.js"
@@ -16,6 +18,13 @@ export interface CpuBackendOptions {
   readonly gemmShape?: GemmShape
   /** GEMM blocking and in-place thresholds (defaults: defaultBlocking); any subset. */
   readonly blocking?: Partial<GemmBlocking>
+  /**
+   * Threads for large GEMMs, the caller included (default 1). Meant for a trainer that runs alone on
+   * the machine; `dispose` ends the helper threads.
+   */
+  readonly threads?: number
+  /** When a GEMM is split over the threads and into how many chunks (defaults: defaultSplit); any subset. */
+  readonly split?: Partial<GemmSplit>
 }
 
 export class CpuBackendUnavailable extends Error {
@@ -37,14 +46,38 @@ export class CpuBackend implements Backend {
   readonly description: string
   readonly allocator: BlobAllocator
   private readonly gemmDriver: WasmGemm
+  private readonly threads: GemmThreads | undefined
 
-  constructor(readonly kernels: WasmKernels, blocking: GemmBlocking = defaultBlocking) {
+  constructor(
+    readonly kernels: WasmKernels,
+    blocking: GemmBlocking = defaultBlocking,
+    threads = 1,
+    split: GemmSplit = defaultSplit
+  ) {
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`cpu backend: threads must be a whole number ≥ 1, got ${threads}`)
     const g = kernels.options.gemm ?? defaultGemmShape
     this.description =
       `wasm simd128 ${kernels.options.fma ? "+ relaxed-simd FMA" : "(mul+add, no FMA)"}, gemm ${g.mr}×${g.nr}` +
+      `, ${threads === 1 ? "1 thread" : `${threads} GEMM threads`}` +
       `, module ${kernels.fromCache ? "from cache" : "assembled"} in ${kernels.buildMs.toFixed(0)} ms`
     this.allocator = { allocFloat32: (count) => kernels.heap.allocFloat32(count), allocInt32: (count) => kernels.heap.allocInt32(count) }
-    this.gemmDriver = new WasmGemm(kernels, blocking)
+    this.threads = threads > 1 ? new GemmThreads(kernels.exports, kernels.module, kernels.heap.memory, threads - 1) : undefined
+    this.gemmDriver = new WasmGemm(kernels, blocking, this.threads, split)
+  }
+
+  /** Threads GEMMs run on (1: this thread only). */
+  get threadCount(): number {
+    return this.threads?.participants ?? 1
+  }
+
+  /** GEMM chunks the helper threads have run (0 with one thread). */
+  get helperChunks(): number {
+    return this.threads?.helperChunks ?? 0
+  }
+
+  /** Ends the GEMM helper threads (the backend must not be used afterwards when it had any). */
+  dispose(): Promise<void> {
+    return this.threads?.dispose() ?? Promise.resolve()
   }
 
   gemm(
@@ -375,5 +408,5 @@ export const createCpuBackend = async (options: CpuBackendOptions = {}): Promise
   if (!hasSimd128()) throw new CpuBackendUnavailable("cpu backend: this runtime has no WebAssembly SIMD (simd128)")
   const fma = (options.fma ?? true) && hasRelaxedSimd()
   const kernels = await WasmKernels.create({ fma, ...(options.gemmShape ? { gemm: options.gemmShape } : {}) })
-  return new CpuBackend(kernels, { ...defaultBlocking, ...options.blocking })
+  return new CpuBackend(kernels, { ...defaultBlocking, ...options.blocking }, options.threads ?? 1, { ...defaultSplit, ...options.split })
 }
