@@ -61,7 +61,7 @@ export class CpuBackend implements Backend {
       `, ${threads === 1 ? "1 thread" : `${threads} GEMM threads`}` +
       `, module ${kernels.fromCache ? "from cache" : "assembled"} in ${kernels.buildMs.toFixed(0)} ms`
     this.allocator = { allocFloat32: (count) => kernels.heap.allocFloat32(count), allocInt32: (count) => kernels.heap.allocInt32(count) }
-    this.threads = threads > 1 ? new GemmThreads(kernels.exports, kernels.module, kernels.heap.memory, threads - 1) : undefined
+    this.threads = threads > 1 ? new GemmThreads(kernels.exports, kernels.module, kernels.heap.memory, threads - 1, split.helperSpins) : undefined
     this.gemmDriver = new WasmGemm(kernels, blocking, this.threads, split)
   }
 

@@ -40,14 +40,12 @@ const chunkMask = (1 << chunkBits) - 1
 const generationMask = (1 << (31 - chunkBits)) - 1
 /** Command buffer: 64 K doubles (a GEMM's plan is a few hundred; one that does not fit runs on one thread). */
 const commandWords = 1 << 16
-/** Spins (Atomics.load of the generation) before a helper sleeps. */
-const helperSpins = 200_000
 /** Spins of the caller waiting for helpers' last chunks before it sleeps (1 ms at a time). */
 const callerSpins = 20_000
 
 const workerSource = `
 const { workerData } = require("node:worker_threads")
-const { module, memory, control, commands, participant } = workerData
+const { module, memory, control, commands, participant, spins: helperSpins } = workerData
 const x = new WebAssembly.Instance(module, { env: { memory } }).exports
 const ctl = new Int32Array(control)
 const cmd = new Float64Array(commands)
@@ -74,7 +72,7 @@ let seen = Atomics.load(ctl, ${wGeneration})
 for (;;) {
   let spins = 0
   while (Atomics.load(ctl, ${wGeneration}) === seen) {
-    if (++spins > ${helperSpins}) {
+    if (++spins > helperSpins) {
       Atomics.wait(ctl, ${wGeneration}, seen)
       spins = 0
     }
@@ -99,13 +97,15 @@ export class GemmThreads {
     private readonly x: KernelExports,
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
-    readonly helpers: number
+    readonly helpers: number,
+    /** Spins (loads of the generation word) before an idle helper sleeps. */
+    helperSpins: number
   ) {
     if (helpers + 1 > maxParticipants) throw new RangeError(`cpu backend: at most ${maxParticipants} GEMM threads, asked for ${helpers + 1}`)
     this.workers = Array.from({ length: helpers }, (_, i) => {
       const worker = new Worker(workerSource, {
         eval: true,
-        workerData: { module, memory, control: this.control.buffer, commands: this.commands.buffer, participant: i + 1 }
+        workerData: { module, memory, control: this.control.buffer, commands: this.commands.buffer, participant: i + 1, spins: helperSpins }
       })
       worker.unref()
       return worker

@@ -266,9 +266,14 @@ export interface GemmSplit {
   readonly minFlops: number
   /** Chunks per thread (more balance the load on a busy machine; each repacks the other operand). */
   readonly chunksPerThread: number
+  /**
+   * Spins of an idle helper thread before it sleeps: a sleeping helper takes tens of µs to wake, a
+   * spinning one takes a core from whatever else runs.
+   */
+  readonly helperSpins: number
 }
 
-export const defaultSplit: GemmSplit = { minFlops: 1 << 20, chunksPerThread: 2 }
+export const defaultSplit: GemmSplit = { minFlops: 1 << 20, chunksPerThread: 2, helperSpins: 2000 }
 
 /** L1d geometry of the x86-64 cores this runs on (32 KiB, 8-way, 64-byte lines → 64 sets). */
 const l1Sets = 64
