@@ -48,6 +48,15 @@ export interface ConvGeometry {
   readonly outW: number
 }
 
+/** output[outOffset …] (numOutput × outH × outW) = weights ∗ input[inOffset …] for one image. */
+export type DirectConvolution = (
+  weights: Float32Array,
+  input: Float32Array,
+  inOffset: number,
+  output: Float32Array,
+  outOffset: number
+) => void
+
 /** Pooling geometry over a whole (num × channels) batch. */
 export interface PoolGeometry {
   readonly num: number
@@ -150,6 +159,13 @@ export interface Backend {
   axpy(n: number, alpha: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): void
   /** Σ x[i]·y[i] (accumulated in float64). */
   dot(n: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): number
+
+  /**
+   * Optional: a convolution forward for one image of this geometry (group 1) that skips im2col, where
+   * the backend has one that beats im2col + GEMM for it and gives bit-identical outputs (no bias);
+   * undefined: use im2col + GEMM. Asked once per shape, at reshape.
+   */
+  directConvolution?(g: ConvGeometry, numOutput: number): DirectConvolution | undefined
 
   /** Optional: releases what the backend holds beyond memory (the cpu backend's GEMM threads). */
   dispose?(): Promise<void>
