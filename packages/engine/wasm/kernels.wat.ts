@@ -10,6 +10,7 @@ import { type GemmShape, defaultGemmShape, gemmWat } from "./gemm.wat.js"
 import { lrnWat } from "./lrn.wat.js"
 import { mathWat } from "./math.wat.js"
 import { maxPool2x2Wat, maxPool3x3s2Wat, poolWat } from "./pool.wat.js"
+import { randomWat } from "./random.wat.js"
 import { solverWat } from "./solver.wat.js"
 import { type KernelFeatures, resetLabels } from "./wat.js"
 
@@ -38,4 +39,5 @@ const kernelsModule = (o: KernelOptions): string => `(module
   ${maxPool3x3s2Wat()}
   ${lrnWat()}
   ${solverWat()}
+  ${randomWat()}
 )`

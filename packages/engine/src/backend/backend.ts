@@ -8,6 +8,7 @@
  * read without copying (e.g. inside WebAssembly memory). Kernels must accept any Float32Array.
  */
 import { allocationStats } from "../core/allocation-stats.js"
+import type { BulkRandom } from "../core/rng.js"
 
 export interface BlobAllocator {
   allocFloat32(count: number): Float32Array
@@ -166,6 +167,9 @@ export interface Backend {
    * undefined: use im2col + GEMM. Asked once per shape, at reshape.
    */
   directConvolution?(g: ConvGeometry, numOutput: number): DirectConvolution | undefined
+
+  /** Optional: faster bulk random fills (Rng.fillGaussian's kernels), same samples as the JavaScript. */
+  readonly bulkRandom?: BulkRandom
 
   /** Optional: releases what the backend holds beyond memory (the cpu backend's GEMM threads). */
   dispose?(): Promise<void>

@@ -6,6 +6,8 @@
  */
 import type { Backend, BlobAllocator, ConvGeometry, DirectConvolution, LrnGeometry, PoolGeometry } from "../backend.js"
 import { allocationStats } from "../../core/allocation-stats.js"
+import type { BulkRandom } from "../../core/rng.js"
+import { zigguratTables } from "../../core/ziggurat.js"
 import { type GemmBlocking, type GemmSplit, WasmGemm, defaultBlocking, defaultSplit } from "./gemm.js"
 import { GemmThreads } from "./gemm-threads.js"
 import { WasmKernels } from "./wasm-kernels.js"
@@ -76,6 +78,57 @@ export class CpuBackend implements Backend {
     this.allocator = { allocFloat32: (count) => kernels.heap.allocFloat32(count), allocInt32: (count) => kernels.heap.allocInt32(count) }
     this.threads = threads > 1 ? new GemmThreads(kernels.exports, kernels.module, kernels.heap.memory, threads - 1, split.helperSpins) : undefined
     this.gemmDriver = new WasmGemm(kernels, blocking, this.threads, split)
+  }
+
+  /**
+   * mt19937's twist and the ziggurat's common path in wasm (wasm/random.wat.ts). Called once per 624
+   * samples, so the arrays' addresses are remembered (a heap lookup per call cost ≈ 2 ns per sample).
+   */
+  readonly bulkRandom: BulkRandom = {
+    allocWords: (count) => this.kernels.heap.allocInt32(count),
+    twist: (mt) => this.kernels.exports.mt_twist(this.stateAddress(mt)),
+    zigguratRun: (mt, first, stop, out, start, mean, std, rejected) => {
+      const k = this.kernels
+      const count = stop - first
+      if (out !== this.randomOut) {
+        this.randomOut = out
+        this.randomOutAddress = k.heap.addressOf(out)
+      }
+      const o = this.randomOutAddress >= 0 ? this.randomOutAddress + 4 * start : k.inout(s0, out, start, count, false)
+      const tables = this.zigguratTablesAddress()
+      const entries = k.exports.ziggurat_run(this.stateAddress(mt), first, stop, o, mean, std, tables, tables + 4 * 128, this.stateAddress(rejected)) as number
+      if (this.randomOutAddress < 0) k.output(o, out, start, count)
+      // The kernel records positions within this run; the caller wants output indexes.
+      for (let r = 0; r < entries; r += 2) rejected[r] = rejected[r]! + start
+      return entries
+    }
+  }
+  private randomOut: Float32Array | undefined
+  private randomOutAddress = -1
+  private readonly stateAddresses = new WeakMap<ArrayBufferView, number>()
+  private zigguratTables: Int32Array | undefined
+  private zigguratTablesAt = 0
+
+  /** The ziggurat's k (128 × u32) then w (128 × f64) tables in wasm memory, copied there on first use. */
+  private zigguratTablesAddress(): number {
+    if (!this.zigguratTables) {
+      const words = this.kernels.heap.allocInt32(128 + 2 * 128)
+      words.set(zigguratTables.k)
+      new Float64Array(words.buffer, words.byteOffset + 4 * 128, 128).set(zigguratTables.w)
+      this.zigguratTables = words
+      this.zigguratTablesAt = this.kernels.heap.addressOf(words)
+    }
+    return this.zigguratTablesAt
+  }
+
+  /** Byte address of an array the bulk random kernels read in place (handed out by allocWords). */
+  private stateAddress(a: Uint32Array | Int32Array): number {
+    const known = this.stateAddresses.get(a)
+    if (known !== undefined) return known
+    const at = this.kernels.heap.addressOf(a)
+    if (at < 0) throw new RangeError("cpu backend: the random generator's state must live in wasm memory (BulkRandom.allocWords)")
+    this.stateAddresses.set(a, at)
+    return at
   }
 
   /** Threads GEMMs run on (1: this thread only). */
