@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest"
 import type { ConvGeometry } from "../backend.js"
 import { referenceBackend } from "../reference.js"
-import { createCpuBackend } from "./cpu-backend.js"
+import { Blob } from "../../core/blob.js"
+import { Rng } from "../../core/rng.js"
+import { ConvolutionLayer } from "../../layers/convolution.js"
+import { expectGradientsOk, param } from "../../layers/layer-test-kit.js"
+import { type CpuBackend, createCpuBackend } from "./cpu-backend.js"
 
 const geometry = (channels: number, height: number, width: number, kernel: number, pad: number): ConvGeometry => ({
   channels,
@@ -79,5 +83,40 @@ describe("direct convolution forward (cpu backend)", () => {
     expect(plain.directConvolution(geometry(1, 28, 28, 5, 0), 20)).toBeUndefined()
     expect(direct.directConvolution(geometry(1, 27, 27, 5, 0), 20)).toBeUndefined() // 23 wide
     expect(direct.directConvolution({ ...geometry(3, 32, 32, 5, 0), strideH: 2, strideW: 2, outH: 14, outW: 14 }, 8)).toBeUndefined()
+  })
+
+  it("the Convolution layer takes it at reshape when the backend offers it: same top, gradients check", async () => {
+    const direct = await createCpuBackend({ convolution: "direct" })
+    const plain = await createCpuBackend()
+    const layerOn = (backend: CpuBackend) =>
+      new ConvolutionLayer(
+        param({
+          type: "Convolution",
+          convolution_param: { num_output: 6, kernel_size: [3], pad: [1], weight_filler: { type: "gaussian", std: 0.5 }, bias_filler: { type: "gaussian", std: 0.5 } }
+        }),
+        { phase: "TRAIN", backend, rng: new Rng(5), services: {} }
+      )
+    const input = (backend: CpuBackend) => {
+      const x = new Blob([2, 3, 8, 8], backend.allocator)
+      const rng = new Rng(9)
+      for (let i = 0; i < x.count; i++) x.data[i] = rng.uniform(-1, 1)
+      return x
+    }
+    const tops = [direct, plain].map((backend) => {
+      const layer = layerOn(backend)
+      const bottom = [input(backend)]
+      const top = [new Blob([1], backend.allocator)]
+      layer.setUp(bottom, top)
+      layer.reshape(bottom, top)
+      layer.forward(bottom, top)
+      return { layer, bottom, top }
+    })
+    expect(tops[0]!.layer.forwardMethod).toBe("direct kernel (no im2col)")
+    expect(tops[1]!.layer.forwardMethod).toBe("im2col + GEMM")
+    const a = tops[0]!.top[0]!.data
+    const b = tops[1]!.top[0]!.data
+    expect(Array.from(a.subarray(0, tops[0]!.top[0]!.count))).toEqual(Array.from(b.subarray(0, tops[1]!.top[0]!.count)))
+    const { layer, bottom, top } = tops[0]!
+    expectGradientsOk(layer, bottom, top)
   })
 })
