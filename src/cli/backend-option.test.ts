@@ -2,6 +2,7 @@ import os from "node:os"
 import { describe, expect, it } from "vitest"
 import { parseOptions } from "./argv.js"
 import { cpuThreads, cpuThreadsOption } from "./backend-option.js"
+import { runTrain } from "./train.js"
 
 describe("--cpu-threads", () => {
   const parse = (argv: string[]) => parseOptions(argv, [cpuThreadsOption])
@@ -20,5 +21,10 @@ describe("--cpu-threads", () => {
   it("refuses counts that are not whole numbers ≥ 1", () => {
     expect(() => cpuThreads(parse([]), true, { DEEPSPARK_CPU_THREADS: "two" })).toThrow(/DEEPSPARK_CPU_THREADS must be a whole number ≥ 1, got 'two'/)
     expect(() => parse(["--cpu-threads", "0"])).toThrow(/cpu-threads/)
+  })
+
+  it("a distributed train refuses it (its trainers take one core each)", async () => {
+    const io = { stdout: () => {}, stderr: () => {} }
+    await expect(runTrain(["--solver", "solver.prototxt", "--workers", "2", "--cpu-threads", "2"], io)).rejects.toThrow(/--cpu-threads is for a lone trainer/)
   })
 })

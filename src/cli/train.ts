@@ -93,6 +93,8 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
     throw new CliUsageError("Give a snapshot to resume training or weights to finetune but not both.")
   }
   if (isDistributed(p.options)) {
+    if (p.number("cpu-threads") !== undefined)
+      throw new CliUsageError("--cpu-threads is for a lone trainer: the trainers of a distributed run take one core each")
     if (snapshot !== undefined) throw new CliUsageError("a distributed run resumes from a center checkpoint: use --resume FILE.dsstate, not --snapshot")
     return runTrainDistributed(p.options, io, {
       solverFile,
