@@ -45,8 +45,16 @@ export class Rng {
     this.spareGaussian = null
   }
 
-  /** The next 624 words of state (mt19937's twist, split so no index needs a modulo). */
+  /** The next 624 words of state, by the BulkRandom's kernel once the state lives in its storage. */
   private twist(): void {
+    if (this.bulk) {
+      this.bulk.twist(this.mt)
+      this.index = 0
+    } else this.twistJs()
+  }
+
+  /** mt19937's twist in JavaScript (split so no index needs a modulo). */
+  private twistJs(): void {
     const mt = this.mt
     let i = 0
     for (; i < 227; i++) {
@@ -126,12 +134,7 @@ export class Rng {
     let o = start
     const end = start + count
     while (o < end) {
-      if (this.index >= 624) {
-        if (bulk) {
-          bulk.twist(this.mt)
-          this.index = 0
-        } else this.twist()
-      }
+      if (this.index >= 624) this.twist()
       // A run of state words; draws outside their layer's inner rectangle are set aside and finished
       // after the run (their extra draws follow the run's words), so the hot loop never leaves.
       const first = this.index
