@@ -12,6 +12,8 @@
  *   DEEPSPARK_BENCH_ROUNDS=3 DEEPSPARK_BENCH_ITERATIONS=30     rounds × iterations (CIFAR: a third)
  *   DEEPSPARK_BENCH_CPU_TIME=0                                  skip the CPU-time runs
  *   DEEPSPARK_BENCH_NETS=lenet,cifar10
+ *   DEEPSPARK_BENCH_CPU_THREADS=2                               deepspark's threaded GEMM (a lone trainer's setting)
+ *                                                               against Caffe's one OpenBLAS thread
  *
  * Without CAFFE_BIN (a machine without Caffe) it times deepspark alone and prints the reference figures
  * measured against Caffe on a quiet machine of this class.
@@ -85,7 +87,18 @@ const caffeTime = (bin: string, model: string, iterations: number): TimeReport =
   run(bin, ["time", "-model", model, "-iterations", String(iterations)], { ...process.env, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? "1" })
 
 const deepsparkTime = (model: string, iterations: number): TimeReport =>
-  run(process.execPath, [path.join(repoRoot, "bin/deepspark.mjs"), "time", "--model", model, "--iterations", String(iterations), "--backend", "cpu"])
+  run(process.execPath, [
+    path.join(repoRoot, "bin/deepspark.mjs"),
+    "time",
+    "--model",
+    model,
+    "--iterations",
+    String(iterations),
+    "--backend",
+    "cpu",
+    "--cpu-threads",
+    process.env["DEEPSPARK_BENCH_CPU_THREADS"] ?? "1"
+  ])
 
 const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b)

@@ -4,6 +4,8 @@
  *
  *   data   Data-layer throughput (records/s with the transform) vs raw LMDB reads
  *   cpu    GEMM GFLOPS (512³, 1024³, LeNet's shapes) for the wasm SIMD backend vs naive JS
+ *   conv   convolution forward per image: im2col + GEMM vs the direct kernel (5×5 and 3×3 shapes)
+ *   cpu-threads  the threaded GEMM (lone trainer): per-shape speed-up and LeNet fwd+bwd, 1 vs 2 threads
  *   lenet  LeNet / CIFAR-10 quick training iterations per backend vs TensorFlow.js wasm and gpu.js, then
  *          `deepspark time` vs real Caffe's `caffe time` (CAFFE_BIN) alternately (caffe-compare.ts)
  *   caffe  only the Caffe comparison (CAFFE_BIN=…/caffe; without it, the reference figures)
@@ -17,6 +19,8 @@
 const suites: Record<string, () => Promise<void>> = {
   data: async () => (await import("./data.js")).benchData(),
   cpu: async () => (await import("./cpu.js")).benchCpu(),
+  conv: async () => (await import("./conv.js")).benchConv(),
+  "cpu-threads": async () => (await import("./cpu-threads.js")).benchCpuThreads(),
   "cpu-lenet": async () => (await import("./cpu-lenet.js")).benchCpuLenet(),
   lenet: async () => (await import("./lenet.js")).benchLenet(),
   caffe: async () => (await import("./caffe-compare.js")).benchCaffeCompare(),

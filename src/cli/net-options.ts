@@ -4,7 +4,7 @@
  */
 import { chooseBackend, GlogLogger, openGpuDevice, openStandaloneNet, type GpuContext, type StandaloneNet } from "@deepspark/engine"
 import type { OptionSpec, ParsedOptions } from "./argv.js"
-import { backendOption } from "./backend-option.js"
+import { backendOption, cpuThreads, cpuThreadsOption } from "./backend-option.js"
 import { CliUsageError } from "./command.js"
 import { gpuOption, gpuRequest } from "./gpu-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
@@ -19,6 +19,7 @@ export const standaloneNetOptions = (what: { readonly iterations: string; readon
   { name: "stage", type: "strings", value: "NAME", description: "add a NetState stage" },
   backendOption,
   gpuOption,
+  cpuThreadsOption,
   maxMemoryOption
 ]
 
@@ -40,14 +41,15 @@ export const openNetFromOptions = async (
   const gpu = gpuRequest(p.string("gpu"), p.string("backend"))
   if (gpu.kind === "all" || (gpu.kind === "list" && gpu.indices.length > 1)) throw new CliUsageError("this command runs on one GPU: give -gpu N")
   // On the GPU the host net runs only the source layers (cpu kernels); every other layer runs on the device.
-  const backend = await chooseBackend(gpu.kind === "list" ? "cpu" : p.string("backend"), log)
-  const device = gpu.kind === "list" ? await openGpuDevice(gpu.indices[0]!, log) : undefined
-  log.info(device ? `Use backend gpu: device-resident WebGPU kernels on ${device.adapter.description}` : `Use backend ${backend.name}: ${backend.description}`)
-  const weights = p.string("weights")
-  const level = p.number("level")
-  const stages = p.strings("stage")
+  const backend = await chooseBackend(gpu.kind === "list" ? "cpu" : p.string("backend"), log, { cpuThreads: cpuThreads(p, false) })
+  let device: GpuContext | undefined
   let opened: Awaited<ReturnType<typeof openStandaloneNet>>
   try {
+    device = gpu.kind === "list" ? await openGpuDevice(gpu.indices[0]!, log) : undefined
+    log.info(device ? `Use backend gpu: device-resident WebGPU kernels on ${device.adapter.description}` : `Use backend ${backend.name}: ${backend.description}`)
+    const weights = p.string("weights")
+    const level = p.number("level")
+    const stages = p.strings("stage")
     opened = await openStandaloneNet(model, {
       phase,
       cwd: io.cwd ?? process.cwd(),
@@ -59,14 +61,19 @@ export const openNetFromOptions = async (
     })
   } catch (e) {
     device?.destroy()
+    await backend.dispose?.()
     throw e
   }
   return {
     net: opened.net,
     device,
     close: async () => {
-      await opened.close()
-      device?.destroy()
+      try {
+        await opened.close()
+      } finally {
+        device?.destroy()
+        await backend.dispose?.()
+      }
     },
     iterations: p.number("iterations") ?? 50
   }

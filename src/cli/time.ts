@@ -45,6 +45,11 @@ export const runTime = async (argv: ReadonlyArray<string>, io: CliIo): Promise<n
       bottom: gl.bottom.map((n) => net.blobByName(n)!) as Blob[],
       top: gl.top.map((n) => net.blobByName(n)!) as Blob[]
     }))
+    // How each convolution computes its forward pass (the backend chose per shape when the net was built).
+    net.layers.forEach((layer, i) => {
+      const method = (layer as { readonly forwardMethod?: unknown }).forwardMethod
+      if (typeof method === "string") log.info(`Convolution ${net.graph.layers[i]!.name}: ${method}`)
+    })
     log.info("Performing Forward")
     const initialLoss = net.forward()
     log.info(`Initial loss: ${formatG(initialLoss)}`)

@@ -16,7 +16,7 @@ import {
 import * as path from "node:path"
 import { describeOptions, helpOption, noPositionals, parseOptions, type OptionSpec } from "./argv.js"
 import { CliUsageError, type CliCommand, type CliIo } from "./command.js"
-import { backendOption } from "./backend-option.js"
+import { backendOption, cpuThreads, cpuThreadsOption } from "./backend-option.js"
 import { gpuOption, gpuRequest } from "./gpu-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { weightFiles } from "./net-options.js"
@@ -34,6 +34,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "sighup-effect", type: "string", value: "stop|snapshot|none", description: "what SIGHUP does (default snapshot)" },
   backendOption,
   gpuOption,
+  cpuThreadsOption,
   maxMemoryOption,
   helpOption,
   ...distributedOptions
@@ -108,6 +109,8 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
     })
   }
   if (isDistributed(p.options)) {
+    if (p.number("cpu-threads") !== undefined)
+      throw new CliUsageError("--cpu-threads is for a lone trainer: the trainers of a distributed run take one core each")
     if (snapshot !== undefined) throw new CliUsageError("a distributed run resumes from a center checkpoint: use --resume FILE.dsstate, not --snapshot")
     return runTrainDistributed(p.options, io, {
       solverFile,
@@ -143,7 +146,8 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
   if (plot !== undefined) log.info(`Plotting the run to ${path.resolve(cwd, plot)} (redrawn after each test and at the end)`)
   const trainSingle = async (): Promise<number> => {
     // On the GPU the host net runs only the source layers (cpu kernels); every other layer runs on the device.
-    const backend = await chooseBackend(gpus.length > 0 ? "cpu" : backendName, log)
+    // Alone on the machine: large GEMMs may use every core (a distributed run's trainers take one each).
+    const backend = await chooseBackend(gpus.length > 0 ? "cpu" : backendName, log, { cpuThreads: cpuThreads(p, true) })
     const device = gpus.length > 0 ? await openGpuDevice(gpus[0]!, log) : undefined
     log.info(device ? `Use backend gpu: device-resident WebGPU kernels on ${device.adapter.description}` : `Use backend ${backend.name}: ${backend.description}`)
     const signals = signalActions(sigint, sighup)
@@ -173,6 +177,7 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
     } finally {
       signals.dispose()
       device?.destroy()
+      await backend.dispose?.()
     }
     return 0
   }

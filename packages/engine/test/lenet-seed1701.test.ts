@@ -41,17 +41,20 @@ let backend: Backend = referenceBackend
 beforeAll(async () => {
   cwd = await mnistLenetFolder("lenet-seed1701-")
   // The test runs on the fast backend when the runtime has WebAssembly SIMD (the reference backend
-  // takes minutes for the two 10,000-image test passes); DEEPSPARK_BACKEND=reference forces the oracle.
+  // takes minutes for the two 10,000-image test passes); DEEPSPARK_BACKEND=reference forces the oracle,
+  // DEEPSPARK_CPU_THREADS=N runs it with the threaded GEMM (which must not change a bit).
   if (process.env["DEEPSPARK_BACKEND"] !== "reference") {
     try {
-      backend = await createCpuBackend()
+      const threads = Number(process.env["DEEPSPARK_CPU_THREADS"] ?? 1)
+      backend = await createCpuBackend({ threads })
     } catch {
       backend = referenceBackend
     }
   }
 }, 120_000)
 
-afterAll(() => {
+afterAll(async () => {
+  await backend.dispose?.()
   if (cwd) fs.rmSync(cwd, { recursive: true, force: true })
 })
 

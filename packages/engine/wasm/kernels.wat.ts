@@ -5,10 +5,12 @@
 import { activationWat } from "./activation.wat.js"
 import { blas1Wat } from "./blas1.wat.js"
 import { convWat } from "./conv.wat.js"
+import { convDirectWat } from "./conv-direct.wat.js"
 import { type GemmShape, defaultGemmShape, gemmWat } from "./gemm.wat.js"
 import { lrnWat } from "./lrn.wat.js"
 import { mathWat } from "./math.wat.js"
 import { maxPool2x2Wat, maxPool3x3s2Wat, poolWat } from "./pool.wat.js"
+import { randomWat } from "./random.wat.js"
 import { solverWat } from "./solver.wat.js"
 import { type KernelFeatures, resetLabels } from "./wat.js"
 
@@ -31,9 +33,11 @@ const kernelsModule = (o: KernelOptions): string => `(module
   ${mathWat()}
   ${activationWat(o)}
   ${convWat()}
+  ${convDirectWat(o)}
   ${poolWat()}
   ${maxPool2x2Wat()}
   ${maxPool3x3s2Wat()}
   ${lrnWat()}
   ${solverWat()}
+  ${randomWat()}
 )`

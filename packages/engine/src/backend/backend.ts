@@ -8,6 +8,7 @@
  * read without copying (e.g. inside WebAssembly memory). Kernels must accept any Float32Array.
  */
 import { allocationStats } from "../core/allocation-stats.js"
+import type { BulkRandom } from "../core/rng.js"
 
 export interface BlobAllocator {
   allocFloat32(count: number): Float32Array
@@ -47,6 +48,15 @@ export interface ConvGeometry {
   readonly outH: number
   readonly outW: number
 }
+
+/** output[outOffset …] (numOutput × outH × outW) = weights ∗ input[inOffset …] for one image. */
+export type DirectConvolution = (
+  weights: Float32Array,
+  input: Float32Array,
+  inOffset: number,
+  output: Float32Array,
+  outOffset: number
+) => void
 
 /** Pooling geometry over a whole (num × channels) batch. */
 export interface PoolGeometry {
@@ -150,6 +160,19 @@ export interface Backend {
   axpy(n: number, alpha: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): void
   /** Σ x[i]·y[i] (accumulated in float64). */
   dot(n: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): number
+
+  /**
+   * Optional: a convolution forward for one image of this geometry (group 1) that skips im2col, where
+   * the backend has one that beats im2col + GEMM for it and gives bit-identical outputs (no bias);
+   * undefined: use im2col + GEMM. Asked once per shape, at reshape.
+   */
+  directConvolution?(g: ConvGeometry, numOutput: number): DirectConvolution | undefined
+
+  /** Optional: faster bulk random fills (Rng.fillGaussian's kernels), same samples as the JavaScript. */
+  readonly bulkRandom?: BulkRandom
+
+  /** Optional: releases what the backend holds beyond memory (the cpu backend's GEMM threads). */
+  dispose?(): Promise<void>
 
   /**
    * Optional: one parameter's SGD update in a single pass, bit-identical to SgdSolver's JS passes

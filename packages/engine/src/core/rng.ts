@@ -6,12 +6,29 @@ import { zigguratR, zigguratTables } from "./ziggurat.js"
  * fillers, dropout masks, stochastic pooling, data shuffling and crops — draws from an Rng so a run with
  * `random_seed` set is repeatable.
  */
+/**
+ * A faster implementation of fillGaussian's bulk steps (the cpu backend's wasm kernels), producing the
+ * same state words and samples as the JavaScript here.
+ */
+export interface BulkRandom {
+  /** `count` words of storage the kernels read in place (the generator's state and set-aside pairs). */
+  allocWords(count: number): Int32Array
+  /** mt19937's twist of the 624 state words in place. */
+  twist(mt: Uint32Array): void
+  /** zigguratRun's contract (below): samples from mt[first .. stop) into out[start ..]; returns entries used. */
+  zigguratRun(mt: Uint32Array, first: number, stop: number, out: Float32Array, start: number, mean: number, std: number, rejected: Int32Array): number
+}
+
 export class Rng {
-  private readonly mt = new Uint32Array(624)
+  private mt: Uint32Array<ArrayBufferLike> = new Uint32Array(624)
   private index = 625
   private spareGaussian: number | null = null
   /** fillGaussian's set-aside draws of one run: (output index, draw) pairs. */
-  private readonly rejected = new Int32Array(2 * 624)
+  private rejected: Int32Array<ArrayBufferLike> = new Int32Array(2 * 624)
+  /** The BulkRandom whose storage holds `mt` and `rejected` (moved there on first use). */
+  private bulk: BulkRandom | undefined
+  /** The storage `bulk` handed out (kept alive: it is freed when this array is collected). */
+  private bulkWords: Int32Array | undefined
 
   constructor(seed: number = 5489) {
     this.seed(seed)
@@ -28,8 +45,16 @@ export class Rng {
     this.spareGaussian = null
   }
 
-  /** The next 624 words of state (mt19937's twist, split so no index needs a modulo). */
+  /** The next 624 words of state, by the BulkRandom's kernel once the state lives in its storage. */
   private twist(): void {
+    if (this.bulk) {
+      this.bulk.twist(this.mt)
+      this.index = 0
+    } else this.twistJs()
+  }
+
+  /** mt19937's twist in JavaScript (split so no index needs a modulo). */
+  private twistJs(): void {
     const mt = this.mt
     let i = 0
     for (; i < 227; i++) {
@@ -100,9 +125,11 @@ export class Rng {
   /**
    * Fills `out[start .. start+count)` with normal(mean, std) samples by the ziggurat (ziggurat.ts): about
    * one 32-bit draw per sample, no logarithm on the common path — the bulk path for per-forward fills
-   * (DummyData), ≈ 4× faster than `gaussian` per sample. A different stream from `gaussian`'s.
+   * (DummyData), ≈ 4× faster than `gaussian` per sample. A different stream from `gaussian`'s. With
+   * `bulk`, its kernels run the twist and the common path (same samples, same state afterwards).
    */
-  fillGaussian(out: Float32Array, start: number, count: number, mean: number, std: number): void {
+  fillGaussian(out: Float32Array, start: number, count: number, mean: number, std: number, bulk?: BulkRandom): void {
+    if (bulk) this.useBulk(bulk)
     const rejected = this.rejected
     let o = start
     const end = start + count
@@ -112,7 +139,7 @@ export class Rng {
       // after the run (their extra draws follow the run's words), so the hot loop never leaves.
       const first = this.index
       const stop = Math.min(624, first + (end - o))
-      const nRejected = zigguratRun(this.mt, first, stop, out, o, mean, std, rejected)
+      const nRejected = (bulk ?? jsZiggurat).zigguratRun(this.mt, first, stop, out, o, mean, std, rejected)
       o += stop - first
       this.index = stop
       for (let r = 0; r < nRejected; r += 2) {
@@ -121,6 +148,18 @@ export class Rng {
         out[rejected[r]!] = mean + std * (y & 128 ? -x : x)
       }
     }
+  }
+
+  /** Moves the state and the set-aside buffer into `bulk`'s storage (once per BulkRandom). */
+  private useBulk(bulk: BulkRandom): void {
+    if (this.bulk === bulk) return
+    const words = bulk.allocWords(624 + 2 * 624)
+    const mt = new Uint32Array(words.buffer, words.byteOffset, 624)
+    mt.set(this.mt)
+    this.mt = mt
+    this.rejected = words.subarray(624)
+    this.bulkWords = words
+    this.bulk = bulk
   }
 
   /**
@@ -187,6 +226,8 @@ export class Rng {
     return new Rng(this.nextUint32())
   }
 }
+
+const jsZiggurat: Pick<BulkRandom, "zigguratRun"> = { zigguratRun: (mt, first, stop, out, start, mean, std, rejected) => zigguratRun(mt, first, stop, out, start, mean, std, rejected) }
 
 /**
  * The ziggurat's common path over state words mt[first .. stop) into out[o ..]: tempers each word and

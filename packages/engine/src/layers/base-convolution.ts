@@ -1,7 +1,7 @@
 import { getOr, type ConvolutionParameter } from "@deepspark/caffe"
 import { Blob } from "../core/blob.js"
 import { Layer } from "../core/layer.js"
-import type { ConvGeometry } from "../backend/backend.js"
+import type { ConvGeometry, DirectConvolution } from "../backend/backend.js"
 import { fillBlob } from "../fillers/fill.js"
 
 /**
@@ -37,6 +37,9 @@ export abstract class BaseConvolutionLayer extends Layer {
   protected geometry!: ConvGeometry
   protected col: Float32Array = new Float32Array(0)
   protected ones: Float32Array = new Float32Array(0)
+  /** The backend's im2col-free forward for this shape, when it has a faster one (chosen at reshape). */
+  private directForward: DirectConvolution | undefined
+  private directForwardKey = ""
 
   /** Deconvolution swaps the roles of input and output. */
   protected abstract reverseDimensions(): boolean
@@ -130,6 +133,7 @@ export abstract class BaseConvolutionLayer extends Layer {
       outW: colSpatial[1]
     }
     this.convOutSpatialDim = colSpatial[0] * colSpatial[1]
+    this.chooseForward()
     this.colOffset = this.kernelDim * this.convOutSpatialDim
     this.outputOffset = (this.convOutChannels * this.convOutSpatialDim) / this.group
     this.outSpatialDim = outSpatial[0] * outSpatial[1]
@@ -145,8 +149,28 @@ export abstract class BaseConvolutionLayer extends Layer {
     return { geometry: this.geometry, group: this.group, biasTerm: this.biasTerm, numOutput: this.numOutput, num: this.num }
   }
 
+  /** Asks the backend for a direct forward once per shape (Convolution only, one group, not 1×1). */
+  private chooseForward(): void {
+    const g = this.geometry
+    const key = `${g.channels} ${g.height} ${g.width} ${g.kernelH} ${g.kernelW} ${g.padH} ${g.padW} ${g.strideH} ${g.strideW} ${g.dilationH} ${g.dilationW} ${this.convOutChannels}`
+    if (key === this.directForwardKey) return
+    this.directForwardKey = key
+    const eligible = this.group === 1 && !this.is1x1 && !this.reverseDimensions()
+    this.directForward = eligible ? this.ctx.backend.directConvolution?.(g, this.convOutChannels) : undefined
+  }
+
+  /** How the forward pass computes (logged by `deepspark time`). */
+  get forwardMethod(): string {
+    if (this.directForward) return "direct kernel (no im2col)"
+    return this.is1x1 ? "GEMM (1×1, no im2col)" : "im2col + GEMM"
+  }
+
   /** output = W ∗ input for one image (Caffe's forward_cpu_gemm). */
   protected forwardGemm(input: Float32Array, inOff: number, weights: Float32Array, output: Float32Array, outOff: number, skipIm2col = false): void {
+    if (this.directForward && !skipIm2col) {
+      this.directForward(weights, input, inOff, output, outOff)
+      return
+    }
     const be = this.ctx.backend
     let col: Float32Array = this.col
     let colBase = 0

@@ -1,11 +1,15 @@
 /**
- * The `cpu` backend: every Backend kernel in WebAssembly SIMD (f32x4), single-threaded (one trainer per
- * core gives the parallelism). Blobs allocated through `allocator` live inside the module's shared
+ * The `cpu` backend: every Backend kernel in WebAssembly SIMD (f32x4), single-threaded by default (one
+ * trainer per core gives the parallelism); with `threads` > 1 (a lone trainer) large GEMMs are split over
+ * helper threads sharing the module's memory, bit-identical to one thread (gemm.ts). Blobs allocated through `allocator` live inside the module's shared
  * memory and are used in place; any other Float32Array is staged through scratch (wasm-kernels.ts).
  */
-import type { Backend, BlobAllocator, ConvGeometry, LrnGeometry, PoolGeometry } from "../backend.js"
+import type { Backend, BlobAllocator, ConvGeometry, DirectConvolution, LrnGeometry, PoolGeometry } from "../backend.js"
 import { allocationStats } from "../../core/allocation-stats.js"
-import { type GemmBlocking, WasmGemm, defaultBlocking } from "./gemm.js"
+import type { BulkRandom } from "../../core/rng.js"
+import { zigguratTables } from "../../core/ziggurat.js"
+import { type GemmBlocking, type GemmSplit, WasmGemm, defaultBlocking, defaultSplit } from "./gemm.js"
+import { GemmThreads } from "./gemm-threads.js"
 import { WasmKernels } from "./wasm-kernels.js"
 import { hasRelaxedSimd, hasSimd128 } from "./wasm-module.js"
 import { type GemmShape, defaultGemmShape } from "../../../wasm/gemm.wat.js"
@@ -16,7 +20,23 @@ export interface CpuBackendOptions {
   readonly gemmShape?: GemmShape
   /** GEMM blocking and in-place thresholds (defaults: defaultBlocking); any subset. */
   readonly blocking?: Partial<GemmBlocking>
+  /**
+   * Threads for large GEMMs, the caller included (default 1). Meant for a trainer that runs alone on
+   * the machine; `dispose` ends the helper threads.
+   */
+  readonly threads?: number
+  /**
+   * Convolution forward: `im2col` (default: im2col + GEMM) or `direct` (wasm/conv-direct.wat.ts wherever
+   * it applies — stride 1, output rows a multiple of 4 wide). Both give bit-identical outputs; the direct
+   * kernel measured 0.44–0.64× im2col + GEMM's speed on every LeNet, CIFAR-10 quick and 3×3 shape
+   * (`npm run bench conv`), so it runs only when asked for.
+   */
+  readonly convolution?: ConvolutionChoice
+  /** When a GEMM is split over the threads and into how many chunks (defaults: defaultSplit); any subset. */
+  readonly split?: Partial<GemmSplit>
 }
+
+export type ConvolutionChoice = "im2col" | "direct"
 
 export class CpuBackendUnavailable extends Error {
   override readonly name = "CpuBackendUnavailable"
@@ -37,14 +57,93 @@ export class CpuBackend implements Backend {
   readonly description: string
   readonly allocator: BlobAllocator
   private readonly gemmDriver: WasmGemm
+  private readonly threads: GemmThreads | undefined
+  /** The GEMM's K block, which the direct convolution's sums follow. */
+  private readonly kc: number
 
-  constructor(readonly kernels: WasmKernels, blocking: GemmBlocking = defaultBlocking) {
+  constructor(
+    readonly kernels: WasmKernels,
+    blocking: GemmBlocking = defaultBlocking,
+    threads = 1,
+    split: GemmSplit = defaultSplit,
+    private readonly convolution: ConvolutionChoice = "im2col"
+  ) {
+    this.kc = blocking.kc
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`cpu backend: threads must be a whole number ≥ 1, got ${threads}`)
     const g = kernels.options.gemm ?? defaultGemmShape
     this.description =
       `wasm simd128 ${kernels.options.fma ? "+ relaxed-simd FMA" : "(mul+add, no FMA)"}, gemm ${g.mr}×${g.nr}` +
+      `, ${threads === 1 ? "1 thread" : `${threads} GEMM threads`}` +
       `, module ${kernels.fromCache ? "from cache" : "assembled"} in ${kernels.buildMs.toFixed(0)} ms`
     this.allocator = { allocFloat32: (count) => kernels.heap.allocFloat32(count), allocInt32: (count) => kernels.heap.allocInt32(count) }
-    this.gemmDriver = new WasmGemm(kernels, blocking)
+    this.threads = threads > 1 ? new GemmThreads(kernels.exports, kernels.module, kernels.heap.memory, threads - 1, split.helperSpins) : undefined
+    this.gemmDriver = new WasmGemm(kernels, blocking, this.threads, split)
+  }
+
+  /**
+   * mt19937's twist and the ziggurat's common path in wasm (wasm/random.wat.ts). Called once per 624
+   * samples, so the arrays' addresses are remembered (a heap lookup per call cost ≈ 2 ns per sample).
+   */
+  readonly bulkRandom: BulkRandom = {
+    allocWords: (count) => this.kernels.heap.allocInt32(count),
+    twist: (mt) => this.kernels.exports.mt_twist(this.stateAddress(mt)),
+    zigguratRun: (mt, first, stop, out, start, mean, std, rejected) => {
+      const k = this.kernels
+      const count = stop - first
+      if (out !== this.randomOut) {
+        this.randomOut = out
+        this.randomOutAddress = k.heap.addressOf(out)
+      }
+      const o = this.randomOutAddress >= 0 ? this.randomOutAddress + 4 * start : k.inout(s0, out, start, count, false)
+      const tables = this.zigguratTablesAddress()
+      const entries = k.exports.ziggurat_run(this.stateAddress(mt), first, stop, o, mean, std, tables, tables + 4 * 128, this.stateAddress(rejected)) as number
+      if (this.randomOutAddress < 0) k.output(o, out, start, count)
+      // The kernel records positions within this run; the caller wants output indexes.
+      for (let r = 0; r < entries; r += 2) rejected[r] = rejected[r]! + start
+      return entries
+    }
+  }
+  private randomOut: Float32Array | undefined
+  private randomOutAddress = -1
+  private readonly stateAddresses = new WeakMap<ArrayBufferView, number>()
+  private zigguratTables: Int32Array | undefined
+  private zigguratTablesAt = 0
+
+  /** The ziggurat's k (128 × u32) then w (128 × f64) tables in wasm memory, copied there on first use. */
+  private zigguratTablesAddress(): number {
+    if (!this.zigguratTables) {
+      const words = this.kernels.heap.allocInt32(128 + 2 * 128)
+      words.set(zigguratTables.k)
+      new Float64Array(words.buffer, words.byteOffset + 4 * 128, 128).set(zigguratTables.w)
+      this.zigguratTables = words
+      this.zigguratTablesAt = this.kernels.heap.addressOf(words)
+    }
+    return this.zigguratTablesAt
+  }
+
+  /** Byte address of an array the bulk random kernels read in place (handed out by allocWords). */
+  private stateAddress(a: Uint32Array | Int32Array): number {
+    const known = this.stateAddresses.get(a)
+    if (known !== undefined) return known
+    const at = this.kernels.heap.addressOf(a)
+    if (at < 0) throw new RangeError("cpu backend: the random generator's state must live in wasm memory (BulkRandom.allocWords)")
+    this.stateAddresses.set(a, at)
+    return at
+  }
+
+  /** Threads GEMMs run on (1: this thread only). */
+  get threadCount(): number {
+    return this.threads?.participants ?? 1
+  }
+
+  /** GEMM chunks the helper threads have run (0 with one thread). */
+  get helperChunks(): number {
+    return this.threads?.helperChunks ?? 0
+  }
+
+  /** Ends the GEMM helper threads (the backend must not be used afterwards when it had any). */
+  dispose(): Promise<void> {
+    return this.threads?.dispose() ?? Promise.resolve()
   }
 
   gemm(
@@ -88,6 +187,25 @@ export class CpuBackend implements Backend {
     if (transA) k.exports.gemv_t(M, N, alpha, a, xa, beta, ya)
     else k.exports.gemv_n(M, N, alpha, a, xa, beta, ya)
     k.output(ya, y, yOffset, yLen)
+  }
+
+  directConvolution(g: ConvGeometry, numOutput: number): DirectConvolution | undefined {
+    if (this.convolution !== "direct" || !isStride1(g) || g.outW % 4 !== 0) return undefined
+    const k = this.kernels
+    const { channels, height, width, padH, padW } = g
+    const imageLen = channels * height * width
+    const weightLen = numOutput * channels * g.kernelH * g.kernelW
+    const outLen = numOutput * g.outH * g.outW
+    const kc = this.kc
+    return (weights, input, inOffset, output, outOffset) => {
+      const w = k.input(s0, weights, 0, weightLen)
+      const d = k.input(s1, input, inOffset, imageLen)
+      const o = k.inout(s2, output, outOffset, outLen, false)
+      const src = padH === 0 && padW === 0 ? d : k.scratch(slotPadded, paddedCount(g))
+      if (src !== d) k.exports.pad_image(channels, height, width, padH, padW, d, src)
+      k.exports.conv_direct_fwd(channels, height + 2 * padH, width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, numOutput, kc, w, src, o)
+      k.output(o, output, outOffset, outLen)
+    }
   }
 
   im2col(g: ConvGeometry, data: Float32Array, dataOffset: number, col: Float32Array): void {
@@ -375,5 +493,5 @@ export const createCpuBackend = async (options: CpuBackendOptions = {}): Promise
   if (!hasSimd128()) throw new CpuBackendUnavailable("cpu backend: this runtime has no WebAssembly SIMD (simd128)")
   const fma = (options.fma ?? true) && hasRelaxedSimd()
   const kernels = await WasmKernels.create({ fma, ...(options.gemmShape ? { gemm: options.gemmShape } : {}) })
-  return new CpuBackend(kernels, { ...defaultBlocking, ...options.blocking })
+  return new CpuBackend(kernels, { ...defaultBlocking, ...options.blocking }, options.threads ?? 1, { ...defaultSplit, ...options.split }, options.convolution)
 }

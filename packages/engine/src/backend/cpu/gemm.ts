@@ -18,7 +18,9 @@
  * element is still summed in the same k order with the same kc blocks, so results are bit-identical.
  */
 import { type GemmShape, defaultGemmShape } from "../../../wasm/gemm.wat.js"
-import type { WasmKernels } from "./wasm-kernels.js"
+import { DirectCalls, type GemmCalls, RecordedCalls, ownBuffer } from "./gemm-commands.js"
+import { type GemmThreads, maxChunks } from "./gemm-threads.js"
+import { Scratch, type WasmKernels } from "./wasm-kernels.js"
 
 export interface GemmBlocking {
   /** K block: also the summation order's grouping (partial sums of kc products are added to C). */
@@ -49,10 +51,17 @@ const slotTile = 5
 export class WasmGemm {
   private readonly shape: GemmShape
   private readonly blocking: GemmBlocking
+  private readonly direct: DirectCalls
+  private readonly recorder: RecordedCalls | undefined
+  /** Per helper thread: its A buffer, B buffer and tile. */
+  private readonly helperScratch: Scratch[][]
+  private readonly starts: number[] = []
 
   constructor(
     private readonly k: WasmKernels,
-    blocking: GemmBlocking = defaultBlocking
+    blocking: GemmBlocking = defaultBlocking,
+    private readonly threads?: GemmThreads,
+    private readonly split: GemmSplit = defaultSplit
   ) {
     this.shape = k.options.gemm ?? defaultGemmShape
     const { mr, nr } = this.shape
@@ -62,6 +71,9 @@ export class WasmGemm {
       mc: Math.max(mr, Math.floor(blocking.mc / mr) * mr),
       nc: Math.max(nr, Math.floor(blocking.nc / nr) * nr)
     }
+    this.direct = new DirectCalls(k.exports)
+    this.recorder = threads ? new RecordedCalls(threads.commands) : undefined
+    this.helperScratch = Array.from({ length: threads?.helpers ?? 0 }, () => [new Scratch(k.heap), new Scratch(k.heap), new Scratch(k.heap)])
   }
 
   gemm(
@@ -102,21 +114,119 @@ export class WasmGemm {
     const kcMax = Math.min(KC, K)
     const directB = !transB && M <= this.blocking.directBMaxM && spreadsOverL1(4 * N, kcMax, 4 * nr)
     const directA = transA && alpha === 1 && N <= this.blocking.directAMaxN && spreadsOverL1(4 * M, kcMax, 4 * mr)
-    const pa = directA ? 0 : k.scratch(slotPackA, Math.ceil(Math.min(MC, M) / mr) * mr * kcMax)
-    const pb = k.scratch(slotPackB, directB ? nr * kcMax : Math.ceil(Math.min(NC, N) / nr) * nr * kcMax)
-    const tile = k.scratch(slotTile, mr * nr)
+    const paFloats = directA ? 0 : Math.ceil(Math.min(MC, M) / mr) * mr * kcMax
+    const pbFloats = directB ? nr * kcMax : Math.ceil(Math.min(NC, N) / nr) * nr * kcMax
     // op(A)[i,k] = A[i·rsA + k·csA]; op(B)[k,j] = B[j·rsB + k·csB] (the packers' "rows" are B's columns).
     const rsA = transA ? 1 : K
     const csA = transA ? M : 1
     const rsB = transB ? K : 1
     const csB = transB ? 1 : N
+    if (!this.threads || !this.runThreaded(M, N, K, alpha, a, rsA, csA, b, rsB, csB, beta, c, directA, directB, paFloats, pbFloats)) {
+      const calls = this.direct
+      calls.pa = directA ? 0 : k.scratch(slotPackA, paFloats)
+      calls.pb = k.scratch(slotPackB, pbFloats)
+      calls.tile = k.scratch(slotTile, mr * nr)
+      this.block(calls, M, N, K, alpha, a, rsA, csA, b, rsB, csB, beta, c, N, directA, directB)
+    }
+    k.output(c, C, cOffset, cCount)
+  }
+
+  /**
+   * Splits a large GEMM into chunks of whole MR-row or NR-column panels of C and runs them on every
+   * thread (false: too small to gain, or its plan did not fit the command buffer — run it on one).
+   * Each element of C is still computed by one thread with the same kernel calls in the same k order and
+   * kc blocks, and the chunk boundaries fall on the single-thread path's tile boundaries: bit-identical.
+   */
+  private runThreaded(
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: number,
+    rsA: number,
+    csA: number,
+    b: number,
+    rsB: number,
+    csB: number,
+    beta: number,
+    c: number,
+    directA: boolean,
+    directB: boolean,
+    paFloats: number,
+    pbFloats: number
+  ): boolean {
+    const threads = this.threads!
+    const recorder = this.recorder!
+    if (2 * M * N * K < this.split.minFlops) return false
+    const { mr, nr } = this.shape
+    const mPanels = Math.ceil(M / mr)
+    const nPanels = Math.ceil(N / nr)
+    // Split where it copies least: along N each chunk packs all of op(A) again, along M all of op(B),
+    // unless that operand is read in place.
+    const byColumns = directB ? false : directA ? true : M <= N
+    const panels = byColumns ? nPanels : mPanels
+    const chunks = Math.min(panels, threads.participants * this.split.chunksPerThread, maxChunks)
+    if (chunks < 2) return false
+    const k = this.k
+    const tileFloats = mr * nr
+    threads.setBuffers(0, directA ? 0 : k.scratch(slotPackA, paFloats), k.scratch(slotPackB, pbFloats), k.scratch(slotTile, tileFloats))
+    this.helperScratch.forEach(([pa, pb, tile], i) =>
+      threads.setBuffers(i + 1, directA ? 0 : pa!.reserve(paFloats), pb!.reserve(pbFloats), tile!.reserve(tileFloats))
+    )
+    const starts = this.starts
+    starts.length = 0
+    recorder.length = 0
+    for (let q = 0; q < chunks; q++) {
+      starts.push(recorder.length)
+      const p0 = Math.floor((q * panels) / chunks)
+      const p1 = Math.floor(((q + 1) * panels) / chunks)
+      if (byColumns) {
+        const j0 = p0 * nr
+        const j1 = Math.min(N, p1 * nr)
+        this.block(recorder, M, j1 - j0, K, alpha, a, rsA, csA, b + 4 * j0 * rsB, rsB, csB, beta, c + 4 * j0, N, directA, directB)
+      } else {
+        const i0 = p0 * mr
+        const i1 = Math.min(M, p1 * mr)
+        this.block(recorder, i1 - i0, N, K, alpha, a + 4 * i0 * rsA, rsA, csA, b, rsB, csB, beta, c + 4 * i0 * N, N, directA, directB)
+      }
+    }
+    if (recorder.length < 0) return false
+    starts.push(recorder.length)
+    threads.run(starts)
+    return true
+  }
+
+  /**
+   * The loop nest over one block of C (M × N at byte address c, row stride ldc floats): every kernel
+   * call goes to `calls`. op(A) and op(B) are addressed through their element strides.
+   */
+  private block(
+    calls: GemmCalls,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: number,
+    rsA: number,
+    csA: number,
+    b: number,
+    rsB: number,
+    csB: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    directA: boolean,
+    directB: boolean
+  ): void {
+    const { mr, nr } = this.shape
+    const { kc: KC, mc: MC, nc: NC } = this.blocking
     for (let jc = 0; jc < N; jc += NC) {
       const nc = Math.min(NC, N - jc)
       const fullCols = nc - (nc % nr)
       for (let pc = 0; pc < K; pc += KC) {
         const kc = Math.min(KC, K - pc)
         const bBlock = b + 4 * (jc * rsB + pc * csB)
-        // B panels: in place (stride N floats, a narrower last panel packed into pb) or all packed.
+        // B panels: in place (stride csB floats, a narrower last panel packed) or all packed.
         let panelsB: number
         let panelStepB: number
         let strideB: number
@@ -124,31 +234,46 @@ export class WasmGemm {
         if (directB) {
           panelsB = bBlock
           panelStepB = 4 * nr
-          strideB = 4 * N
-          edgeB = pb
-          if (fullCols < nc) x.gemm_pack_b(bBlock + 4 * fullCols, 1, N, nc - fullCols, kc, 1, pb)
+          strideB = 4 * csB
+          edgeB = 0
+          if (fullCols < nc) calls.packB(bBlock + 4 * fullCols, 1, csB, nc - fullCols, kc, 1, 0)
         } else {
-          x.gemm_pack_b(bBlock, rsB, csB, nc, kc, 1, pb)
-          panelsB = pb
+          calls.packB(bBlock, rsB, csB, nc, kc, 1, 0)
+          panelsB = ownBuffer
           panelStepB = 4 * nr * kc
           strideB = 4 * nr
-          edgeB = pb + (fullCols / nr) * panelStepB
+          edgeB = (fullCols / nr) * panelStepB
         }
         const betaBlock = pc === 0 ? beta : 1
         for (let ic = 0; ic < M; ic += MC) {
           const mc = Math.min(MC, M - ic)
+          const cBlock = c + 4 * (ic * ldc + jc)
           if (directA) {
-            x.gemm_macro(mc, nc, kc, a + 4 * (ic + pc * M), 4 * mr, 4 * M, panelsB, panelStepB, strideB, edgeB, c + 4 * (ic * N + jc), N, betaBlock, tile)
+            calls.macro(mc, nc, kc, a + 4 * (ic * rsA + pc * csA), 4 * mr, 4 * csA, panelsB, panelStepB, strideB, edgeB, cBlock, ldc, betaBlock)
           } else {
-            x.gemm_pack_a(a + 4 * (ic * rsA + pc * csA), rsA, csA, mc, kc, alpha, pa)
-            x.gemm_macro(mc, nc, kc, pa, 4 * mr * kc, 4 * mr, panelsB, panelStepB, strideB, edgeB, c + 4 * (ic * N + jc), N, betaBlock, tile)
+            calls.packA(a + 4 * (ic * rsA + pc * csA), rsA, csA, mc, kc, alpha, 0)
+            calls.macro(mc, nc, kc, ownBuffer, 4 * mr * kc, 4 * mr, panelsB, panelStepB, strideB, edgeB, cBlock, ldc, betaBlock)
           }
         }
       }
     }
-    k.output(c, C, cOffset, cCount)
   }
 }
+
+/** When and how finely a GEMM is split over threads. */
+export interface GemmSplit {
+  /** GEMMs of fewer flops (2·M·N·K) run on one thread: the hand-off would cost more than it gains. */
+  readonly minFlops: number
+  /** Chunks per thread (more balance the load on a busy machine; each repacks the other operand). */
+  readonly chunksPerThread: number
+  /**
+   * Spins of an idle helper thread before it sleeps: a sleeping helper takes tens of µs to wake, a
+   * spinning one takes a core from whatever else runs.
+   */
+  readonly helperSpins: number
+}
+
+export const defaultSplit: GemmSplit = { minFlops: 1 << 20, chunksPerThread: 2, helperSpins: 2000 }
 
 /** L1d geometry of the x86-64 cores this runs on (32 KiB, 8-way, 64-byte lines → 64 sets). */
 const l1Sets = 64

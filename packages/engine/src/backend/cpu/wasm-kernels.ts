@@ -57,6 +57,8 @@ export class WasmKernels {
 
   private constructor(
     readonly heap: WasmHeap,
+    /** The compiled module (helper threads instantiate it over the same memory). */
+    readonly module: WebAssembly.Module,
     instance: WebAssembly.Instance,
     readonly options: KernelOptions,
     readonly buildMs: number,
@@ -70,7 +72,7 @@ export class WasmKernels {
     const heap = new WasmHeap()
     const built = await buildKernelModule(options)
     const instance = new WebAssembly.Instance(built.module, { env: { memory: heap.memory } })
-    return new WasmKernels(heap, instance, options, built.buildMs, built.fromCache)
+    return new WasmKernels(heap, built.module, instance, options, built.buildMs, built.fromCache)
   }
 
   /** Scratch of `floats` floats in slot `slot` (byte address). */
