@@ -5,6 +5,7 @@ import { layerClusterAuthServer } from "./cluster-auth.js"
 import { confineTrainPayload } from "./confine-paths.js"
 import type { TrainerLoopResult } from "../trainer/trainer-loop.js"
 import { superviseTrainer, type SuperviseResult } from "../remote/worker-supervisor.js"
+import { watchCenter } from "./center-watch.js"
 import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } from "./trainer-entity.js"
 
 /**
@@ -52,6 +53,20 @@ export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line:
     // On interruption: stop the trainer process and wait until it has exited.
     return Effect.promise(() => (controller.abort(), supervised))
   }).pipe(
+    // A driver that dies tells no runner: stop the trainer as soon as its center is gone (center-watch.ts).
+    // Interrupted, not failed: a driver that is still there (its center briefly unreachable) sends Train again.
+    (training) =>
+      Effect.raceFirst(
+        training,
+        watchCenter({ host: payload.centerHost, port: payload.centerPort, everyMs: payload.heartbeatEveryMs, unreachableAfterMs: payload.callTimeoutMs }).pipe(
+          Effect.map((why): SuperviseResult | string => why)
+        )
+      ),
+    Effect.flatMap((outcome) => {
+      if (typeof outcome !== "string") return Effect.succeed(outcome)
+      log(`runner ${runner}: stopped trainer ${payload.assignment.workerId}: ${outcome}`)
+      return Effect.interrupt
+    }),
     Effect.flatMap((outcome): Effect.Effect<TrainResult, TrainerFailed> => {
       const workerId = payload.assignment.workerId
       if (outcome.status === "done") {
