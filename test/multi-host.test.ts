@@ -1,7 +1,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
 import { repoRoot } from "./support/mnist-workspace.js"
 import { createNetwork, multiHostSkipReason, type HostProcess, type Network } from "./support/netns/network.js"
 import { startPostgres, type PostgresServer } from "./support/netns/postgres-host.js"
@@ -27,6 +27,8 @@ let net: Network
 let pg: PostgresServer
 let mnist: TinyMnist
 const runners = new Map<string, HostProcess>()
+/** Drivers still running when a test ends (it failed) are killed, so the next one finds its ports free. */
+const drivers: HostProcess[] = []
 
 const startRunner = (host: string) => {
   const h = net.hosts[host]!
@@ -42,7 +44,7 @@ const startRunner = (host: string) => {
 /** `deepspark train` on the driver host, through the cluster, with the center listening on that host. */
 const startDriver = (solver: string, extra: ReadonlyArray<string> = []) => {
   const driver = net.hosts.driver!
-  return driver.spawn(
+  const p = driver.spawn(
     process.execPath,
     [
       deepspark, "train", "-solver", solver, "--workers", "2",
@@ -52,7 +54,31 @@ const startDriver = (solver: string, extra: ReadonlyArray<string> = []) => {
     ],
     { cwd: mnist.dir, env }
   )
+  drivers.push(p)
+  return p
 }
+
+/** The output a process writes from now on. */
+const from = (p: HostProcess) => {
+  const start = p.out().length
+  return () => p.out().slice(start)
+}
+
+const waitUntil = async (what: string, ms: number, check: () => boolean | Promise<boolean>, context: () => string = () => "") => {
+  const t0 = Date.now()
+  while (!(await check())) {
+    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms\n${context()}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return Date.now() - t0
+}
+
+/** psql on the database host: the rows of one query, one line each. */
+const query = (sql: string) => net.hosts.db!.exec("psql", [pg.url, "-At", "-c", sql]).trim().split("\n").filter(Boolean)
+
+/** The last iteration the driver's center logged an exchange of this worker at (0: none yet). */
+const lastExchangeIteration = (driverOut: string, workerId: string) =>
+  Math.max(0, ...[...driverOut.matchAll(new RegExp(`Exchange \\d+ .*: ${workerId} at iteration (\\d+)`, "g"))].map((m) => Number(m[1])))
 
 const runnerOutputs = () => [...runners].map(([host, p]) => `--- runner ${host} (${net.hosts[host]!.ip}) ---\n${p.out()}`).join("\n")
 
@@ -64,6 +90,10 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     for (const host of RUNNERS) startRunner(host)
     await Promise.all([...runners.values()].map((r) => r.waitFor(/joined the cluster/, 90_000)))
   }, 150_000)
+  afterEach(() => {
+    for (const d of drivers.splice(0)) if (d.alive()) d.child.kill("SIGKILL")
+    for (const host of RUNNERS) net.restore(host)
+  })
   afterAll(() => {
     pg?.stop()
     net?.destroy()
@@ -80,4 +110,85 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     expect(trained.length, runnerOutputs()).toBeGreaterThanOrEqual(1)
     console.log(`cross-host run: accuracy ${accuracy}; trainers on ${trained.join(", ")}`)
   }, 120_000)
+
+  it("a runner host cut off mid-run: its trainer moves to another runner and resumes from its last exchange; the host rejoins when its link returns", async () => {
+    const solver = mnist.solver("cut_runner_solver.prototxt", { max_iter: 500 })
+    const since = new Map<string, () => string>(RUNNERS.map((h) => [h, from(runners.get(h)!)]))
+    const driver = startDriver(solver, ["--period", "10"])
+    // Wait until worker0 has exchanged a few times, then pull the cable of the host it trains on.
+    await waitUntil("worker0 exchanging", 60_000, () => lastExchangeIteration(driver.out(), "worker0") >= 40, () => driver.out())
+    const host = RUNNERS.find((h) => /training worker0 /.test(since.get(h)!()))!
+    expect(host, runnerOutputs()).toBeDefined()
+    net.cut(host)
+    const cutAt = Date.now()
+    const lastBeforeCut = lastExchangeIteration(driver.out(), "worker0")
+    const others = RUNNERS.filter((h) => h !== host)
+    // Another runner takes worker0 over once the cut-off runner's shard locks have expired.
+    let resumedOn = ""
+    const moved = await waitUntil("worker0 resumed on another runner", 60_000, () => {
+      resumedOn = others.find((h) => /worker worker0: registered as incarnation \d+, resuming/.test(since.get(h)!())) ?? ""
+      return resumedOn !== ""
+    }, runnerOutputs)
+    const resumed = /worker worker0: registered as incarnation (\d+), resuming at iteration (\d+)/.exec(since.get(resumedOn)!())!
+    expect(Number(resumed[1])).toBeGreaterThanOrEqual(2)
+    // From the last exchange the center applied: no earlier (work lost), no later (work invented).
+    expect(Number(resumed[2])).toBeGreaterThanOrEqual(lastBeforeCut)
+    expect(Number(resumed[2]) % 10).toBe(0)
+    net.restore(host)
+    const restoredAt = Date.now()
+    expect(await driver.exit, `${driver.out()}\n${runnerOutputs()}`).toBe(0)
+    // Every exchange of both partitions is counted once: 2 workers × 500 / 10.
+    expect(driver.out()).toMatch(/center: 100 exchanges/)
+    expect(Number(/test accuracy ([\d.]+)/.exec(driver.out())?.[1])).toBeGreaterThanOrEqual(0.8)
+    // The host rejoined: its runner process lives, heartbeats again and holds shard locks again.
+    const address = `${net.hosts[host]!.ip}:34431`
+    const rejoined = await waitUntil("the cut-off runner rejoining", 60_000, () => {
+      const fresh = query(`SELECT address FROM cluster_runners WHERE healthy AND last_heartbeat > NOW() - INTERVAL '3 seconds'`)
+      const locks = query(`SELECT count(*) FROM cluster_locks WHERE address = '${address}' AND acquired_at > NOW() - INTERVAL '3 seconds'`)
+      return fresh.includes(address) && Number(locks[0]) > 0
+    }, runnerOutputs)
+    expect(runners.get(host)!.alive()).toBe(true)
+    console.log(`runner ${host} cut off: worker0 resumed on ${resumedOn} at iteration ${resumed[2]} (last exchange before the cut ${lastBeforeCut}) ${(moved / 1000).toFixed(1)} s after the cut; rejoined ${((Date.now() - restoredAt) / 1000).toFixed(1)} s after the link returned (cut ${((restoredAt - cutAt) / 1000).toFixed(1)} s)`)
+    void rejoined
+  }, 180_000)
+
+  it("the driver killed with kill -9: its runners stop its trainers within a heartbeat interval; a new driver with --resume takes over", async () => {
+    const solver = mnist.solver("driver_kill_solver.prototxt", { max_iter: 400 })
+    const since = new Map<string, () => string>(RUNNERS.map((h) => [h, from(runners.get(h)!)]))
+    const first = startDriver(solver, ["--period", "10", "--checkpoint-every", "6"])
+    const checkpoints = () => fs.readdirSync(mnist.dir).filter((f) => /^driver_kill_solver_exchange_\d+\.dsstate$/.test(f))
+    await waitUntil("a center checkpoint", 60_000, () => checkpoints().length > 0 && lastExchangeIteration(first.out(), "worker0") > 0 && lastExchangeIteration(first.out(), "worker1") > 0, () => first.out())
+    const trainerPids = RUNNERS.flatMap((h) => [...since.get(h)!().matchAll(/worker worker\d: trainer process (\d+) started/g)].map((m) => Number(m[1])))
+    expect(trainerPids.length, runnerOutputs()).toBeGreaterThanOrEqual(2)
+    first.child.kill("SIGKILL")
+    const killedAt = Date.now()
+    await first.exit
+    // Each trainer's runner notices at its next probe of the center (one heartbeat interval, 5 s).
+    const noticed = await waitUntil("the runners stopping both trainers", 30_000, () => {
+      const all = RUNNERS.map((h) => since.get(h)!()).join("\n")
+      return /stopped trainer worker0: the center at .* refuses connections/.test(all) && /stopped trainer worker1: the center at .* refuses connections/.test(all)
+    }, runnerOutputs)
+    const alive = trainerPids.filter((pid) => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    })
+    expect(alive, runnerOutputs()).toEqual([])
+    expect(noticed).toBeLessThan(5_000 + 4_000)
+    // The new driver resumes from the last checkpoint and finishes the run on the same runners.
+    const latest = checkpoints().sort((a, b) => Number(/_(\d+)\.dsstate/.exec(b)![1]) - Number(/_(\d+)\.dsstate/.exec(a)![1]))[0]!
+    const sinceResume = new Map<string, () => string>(RUNNERS.map((h) => [h, from(runners.get(h)!)]))
+    const second = startDriver(solver, ["--period", "10", "--resume", latest])
+    expect(await second.exit, `${second.out()}\n${runnerOutputs()}`).toBe(0)
+    const resumedAt = Number(/_(\d+)\.dsstate/.exec(latest)![1])
+    expect(second.out()).toMatch(new RegExp(`Resumed the center from ${latest} at exchange ${resumedAt}`))
+    expect(second.out()).toMatch(/center: 80 exchanges/)
+    const resumedWorkers = RUNNERS.flatMap((h) => [...sinceResume.get(h)!().matchAll(/worker (worker\d): registered as incarnation \d+, resuming at iteration (\d+)/g)].map((m) => `${m[1]}@${m[2]}`))
+    expect(resumedWorkers.length, runnerOutputs()).toBe(2)
+    console.log(`driver killed: its trainers stopped ${(noticed / 1000).toFixed(1)} s later; the new driver resumed at exchange ${resumedAt} (${resumedWorkers.join(", ")})`)
+    void killedAt
+  }, 180_000)
 })

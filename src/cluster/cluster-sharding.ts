@@ -40,7 +40,13 @@ export const deepsparkShardingDefaults: Partial<ShardingConfig.ShardingConfig["T
   runnerHealthCheckInterval: Duration.seconds(10),
   // A runner that shuts down stops its trainers after this long (the cluster's default waits 15 s for
   // requests to finish; a trainer's Train lasts the whole run), so their shards move to others sooner.
-  entityTerminationTimeout: Duration.seconds(2)
+  entityTerminationTimeout: Duration.seconds(2),
+  // Shard locks as rows that expire (acquired_at older than shardLockExpiration), not PostgreSQL
+  // advisory locks: an advisory lock lives as long as the runner's database connection, and when a
+  // runner's host is cut off PostgreSQL keeps that connection — and the locks — until TCP gives up on
+  // it (hours with the kernel's keepalive defaults), so the runner's trainers never moved. Every member
+  // of a cluster must agree on this setting.
+  shardLockDisableAdvisory: true
 }
 
 const storage = (options: ClusterConnectionOptions) =>
