@@ -191,4 +191,49 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     console.log(`driver killed: its trainers stopped ${(noticed / 1000).toFixed(1)} s later; the new driver resumed at exchange ${resumedAt} (${resumedWorkers.join(", ")})`)
     void killedAt
   }, 180_000)
+
+  it("100 ms of delay and dropped connections on one worker's path (a proxy): the run completes, and that worker's staleness shows in the center's log", async () => {
+    // The center/worker pair: the center on the driver host; w-fast on r1 reaches it directly, w-slow on
+    // r2 through a proxy on its own host that delays every chunk by 100 ms each way and cuts all its
+    // connections every 3 s. Both train until the center has applied 500 exchanges and stops them.
+    const center = net.hosts.driver!
+    const centerArgs = ["center", "--synthetic", "3", "--listen", `${center.ip}:7177`, "--token", "tok", "--workers", "2", "--display", "1", "--heartbeat-timeout", "20", "--max-exchanges", "500"]
+    const c = center.spawn(process.execPath, [deepspark, ...centerArgs], { env })
+    drivers.push(c)
+    await c.waitFor(/listening|Listening/, 60_000)
+    const proxy = net.hosts.r2!.spawn(process.execPath, [path.join(repoRoot, "test/support/netns/delay-proxy.mjs"), "127.0.0.1", "17177", center.ip, "7177", "100", "3000"])
+    drivers.push(proxy)
+    await proxy.waitFor(/listening/, 30_000)
+    const worker = (host: string, id: string, connect: string, partition: number) => {
+      const w = net.hosts[host]!.spawn(
+        process.execPath,
+        [deepspark, "worker", "--synthetic", "3", "--max-iter", "1000000", "--period", "5", "--connect", connect, "--partition", `${partition}/2`, "--id", id, "--token", "tok",
+          "--heartbeat-every", "1", "--call-timeout", "10", "--backoff-ms", "200", "--max-restarts", "20"],
+        { env }
+      )
+      drivers.push(w)
+      return w
+    }
+    const t0 = Date.now()
+    const fast = worker("r1", "w-fast", `${center.ip}:7177`, 0)
+    const slow = worker("r2", "w-slow", "127.0.0.1:17177", 1)
+    const context = () => `--- center ---\n${c.out()}\n--- w-fast ---\n${fast.out()}\n--- w-slow ---\n${slow.out()}\n--- proxy ---\n${proxy.out()}`
+    const [fastExit, slowExit, centerExit] = await Promise.race([
+      Promise.all([fast.exit, slow.exit, c.exit]),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the run did not end within 90 s\n${context()}`)), 90_000))
+    ])
+    expect({ fastExit, slowExit, centerExit }, context()).toEqual({ fastExit: 0, slowExit: 0, centerExit: 0 })
+    const staleness = (id: string) => [...c.out().matchAll(new RegExp(`Exchange \\d+: worker ${id}, .*staleness (\\d+)`, "g"))].map((m) => Number(m[1]))
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
+    const [fastStaleness, slowStaleness] = [staleness("w-fast"), staleness("w-slow")]
+    expect(fastStaleness.length, context()).toBeGreaterThan(0)
+    expect(slowStaleness.length, context()).toBeGreaterThan(0)
+    expect(mean(slowStaleness), context()).toBeGreaterThan(2 * mean(fastStaleness) + 1)
+    const drops = [...proxy.out().matchAll(/dropped (\d+) connections/g)].map((m) => Number(m[1]))
+    expect(drops.some((n) => n > 0), context()).toBe(true)
+    // Its connection was cut at least once: it registered again (resuming, if it had trained before the cut).
+    expect(/registered as incarnation ([2-9]|\d\d)/.test(slow.out()), context()).toBe(true)
+    console.log(`slow path (${((Date.now() - t0) / 1000).toFixed(1)} s): mean staleness w-slow ${mean(slowStaleness).toFixed(1)} (${slowStaleness.length} exchanges) vs w-fast ${mean(fastStaleness).toFixed(1)} (${fastStaleness.length}); proxy cuts ${drops.join(",")}`)
+    console.log(context())
+  }, 120_000)
 })
