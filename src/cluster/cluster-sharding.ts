@@ -4,6 +4,8 @@ import { RpcSerialization } from "@effect/rpc"
 import { Duration, Effect, Layer, Option, Schedule } from "effect"
 import { layerClusterAuthClient } from "./cluster-auth.js"
 import { layerClusterSql } from "./cluster-sql.js"
+import { layerClusterClientProtocolTls, layerClusterSocketServerTls } from "./cluster-tls.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 
 /**
  * The @effect/cluster stack deepspark uses, over SQL storage (cluster-sql.ts): runners talk to each
@@ -23,6 +25,11 @@ export interface ClusterConnectionOptions {
    */
   readonly sharding?: Partial<ShardingConfig.ShardingConfig["Type"]>
   readonly busyTimeoutMs?: number
+  /**
+   * The cluster's transport over mutual TLS (cluster-tls.ts): this member's certificate and key, and
+   * the cluster's CA. Every member of a cluster must agree (all TLS or none).
+   */
+  readonly tls?: TlsFiles
 }
 
 export interface RunnerListenOptions extends ClusterConnectionOptions {
@@ -54,6 +61,10 @@ const storage = (options: ClusterConnectionOptions) =>
     Layer.provide(layerClusterSql({ url: options.clusterDb, ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) }))
   )
 
+/** How this member connects to runners: plain TCP, or TLS with its files. */
+const clientProtocol = (options: ClusterConnectionOptions) =>
+  options.tls !== undefined ? layerClusterClientProtocolTls(options.tls) : NodeClusterSocket.layerClientProtocol
+
 const shardingConfig = (options: ClusterConnectionOptions, addresses: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
   ShardingConfig.layer({ ...deepsparkShardingDefaults, ...options.sharding, ...addresses })
 
@@ -64,10 +75,11 @@ export const layerRunnerSharding = (options: RunnerListenOptions) => {
     runnerAddress: Option.some(RunnerAddress.make(advertise.host, advertise.port)),
     runnerListenAddress: Option.some(RunnerAddress.make(options.listen.host, options.listen.port))
   })
-  const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(NodeClusterSocket.layerClientProtocol))
+  const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(clientProtocol(options)))
+  const server = options.tls !== undefined ? layerClusterSocketServerTls(options.listen, options.tls) : NodeClusterSocket.layerSocketServer
   return SocketRunner.layer.pipe(
     Layer.provide(layerClusterAuthClient(options.clusterSecret)),
-    Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
+    Layer.provide([server, clientProtocol(options)]),
     Layer.provide(health),
     Layer.provideMerge(storage(options)),
     Layer.provide(config),
@@ -80,7 +92,7 @@ export const layerClientSharding = (options: ClusterConnectionOptions) =>
   SocketRunner.layerClientOnly.pipe(
     // The entity clients of this Sharding sign every message with the cluster secret.
     Layer.provide(layerClusterAuthClient(options.clusterSecret)),
-    Layer.provide(NodeClusterSocket.layerClientProtocol),
+    Layer.provide(clientProtocol(options)),
     Layer.provideMerge(storage(options)),
     Layer.provide(shardingConfig(options, { runnerAddress: Option.none() })),
     Layer.provide(RpcSerialization.layerMsgPack)

@@ -5,6 +5,7 @@ import { layerClusterAuthServer } from "./cluster-auth.js"
 import { confineTrainPayload } from "./confine-paths.js"
 import type { TrainerLoopResult } from "../trainer/trainer-loop.js"
 import { superviseTrainer, type SuperviseResult } from "../remote/worker-supervisor.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 import { watchCenter } from "./center-watch.js"
 import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } from "./trainer-entity.js"
 
@@ -26,9 +27,14 @@ export interface TrainerEntityOptions {
   readonly clusterSecret: string
   /** Every path a `Train` names must lie under this folder (confine-paths.ts). */
   readonly root: string
+  /**
+   * The runner's TLS files (the cluster's CA, its certificate and key): its trainers reach the center
+   * and the staging server over TLS with them, as the driver serves both when the cluster uses TLS.
+   */
+  readonly tls?: TlsFiles
 }
 
-export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line: string) => void) =>
+export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line: string) => void, tls?: TlsFiles) =>
   Effect.async<SuperviseResult>((resume) => {
     const controller = new AbortController()
     const supervised = superviseTrainer({
@@ -39,7 +45,8 @@ export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line:
         heartbeatEveryMs: payload.heartbeatEveryMs,
         callTimeoutMs: payload.callTimeoutMs,
         maxMessageBytes: payload.maxMessageBytes,
-        ...(payload.staging ? { staging: payload.staging } : {})
+        ...(payload.staging ? { staging: payload.staging } : {}),
+        ...(tls !== undefined ? { tls } : {})
       },
       maxRestarts: payload.maxRestarts,
       backoffMs: payload.backoffMs,
@@ -106,7 +113,7 @@ export const TrainerEntityLive = (options: TrainerEntityOptions) =>
               return Effect.fail(new TrainerFailed({ workerId: a.workerId, runner, reason: "rejected", message: `worker ${a.workerId} on runner ${runner}: ${confined.refused}` }))
             }
             options.log(`runner ${runner}: training ${a.workerId} (partition ${a.partition.index}/${a.partition.count}) for the center at ${request.payload.centerHost}:${request.payload.centerPort}`)
-            return trainOnRunner(confined.payload, runner, options.log)
+            return trainOnRunner(confined.payload, runner, options.log, options.tls)
           })
       }
     }),
