@@ -6,6 +6,7 @@ import { repoRoot } from "./support/mnist-workspace.js"
 import { testCertificates } from "./support/test-certificates.js"
 import { createNetwork, multiHostSkipReason, type HostProcess, type Network } from "./support/netns/network.js"
 import { startPostgres, type PostgresServer } from "./support/netns/postgres-host.js"
+import { lastExchangeIteration, outputFrom as from, waitUntil } from "./support/netns/watch-output.js"
 import { tinyMnist, type TinyMnist } from "./support/tiny-mnist.js"
 
 /**
@@ -47,14 +48,14 @@ const startRunner = (host: string, options: { readonly db?: string; readonly por
 }
 
 /** `deepspark train` on the driver host, through the cluster, with the center listening on that host. */
-const startDriver = (solver: string, extra: ReadonlyArray<string> = [], db = pg.url) => {
+const startDriver = (solver: string, extra: ReadonlyArray<string> = [], db = pg.url, stageTo = "staged") => {
   const driver = net.hosts.driver!
   const p = driver.spawn(
     process.execPath,
     [
       deepspark, "train", "-solver", solver, "--workers", "2",
       "--cluster-db", db, "--lock-expiration", String(LOCK_EXPIRATION_S),
-      "--center-listen", `${driver.ip}:7077`, "--serve-data", `${driver.ip}:7078`, "--stage-to", "staged",
+      "--center-listen", `${driver.ip}:7077`, "--serve-data", `${driver.ip}:7078`, "--stage-to", stageTo,
       ...extra
     ],
     { cwd: mnist.dir, env }
@@ -63,27 +64,8 @@ const startDriver = (solver: string, extra: ReadonlyArray<string> = [], db = pg.
   return p
 }
 
-/** The output a process writes from now on. */
-const from = (p: HostProcess) => {
-  const start = p.out().length
-  return () => p.out().slice(start)
-}
-
-const waitUntil = async (what: string, ms: number, check: () => boolean | Promise<boolean>, context: () => string = () => "") => {
-  const t0 = Date.now()
-  while (!(await check())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms\n${context()}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return Date.now() - t0
-}
-
 /** psql on the database host: the rows of one query, one line each. */
 const query = (sql: string) => net.hosts.db!.exec("psql", [pg.url, "-At", "-c", sql]).trim().split("\n").filter(Boolean)
-
-/** The last iteration the driver's center logged an exchange of this worker at (0: none yet). */
-const lastExchangeIteration = (driverOut: string, workerId: string) =>
-  Math.max(0, ...[...driverOut.matchAll(new RegExp(`Exchange \\d+ .*: ${workerId} at iteration (\\d+)`, "g"))].map((m) => Number(m[1])))
 
 const runnerOutputs = () => [...runners].map(([host, p]) => `--- runner ${host} (${net.hosts[host]!.ip}) ---\n${p.out()}`).join("\n")
 
@@ -260,7 +242,8 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     await Promise.all(tlsRunners.map((r) => r.waitFor(/joined the cluster/, 90_000)))
     const since = tlsRunners.map(from)
     const solver = mnist.solver("tls_cluster_solver.prototxt", { max_iter: 150 })
-    const driver = startDriver(solver, flags("driver"), db)
+    // A staging folder of its own: the trainers must stage over TLS, not find an earlier test's copies.
+    const driver = startDriver(solver, flags("driver"), db, "staged-tls")
     expect(await driver.exit, `${driver.out()}\n${tlsRunners.map((r) => r.out()).join("\n")}`).toBe(0)
     expect(Number(/test accuracy ([\d.]+)/.exec(driver.out())?.[1])).toBeGreaterThanOrEqual(0.8)
     const trained = since.map((out) => out()).join("\n")
