@@ -1,7 +1,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import path from "node:path"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest"
 import { repoRoot } from "./support/mnist-workspace.js"
 import { testCertificates } from "./support/test-certificates.js"
 import { createNetwork, multiHostSkipReason, type HostProcess, type Network } from "./support/netns/network.js"
@@ -84,6 +84,7 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
   afterAll(() => {
     pg?.stop()
     net?.destroy()
+    if (mnist) fs.rmSync(mnist.dir, { recursive: true, force: true })
   })
 
   it("a cluster run across the hosts reaches its target accuracy, its trainers staging their partitions over the network", async () => {
@@ -232,7 +233,9 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     // A cluster of its own (its own database), so that its TLS runners never meet the plain ones.
     query("CREATE DATABASE tls_cluster")
     const db = pg.url.replace(/\/postgres$/, "/tls_cluster")
-    const certs = testCertificates(fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-cluster-tls-")))
+    const certDir = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-cluster-tls-"))
+    onTestFinished(() => fs.rmSync(certDir, { recursive: true, force: true }))
+    const certs = testCertificates(certDir)
     certs.ca("cluster-ca")
     const flags = (host: string) => {
       const { cert, key } = certs.cert("cluster-ca", host, `IP:${net.hosts[host]!.ip}`)

@@ -49,6 +49,7 @@ describe.skipIf(skip !== undefined)("several hosts, a longer run through two fau
     for (const p of processes) if (p.alive()) p.child.kill("SIGKILL")
     pg?.stop()
     net?.destroy()
+    if (mnist) fs.rmSync(mnist.dir, { recursive: true, force: true })
   })
 
   it("a runner host cut off for 30 s, then another runner killed: every exchange counted once, 90 % reached", async () => {
