@@ -29,8 +29,8 @@ let net: Network
 let pg: PostgresServer
 let mnist: TinyMnist
 const runners = new Map<string, HostProcess>()
-/** Drivers still running when a test ends (it failed) are killed, so the next one finds its ports free. */
-const drivers: HostProcess[] = []
+/** Processes a test started (drivers, centers, workers, proxies): killed when it ends, so the next finds its ports free. */
+const perTest: HostProcess[] = []
 
 const startRunner = (host: string, options: { readonly db?: string; readonly port?: number; readonly extra?: ReadonlyArray<string> } = {}) => {
   const h = net.hosts[host]!
@@ -43,7 +43,7 @@ const startRunner = (host: string, options: { readonly db?: string; readonly por
     { env }
   )
   if (options.port === undefined) runners.set(host, p)
-  else drivers.push(p)
+  else perTest.push(p)
   return p
 }
 
@@ -60,7 +60,7 @@ const startDriver = (solver: string, extra: ReadonlyArray<string> = [], db = pg.
     ],
     { cwd: mnist.dir, env }
   )
-  drivers.push(p)
+  perTest.push(p)
   return p
 }
 
@@ -78,7 +78,7 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     await Promise.all([...runners.values()].map((r) => r.waitFor(/joined the cluster/, 90_000)))
   }, 150_000)
   afterEach(() => {
-    for (const d of drivers.splice(0)) if (d.alive()) d.child.kill("SIGKILL")
+    for (const d of perTest.splice(0)) if (d.alive()) d.child.kill("SIGKILL")
     for (const host of RUNNERS) net.restore(host)
   })
   afterAll(() => {
@@ -188,12 +188,12 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     const center = net.hosts.driver!
     const centerArgs = ["center", "--synthetic", "3", "--listen", `${center.ip}:7177`, "--token", "tok", "--workers", "2", "--display", "1", "--heartbeat-timeout", "20", "--max-exchanges", "400"]
     const c = center.spawn(process.execPath, [deepspark, ...centerArgs], { env })
-    drivers.push(c)
+    perTest.push(c)
     await c.waitFor(/listening|Listening/, 60_000)
     const proxyScript = path.join(repoRoot, "test/support/netns/delay-proxy.mjs")
     const proxy = net.hosts.r2!.spawn(process.execPath, [proxyScript, "127.0.0.1", "17177", center.ip, "7177", "100", "4000"])
     const fastPath = net.hosts.r1!.spawn(process.execPath, [proxyScript, "127.0.0.1", "17177", center.ip, "7177", "10", "0"])
-    drivers.push(proxy, fastPath)
+    perTest.push(proxy, fastPath)
     await Promise.all([proxy.waitFor(/listening/, 30_000), fastPath.waitFor(/listening/, 30_000)])
     const worker = (host: string, id: string, connect: string, partition: number) => {
       const w = net.hosts[host]!.spawn(
@@ -202,7 +202,7 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
           "--heartbeat-every", "1", "--call-timeout", "10", "--backoff-ms", "200", "--max-restarts", "20"],
         { env }
       )
-      drivers.push(w)
+      perTest.push(w)
       return w
     }
     const t0 = Date.now()
