@@ -36,7 +36,14 @@ export const serveTcpWorkers = (options: ServeTcpWorkersOptions) =>
     if (serveData !== undefined) {
       // Loaded only when asked for: it brings the database readers.
       const { serveStagingTcp } = yield* Effect.promise(() => import("../staging/server.js"))
-      data = yield* serveStagingTcp({ host: serveData.host, port: serveData.port, token: options.token, root: serveData.root })
+      data = yield* serveStagingTcp({
+        host: serveData.host,
+        port: serveData.port,
+        token: options.token,
+        root: serveData.root,
+        // The same certificate as the center's: workers check both against their one --tls-ca.
+        ...(options.tls !== undefined ? { tls: options.tls } : {})
+      })
     }
     const center = yield* serveCenterTcp({
       host: options.host,

@@ -18,6 +18,10 @@ describe("deepspark runner / train --cluster-db flags", () => {
     expect(await run(["--cluster-db", "file:/tmp/x.db", "--cluster-secret", "s", "--listen", "nowhere"])).toMatchObject({ code: 2, err: expect.stringMatching(/listen.*HOST:PORT.*nowhere/) })
     expect(await run(["--cluster-db", "file:/tmp/x.db", "--cluster-secret", "s", "--lock-expiration", "-3"])).toMatchObject({ code: 2, err: expect.stringMatching(/--lock-expiration .*> 0/) })
     expect(await run(["--cluster-db", "file:/tmp/x.db", "--bogus"])).toMatchObject({ code: 2, err: expect.stringMatching(/--bogus/) })
+    expect(await run(["--cluster-db", "file:/tmp/x.db", "--cluster-secret", "s", "--tls-cert", "c.pem", "--tls-key", "k.pem"])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/a TLS cluster needs all of --tls-cert, --tls-key and --tls-ca/)
+    })
   })
 
   it("train: cluster flags need --cluster-db, which needs a cluster secret; --stage-to needs --serve-data; --cluster-db picks the cluster pool", async () => {
@@ -27,6 +31,8 @@ describe("deepspark runner / train --cluster-db flags", () => {
     await expect(clusterPoolFrom(opts(["--cluster-db", "file:/tmp/x.db"]), () => {})).rejects.toThrow(/--cluster-db needs the runners' secret/)
     await expect(clusterPoolFrom(opts(["--cluster-db", "file:/tmp/x.db", ...secret, "--stage-to", "d"]), () => {})).rejects.toThrow(/--stage-to DIR needs --serve-data/)
     await expect(clusterPoolFrom(opts(["--cluster-db", "file:/tmp/x.db", ...secret, "--center-listen", "7077"]), () => {})).rejects.toThrow(/--center-listen expects HOST:PORT/)
+    await expect(clusterPoolFrom(opts(["--tls-ca", "ca.pem"]), () => {})).rejects.toThrow(/--tls-ca only applies with --cluster-db/)
+    await expect(clusterPoolFrom(opts(["--cluster-db", "file:/tmp/x.db", ...secret, "--tls-ca", "ca.pem"]), () => {})).rejects.toThrow(/needs all of --tls-cert, --tls-key and --tls-ca/)
     expect(await clusterPoolFrom(opts([]), () => {})).toBeUndefined()
     expect(await clusterPoolFrom(opts(["--cluster-db", "file:/tmp/x.db", ...secret, "--center-listen", "0.0.0.0:7077", "--lock-expiration", "5"]), () => {})).toBeDefined()
   })

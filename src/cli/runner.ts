@@ -10,9 +10,10 @@ import { noPositionals } from "./argv.js"
 import { CliUsageError } from "./command.js"
 import { clusterSecretFrom, parseAddress } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
+import { clusterTlsFrom, clusterTlsOptions } from "./tls-flags.js"
 
 export const RUNNER_USAGE =
-  "deepspark runner --cluster-db URL (--cluster-secret S | env DEEPSPARK_CLUSTER_SECRET) [--root DIR] [--listen HOST:PORT] [--advertise HOST[:PORT]] [--lock-expiration SECONDS]"
+  "deepspark runner --cluster-db URL (--cluster-secret S | env DEEPSPARK_CLUSTER_SECRET) [--root DIR] [--listen HOST:PORT] [--advertise HOST[:PORT]] [--lock-expiration SECONDS] [--tls-cert PEM --tls-key PEM --tls-ca PEM]"
 
 export const DEFAULT_RUNNER_LISTEN = "127.0.0.1:34431"
 
@@ -34,7 +35,8 @@ export const runnerCommand = standaloneCommand(
       { name: "root", type: "string", value: "DIR", description: "train only solvers, weights and data folders under DIR (default: the working directory)" },
       { name: "listen", type: "string", value: "HOST:PORT", description: `where the runner listens for other runners and drivers (${DEFAULT_RUNNER_LISTEN})` },
       { name: "advertise", type: "string", value: "HOST[:PORT]", description: "the address others use to reach it (the listen address; this host's name for 0.0.0.0)" },
-      { name: "lock-expiration", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "shard-lock expiry: how long a killed runner's trainers wait to move (20)" }
+      { name: "lock-expiration", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "shard-lock expiry: how long a killed runner's trainers wait to move (20)" },
+      ...clusterTlsOptions
     ]
   },
   async (p, io) => {
@@ -56,6 +58,7 @@ export const runnerCommand = standaloneCommand(
           ? parseAddress(advertiseFlag, "advertise")
           : { host: advertiseFlag, port: listen.port }
     const lockExpiration = p.number("lock-expiration")
+    const tls = clusterTlsFrom(p.string("tls-cert"), p.string("tls-key"), p.string("tls-ca"))
     // Loaded here so that usage errors come back without loading the cluster.
     const { runClusterRunner } = await import("../cluster/cluster-runner.js")
     const signals = abortOnSignals()
@@ -66,6 +69,7 @@ export const runnerCommand = standaloneCommand(
         root,
         listen,
         advertise,
+        ...(tls !== undefined ? { tls } : {}),
         ...(lockExpiration !== undefined ? { sharding: { shardLockExpiration: `${lockExpiration} seconds` } } : {}),
         log: (line) => io.stdout(line),
         signal: signals.signal

@@ -25,3 +25,18 @@ export const tlsFilesFrom = (p: ParsedOptions, side: "server" | "client"): TlsFi
   if (side === "client" && ca === undefined) throw new CliUsageError("--tls-ca (the CA that signed the center's certificate) is required to connect over TLS")
   return { ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}), ...(ca !== undefined ? { ca } : {}) }
 }
+
+/** `--tls-cert/--tls-key/--tls-ca` of `deepspark runner` and `train --cluster-db`: the cluster's mutual TLS. */
+export const clusterTlsOptions: ReadonlyArray<OptionSpec> = [
+  { name: "tls-cert", type: "string", value: "PEM", description: "the cluster over mutual TLS: this member's certificate (with --tls-key and --tls-ca)" },
+  { name: "tls-key", type: "string", value: "PEM", description: "the certificate's private key" },
+  { name: "tls-ca", type: "string", value: "PEM", description: "the cluster's CA: peers must present a certificate it signed" }
+]
+
+/** The cluster's TLS files: all three or none (every member both serves and connects). */
+export const clusterTlsFrom = (cert: string | undefined, key: string | undefined, ca: string | undefined): TlsFiles | undefined => {
+  if (cert === undefined && key === undefined && ca === undefined) return undefined
+  if (cert === undefined || key === undefined || ca === undefined)
+    throw new CliUsageError("a TLS cluster needs all of --tls-cert, --tls-key and --tls-ca (every member serves with its certificate and checks its peers' against the CA)")
+  return { cert, key, ca }
+}

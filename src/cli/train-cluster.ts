@@ -8,6 +8,7 @@ import type { WorkerPool } from "../driver/worker-pool.js"
 import type { OptionSpec, OptionValue } from "./argv.js"
 import { CliUsageError } from "./command.js"
 import { clusterSecretFrom, parseAddress } from "./network-flags.js"
+import { clusterTlsFrom } from "./tls-flags.js"
 
 export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
   { name: "cluster-db", type: "string", value: "URL", description: "train on the runners (deepspark runner) of the @effect/cluster whose database this is (file:/path/cluster.db on one machine, postgres://… across hosts)" },
@@ -16,14 +17,17 @@ export const clusterTrainOptions: ReadonlyArray<OptionSpec> = [
   { name: "center-advertise", type: "string", value: "HOST", description: "with --cluster-db: the host name the trainers connect to (default: the listen host, or this host's name)" },
   { name: "lock-expiration", type: "number", value: "SECONDS", description: "with --cluster-db: the cluster's shard-lock expiry, as the runners were given it (default 20)" },
   { name: "serve-data", type: "string", value: "HOST:PORT", description: "with --cluster-db: serve the databases under the working directory to the trainers, which stage their partitions" },
-  { name: "stage-to", type: "string", value: "DIR", description: "with --serve-data: where trainers stage their partitions on their runner (default deepspark-staged)" }
+  { name: "stage-to", type: "string", value: "DIR", description: "with --serve-data: where trainers stage their partitions on their runner (default deepspark-staged)" },
+  { name: "tls-cert", type: "string", value: "PEM", description: "with --cluster-db: a TLS cluster — this driver's certificate (with --tls-key, --tls-ca); the center and staging server are served with it" },
+  { name: "tls-key", type: "string", value: "PEM", description: "with --cluster-db: the certificate's private key" },
+  { name: "tls-ca", type: "string", value: "PEM", description: "with --cluster-db: the cluster's CA; runners and trainers must present certificates it signed" }
 ]
 
 /** The cluster WorkerPool the flags ask for, or undefined (no --cluster-db: local worker threads). */
 export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: (line: string) => void): Promise<Layer.Layer<WorkerPool> | undefined> => {
   const clusterDb = o.get("cluster_db") as string | undefined
   if (clusterDb === undefined) {
-    const stray = ["cluster_secret", "center_listen", "center_advertise", "lock_expiration", "serve_data", "stage_to"].find((k) => o.has(k))
+    const stray = ["cluster_secret", "center_listen", "center_advertise", "lock_expiration", "serve_data", "stage_to", "tls_cert", "tls_key", "tls_ca"].find((k) => o.has(k))
     if (stray) throw new CliUsageError(`--${stray.replaceAll("_", "-")} only applies with --cluster-db URL`)
     return undefined
   }
@@ -37,6 +41,7 @@ export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: 
   const stageTo = o.get("stage_to") as string | undefined
   if (stageTo !== undefined && serveData === undefined) throw new CliUsageError("--stage-to DIR needs --serve-data HOST:PORT (where the trainers stage from)")
   if (lockExpiration !== undefined && !(lockExpiration > 0)) throw new CliUsageError(`--lock-expiration expects seconds > 0, got ${lockExpiration}`)
+  const tls = clusterTlsFrom(o.get("tls_cert") as string | undefined, o.get("tls_key") as string | undefined, o.get("tls_ca") as string | undefined)
   const { ClusterWorkerPool } = await import("../cluster/cluster-worker-pool.js")
   return ClusterWorkerPool({
     clusterDb,
@@ -46,6 +51,7 @@ export const clusterPoolFrom = async (o: ReadonlyMap<string, OptionValue>, log: 
     ...(lockExpiration !== undefined ? { sharding: { shardLockExpiration: `${lockExpiration} seconds` } } : {}),
     ...(serveData !== undefined ? { serveData: parseAddress(serveData, "serve-data") } : {}),
     ...(stageTo !== undefined ? { stageTo } : {}),
+    ...(tls !== undefined ? { tls } : {}),
     log
   })
 }

@@ -16,7 +16,7 @@ export interface ClusterRunnerOptions extends RunnerListenOptions {
 }
 
 export const layerClusterRunner = (options: Omit<ClusterRunnerOptions, "signal">) =>
-  TrainerEntityLive({ log: options.log, clusterSecret: options.clusterSecret, root: options.root ?? process.cwd() }).pipe(
+  TrainerEntityLive({ log: options.log, clusterSecret: options.clusterSecret, root: options.root ?? process.cwd(), ...(options.tls !== undefined ? { tls: options.tls } : {}) }).pipe(
     Layer.provideMerge(layerRunnerSharding(options))
   )
 

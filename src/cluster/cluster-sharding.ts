@@ -4,6 +4,8 @@ import { RpcSerialization } from "@effect/rpc"
 import { Duration, Effect, Layer, Option, Schedule } from "effect"
 import { layerClusterAuthClient } from "./cluster-auth.js"
 import { layerClusterSql } from "./cluster-sql.js"
+import { layerClusterClientProtocolTls, layerClusterSocketServerTls } from "./cluster-tls.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 
 /**
  * The @effect/cluster stack deepspark uses, over SQL storage (cluster-sql.ts): runners talk to each
@@ -23,6 +25,11 @@ export interface ClusterConnectionOptions {
    */
   readonly sharding?: Partial<ShardingConfig.ShardingConfig["Type"]>
   readonly busyTimeoutMs?: number
+  /**
+   * The cluster's transport over mutual TLS (cluster-tls.ts): this member's certificate and key, and
+   * the cluster's CA. Every member of a cluster must agree (all TLS or none).
+   */
+  readonly tls?: TlsFiles
 }
 
 export interface RunnerListenOptions extends ClusterConnectionOptions {
@@ -40,13 +47,23 @@ export const deepsparkShardingDefaults: Partial<ShardingConfig.ShardingConfig["T
   runnerHealthCheckInterval: Duration.seconds(10),
   // A runner that shuts down stops its trainers after this long (the cluster's default waits 15 s for
   // requests to finish; a trainer's Train lasts the whole run), so their shards move to others sooner.
-  entityTerminationTimeout: Duration.seconds(2)
+  entityTerminationTimeout: Duration.seconds(2),
+  // Shard locks as rows that expire (acquired_at older than shardLockExpiration), not PostgreSQL
+  // advisory locks: an advisory lock lives as long as the runner's database connection, and when a
+  // runner's host is cut off PostgreSQL keeps that connection — and the locks — until TCP gives up on
+  // it (hours with the kernel's keepalive defaults), so the runner's trainers never moved. Every member
+  // of a cluster must agree on this setting.
+  shardLockDisableAdvisory: true
 }
 
 const storage = (options: ClusterConnectionOptions) =>
   Layer.mergeAll(Layer.orDie(SqlMessageStorage.layer), Layer.orDie(SqlRunnerStorage.layer)).pipe(
     Layer.provide(layerClusterSql({ url: options.clusterDb, ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) }))
   )
+
+/** How this member connects to runners: plain TCP, or TLS with its files. */
+const clientProtocol = (options: ClusterConnectionOptions) =>
+  options.tls !== undefined ? layerClusterClientProtocolTls(options.tls) : NodeClusterSocket.layerClientProtocol
 
 const shardingConfig = (options: ClusterConnectionOptions, addresses: Partial<ShardingConfig.ShardingConfig["Type"]>) =>
   ShardingConfig.layer({ ...deepsparkShardingDefaults, ...options.sharding, ...addresses })
@@ -58,10 +75,11 @@ export const layerRunnerSharding = (options: RunnerListenOptions) => {
     runnerAddress: Option.some(RunnerAddress.make(advertise.host, advertise.port)),
     runnerListenAddress: Option.some(RunnerAddress.make(options.listen.host, options.listen.port))
   })
-  const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(NodeClusterSocket.layerClientProtocol))
+  const health = RunnerHealth.layerPing.pipe(Layer.provide(Runners.layerRpc), Layer.provide(clientProtocol(options)))
+  const server = options.tls !== undefined ? layerClusterSocketServerTls(options.listen, options.tls) : NodeClusterSocket.layerSocketServer
   return SocketRunner.layer.pipe(
     Layer.provide(layerClusterAuthClient(options.clusterSecret)),
-    Layer.provide([NodeClusterSocket.layerSocketServer, NodeClusterSocket.layerClientProtocol]),
+    Layer.provide([server, clientProtocol(options)]),
     Layer.provide(health),
     Layer.provideMerge(storage(options)),
     Layer.provide(config),
@@ -74,7 +92,7 @@ export const layerClientSharding = (options: ClusterConnectionOptions) =>
   SocketRunner.layerClientOnly.pipe(
     // The entity clients of this Sharding sign every message with the cluster secret.
     Layer.provide(layerClusterAuthClient(options.clusterSecret)),
-    Layer.provide(NodeClusterSocket.layerClientProtocol),
+    Layer.provide(clientProtocol(options)),
     Layer.provideMerge(storage(options)),
     Layer.provide(shardingConfig(options, { runnerAddress: Option.none() })),
     Layer.provide(RpcSerialization.layerMsgPack)

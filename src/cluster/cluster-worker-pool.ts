@@ -64,7 +64,10 @@ export const ClusterWorkerPool = (options: ClusterWorkerPoolOptions) =>
         const address = yield* serveCenterTcp({
           host: options.centerListen?.host ?? "127.0.0.1",
           port: options.centerListen?.port ?? 0,
-          maxFrameBytes: maxMessageBytes
+          maxFrameBytes: maxMessageBytes,
+          // With a TLS cluster the center is served over TLS too, with the driver's certificate; only
+          // trainers whose runner shows a certificate the cluster's CA signed connect.
+          ...(options.tls !== undefined ? { tls: options.tls } : {})
         }).pipe(Effect.orDie)
         options.onListening?.(address)
         const centerHost = options.centerAdvertise ?? (isWildcard(address.host) ? hostname() : address.host)
@@ -75,7 +78,7 @@ export const ClusterWorkerPool = (options: ClusterWorkerPoolOptions) =>
           const spec = assignments[0]?.spec
           const root = options.serveData.root ?? (spec?.kind === "caffe" ? spec.workingDirectory : undefined) ?? process.cwd()
           const { serveStagingTcp } = yield* Effect.promise(() => import("../staging/server.js"))
-          const data = yield* serveStagingTcp({ host: options.serveData.host ?? "127.0.0.1", port: options.serveData.port, token: assignments[0]?.token ?? "", root }).pipe(Effect.orDie)
+          const data = yield* serveStagingTcp({ host: options.serveData.host ?? "127.0.0.1", port: options.serveData.port, token: assignments[0]?.token ?? "", root, ...(options.tls !== undefined ? { tls: options.tls } : {}) }).pipe(Effect.orDie)
           staging = { host: isWildcard(data.host) ? centerHost : data.host, port: data.port, dir: options.stageTo ?? "deepspark-staged" }
           log(`Training data served to the trainers at ${staging.host}:${data.port} (from ${root}); they stage into ${staging.dir}`)
         }

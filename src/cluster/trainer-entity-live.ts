@@ -5,6 +5,8 @@ import { layerClusterAuthServer } from "./cluster-auth.js"
 import { confineTrainPayload } from "./confine-paths.js"
 import type { TrainerLoopResult } from "../worker/trainer-loop.js"
 import { superviseTrainer, type SuperviseResult } from "../worker/worker-supervisor.js"
+import type { TlsFiles } from "../transport/tls-options.js"
+import { watchCenter } from "./center-watch.js"
 import { TrainerEntity, TrainerFailed, type TrainPayload, type TrainResult } from "./trainer-entity.js"
 
 /**
@@ -25,9 +27,14 @@ export interface TrainerEntityOptions {
   readonly clusterSecret: string
   /** Every path a `Train` names must lie under this folder (confine-paths.ts). */
   readonly root: string
+  /**
+   * The runner's TLS files (the cluster's CA, its certificate and key): its trainers reach the center
+   * and the staging server over TLS with them, as the driver serves both when the cluster uses TLS.
+   */
+  readonly tls?: TlsFiles
 }
 
-export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line: string) => void) =>
+export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line: string) => void, tls?: TlsFiles) =>
   Effect.async<SuperviseResult>((resume) => {
     const controller = new AbortController()
     const supervised = superviseTrainer({
@@ -38,7 +45,8 @@ export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line:
         heartbeatEveryMs: payload.heartbeatEveryMs,
         callTimeoutMs: payload.callTimeoutMs,
         maxMessageBytes: payload.maxMessageBytes,
-        ...(payload.staging ? { staging: payload.staging } : {})
+        ...(payload.staging ? { staging: payload.staging } : {}),
+        ...(tls !== undefined ? { tls } : {})
       },
       maxRestarts: payload.maxRestarts,
       backoffMs: payload.backoffMs,
@@ -52,6 +60,20 @@ export const trainOnRunner = (payload: TrainPayload, runner: string, log: (line:
     // On interruption: stop the trainer process and wait until it has exited.
     return Effect.promise(() => (controller.abort(), supervised))
   }).pipe(
+    // A driver that dies tells no runner: stop the trainer as soon as its center is gone (center-watch.ts).
+    // Interrupted, not failed: a driver that is still there (its center briefly unreachable) sends Train again.
+    (training) =>
+      Effect.raceFirst(
+        training,
+        watchCenter({ host: payload.centerHost, port: payload.centerPort, everyMs: payload.heartbeatEveryMs, unreachableAfterMs: payload.callTimeoutMs }).pipe(
+          Effect.map((why): SuperviseResult | string => why)
+        )
+      ),
+    Effect.flatMap((outcome) => {
+      if (typeof outcome !== "string") return Effect.succeed(outcome)
+      log(`runner ${runner}: stopped trainer ${payload.assignment.workerId}: ${outcome}`)
+      return Effect.interrupt
+    }),
     Effect.flatMap((outcome): Effect.Effect<TrainResult, TrainerFailed> => {
       const workerId = payload.assignment.workerId
       if (outcome.status === "done") {
@@ -91,7 +113,7 @@ export const TrainerEntityLive = (options: TrainerEntityOptions) =>
               return Effect.fail(new TrainerFailed({ workerId: a.workerId, runner, reason: "rejected", message: `worker ${a.workerId} on runner ${runner}: ${confined.refused}` }))
             }
             options.log(`runner ${runner}: training ${a.workerId} (partition ${a.partition.index}/${a.partition.count}) for the center at ${request.payload.centerHost}:${request.payload.centerPort}`)
-            return trainOnRunner(confined.payload, runner, options.log)
+            return trainOnRunner(confined.payload, runner, options.log, options.tls)
           })
       }
     }),

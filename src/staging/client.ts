@@ -3,16 +3,26 @@ import { RpcClientError } from "@effect/rpc/RpcClientError"
 import { NodeSocket } from "@effect/platform-node"
 import { PartitionError, describeRef, stageRemotePartition, type PartitionManifest, type RemoteStaged, type StagingFetcher, type StagingRef } from "@deepspark/data"
 import { Duration, Effect, Layer } from "effect"
+import { Socket } from "@effect/platform"
 import { layerLengthPrefixedMsgPack, type FramingOptions } from "../transport/framing.js"
+import { connectTcp } from "../transport/tcp-socket.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 import { StagingRejected, StagingRpcs } from "./protocol.js"
 
 /** A worker's StagingRpcs client over TCP, and the fetcher stageRemotePartition reads through. */
 
-export const layerStagingClientProtocolTcp = (options: { host: string; port: number } & FramingOptions) =>
-  RpcClient.layerProtocolSocket({ retryTransientErrors: true }).pipe(
-    Layer.provide(NodeSocket.layerNet({ host: options.host, port: options.port, noDelay: true })),
-    Layer.provide(layerLengthPrefixedMsgPack({ maxFrameBytes: options.maxFrameBytes ?? 80 * 1024 * 1024 }))
+/** With `tls`, over TLS: the server's certificate is checked against `tls.ca` (and this client's is shown). */
+export const layerStagingClientProtocolTcp = (options: { host: string; port: number; tls?: TlsFiles } & FramingOptions) => {
+  const maxFrameBytes = options.maxFrameBytes ?? 80 * 1024 * 1024
+  return RpcClient.layerProtocolSocket({ retryTransientErrors: true }).pipe(
+    Layer.provide(
+      options.tls !== undefined
+        ? Layer.effect(Socket.Socket, connectTcp({ host: options.host, port: options.port, maxFrameBytes, tls: options.tls }))
+        : NodeSocket.layerNet({ host: options.host, port: options.port, noDelay: true })
+    ),
+    Layer.provide(layerLengthPrefixedMsgPack({ maxFrameBytes }))
   )
+}
 
 export const makeStagingClient = RpcClient.make(StagingRpcs)
 export type StagingClient = Effect.Effect.Success<typeof makeStagingClient>
@@ -46,6 +56,7 @@ export const rpcStagingFetcher = (client: StagingClient, options: StagingFetcher
 export interface StageOverTcpOptions extends FramingOptions {
   readonly host: string
   readonly port: number
+  readonly tls?: TlsFiles
   readonly token: string
   readonly worker: string
   readonly ref: StagingRef

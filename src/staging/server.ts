@@ -4,6 +4,7 @@ import { partitionServer, StagingSourceError, type PartitionServerOptions, type 
 import { Effect, Layer } from "effect"
 import { layerLengthPrefixedMsgPack, type FramingOptions } from "../transport/framing.js"
 import { makeTcpSocketServer } from "../transport/tcp-socket.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 import { StagingRejected, StagingRpcs } from "./protocol.js"
 
 /**
@@ -51,13 +52,20 @@ export const layerStagingHandlers = (options: StagingServerOptions) =>
 export interface StagingListenOptions extends StagingServerOptions, FramingOptions {
   readonly host?: string
   readonly port: number
+  /** Serve over TLS with this certificate and key (a CA: clients must present a certificate it signed). */
+  readonly tls?: TlsFiles
 }
 
 /** Serves StagingRpcs on a TCP socket for the enclosing scope; returns the bound address. */
 export const serveStagingTcp = (options: StagingListenOptions) =>
   Effect.gen(function* () {
     // Connections that have not sent the token are bounded in frame size, number and time (admission.ts).
-    const server = yield* makeTcpSocketServer({ host: options.host ?? "127.0.0.1", port: options.port, admission: { token: options.token } })
+    const server = yield* makeTcpSocketServer({
+      host: options.host ?? "127.0.0.1",
+      port: options.port,
+      admission: { token: options.token },
+      ...(options.tls !== undefined ? { tls: options.tls } : {})
+    })
     yield* Layer.build(
       RpcServer.layer(StagingRpcs, { concurrency: "unbounded" }).pipe(
         Layer.provide(layerStagingHandlers(options)),

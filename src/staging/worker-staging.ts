@@ -5,6 +5,7 @@ import { describeRef, stageRemotePartition, type RemoteStaged, type StagingFetch
 import { Effect } from "effect"
 import { layerStagingClientProtocolTcp, makeStagingClient, rpcStagingFetcher } from "./client.js"
 import { StagingRejected } from "./protocol.js"
+import type { TlsFiles } from "../transport/tls-options.js"
 import { StagingFailed } from "./staging-failed.js"
 import { stagedPartitionName, stagingSourcePath, trainDataLayers } from "./train-data.js"
 
@@ -25,6 +26,8 @@ export interface StageTrainDataOptions {
   /** The run's token (the center's). */
   readonly token: string
   readonly server: { readonly host: string; readonly port: number }
+  /** Reach the server over TLS (the worker's `--tls-ca`, and its own certificate if the server asks). */
+  readonly tls?: TlsFiles
   /** Folder of the staged copies (relative to cwd). */
   readonly dir: string
   /** A call with no answer for this long fails (default 60 s); the next attempt resumes. */
@@ -107,7 +110,7 @@ export const stageTrainData = (options: StageTrainDataOptions): Effect.Effect<Re
         })
       }).pipe(
         Effect.scoped,
-        Effect.provide(layerStagingClientProtocolTcp({ host: server.host, port: server.port })),
+        Effect.provide(layerStagingClientProtocolTcp({ host: server.host, port: server.port, ...(options.tls !== undefined ? { tls: options.tls } : {}) })),
         Effect.mapError((e) => {
           if (rejected !== undefined) {
             return new StagingFailed({

@@ -149,6 +149,22 @@ export const connectTcp = (options: {
   )
 
 /**
+ * A listen that failed (the port is taken, the address is not this host's). @effect/platform's
+ * SocketServerError says only its reason ("Open"); this one names the address and the system's error.
+ */
+export class ListenFailed extends SocketServer.SocketServerError {
+  constructor(
+    readonly address: string,
+    cause: unknown
+  ) {
+    super({ reason: "Open", cause })
+  }
+  override get message(): string {
+    return `cannot listen on ${this.address}: ${this.cause instanceof Error ? this.cause.message : String(this.cause)}`
+  }
+}
+
+/**
  * A listening SocketServer (NodeSocketServer.make's, with frame release and noDelay on every accepted
  * connection). Scoped: closing the scope stops listening. With `admission`, connections that have not
  * authenticated are bounded in number, frame size and time (admission.ts); with `tls`, connections are
@@ -176,7 +192,7 @@ export const makeTcpSocketServer = (options: {
     yield* Effect.addFinalizer(() => Effect.async<void>((resume) => void server.close(() => resume(Effect.void))))
     server.on("error", (cause) => Deferred.unsafeDone(failed, Exit.fail(cause)))
     yield* Effect.async<void>((resume) => void server.listen(options.port, options.host, () => resume(Effect.void))).pipe(
-      Effect.raceFirst(Effect.mapError(Deferred.await(failed), (cause) => new SocketServer.SocketServerError({ reason: "Open", cause })))
+      Effect.raceFirst(Effect.mapError(Deferred.await(failed), (cause) => new ListenFailed(`${options.host ?? ""}:${options.port}`, cause)))
     )
 
     const run = <R, E, _>(handler: (socket: Socket.Socket) => Effect.Effect<_, E, R>) =>

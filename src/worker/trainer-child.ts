@@ -58,6 +58,8 @@ const stageData = (spec: TrainerSpec) =>
       worker: assignment.workerId,
       token: assignment.token,
       server: { host: staging.host, port: staging.port },
+      // The staging server beside the center speaks TLS when the center does, with the same certificate.
+      ...(remote.tls !== undefined ? { tls: remote.tls } : {}),
       dir: staging.dir,
       callTimeoutMs: remote.callTimeoutMs,
       log: (line) => console.log(line)
