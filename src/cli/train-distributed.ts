@@ -26,13 +26,14 @@ export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "plot", type: "string", value: "FILE.svg", description: "keep a loss/accuracy plot of the run (redrawn after each test and at the end)" },
   { name: "evaluator-nice", type: "number", value: "N", description: "nice value of the center's test thread (default 0; raise it where the center shares a loaded host)" },
   dashboardOption,
-  { name: "verbose-workers", type: "boolean", description: "print each worker's own Caffe log, prefixed" },
+  { name: "verbose-workers", type: "boolean", description: "also print each worker's own Caffe log on stderr, prefixed" },
+  { name: "log-dir", type: "string", value: "DIR", description: "write each worker's Caffe log to DIR/<prefix>.worker<i>.log (default: beside the snapshot prefix)" },
   { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" },
   ...clusterTrainOptions
 ]
 
 /** Flags that observe a run, whichever it is: they never make a single solver's run distributed. */
-const observingFlags = new Set(["workers", "event-log", "plot", "dashboard"])
+const observingFlags = new Set(["workers", "event-log", "plot", "dashboard", "log-dir"])
 
 export const isDistributed = (o: ReadonlyMap<string, OptionValue>): boolean =>
   distributedOptions.some((s) => !observingFlags.has(s.name) && o.has(s.name.replaceAll("-", "_"))) || o.has("workers")
@@ -102,6 +103,7 @@ export const runTrainDistributed = async (
         ...(testInterval !== undefined ? { testInterval } : {}),
         ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
         ...(o.get("verbose_workers") ? { verboseWorkers: true } : {}),
+        ...(o.get("log_dir") !== undefined ? { workerLogs: { dir: o.get("log_dir") as string } } : {}),
         ...(crashSpec ? { crash: crashSpec } : {})
         })
       })

@@ -119,6 +119,8 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
       ...(gpus.length > 0 ? { backend: `gpu:${gpus.join(",")}` } : backendName !== undefined ? { backend: backendName } : {})
     })
   }
+  if (p.string("log-dir") !== undefined)
+    throw new CliUsageError("--log-dir is where the workers' Caffe logs go (with --workers N); a single solver logs to stderr, as caffe train does: redirect it (2> FILE)")
   const sigint = action(p.string("sigint-effect"), "sigint-effect", "stop")
   const sighup = action(p.string("sighup-effect"), "sighup-effect", "snapshot")
   const cwd = io.cwd ?? process.cwd()

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type { Logger } from "@deepspark/engine"
 import { randomBytes } from "node:crypto"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
 import { Center, layerCenter } from "../center/center-service.js"
@@ -59,6 +60,14 @@ export interface DistributedTrainOptions {
   /** Receives the evaluator's Caffe test lines, already in glog format (default: stderr, as glog). */
   readonly testLog?: (line: string) => void
   readonly verboseWorkers?: boolean
+  /**
+   * Each worker's own Caffe log (what `caffe train` would log for its partition: `Iteration N (…),
+   * loss = …`, `Train net output #k: …`, `lr = …`), one file per worker as glog keeps one per process, so
+   * Caffe's parse_log.py reads each worker's training curve: `<prefix>.worker<i>.log`, the prefix being the
+   * snapshot prefix, in `dir` when given (glog's --log_dir). A fresh file per run. Written by trainers
+   * on this host (local worker threads); `false`: none.
+   */
+  readonly workerLogs?: { readonly dir?: string } | false
   /** Nice value of the center's test thread (default 0: see defaultEvaluatorNiceness in src/center/evaluator.ts). */
   readonly evaluatorNiceness?: number
   /** Fault injection: worker `worker` crashes once at local iteration `atIteration`. */
@@ -84,6 +93,12 @@ export interface DistributedTrainResult {
 const accuracyOf = (r: TestNetResult | undefined) => r?.outputs.find((o) => /accuracy/i.test(o.name))?.value
 const lossOf = (r: TestNetResult | undefined) => r?.outputs.find((o) => o.lossWeight > 0)?.value
 const optional = <K extends string>(key: K, value: number | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: number }))
+
+/** `<prefix>.worker<i>.log` for each worker, in `dir` (resolved from `cwd`) when given. */
+export const workerLogPaths = (prefix: string, dir: string | undefined, cwd: string, workers: number): ReadonlyArray<string> => {
+  const base = dir !== undefined ? path.join(path.resolve(cwd, dir), path.basename(prefix)) : path.resolve(cwd, prefix)
+  return Array.from({ length: workers }, (_, i) => `${base}.worker${i}.log`)
+}
 
 export const runDistributedTrain = (options: DistributedTrainOptions) =>
   Effect.gen(function* () {
@@ -152,6 +167,19 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
 
     const pool = yield* WorkerPool
     log.info(`Trainers: ${pool.description}`)
+    const workerLogFiles = pool.trainersOnThisHost && options.workerLogs !== false ? workerLogPaths(prefix, options.workerLogs?.dir, cwd, N) : undefined
+    if (workerLogFiles) {
+      // Made (empty) before any trainer starts: a log that cannot be written is the user's setting, said once.
+      for (const file of workerLogFiles)
+        yield* Effect.try({
+          try: () => {
+            fs.mkdirSync(path.dirname(file), { recursive: true })
+            fs.writeFileSync(file, "")
+          },
+          catch: (e) => new TrainingSetupError({ file, message: `cannot write the worker log ${file}: ${messageOf(e)}` })
+        })
+      log.info(`Each worker's Caffe log: ${workerLogFiles.length > 1 ? `${workerLogFiles[0]} … ${workerLogFiles.at(-1)}` : workerLogFiles[0]} (parse_log.py reads them)`)
+    }
     const token = pool.token ?? randomBytes(16).toString("hex")
     const initial = job.initialParams()
     const onEvent = (e: CenterEvent) => {
@@ -213,6 +241,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
           ...(localSolver ? { solverType: localSolver.type, momentum: localSolver.momentum } : {}),
           ...lrScale,
           ...(options.verboseWorkers ? { verbose: true } : {}),
+          ...(workerLogFiles ? { logFile: workerLogFiles[i]! } : {}),
           ...(options.stagedData ? { stagedData: options.stagedData(i) } : {})
         },
         ...(options.crash && options.crash.worker === i ? { crashAtIteration: options.crash.atIteration } : {})

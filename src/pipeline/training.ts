@@ -58,6 +58,11 @@ export interface DistributedOptions {
   /** Caffe's log lines (default: glog format on stderr, as `deepspark train`). */
   readonly log?: Logger
   readonly testLog?: (line: string) => void
+  /**
+   * Each worker's Caffe log in its own file, `<snapshot prefix>.worker<i>.log` (in `dir` when given), as
+   * parse_log.py reads a `caffe train` log; `false`: none. Written by local worker threads.
+   */
+  readonly workerLogs?: { readonly dir?: string } | false
   /** Where the trainers run (default: local worker threads). */
   readonly pool?: Layer.Layer<WorkerPool>
   /** Serve the live dashboard and /metrics while the run lasts (loopback unless `host`; port 0: any free port). */
@@ -152,7 +157,8 @@ const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Su
       ...(options.checkpointEvery !== undefined ? { checkpointEvery: options.checkpointEvery } : {}),
       ...(options.eventLog !== undefined ? { eventLog: path.resolve(job.cwd, options.eventLog) } : {}),
       ...(options.plot !== undefined ? { plot: path.resolve(job.cwd, options.plot) } : {}),
-      ...(stagedData ? { stagedData } : {})
+      ...(stagedData ? { stagedData } : {}),
+      ...(options.workerLogs !== undefined ? { workerLogs: options.workerLogs } : {})
     }).pipe(Effect.provide(options.pool ?? LocalWorkerPool({ log: (l) => log.warn(l) })))
   }).pipe(Effect.scoped, Effect.ensuring(hub.end))
 
