@@ -2,6 +2,7 @@
  * `deepspark center`: the parameter server of a multi-process / multi-host run. Serves x̃ over TCP to
  * `deepspark worker` processes (see docs/distributed.md).
  */
+import * as path from "node:path"
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
 import { CliUsageError } from "./command.js"
@@ -16,7 +17,7 @@ import { makeEasgdSettings } from "../easgd/settings.js"
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
-  "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--dashboard [HOST:]PORT] [--rule R --period T --moving-rate A …]"
+  "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--dashboard [HOST:]PORT] [--event-log E.jsonl] [--plot P.svg] [--rule R --period T --moving-rate A …]"
 
 export const DEFAULT_LISTEN = "127.0.0.1:7077"
 
@@ -40,6 +41,8 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "display", type: "integer", min: 0, value: "K", description: "log one exchange line every K exchanges (100)" },
   { name: "serve-data", type: "string", value: "HOST:PORT", description: "also serve partitions of the databases under the working directory to workers that stage them" },
   dashboardOption,
+  { name: "event-log", type: "string", value: "FILE", description: "write the run's events as JSON lines (a fresh file per run)" },
+  { name: "plot", type: "string", value: "FILE.svg", description: "keep a loss/accuracy plot of the run (redrawn after each test, during the run, and at the end)" },
   ...easgdSettingOptions
 ]
 
@@ -78,17 +81,23 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
     const resume = p.string("resume")
     if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
     const dashboardFlag = p.string("dashboard")
+    const eventLog = p.string("event-log")
+    const plot = p.string("plot")
     observers =
-      dashboardFlag !== undefined
+      dashboardFlag !== undefined || eventLog !== undefined || plot !== undefined
         ? await (await import("../observe/solver-run-observers.js")).startSolverRunObservers({
             solver: solver ?? "synthetic",
             workers: p.number("workers") ?? 1,
             rule: settings.rule,
-            dashboard: dashboardAddress(dashboardFlag),
+            ...(dashboardFlag !== undefined ? { dashboard: dashboardAddress(dashboardFlag) } : {}),
+            ...(eventLog !== undefined ? { eventLog: path.resolve(eventLog) } : {}),
+            ...(plot !== undefined ? { plot: path.resolve(plot) } : {}),
             title: `center: ${solver ?? "synthetic"}`
           })
         : undefined
     if (observers?.dashboardUrl !== undefined) log(dashboardLine(observers.dashboardUrl))
+    if (eventLog !== undefined) log(`Writing the event log to ${path.resolve(eventLog)} (a fresh file for this run)`)
+    if (plot !== undefined) log(`Plotting the run to ${path.resolve(plot)} (redrawn after each test and at the end)`)
     const observed = observers ? (await import("../observe/center-run-observers.js")).observeCenter(observers.hub, job) : undefined
     const result = await runCenter({
       job: observed?.job ?? job,

@@ -17,7 +17,7 @@ import type { WorkerAssignment } from "../worker/trainer-spec.js"
 import { centerRunEvent } from "../observe/center-run-events.js"
 import { CenterDiverged, RunDone, RunStarted, SnapshotWritten, TestResult, WorkerLost, WorkerStopped } from "../observe/run-event.js"
 import { makeRunEventHub, type RunEventHub } from "../observe/run-event-hub.js"
-import { eventLogWriter, observeRun, plotWriter } from "../observe/run-observers.js"
+import { eventLogWriter, freshRunFiles, observeRun, plotWriter } from "../observe/run-observers.js"
 import { messageOf, TrainingSettingsError, TrainingSetupError } from "./training-errors.js"
 
 /**
@@ -120,7 +120,10 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       (j) => Effect.promise(() => j.close())
     )
     const solver = job.solver
-    const rule = ruleByName(options.settings.rule)
+    const rule = yield* Effect.try({
+      try: () => ruleByName(options.settings.rule),
+      catch: (e) => new TrainingSettingsError({ field: "rule", message: messageOf(e) })
+    })
     const N = options.workers
     const tau = options.settings.period
     const maxIter = options.maxIter ?? solver.max_iter ?? 0
@@ -141,6 +144,9 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     yield* Effect.addFinalizer(() => hub.end)
     const title = `${solver.net ?? options.solverFile}: ${N} workers, ${options.settings.rule}`
     const observers: Array<Effect.Effect<void>> = []
+    yield* freshRunFiles({ eventLog: options.eventLog, plot: options.plot !== undefined ? { file: options.plot, title } : undefined }).pipe(
+      Effect.mapError((e) => new TrainingSetupError({ file: e.file, message: e.message }))
+    )
     if (options.eventLog) {
       observers.push(yield* observeRun(hub, eventLogWriter(options.eventLog)))
       log.info(`Writing the event log to ${options.eventLog} (a fresh file for this run)`)

@@ -1,10 +1,11 @@
 import type { Datum } from "@deepspark/data"
 import { silentLogger } from "@deepspark/engine"
-import { Chunk, Effect, Fiber, Stream } from "effect"
+import { Chunk, ConfigProvider, Effect, Either, Fiber, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { makeEasgdSettings } from "../easgd/settings.js"
 import { Dataset } from "./dataset.js"
 import { Rules } from "./rules.js"
 import { Training } from "./training.js"
@@ -93,5 +94,30 @@ describe("Training.distributed over data given in code", () => {
     const layer = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir }), { partitions: data.partition(2), dataLayer: "images" })
     expect(layer).toMatchObject({ _tag: "TrainingSettingsError", field: "dataLayer" })
     expect(layer.message).toContain("[data]")
+    // A bad rule setting is written as a value and fails the run that uses it, naming the setting.
+    const period = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir }), { partitions: data.partition(2), rule: Rules.downpour({ period: 0 }) })
+    expect(period).toMatchObject({ _tag: "TrainingSettingsError", field: "period" })
+    const unknown = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir }), { rule: { ...Rules.asyncEasgd(), rule: "nope" as never } })
+    expect(unknown).toMatchObject({ _tag: "TrainingSettingsError", field: "rule" })
+    // Files the run cannot write (here under a regular file) are named before any trainer starts.
+    fs.writeFileSync(path.join(dir, "a-file"), "")
+    for (const file of ["a-file/events.jsonl", "a-file/plot.svg"]) {
+      const bad = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir, backend: "reference" }), {
+        partitions: data.partition(2),
+        ...(file.endsWith(".svg") ? { plot: file } : { eventLog: file })
+      })
+      expect(bad).toMatchObject({ _tag: "TrainingSetupError", file: path.join(dir, file) })
+    }
+  }, 60_000)
+
+  it("Rules.config reads every DeepSpark setting from Effect Config; a bad value names it", async () => {
+    const fromMap = (entries: Record<string, string>) =>
+      Effect.runPromise(Effect.either(Rules.config).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries)), { pathDelim: "_" }))))
+    const good = await fromMap({ DEEPSPARK_RULE: "async-diloco", DEEPSPARK_PERIOD: "7", DEEPSPARK_OUTER_LR: "0.3", DEEPSPARK_STALENESS_AWARE: "true" })
+    expect(Either.getOrThrow(good)).toMatchObject({ rule: "async-diloco", period: 7, outerLr: 0.3, stalenessAware: true })
+    // Nothing set: the default rule with its own defaults, as on the command line.
+    expect(Either.getOrThrow(await fromMap({}))).toEqual(makeEasgdSettings({}))
+    const bad = await fromMap({ DEEPSPARK_MOVING_RATE: "2" })
+    expect(Either.isLeft(bad) && bad.left).toMatchObject({ _tag: "TrainingSettingsError", field: "moving_rate" })
   })
 })

@@ -15,7 +15,7 @@ import type { RunEvent } from "../observe/run-event.js"
 import { makeRunEventHub } from "../observe/run-event-hub.js"
 import { serveDashboard, type DashboardAddress, type DashboardError } from "../observe/dashboard/dashboard-server.js"
 import { DatasetError, type Partition } from "./dataset.js"
-import { Rules } from "./rules.js"
+import { Rules, type RuleChoice } from "./rules.js"
 
 /**
  * Training runs as values and programs. A job says what to train (`Training.fromCaffe(solver)`: Caffe's
@@ -43,8 +43,11 @@ export interface DistributedOptions {
   readonly partitions?: ReadonlyArray<Partition<Datum>>
   /** Trainers, when no partitions are given (default 2). */
   readonly workers?: number
-  /** The update rule and its settings (default `Rules.downpour()`, the CLI's default rule with its own settings). */
-  readonly rule?: EasgdSettings
+  /**
+   * The update rule and its settings (default `Rules.downpour()`, the CLI's default rule with its own settings), checked
+   * when the run starts: a bad one fails the run with a TrainingSettingsError naming the setting.
+   */
+  readonly rule?: RuleChoice | EasgdSettings
   /** Iterations per worker (default: the solver's max_iter). */
   readonly maxIter?: number
   readonly testInterval?: number
@@ -119,6 +122,7 @@ const checkPartitions = (partitions: ReadonlyArray<Partition<Datum>>) => {
 const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Success<ReturnType<typeof makeRunEventHub>>) =>
   Effect.gen(function* () {
     const log = options.log ?? new GlogLogger((line) => process.stderr.write(line + "\n"))
+    const settings = yield* Rules.settings(options.rule ?? Rules.downpour())
     const partitions = options.partitions
     let stagedData: ((i: number) => Readonly<Record<string, string>>) | undefined
     if (partitions) {
@@ -146,7 +150,7 @@ const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Su
       solverFile: job.solverFile,
       cwd: job.cwd,
       workers,
-      settings: options.rule ?? Rules.downpour(),
+      settings,
       log,
       events: hub,
       ...(options.testLog ? { testLog: options.testLog } : {}),
