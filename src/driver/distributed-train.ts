@@ -171,6 +171,16 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       : undefined
     if (evaluator) log.info(`Testing the center in its own thread (nice ${evaluator.niceness ?? "unknown"})`)
 
+    // Caffe checks that it can write its snapshots before it trains; so does the center (it makes the folder).
+    yield* Effect.try({
+      try: () => {
+        fs.mkdirSync(path.dirname(prefix), { recursive: true })
+        const probe = `${prefix}.${process.pid}.tempfile`
+        fs.writeFileSync(probe, "")
+        fs.rmSync(probe, { force: true })
+      },
+      catch: (e) => new TrainingSetupError({ file: prefix, message: `Cannot write to snapshot prefix '${prefix}': ${messageOf(e)}` })
+    })
     const pool = yield* WorkerPool
     log.info(`Trainers: ${pool.description}`)
     const workerLogFiles = pool.trainersOnThisHost && options.workerLogs !== false ? workerLogPaths(prefix, options.workerLogs?.dir, cwd, N) : undefined
@@ -260,7 +270,10 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         lastTestAt === final.state.exchanges && lastTest
           ? lastTest
           : yield* center.testNow.pipe(Effect.map((r) => (r ? lastTest : undefined)))
-      const files = yield* Effect.promise(() => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, final.x, final.state))
+      const files = yield* Effect.tryPromise({
+        try: () => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, final.x, final.state),
+        catch: (e) => new TrainingSetupError({ file: `${prefix}_iter_${maxIter}`, message: `cannot write the center's snapshot: ${messageOf(e)}` })
+      })
       log.info(`Snapshotting to binary proto file ${files.model}`)
       hub.publish(new SnapshotWritten({ t: hub.elapsed(), file: files.model, exchanges: final.state.exchanges }))
       return { outcomes, exchanges: final.state.exchanges, finalTest, snapshot: { caffemodel: files.model, dsstate: files.state } }

@@ -108,6 +108,10 @@ describe("Training.distributed over data given in code", () => {
       })
       expect(bad).toMatchObject({ _tag: "TrainingSetupError", file: path.join(dir, file) })
     }
+    fs.writeFileSync(path.join(dir, "prefix-solver.prototxt"), fs.readFileSync(path.join(dir, "solver.prototxt"), "utf8").replace("out/blobs", "a-file/blobs"))
+    const prefix = await fail(Training.fromCaffe("prefix-solver.prototxt", { cwd: dir, backend: "reference" }), { partitions: data.partition(2) })
+    expect(prefix).toMatchObject({ _tag: "TrainingSetupError", file: path.join(dir, "a-file/blobs") })
+    expect(prefix.message).toContain("snapshot prefix")
   }, 60_000)
 
   it("Rules.config reads every DeepSpark setting from Effect Config; a bad value names it", async () => {
