@@ -68,8 +68,11 @@ export interface DistributedOptions {
   readonly workerLogs?: { readonly dir?: string } | false
   /** Where the trainers run (default: local worker threads). */
   readonly pool?: Layer.Layer<WorkerPool>
-  /** Serve the live dashboard and /metrics while the run lasts (loopback unless `host`; port 0: any free port). */
-  readonly dashboard?: { readonly host?: string; readonly port: number }
+  /**
+   * Serve the live dashboard and /metrics while the run lasts (loopback unless `host`; port 0: any free
+   * port). Off loopback it needs a `token`, which every request must carry (`?token=T`, `Authorization: Bearer T`).
+   */
+  readonly dashboard?: { readonly host?: string; readonly port: number; readonly token?: string }
 }
 
 export interface TrainingRun {
