@@ -2,6 +2,7 @@
  * `deepspark center`: the parameter server of a multi-process / multi-host run. Serves x̃ over TCP to
  * `deepspark worker` processes (see docs/distributed.md).
  */
+import { GlogLogger } from "@deepspark/engine"
 import * as path from "node:path"
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
@@ -67,7 +68,10 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
   if ((solver === undefined) === (synthetic === undefined)) throw new CliUsageError("give -solver S (a Caffe solver prototxt)")
   // Loaded here, not at the top, so that parsing errors come back without loading the runtime.
   const { runCenter } = await import("../center/run-center.js")
-  const log = (line: string) => io.stdout(line)
+  // glog lines, as Caffe's tools and the other commands write them; the center's Effect.log lines too.
+  const glog = new GlogLogger((line) => io.stdout(line))
+  const log = (line: string) => glog.info(line, "center")
+  const { effectLoggerLayerVia } = await import("../observe/glog-effect-logger.js")
   const weights = p.string("weights")
   const backend = p.string("backend")
   const job =
@@ -120,6 +124,7 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
       ...(serveData !== undefined ? { serveData } : {}),
       ...(tls !== undefined ? { tls } : {}),
       log,
+      effectLogger: effectLoggerLayerVia(glog),
       signal: signals.signal
     })
     if (result.checkpoint) log(`Last checkpoint: ${result.checkpoint}`)

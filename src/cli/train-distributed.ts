@@ -77,6 +77,8 @@ export const runTrainDistributed = async (
   const run = (options: Parameters<typeof runDistributedTrain>[0]) =>
     clusterPool ? runDistributedTrain(options).pipe(Effect.provide(clusterPool)) : runLocalDistributedTrain(options)
   const { makeRunEventHub } = await import("../observe/run-event-hub.js")
+  // The center's own Effect.log lines come out as this command's glog lines, on the same stream.
+  const { effectLoggerLayerVia } = await import("../observe/glog-effect-logger.js")
   const { serveDashboard } = dashboard ? await import("../observe/dashboard/dashboard-server.js") : { serveDashboard: undefined }
   const result = await Effect.runPromise(
     Effect.scoped(
@@ -108,7 +110,7 @@ export const runTrainDistributed = async (
         ...(crashSpec ? { crash: crashSpec } : {})
         })
       })
-    )
+    ).pipe(Effect.provide(effectLoggerLayerVia(log)))
   )
   if (result.diverged) {
     io.stdout(

@@ -1,6 +1,6 @@
 import type { Datum } from "@deepspark/data"
 import { silentLogger } from "@deepspark/engine"
-import { Chunk, ConfigProvider, Effect, Either, Fiber, Stream } from "effect"
+import { Chunk, ConfigProvider, Effect, Either, Fiber, Logger, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -40,13 +40,13 @@ describe("Training.distributed over data given in code", () => {
     const dir = folder()
     const data = Dataset.fromIterable(records).map((r): Datum => ({ channels: 1, height: 1, width: 2, data: Uint8Array.from(r.pixels), label: r.label }))
     const job = Training.fromCaffe("solver.prototxt", { cwd: dir, backend: "reference" })
+    const logged: string[] = []
     const { result, tags, workers } = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
           const run = yield* Training.distributed(job, {
             partitions: data.partition(2),
             rule: Rules.asyncEasgd({ period: 5, movingRate: 0.3 }),
-            log: silentLogger,
             dashboard: { port: 0 }
           })
           const events = yield* Effect.fork(Stream.runCollect(run.events))
@@ -69,8 +69,10 @@ describe("Training.distributed over data given in code", () => {
             workers: new Set(all.flatMap((e) => (e._tag === "ExchangeApplied" ? [e.worker] : [])))
           }
         })
-      )
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void logged.push(String(Array.isArray(message) ? message[0] : message))))))
     )
+    // No log given: the run's lines went to the program's Effect Logger.
+    expect(logged).toContain("Solving solver.prototxt with 2 workers: rule async-easgd, period 5, moving_rate 0.3")
     expect(result.exchanges).toBe(8) // 2 workers × 20 iterations / τ 5
     expect(tags[0]).toBe("RunStarted")
     expect(tags.at(-1)).toBe("RunDone")

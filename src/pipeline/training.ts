@@ -1,6 +1,6 @@
 import { filterNet, readNetPrototxtSync, readSolverPrototxtSync, resolveSolverNets } from "@deepspark/caffe"
 import { writePartitionLmdb, type Datum } from "@deepspark/data"
-import { GlogLogger, type Logger } from "@deepspark/engine"
+import type { Logger } from "@deepspark/engine"
 import { Deferred, Effect, Layer, Stream, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -13,6 +13,7 @@ import type { WorkerFailedError } from "../driver/local-workers.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { RunEvent } from "../observe/run-event.js"
 import { makeRunEventHub } from "../observe/run-event-hub.js"
+import { deepsparkLoggerViaEffect } from "../observe/glog-effect-logger.js"
 import { serveDashboard, type DashboardAddress, type DashboardError } from "../observe/dashboard/dashboard-server.js"
 import { DatasetError, type Partition } from "./dataset.js"
 import { Rules, type RuleChoice } from "./rules.js"
@@ -58,7 +59,10 @@ export interface DistributedOptions {
   readonly dataLayer?: string
   /** Folder for the partitions' LMDBs (default: a temporary folder removed when the scope closes). */
   readonly stageDir?: string
-  /** Caffe's log lines (default: glog format on stderr, as `deepspark train`). */
+  /**
+   * Caffe's log lines (default: the program's Effect Logger — provide `GlogEffectLoggerLive` for glog
+   * lines on stderr, as `deepspark train` writes them).
+   */
   readonly log?: Logger
   readonly testLog?: (line: string) => void
   /**
@@ -124,7 +128,10 @@ const checkPartitions = (partitions: ReadonlyArray<Partition<Datum>>) => {
 
 const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Success<ReturnType<typeof makeRunEventHub>>) =>
   Effect.gen(function* () {
-    const log = options.log ?? new GlogLogger((line) => process.stderr.write(line + "\n"))
+    // The run's Caffe lines go to the program's Effect Logger unless a log is given.
+    const viaEffect = deepsparkLoggerViaEffect(yield* Effect.runtime<never>())
+    const log = options.log ?? viaEffect
+    const testLog = options.testLog ?? (options.log ? undefined : viaEffect.glogLine)
     const settings = yield* Rules.settings(options.rule ?? Rules.downpour())
     const partitions = options.partitions
     let stagedData: ((i: number) => Readonly<Record<string, string>>) | undefined
@@ -156,7 +163,7 @@ const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Su
       settings,
       log,
       events: hub,
-      ...(options.testLog ? { testLog: options.testLog } : {}),
+      ...(testLog ? { testLog } : {}),
       ...(job.weights !== undefined ? { weights: job.weights } : {}),
       ...(job.backend !== undefined ? { backend: job.backend } : {}),
       ...(options.maxIter !== undefined ? { maxIter: options.maxIter } : {}),
