@@ -289,6 +289,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
               ? {
                   evaluate: (x: Float32Array, exchanges: number) =>
                     evaluator.test(x, equivalentIteration(exchanges)).pipe(
+                      // A span per test of x̃ (exported when the program provides a tracer, e.g. @effect/opentelemetry's).
+                      Effect.withSpan("deepspark.center.test", { attributes: { "deepspark.exchanges": exchanges, "deepspark.iteration": equivalentIteration(exchanges) } }),
                       Effect.tap((r) =>
                         Effect.sync(() => {
                           lastTest = r
