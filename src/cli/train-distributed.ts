@@ -73,6 +73,8 @@ export const runTrainDistributed = async (
   // `deepspark train` ~50 MB of RSS it never uses.
   const { runDistributedTrain, runLocalDistributedTrain } = await import("../driver/distributed-train.js")
   // --cluster-db: the trainers live on @effect/cluster runners; otherwise in worker threads.
+  if (o.has("log_dir") && o.has("cluster_db"))
+    throw new CliUsageError("--log-dir: trainers on cluster runners write no log files yet (their Caffe lines stay on the runners' processes)")
   const clusterPool = await clusterPoolFrom(o, (line) => log.info(line))
   const run = (options: Parameters<typeof runDistributedTrain>[0]) =>
     clusterPool ? runDistributedTrain(options).pipe(Effect.provide(clusterPool)) : runLocalDistributedTrain(options)
