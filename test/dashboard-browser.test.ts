@@ -52,7 +52,7 @@ describe("deepspark train --dashboard", () => {
     const { child, url, stderr } = await startRun()
     expect(new URL(url).hostname).toBe("127.0.0.1")
     const page = await (await fetch(url)).text()
-    expect(page).toContain('new EventSource("events")')
+    expect(page).toContain('new EventSource("events" + location.search)')
     expect(page).not.toMatch(/<script[^>]+src=|<link[^>]+href=/) // self-contained: no CDN, no external file
     // /metrics fills as the run goes on.
     let metrics = ""

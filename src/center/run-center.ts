@@ -14,7 +14,7 @@
  *   that mostly moves bytes.
  * Running it through the driver would give the driver a second behaviour for each of these.
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect, Layer, Schedule } from "effect"
 import { Center, layerCenter, type CenterEvaluation, formatG } from "./center-service.js"
 import type { CenterCheckpointState, CenterConfig, CenterEvent } from "./center-state.js"
 import type { EasgdSettings } from "../easgd/settings.js"
@@ -55,6 +55,8 @@ export interface RunCenterOptions {
   /** Log one line every this many exchanges (0 = never). */
   readonly display?: number
   readonly log: (line: string) => void
+  /** Effect's Logger for the center's own `Effect.log` lines (default: Effect's); the CLI gives one that writes as `log` does. */
+  readonly effectLogger?: Layer.Layer<never>
   readonly onListening?: (address: { host: string; port: number }) => void
   readonly onEvent?: (e: CenterEvent) => void
   readonly signal?: AbortSignal
@@ -185,7 +187,8 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
           ...(checkpoints ? { checkpointEvery: options.checkpointEvery ?? 0, writeCheckpoint } : {})
         })
       ),
-      Effect.withScheduler(ioScheduler)
+      Effect.withScheduler(ioScheduler),
+      Effect.provide(options.effectLogger ?? Layer.empty)
     )
   )
   return {

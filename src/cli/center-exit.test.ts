@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import { captureOutput, type CapturedProcess } from "../../test/support/captured-process.js"
 import { tinyDummyNet } from "../../test/support/tiny-dummy-net.js"
+import { parseCaffeLog } from "../../test/support/parse-caffe-log.js"
+import { readEventLog } from "../observe/event-log.js"
 
 /**
  * `deepspark center -solver S` as a process (bin/deepspark.mjs, which sets the exit code and lets the
@@ -24,6 +26,10 @@ fs.writeFileSync(
 fs.writeFileSync(
   path.join(tmp, "solver.prototxt"),
   `net: "net.prototxt"\ntest_iter: 1\ntest_interval: 1000\nbase_lr: 0.01\nlr_policy: "fixed"\nmax_iter: 4\ndisplay: 0\nsnapshot_prefix: "tiny"\nrandom_seed: 1\n`
+)
+fs.writeFileSync(
+  path.join(tmp, "display.prototxt"),
+  `net: "net.prototxt"\ntest_iter: 1\ntest_interval: 1000\nbase_lr: 0.01\nlr_policy: "fixed"\nmax_iter: 6\ndisplay: 2\nsnapshot_prefix: "shown"\nrandom_seed: 1\n`
 )
 fs.writeFileSync(path.join(tmp, "bad.dsstate"), JSON.stringify({ format: "something-else" }))
 
@@ -78,5 +84,29 @@ describe.concurrent("deepspark center exits when its run is over", () => {
     expect(p.out()).toContain("Center stopping (workers-finished) after 2 exchanges")
     expect(p.out()).toMatch(/Test net output #0: loss = /)
     expect(await exitWithin(worker!, 20_000), worker!.out()).toBe(0)
+  }, 70_000)
+
+  it("with --event-log and --plot (fresh files, the plot drawn from the start) and a worker's --log-file that parse_log.py reads", async () => {
+    fs.writeFileSync(path.join(tmp, "events.jsonl"), "an older run's events\n")
+    let worker: CapturedProcess | undefined
+    const p = deepspark(
+      ["center", "-solver", "display.prototxt", "--backend", "reference", "--listen", "127.0.0.1:0", "--workers", "1", "--event-log", "events.jsonl", "--plot", "progress.svg"],
+      (line) => {
+        const m = /Center listening on 127\.0\.0\.1:(\d+)/.exec(line)
+        if (m && !worker)
+          worker = deepspark(["worker", "-solver", "display.prototxt", "--backend", "reference", "--connect", `127.0.0.1:${m[1]}`, "--period", "2", "--id", "w0", "--log-file", "logs/w0.log"])
+      }
+    )
+    expect(await exitWithin(p, 50_000), p.out()).toBe(0)
+    expect(await exitWithin(worker!, 20_000), worker!.out()).toBe(0)
+    expect(p.out()).toContain(`Writing the event log to ${path.join(tmp, "events.jsonl")} (a fresh file for this run)`)
+    const events = readEventLog(path.join(tmp, "events.jsonl"))
+    expect(events[0]?.type).toBe("started")
+    expect(events.filter((e) => e.type === "exchange")).toHaveLength(3)
+    expect(events.some((e) => e.type === "test")).toBe(true)
+    expect(fs.readFileSync(path.join(tmp, "progress.svg"), "utf8")).toContain("<svg")
+    const rows = parseCaffeLog(fs.readFileSync(path.join(tmp, "logs/w0.log"), "utf8")).train
+    expect(rows.map((r) => r.NumIters)).toEqual([0, 2, 4])
+    expect(rows.every((r) => Number.isFinite(r["loss"]) && r.LearningRate === 0.01)).toBe(true)
   }, 70_000)
 })

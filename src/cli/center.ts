@@ -2,6 +2,8 @@
  * `deepspark center`: the parameter server of a multi-process / multi-host run. Serves x̃ over TCP to
  * `deepspark worker` processes (see docs/distributed.md).
  */
+import { GlogLogger } from "@deepspark/engine"
+import * as path from "node:path"
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
 import { CliUsageError } from "./command.js"
@@ -10,13 +12,13 @@ import { tlsFilesFrom, tlsOptions } from "./tls-flags.js"
 import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { isLoopbackHost, MiB, parseAddress, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
-import { dashboardAddress, dashboardLine, dashboardOption } from "./dashboard-option.js"
+import { dashboardLine, dashboardOption, dashboardSettings, dashboardTokenOption } from "./dashboard-option.js"
 import { makeEasgdSettings } from "../easgd/settings.js"
 
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
-  "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--dashboard [HOST:]PORT] [--rule R --period T --moving-rate A …]"
+  "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--dashboard [HOST:]PORT [--dashboard-token T]] [--event-log E.jsonl] [--plot P.svg] [--rule R --period T --moving-rate A …]"
 
 export const DEFAULT_LISTEN = "127.0.0.1:7077"
 
@@ -40,6 +42,9 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "display", type: "integer", min: 0, value: "K", description: "log one exchange line every K exchanges (100)" },
   { name: "serve-data", type: "string", value: "HOST:PORT", description: "also serve partitions of the databases under the working directory to workers that stage them" },
   dashboardOption,
+  dashboardTokenOption,
+  { name: "event-log", type: "string", value: "FILE", description: "write the run's events as JSON lines (a fresh file per run)" },
+  { name: "plot", type: "string", value: "FILE.svg", description: "keep a loss/accuracy plot of the run (redrawn after each test, during the run, and at the end)" },
   ...easgdSettingOptions
 ]
 
@@ -56,12 +61,17 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
   if (serveData !== undefined && !token && !isLoopbackHost(serveData.host))
     throw new CliUsageError(`refusing to serve data on ${serveData.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
   const settings = makeEasgdSettings(easgdSettingValues(p))
+  const dashboardFlag = p.string("dashboard")
+  const dashboard = dashboardFlag !== undefined ? dashboardSettings(dashboardFlag, p.string("dashboard-token"), process.env) : undefined
   const solver = p.string("solver")
   const synthetic = p.number("synthetic")
   if ((solver === undefined) === (synthetic === undefined)) throw new CliUsageError("give -solver S (a Caffe solver prototxt)")
   // Loaded here, not at the top, so that parsing errors come back without loading the runtime.
   const { runCenter } = await import("../center/run-center.js")
-  const log = (line: string) => io.stdout(line)
+  // glog lines, as Caffe's tools and the other commands write them; the center's Effect.log lines too.
+  const glog = new GlogLogger((line) => io.stdout(line))
+  const log = (line: string) => glog.info(line, "center")
+  const { effectLoggerLayerVia } = await import("../observe/glog-effect-logger.js")
   const weights = p.string("weights")
   const backend = p.string("backend")
   const job =
@@ -77,18 +87,23 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
     if (prefix === undefined && p.has("checkpoint-every")) throw new CliUsageError("--checkpoint-every needs --checkpoint-prefix P (where to write)")
     const resume = p.string("resume")
     if (!token) log("Warning: no token given; only processes on this machine can reach this center (loopback)")
-    const dashboardFlag = p.string("dashboard")
+    const eventLog = p.string("event-log")
+    const plot = p.string("plot")
     observers =
-      dashboardFlag !== undefined
+      dashboard !== undefined || eventLog !== undefined || plot !== undefined
         ? await (await import("../observe/solver-run-observers.js")).startSolverRunObservers({
             solver: solver ?? "synthetic",
             workers: p.number("workers") ?? 1,
             rule: settings.rule,
-            dashboard: dashboardAddress(dashboardFlag),
+            ...(dashboard !== undefined ? { dashboard } : {}),
+            ...(eventLog !== undefined ? { eventLog: path.resolve(eventLog) } : {}),
+            ...(plot !== undefined ? { plot: path.resolve(plot) } : {}),
             title: `center: ${solver ?? "synthetic"}`
           })
         : undefined
-    if (observers?.dashboardUrl !== undefined) log(dashboardLine(observers.dashboardUrl))
+    if (observers?.dashboardUrl !== undefined) log(dashboardLine(observers.dashboardUrl, dashboard?.token !== undefined))
+    if (eventLog !== undefined) log(`Writing the event log to ${path.resolve(eventLog)} (a fresh file for this run)`)
+    if (plot !== undefined) log(`Plotting the run to ${path.resolve(plot)} (redrawn after each test and at the end)`)
     const observed = observers ? (await import("../observe/center-run-observers.js")).observeCenter(observers.hub, job) : undefined
     const result = await runCenter({
       job: observed?.job ?? job,
@@ -109,6 +124,7 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
       ...(serveData !== undefined ? { serveData } : {}),
       ...(tls !== undefined ? { tls } : {}),
       log,
+      effectLogger: effectLoggerLayerVia(glog),
       signal: signals.signal
     })
     if (result.checkpoint) log(`Last checkpoint: ${result.checkpoint}`)

@@ -28,9 +28,7 @@ export const parsePartition = (s: string): { index: number; count: number } => {
   return { index, count }
 }
 
-/** True for addresses only this machine can reach. */
-export const isLoopbackHost = (host: string): boolean =>
-  host === "localhost" || host === "::1" || /^127(?:\.\d{1,3}){3}$/.test(host) || host === "::ffff:127.0.0.1"
+export { isLoopbackHost } from "../transport/loopback-host.js"
 
 /** The shared secret: --token, else $DEEPSPARK_TOKEN, else none. */
 export const tokenFrom = (parsed: ParsedOptions, env: NodeJS.ProcessEnv): string | undefined => parsed.string("token") ?? env.DEEPSPARK_TOKEN

@@ -13,7 +13,7 @@ import { ruleByName } from "../easgd/rule-registry.js"
 import { readEasgdSettingsFile } from "../easgd/settings-file.js"
 import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { clusterPoolFrom, clusterTrainOptions } from "./train-cluster.js"
-import { dashboardAddress, dashboardLine, dashboardOption } from "./dashboard-option.js"
+import { dashboardLine, dashboardOption, dashboardSettings, dashboardTokenOption } from "./dashboard-option.js"
 
 export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "workers", type: "number", value: "N", description: "train with N workers (local mode: worker threads; default one per core)" },
@@ -26,13 +26,15 @@ export const distributedOptions: ReadonlyArray<OptionSpec> = [
   { name: "plot", type: "string", value: "FILE.svg", description: "keep a loss/accuracy plot of the run (redrawn after each test and at the end)" },
   { name: "evaluator-nice", type: "number", value: "N", description: "nice value of the center's test thread (default 0; raise it where the center shares a loaded host)" },
   dashboardOption,
-  { name: "verbose-workers", type: "boolean", description: "print each worker's own Caffe log, prefixed" },
+  dashboardTokenOption,
+  { name: "verbose-workers", type: "boolean", description: "also print each worker's own Caffe log on stderr, prefixed" },
+  { name: "log-dir", type: "string", value: "DIR", description: "write each worker's Caffe log to DIR/<prefix>.worker<i>.log (default: beside the snapshot prefix)" },
   { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" },
   ...clusterTrainOptions
 ]
 
 /** Flags that observe a run, whichever it is: they never make a single solver's run distributed. */
-const observingFlags = new Set(["workers", "event-log", "plot", "dashboard"])
+const observingFlags = new Set(["workers", "event-log", "plot", "dashboard", "dashboard-token", "log-dir"])
 
 export const isDistributed = (o: ReadonlyMap<string, OptionValue>): boolean =>
   distributedOptions.some((s) => !observingFlags.has(s.name) && o.has(s.name.replaceAll("-", "_"))) || o.has("workers")
@@ -66,15 +68,19 @@ export const runTrainDistributed = async (
   if (evaluatorNiceness !== undefined && !(Number.isInteger(evaluatorNiceness) && evaluatorNiceness >= -20 && evaluatorNiceness <= 19))
     throw new CliUsageError(`--evaluator-nice must be an integer from -20 to 19, got ${evaluatorNiceness}`)
   const dashboardFlag = o.get("dashboard") as string | undefined
-  const dashboard = dashboardFlag !== undefined ? dashboardAddress(dashboardFlag) : undefined
+  const dashboard = dashboardFlag !== undefined ? dashboardSettings(dashboardFlag, o.get("dashboard_token") as string | undefined, process.env) : undefined
   // Loaded here, not at the top: the distributed runtime (RPC, transports, the center) costs a plain
   // `deepspark train` ~50 MB of RSS it never uses.
   const { runDistributedTrain, runLocalDistributedTrain } = await import("../driver/distributed-train.js")
   // --cluster-db: the trainers live on @effect/cluster runners; otherwise in worker threads.
+  if (o.has("log_dir") && o.has("cluster_db"))
+    throw new CliUsageError("--log-dir: trainers on cluster runners write no log files yet (their Caffe lines stay on the runners' processes)")
   const clusterPool = await clusterPoolFrom(o, (line) => log.info(line))
   const run = (options: Parameters<typeof runDistributedTrain>[0]) =>
     clusterPool ? runDistributedTrain(options).pipe(Effect.provide(clusterPool)) : runLocalDistributedTrain(options)
   const { makeRunEventHub } = await import("../observe/run-event-hub.js")
+  // The center's own Effect.log lines come out as this command's glog lines, on the same stream.
+  const { effectLoggerLayerVia } = await import("../observe/glog-effect-logger.js")
   const { serveDashboard } = dashboard ? await import("../observe/dashboard/dashboard-server.js") : { serveDashboard: undefined }
   const result = await Effect.runPromise(
     Effect.scoped(
@@ -82,7 +88,7 @@ export const runTrainDistributed = async (
         const events = yield* makeRunEventHub()
         if (dashboard && serveDashboard) {
           const served = yield* serveDashboard(events, { ...dashboard, title: `${common.solverFile}: ${workers} workers, ${settings.rule}` }).pipe(Effect.orDie)
-          log.info(dashboardLine(served.url))
+          log.info(dashboardLine(served.url, dashboard.token !== undefined))
         }
         return yield* run({
         events,
@@ -102,10 +108,11 @@ export const runTrainDistributed = async (
         ...(testInterval !== undefined ? { testInterval } : {}),
         ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
         ...(o.get("verbose_workers") ? { verboseWorkers: true } : {}),
+        ...(o.get("log_dir") !== undefined ? { workerLogs: { dir: o.get("log_dir") as string } } : {}),
         ...(crashSpec ? { crash: crashSpec } : {})
         })
       })
-    )
+    ).pipe(Effect.provide(effectLoggerLayerVia(log)))
   )
   if (result.diverged) {
     io.stdout(

@@ -20,7 +20,7 @@ import { backendOption, cpuThreads, cpuThreadsOption } from "./backend-option.js
 import { gpuOption, gpuRequest } from "./gpu-option.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { weightFiles } from "./net-options.js"
-import { dashboardAddress, dashboardLine } from "./dashboard-option.js"
+import { dashboardLine, dashboardSettings } from "./dashboard-option.js"
 import { distributedOptions, isDistributed, runTrainDistributed } from "./train-distributed.js"
 
 const options: ReadonlyArray<OptionSpec> = [
@@ -119,6 +119,8 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
       ...(gpus.length > 0 ? { backend: `gpu:${gpus.join(",")}` } : backendName !== undefined ? { backend: backendName } : {})
     })
   }
+  if (p.string("log-dir") !== undefined)
+    throw new CliUsageError("--log-dir is where the workers' Caffe logs go (with --workers N); a single solver logs to stderr, as caffe train does: redirect it (2> FILE)")
   const sigint = action(p.string("sigint-effect"), "sigint-effect", "stop")
   const sighup = action(p.string("sighup-effect"), "sighup-effect", "snapshot")
   const cwd = io.cwd ?? process.cwd()
@@ -127,7 +129,7 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
   const eventLog = p.string("event-log")
   const plot = p.string("plot")
   const dashboardFlag = p.string("dashboard")
-  const dashboard = dashboardFlag !== undefined ? dashboardAddress(dashboardFlag) : undefined
+  const dashboard = dashboardFlag !== undefined ? dashboardSettings(dashboardFlag, p.string("dashboard-token"), process.env) : undefined
   const observers =
     eventLog !== undefined || plot !== undefined || dashboard !== undefined
       ? await (await import("../observe/solver-run-observers.js")).startSolverRunObservers({
@@ -142,7 +144,7 @@ export const runTrain = async (argv: ReadonlyArray<string>, io: CliIo): Promise<
     observers?.feed(line)
   })
   if (eventLog !== undefined) log.info(`Writing the event log to ${path.resolve(cwd, eventLog)} (a fresh file for this run)`)
-  if (observers?.dashboardUrl !== undefined) log.info(dashboardLine(observers.dashboardUrl))
+  if (observers?.dashboardUrl !== undefined) log.info(dashboardLine(observers.dashboardUrl, dashboard?.token !== undefined))
   if (plot !== undefined) log.info(`Plotting the run to ${path.resolve(cwd, plot)} (redrawn after each test and at the end)`)
   const trainSingle = async (): Promise<number> => {
     // On the GPU the host net runs only the source layers (cpu kernels); every other layer runs on the device.

@@ -4,6 +4,7 @@
  */
 import { accessSync, constants, statSync } from "node:fs"
 import { hostname } from "node:os"
+import * as path from "node:path"
 import { noPositionals, type OptionSpec } from "./argv.js"
 import { abortOnSignals } from "./abort-on-signals.js"
 import { backendOption } from "./backend-option.js"
@@ -18,7 +19,7 @@ import { superviseTrainer } from "../worker/worker-supervisor.js"
 export const WORKER_USAGE =
   "deepspark worker --connect HOST:PORT -solver S [--partition i/N] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
   "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
-  "[--call-timeout SECONDS] [--max-memory SIZE] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
+  "[--call-timeout SECONDS] [--max-memory SIZE] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR] [--log-file FILE]"
 
 const options: ReadonlyArray<OptionSpec> = [
   { name: "connect", type: "string", value: "HOST:PORT", description: "the center (required)" },
@@ -41,7 +42,8 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "backoff-ms", type: "integer", min: 0, value: "MS", description: "first restart delay, doubling up to 30 s (500)" },
   { name: "max-message-mb", type: "number", min: 0, minExclusive: true, value: "MB", description: "largest message (512)" },
   { name: "stage-from", type: "string", value: "HOST:PORT", description: "stage this worker's partition of the training data from this staging server …" },
-  { name: "stage-to", type: "string", value: "DIR", description: "… into DIR, and train on the copy" }
+  { name: "stage-to", type: "string", value: "DIR", description: "… into DIR, and train on the copy" },
+  { name: "log-file", type: "string", value: "FILE", description: "write the trainer's Caffe log (Iteration N …, loss = …) to FILE, as parse_log.py reads it (fresh when it starts at iteration 0)" }
 ]
 
 const isReadableFile = (file: string): boolean => {
@@ -66,10 +68,18 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
   const seed = p.number("seed") ?? 100
   const weights = p.string("weights")
   const backend = p.string("backend")
+  const logFile = p.string("log-file")
+  if (logFile !== undefined && synthetic !== undefined) throw new CliUsageError("--log-file holds a Caffe solver's log: give -solver S, not --synthetic")
   const spec: TrainerSpec =
     synthetic !== undefined
       ? { kind: "softmax-problem", problemSeed: synthetic, seed }
-      : { kind: "caffe", solverPath: solver!, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) }
+      : {
+          kind: "caffe",
+          solverPath: solver!,
+          ...(weights ? { weights } : {}),
+          ...(backend ? { backend } : {}),
+          ...(logFile !== undefined ? { logFile: path.resolve(logFile) } : {})
+        }
   const maxIter = p.number("max-iter") ?? 0
   if (synthetic !== undefined && maxIter === 0) throw new CliUsageError("--max-iter N is required with --synthetic")
   const workerId = p.string("id") ?? `${hostname()}-${partition.index}`

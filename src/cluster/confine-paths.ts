@@ -4,8 +4,8 @@ import type { TrainPayload } from "./trainer-entity.js"
 
 /**
  * A runner acts only on files under its root (`deepspark runner --root DIR`, default its working
- * directory): a `Train` names a working directory, a solver, weights, staged databases and a staging
- * folder, and every one of them must resolve — symbolic links followed — inside the root. Returns the
+ * directory): a `Train` names a working directory, a solver, weights, staged databases, a log file and a
+ * staging folder, and every one of them must resolve — symbolic links followed — inside the root. Returns the
  * payload with the working directory made explicit (the trainer then never falls back to the runner's
  * own working directory), or the reason it was refused.
  */
@@ -23,6 +23,7 @@ export const confineTrainPayload = (payload: TrainPayload, root: string): { read
     named.push(["solver", path.resolve(cwd, spec.solverPath)])
     for (const w of (spec.weights ?? "").split(",").filter((w) => w.trim() !== "")) named.push(["weights", path.resolve(cwd, w.trim())])
     for (const [layer, db] of Object.entries(spec.stagedData ?? {})) named.push([`staged data of layer "${layer}"`, path.resolve(cwd, db)])
+    if (spec.logFile !== undefined) named.push(["log file", path.resolve(cwd, spec.logFile)])
   }
   if (payload.staging !== undefined) named.push(["staging folder", path.resolve(cwd, payload.staging.dir)])
   const outside = named.find(([, p]) => !inside(p))

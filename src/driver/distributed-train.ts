@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type { Logger } from "@deepspark/engine"
 import { randomBytes } from "node:crypto"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "../center/center-checkpoint.js"
 import { Center, layerCenter } from "../center/center-service.js"
@@ -16,7 +17,7 @@ import type { WorkerAssignment } from "../worker/trainer-spec.js"
 import { centerRunEvent } from "../observe/center-run-events.js"
 import { CenterDiverged, RunDone, RunStarted, SnapshotWritten, TestResult, WorkerLost, WorkerStopped } from "../observe/run-event.js"
 import { makeRunEventHub, type RunEventHub } from "../observe/run-event-hub.js"
-import { eventLogWriter, observeRun, plotWriter } from "../observe/run-observers.js"
+import { eventLogWriter, freshRunFiles, observeRun, plotWriter } from "../observe/run-observers.js"
 import { messageOf, TrainingSettingsError, TrainingSetupError } from "./training-errors.js"
 
 /**
@@ -59,6 +60,14 @@ export interface DistributedTrainOptions {
   /** Receives the evaluator's Caffe test lines, already in glog format (default: stderr, as glog). */
   readonly testLog?: (line: string) => void
   readonly verboseWorkers?: boolean
+  /**
+   * Each worker's own Caffe log (what `caffe train` would log for its partition: `Iteration N (…),
+   * loss = …`, `Train net output #k: …`, `lr = …`), one file per worker as glog keeps one per process, so
+   * Caffe's parse_log.py reads each worker's training curve: `<prefix>.worker<i>.log`, the prefix being the
+   * snapshot prefix, in `dir` when given (glog's --log_dir). A fresh file per run. Written by trainers
+   * on this host (local worker threads); `false`: none.
+   */
+  readonly workerLogs?: { readonly dir?: string } | false
   /** Nice value of the center's test thread (default 0: see defaultEvaluatorNiceness in src/center/evaluator.ts). */
   readonly evaluatorNiceness?: number
   /** Fault injection: worker `worker` crashes once at local iteration `atIteration`. */
@@ -85,6 +94,12 @@ const accuracyOf = (r: TestNetResult | undefined) => r?.outputs.find((o) => /acc
 const lossOf = (r: TestNetResult | undefined) => r?.outputs.find((o) => o.lossWeight > 0)?.value
 const optional = <K extends string>(key: K, value: number | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: number }))
 
+/** `<prefix>.worker<i>.log` for each worker, in `dir` (resolved from `cwd`) when given. */
+export const workerLogPaths = (prefix: string, dir: string | undefined, cwd: string, workers: number): ReadonlyArray<string> => {
+  const base = dir !== undefined ? path.join(path.resolve(cwd, dir), path.basename(prefix)) : path.resolve(cwd, prefix)
+  return Array.from({ length: workers }, (_, i) => `${base}.worker${i}.log`)
+}
+
 export const runDistributedTrain = (options: DistributedTrainOptions) =>
   Effect.gen(function* () {
     const cwd = options.cwd ?? process.cwd()
@@ -105,7 +120,10 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       (j) => Effect.promise(() => j.close())
     )
     const solver = job.solver
-    const rule = ruleByName(options.settings.rule)
+    const rule = yield* Effect.try({
+      try: () => ruleByName(options.settings.rule),
+      catch: (e) => new TrainingSettingsError({ field: "rule", message: messageOf(e) })
+    })
     const N = options.workers
     const tau = options.settings.period
     const maxIter = options.maxIter ?? solver.max_iter ?? 0
@@ -126,6 +144,9 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     yield* Effect.addFinalizer(() => hub.end)
     const title = `${solver.net ?? options.solverFile}: ${N} workers, ${options.settings.rule}`
     const observers: Array<Effect.Effect<void>> = []
+    yield* freshRunFiles({ eventLog: options.eventLog, plot: options.plot !== undefined ? { file: options.plot, title } : undefined }).pipe(
+      Effect.mapError((e) => new TrainingSetupError({ file: e.file, message: e.message }))
+    )
     if (options.eventLog) {
       observers.push(yield* observeRun(hub, eventLogWriter(options.eventLog)))
       log.info(`Writing the event log to ${options.eventLog} (a fresh file for this run)`)
@@ -150,8 +171,31 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
       : undefined
     if (evaluator) log.info(`Testing the center in its own thread (nice ${evaluator.niceness ?? "unknown"})`)
 
+    // Caffe checks that it can write its snapshots before it trains; so does the center (it makes the folder).
+    yield* Effect.try({
+      try: () => {
+        fs.mkdirSync(path.dirname(prefix), { recursive: true })
+        const probe = `${prefix}.${process.pid}.tempfile`
+        fs.writeFileSync(probe, "")
+        fs.rmSync(probe, { force: true })
+      },
+      catch: (e) => new TrainingSetupError({ file: prefix, message: `Cannot write to snapshot prefix '${prefix}': ${messageOf(e)}` })
+    })
     const pool = yield* WorkerPool
     log.info(`Trainers: ${pool.description}`)
+    const workerLogFiles = pool.trainersOnThisHost && options.workerLogs !== false ? workerLogPaths(prefix, options.workerLogs?.dir, cwd, N) : undefined
+    if (workerLogFiles) {
+      // Made (empty) before any trainer starts: a log that cannot be written is the user's setting, said once.
+      for (const file of workerLogFiles)
+        yield* Effect.try({
+          try: () => {
+            fs.mkdirSync(path.dirname(file), { recursive: true })
+            fs.writeFileSync(file, "")
+          },
+          catch: (e) => new TrainingSetupError({ file, message: `cannot write the worker log ${file}: ${messageOf(e)}` })
+        })
+      log.info(`Each worker's Caffe log: ${workerLogFiles.length > 1 ? `${workerLogFiles[0]} … ${workerLogFiles.at(-1)}` : workerLogFiles[0]} (parse_log.py reads them)`)
+    }
     const token = pool.token ?? randomBytes(16).toString("hex")
     const initial = job.initialParams()
     const onEvent = (e: CenterEvent) => {
@@ -213,6 +257,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
           ...(localSolver ? { solverType: localSolver.type, momentum: localSolver.momentum } : {}),
           ...lrScale,
           ...(options.verboseWorkers ? { verbose: true } : {}),
+          ...(workerLogFiles ? { logFile: workerLogFiles[i]! } : {}),
           ...(options.stagedData ? { stagedData: options.stagedData(i) } : {})
         },
         ...(options.crash && options.crash.worker === i ? { crashAtIteration: options.crash.atIteration } : {})
@@ -225,7 +270,10 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         lastTestAt === final.state.exchanges && lastTest
           ? lastTest
           : yield* center.testNow.pipe(Effect.map((r) => (r ? lastTest : undefined)))
-      const files = yield* Effect.promise(() => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, final.x, final.state))
+      const files = yield* Effect.tryPromise({
+        try: () => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, final.x, final.state),
+        catch: (e) => new TrainingSetupError({ file: `${prefix}_iter_${maxIter}`, message: `cannot write the center's snapshot: ${messageOf(e)}` })
+      })
       log.info(`Snapshotting to binary proto file ${files.model}`)
       hub.publish(new SnapshotWritten({ t: hub.elapsed(), file: files.model, exchanges: final.state.exchanges }))
       return { outcomes, exchanges: final.state.exchanges, finalTest, snapshot: { caffemodel: files.model, dsstate: files.state } }
@@ -241,6 +289,8 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
               ? {
                   evaluate: (x: Float32Array, exchanges: number) =>
                     evaluator.test(x, equivalentIteration(exchanges)).pipe(
+                      // A span per test of x̃ (exported when the program provides a tracer, e.g. @effect/opentelemetry's).
+                      Effect.withSpan("deepspark.center.test", { attributes: { "deepspark.exchanges": exchanges, "deepspark.iteration": equivalentIteration(exchanges) } }),
                       Effect.tap((r) =>
                         Effect.sync(() => {
                           lastTest = r

@@ -15,6 +15,8 @@ export interface WorkerPoolApi {
   readonly description: string
   /** A fixed token the external workers were given (TCP); otherwise the driver makes one. */
   readonly token?: string
+  /** The trainers run on this host and see its files (local threads): the driver may name files for them, e.g. their logs. */
+  readonly trainersOnThisHost?: boolean
   readonly run: (
     assignments: ReadonlyArray<WorkerAssignment>
   ) => Effect.Effect<ReadonlyArray<LocalWorkerOutcome>, WorkerFailedError, Center | Scope.Scope>
@@ -25,6 +27,7 @@ export class WorkerPool extends Context.Tag("deepspark/WorkerPool")<WorkerPool, 
 export const LocalWorkerPool = (options: { readonly maxRestarts?: number; readonly log?: (line: string) => void } = {}) =>
   Layer.succeed(WorkerPool, {
     description: "local worker threads",
+    trainersOnThisHost: true,
     run: (assignments) =>
       runLocalWorkers({
         assignments,

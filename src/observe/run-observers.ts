@@ -1,4 +1,4 @@
-import { Effect, Fiber, Stream, type Scope } from "effect"
+import { Data, Effect, Fiber, Stream, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { openEventLog } from "./event-log.js"
@@ -44,9 +44,30 @@ const writeAtomically = (file: string, text: string) => {
   fs.renameSync(tmp, file)
 }
 
+/** A file a run's observers cannot write (the event log, the plot): the user's setting, named. */
+export class RunFileError extends Data.TaggedError("RunFileError")<{ readonly file: string; readonly message: string }> {}
+
 /**
- * Keeps `file` an up-to-date SVG plot of the run: redrawn after every test result, at most every
- * `every` seconds of exchanges in between, and once more at the end.
+ * Starts a run's files before it trains: the event log emptied, the plot drawn without points — a
+ * fresh file per run, so neither ever shows an older run — failing with the file that cannot be written.
+ */
+export const freshRunFiles = (files: { readonly eventLog?: string | undefined; readonly plot?: { readonly file: string; readonly title: string } | undefined }) =>
+  Effect.forEach(
+    [
+      ...(files.eventLog !== undefined ? [{ file: files.eventLog, text: "" }] : []),
+      ...(files.plot !== undefined ? [{ file: files.plot.file, text: renderSvg(progressPanels([]), { title: files.plot.title }) }] : [])
+    ],
+    ({ file, text }) =>
+      Effect.try({
+        try: () => writeAtomically(file, text),
+        catch: (e) => new RunFileError({ file, message: `cannot write ${file}: ${e instanceof Error ? e.message : String(e)}` })
+      }),
+    { discard: true }
+  )
+
+/**
+ * Keeps `file` an up-to-date SVG plot of the run: drawn when the run starts (without points), redrawn
+ * after every test result, at most every `every` seconds of exchanges in between, and once more at the end.
  */
 export const plotWriter =
   (file: string, title: string, options: { readonly every?: number } = {}) =>
@@ -56,6 +77,7 @@ export const plotWriter =
       const every = options.every ?? 10
       let drawnAt = -Infinity
       const draw = () => writeAtomically(file, renderSvg(progressPanels(records), { title }))
+      draw()
       return Stream.runForEach(events, (e) =>
         Effect.sync(() => {
           records.push(eventLogRecord(e))

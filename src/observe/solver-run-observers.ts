@@ -27,7 +27,7 @@ export const startSolverRunObservers = async (options: {
   readonly plot?: string
   readonly title?: string
   /** Serve the live dashboard (../dashboard) on this address until `finish`. */
-  readonly dashboard?: { readonly host: string; readonly port: number }
+  readonly dashboard?: { readonly host: string; readonly port: number; readonly token?: string }
 }): Promise<SolverRunObservers> => {
   const scope = await Effect.runPromise(Scope.make())
   const setup = Effect.gen(function* () {

@@ -1,54 +1,60 @@
-import { Config, Effect } from "effect"
-import { defaultEasgdSettings, makeEasgdSettings, type EasgdSettings } from "../easgd/settings.js"
+import { Config, Effect, Option } from "effect"
+import { isRuleName, ruleNames, type RuleName } from "../easgd/rule-registry.js"
+import { EasgdSettingsError, makeEasgdSettings, settingNames, type EasgdSettings } from "../easgd/settings.js"
 import { TrainingSettingsError } from "../driver/training-errors.js"
 
 /**
  * The update rules of a distributed run as values, by their public names and DeepSpark's settings
- * (see ../easgd): `Rules.asyncEasgd({ period: 10, movingRate: 0.2 })` is the EasgdSettings the driver
- * takes. `Rules.config` reads the same settings from Effect's Config (DEEPSPARK_RULE, DEEPSPARK_PERIOD,
- * DEEPSPARK_MOVING_RATE, … from the environment by default).
+ * (see ../easgd): `Rules.asyncEasgd({ period: 10, movingRate: 0.2 })` is a `RuleChoice`, plain data
+ * checked when a run starts — a bad setting is then a `TrainingSettingsError` naming it, in the run's
+ * error channel, not an exception where the value is written. `Rules.config` reads the same settings
+ * from Effect's Config (DEEPSPARK_RULE, DEEPSPARK_PERIOD, DEEPSPARK_MOVING_RATE, DEEPSPARK_OUTER_LR, …
+ * from the environment by default); `Rules.settings` checks any of them.
  */
-export interface RuleOptions {
-  readonly period?: number
-  readonly movingRate?: number
-  readonly decayRate?: number
-  readonly decayStep?: number
-  readonly decayLimit?: number
-  readonly serverFactor?: number
-  readonly adaptivePeriod?: boolean
+export type RuleOptions = Partial<Omit<EasgdSettings, "rule">> & {
+  /** EAMSGD's local Nesterov momentum (DeepSpark's eamsgd_momentum). */
   readonly momentum?: number
 }
 
-const snake: Record<keyof RuleOptions, string> = {
-  period: "period",
-  movingRate: "moving_rate",
-  decayRate: "decay_rate",
-  decayStep: "decay_step",
-  decayLimit: "decay_limit",
-  serverFactor: "server_factor",
-  adaptivePeriod: "adaptive_period",
-  momentum: "eamsgd_momentum"
+export interface RuleChoice {
+  readonly _tag: "RuleChoice"
+  readonly rule: RuleName
+  readonly options: RuleOptions
 }
 
 const rule =
-  (name: EasgdSettings["rule"]) =>
-  (options: RuleOptions = {}): EasgdSettings => {
-    const values: Record<string, string | number | boolean> = { rule: name }
-    for (const [k, v] of Object.entries(options)) if (v !== undefined) values[snake[k as keyof RuleOptions] ?? k] = v
-    return makeEasgdSettings(values)
-  }
+  (name: RuleName) =>
+  (options: RuleOptions = {}): RuleChoice => ({ _tag: "RuleChoice", rule: name, options })
 
-/** Settings from Effect Config, DeepSpark's names under DEEPSPARK_ (e.g. DEEPSPARK_MOVING_RATE). */
-const settingsConfig: Config.Config<Record<string, string | number | boolean>> = Config.all({
-  rule: Config.string("RULE").pipe(Config.withDefault(defaultEasgdSettings.rule)),
-  period: Config.integer("PERIOD").pipe(Config.withDefault(defaultEasgdSettings.period)),
-  moving_rate: Config.number("MOVING_RATE").pipe(Config.withDefault(defaultEasgdSettings.movingRate)),
-  decay_rate: Config.number("DECAY_RATE").pipe(Config.withDefault(defaultEasgdSettings.decayRate)),
-  decay_step: Config.integer("DECAY_STEP").pipe(Config.withDefault(defaultEasgdSettings.decayStep)),
-  decay_limit: Config.number("DECAY_LIMIT").pipe(Config.withDefault(defaultEasgdSettings.decayLimit)),
-  server_factor: Config.number("SERVER_FACTOR").pipe(Config.withDefault(defaultEasgdSettings.serverFactor)),
-  adaptive_period: Config.boolean("ADAPTIVE_PERIOD").pipe(Config.withDefault(defaultEasgdSettings.adaptivePeriod))
-}).pipe(Config.nested("DEEPSPARK"))
+const settingsError = (e: unknown) =>
+  e instanceof EasgdSettingsError
+    ? new TrainingSettingsError({ field: e.field, message: e.message })
+    : new TrainingSettingsError({ field: "rule", message: e instanceof Error ? e.message : String(e) })
+
+/** The checked settings of a rule choice (or of settings built elsewhere: their rule must exist). */
+const settings = (choice: RuleChoice | EasgdSettings): Effect.Effect<EasgdSettings, TrainingSettingsError> =>
+  Effect.try({
+    try: () => {
+      if (!("_tag" in choice)) {
+        if (!isRuleName(choice.rule)) throw new EasgdSettingsError("rule", `unknown rule ${JSON.stringify(choice.rule)} (known: ${ruleNames.join(", ")})`)
+        return choice
+      }
+      const { momentum, ...rest } = choice.options
+      const values: Record<string, string | number | boolean> = { rule: choice.rule }
+      for (const [k, v] of Object.entries(rest)) if (v !== undefined) values[k] = v as string | number | boolean
+      if (momentum !== undefined) values["eamsgd_momentum"] = momentum
+      return makeEasgdSettings(values)
+    },
+    catch: settingsError
+  })
+
+/** Every DeepSpark setting from Effect Config, under DEEPSPARK_ in upper case (DEEPSPARK_MOVING_RATE); unset ones keep the rule's defaults. */
+const settingsConfig: Config.Config<Record<string, string>> = Config.all(
+  Object.fromEntries(settingNames.map((name) => [name, Config.option(Config.string(name.toUpperCase()))]))
+).pipe(
+  Config.map((o) => Object.fromEntries(Object.entries(o).flatMap(([k, v]) => (Option.isSome(v) ? [[k, v.value]] : [])))),
+  Config.nested("DEEPSPARK")
+)
 
 export const Rules = {
   asyncEasgd: rule("async-easgd"),
@@ -58,14 +64,14 @@ export const Rules = {
   syncAverage: rule("sync-avg"),
   downpour: rule("downpour"),
   single: rule("single"),
+  diloco: rule("diloco"),
+  asyncDiloco: rule("async-diloco"),
+  settings,
   /** The settings from Effect Config; a bad value is a TrainingSettingsError naming the setting. */
   config: Effect.gen(function* () {
     const values = yield* settingsConfig.pipe(
       Effect.mapError((e) => new TrainingSettingsError({ field: "DEEPSPARK_*", message: `deepspark settings from the configuration: ${e.toString()}` }))
     )
-    return yield* Effect.try({
-      try: () => makeEasgdSettings(values),
-      catch: (e) => new TrainingSettingsError({ field: (e as { field?: string }).field ?? "DEEPSPARK_*", message: (e as Error).message })
-    })
+    return yield* Effect.try({ try: () => makeEasgdSettings(values), catch: settingsError })
   })
 }

@@ -1,10 +1,11 @@
 import type { Datum } from "@deepspark/data"
 import { silentLogger } from "@deepspark/engine"
-import { Chunk, Effect, Fiber, Stream } from "effect"
+import { Chunk, ConfigProvider, Effect, Either, Fiber, Logger, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { makeEasgdSettings } from "../easgd/settings.js"
 import { Dataset } from "./dataset.js"
 import { Rules } from "./rules.js"
 import { Training } from "./training.js"
@@ -39,13 +40,13 @@ describe("Training.distributed over data given in code", () => {
     const dir = folder()
     const data = Dataset.fromIterable(records).map((r): Datum => ({ channels: 1, height: 1, width: 2, data: Uint8Array.from(r.pixels), label: r.label }))
     const job = Training.fromCaffe("solver.prototxt", { cwd: dir, backend: "reference" })
+    const logged: string[] = []
     const { result, tags, workers } = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
           const run = yield* Training.distributed(job, {
             partitions: data.partition(2),
             rule: Rules.asyncEasgd({ period: 5, movingRate: 0.3 }),
-            log: silentLogger,
             dashboard: { port: 0 }
           })
           const events = yield* Effect.fork(Stream.runCollect(run.events))
@@ -68,8 +69,10 @@ describe("Training.distributed over data given in code", () => {
             workers: new Set(all.flatMap((e) => (e._tag === "ExchangeApplied" ? [e.worker] : [])))
           }
         })
-      )
+      ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void logged.push(String(Array.isArray(message) ? message[0] : message))))))
     )
+    // No log given: the run's lines went to the program's Effect Logger.
+    expect(logged).toContain("Solving solver.prototxt with 2 workers: rule async-easgd, period 5, moving_rate 0.3")
     expect(result.exchanges).toBe(8) // 2 workers × 20 iterations / τ 5
     expect(tags[0]).toBe("RunStarted")
     expect(tags.at(-1)).toBe("RunDone")
@@ -93,5 +96,34 @@ describe("Training.distributed over data given in code", () => {
     const layer = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir }), { partitions: data.partition(2), dataLayer: "images" })
     expect(layer).toMatchObject({ _tag: "TrainingSettingsError", field: "dataLayer" })
     expect(layer.message).toContain("[data]")
+    // A bad rule setting is written as a value and fails the run that uses it, naming the setting.
+    const period = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir }), { partitions: data.partition(2), rule: Rules.downpour({ period: 0 }) })
+    expect(period).toMatchObject({ _tag: "TrainingSettingsError", field: "period" })
+    const unknown = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir }), { rule: { ...Rules.asyncEasgd(), rule: "nope" as never } })
+    expect(unknown).toMatchObject({ _tag: "TrainingSettingsError", field: "rule" })
+    // Files the run cannot write (here under a regular file) are named before any trainer starts.
+    fs.writeFileSync(path.join(dir, "a-file"), "")
+    for (const file of ["a-file/events.jsonl", "a-file/plot.svg"]) {
+      const bad = await fail(Training.fromCaffe("solver.prototxt", { cwd: dir, backend: "reference" }), {
+        partitions: data.partition(2),
+        ...(file.endsWith(".svg") ? { plot: file } : { eventLog: file })
+      })
+      expect(bad).toMatchObject({ _tag: "TrainingSetupError", file: path.join(dir, file) })
+    }
+    fs.writeFileSync(path.join(dir, "prefix-solver.prototxt"), fs.readFileSync(path.join(dir, "solver.prototxt"), "utf8").replace("out/blobs", "a-file/blobs"))
+    const prefix = await fail(Training.fromCaffe("prefix-solver.prototxt", { cwd: dir, backend: "reference" }), { partitions: data.partition(2) })
+    expect(prefix).toMatchObject({ _tag: "TrainingSetupError", file: path.join(dir, "a-file/blobs") })
+    expect(prefix.message).toContain("snapshot prefix")
+  }, 60_000)
+
+  it("Rules.config reads every DeepSpark setting from Effect Config; a bad value names it", async () => {
+    const fromMap = (entries: Record<string, string>) =>
+      Effect.runPromise(Effect.either(Rules.config).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries)), { pathDelim: "_" }))))
+    const good = await fromMap({ DEEPSPARK_RULE: "async-diloco", DEEPSPARK_PERIOD: "7", DEEPSPARK_OUTER_LR: "0.3", DEEPSPARK_STALENESS_AWARE: "true" })
+    expect(Either.getOrThrow(good)).toMatchObject({ rule: "async-diloco", period: 7, outerLr: 0.3, stalenessAware: true })
+    // Nothing set: the default rule with its own defaults, as on the command line.
+    expect(Either.getOrThrow(await fromMap({}))).toEqual(makeEasgdSettings({}))
+    const bad = await fromMap({ DEEPSPARK_MOVING_RATE: "2" })
+    expect(Either.isLeft(bad) && bad.left).toMatchObject({ _tag: "TrainingSettingsError", field: "moving_rate" })
   })
 })

@@ -1,6 +1,6 @@
 import { filterNet, readNetPrototxtSync, readSolverPrototxtSync, resolveSolverNets } from "@deepspark/caffe"
 import { writePartitionLmdb, type Datum } from "@deepspark/data"
-import { GlogLogger, type Logger } from "@deepspark/engine"
+import type { Logger } from "@deepspark/engine"
 import { Deferred, Effect, Layer, Stream, type Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -13,9 +13,10 @@ import type { WorkerFailedError } from "../driver/local-workers.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import type { RunEvent } from "../observe/run-event.js"
 import { makeRunEventHub } from "../observe/run-event-hub.js"
+import { deepsparkLoggerViaEffect } from "../observe/glog-effect-logger.js"
 import { serveDashboard, type DashboardAddress, type DashboardError } from "../observe/dashboard/dashboard-server.js"
 import { DatasetError, type Partition } from "./dataset.js"
-import { Rules } from "./rules.js"
+import { Rules, type RuleChoice } from "./rules.js"
 
 /**
  * Training runs as values and programs. A job says what to train (`Training.fromCaffe(solver)`: Caffe's
@@ -43,8 +44,11 @@ export interface DistributedOptions {
   readonly partitions?: ReadonlyArray<Partition<Datum>>
   /** Trainers, when no partitions are given (default 2). */
   readonly workers?: number
-  /** The update rule and its settings (default `Rules.downpour()`, the CLI's default rule with its own settings). */
-  readonly rule?: EasgdSettings
+  /**
+   * The update rule and its settings (default `Rules.downpour()`, the CLI's default rule with its own settings), checked
+   * when the run starts: a bad one fails the run with a TrainingSettingsError naming the setting.
+   */
+  readonly rule?: RuleChoice | EasgdSettings
   /** Iterations per worker (default: the solver's max_iter). */
   readonly maxIter?: number
   readonly testInterval?: number
@@ -55,13 +59,24 @@ export interface DistributedOptions {
   readonly dataLayer?: string
   /** Folder for the partitions' LMDBs (default: a temporary folder removed when the scope closes). */
   readonly stageDir?: string
-  /** Caffe's log lines (default: glog format on stderr, as `deepspark train`). */
+  /**
+   * Caffe's log lines (default: the program's Effect Logger — provide `GlogEffectLoggerLive` for glog
+   * lines on stderr, as `deepspark train` writes them).
+   */
   readonly log?: Logger
   readonly testLog?: (line: string) => void
+  /**
+   * Each worker's Caffe log in its own file, `<snapshot prefix>.worker<i>.log` (in `dir` when given), as
+   * parse_log.py reads a `caffe train` log; `false`: none. Written by local worker threads.
+   */
+  readonly workerLogs?: { readonly dir?: string } | false
   /** Where the trainers run (default: local worker threads). */
   readonly pool?: Layer.Layer<WorkerPool>
-  /** Serve the live dashboard and /metrics while the run lasts (loopback unless `host`; port 0: any free port). */
-  readonly dashboard?: { readonly host?: string; readonly port: number }
+  /**
+   * Serve the live dashboard and /metrics while the run lasts (loopback unless `host`; port 0: any free
+   * port). Off loopback it needs a `token`, which every request must carry (`?token=T`, `Authorization: Bearer T`).
+   */
+  readonly dashboard?: { readonly host?: string; readonly port: number; readonly token?: string }
 }
 
 export interface TrainingRun {
@@ -113,7 +128,11 @@ const checkPartitions = (partitions: ReadonlyArray<Partition<Datum>>) => {
 
 const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Success<ReturnType<typeof makeRunEventHub>>) =>
   Effect.gen(function* () {
-    const log = options.log ?? new GlogLogger((line) => process.stderr.write(line + "\n"))
+    // The run's Caffe lines go to the program's Effect Logger unless a log is given.
+    const viaEffect = deepsparkLoggerViaEffect(yield* Effect.runtime<never>())
+    const log = options.log ?? viaEffect
+    const testLog = options.testLog ?? (options.log ? undefined : viaEffect.glogLine)
+    const settings = yield* Rules.settings(options.rule ?? Rules.downpour())
     const partitions = options.partitions
     let stagedData: ((i: number) => Readonly<Record<string, string>>) | undefined
     if (partitions) {
@@ -141,10 +160,10 @@ const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Su
       solverFile: job.solverFile,
       cwd: job.cwd,
       workers,
-      settings: options.rule ?? Rules.downpour(),
+      settings,
       log,
       events: hub,
-      ...(options.testLog ? { testLog: options.testLog } : {}),
+      ...(testLog ? { testLog } : {}),
       ...(job.weights !== undefined ? { weights: job.weights } : {}),
       ...(job.backend !== undefined ? { backend: job.backend } : {}),
       ...(options.maxIter !== undefined ? { maxIter: options.maxIter } : {}),
@@ -152,7 +171,8 @@ const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Su
       ...(options.checkpointEvery !== undefined ? { checkpointEvery: options.checkpointEvery } : {}),
       ...(options.eventLog !== undefined ? { eventLog: path.resolve(job.cwd, options.eventLog) } : {}),
       ...(options.plot !== undefined ? { plot: path.resolve(job.cwd, options.plot) } : {}),
-      ...(stagedData ? { stagedData } : {})
+      ...(stagedData ? { stagedData } : {}),
+      ...(options.workerLogs !== undefined ? { workerLogs: options.workerLogs } : {})
     }).pipe(Effect.provide(options.pool ?? LocalWorkerPool({ log: (l) => log.warn(l) })))
   }).pipe(Effect.scoped, Effect.ensuring(hub.end))
 

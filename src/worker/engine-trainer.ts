@@ -2,12 +2,10 @@ import { readSolverPrototxtSync } from "@deepspark/caffe"
 import {
   chooseBackend,
   createTrainingSession,
-  GlogLogger,
   loadWeights,
   NonFiniteLossError,
   openGpuDevice,
   ResidentSolverNet,
-  silentLogger,
   type Logger,
   type TrainingSession
 } from "@deepspark/engine"
@@ -19,6 +17,7 @@ import { workerSolverParam } from "../model/train-only-solver.js"
 import { lrScaleAt } from "../easgd/settings.js"
 import type { LocalTrainer } from "./local-trainer.js"
 import { registerTrainerBuilder } from "./build-trainer.js"
+import { workerLog } from "./worker-log-file.js"
 import { decodeInputSync } from "../transport/decode-input.js"
 
 /** The cursor the center keeps for this worker: JSON of the session's data cursors (layer → cursor). */
@@ -35,7 +34,11 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
   if (spec.kind !== "caffe") throw new Error("caffe builder: wrong spec")
   const cwd = spec.workingDirectory ?? process.cwd()
   const workerId = `worker ${partition.index}`
-  const log: Logger = spec.verbose ? new GlogLogger((line) => process.stderr.write(`[${workerId}] ${line}\n`)) : silentLogger
+  const ownLog = workerLog({
+    ...(spec.logFile !== undefined ? { file: path.resolve(cwd, spec.logFile) } : {}),
+    ...(spec.verbose ? { echo: (line: string) => void process.stderr.write(`[${workerId}] ${line}\n`) } : {})
+  })
+  const log: Logger = ownLog.log
   // A missing or unparsable solver, or an unknown backend, is a configuration error: no restart helps.
   const permanent = (e: unknown): never => {
     throw new PermanentWorkerError(`${workerId}: ${e instanceof Error ? e.message : String(e)}`)
@@ -120,7 +123,8 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
       if (device) return deviceStep()
       const solver = session.solver
       try {
-        solver.step(1)
+        // One iteration of one long Step: the log's iter/s and smoothed loss span the exchanges.
+        solver.stepContinuing()
       } catch (e) {
         // A loss that blew up is the center's business (it resets the worker from x̃), not a crash.
         if (e instanceof NonFiniteLossError) return e.loss
@@ -147,6 +151,16 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
     resetHistory: () => {
       if (device) resident().recordClearHistory()
       for (const h of session.solver.updater.history) h.fill(0)
+    },
+    started: ({ resumeIteration }) => {
+      // A log file that cannot be written is reported, not a reason to stop training.
+      try {
+        ownLog.start(resumeIteration === 0)
+      } catch (e) {
+        process.stderr.write(`${workerId}: cannot write its log ${spec.logFile}: ${e instanceof Error ? e.message : String(e)}\n`)
+      }
+      log.info(`Solving ${session.solver.trainNet.name}`)
+      log.info(`Learning Rate Policy: ${session.solver.param.lr_policy ?? ""}`)
     }
   } satisfies LocalTrainer
 })

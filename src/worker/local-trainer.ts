@@ -27,4 +27,9 @@ export interface LocalTrainer {
   restoreCursor(cursor: string | null): void | Promise<void>
   /** Drops optimiser history (momentum) after a reset from x̃. */
   resetHistory(): void
+  /**
+   * Told once the center has placed this trainer (after its cursor and iteration are set): where its
+   * training starts, so a trainer that keeps a log of its own starts it anew or continues it.
+   */
+  started?(start: { readonly incarnation: number; readonly resumeIteration: number }): void
 }

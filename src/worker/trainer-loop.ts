@@ -63,6 +63,7 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
     // x at the last pull: the rules that send progress (Δ) measure it from here.
     const lastPull = rule.sends === "params" ? new Float32Array(0) : reg.center
     trainer.setIteration(reg.resumeIteration)
+    trainer.started?.({ incarnation: reg.incarnation, resumeIteration: reg.resumeIteration })
 
     let clock = reg.resumeIteration
     yield* client

@@ -33,6 +33,12 @@ export const CaffeTrainerSpec = Schema.Struct({
   /** Print the worker's Caffe log lines (prefixed with its id) to stderr. */
   verbose: Schema.optionalWith(Schema.Boolean, { exact: true }),
   /**
+   * Write the worker's Caffe log (glog lines, as `caffe train` writes them) to this file, relative to
+   * workingDirectory: started anew when the worker starts at iteration 0, continued when it resumes.
+   * Caffe's tools/extra/parse_log.py reads it as it reads a `caffe train` log.
+   */
+  logFile: Schema.optionalWith(Path, { exact: true }),
+  /**
    * Train-net Data layers whose partition was staged to this worker's disk (layer name → LMDB path,
    * relative to workingDirectory): read instead of the layer's source, with the same cursors.
    */

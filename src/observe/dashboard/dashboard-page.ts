@@ -100,7 +100,8 @@ const draw = () => {
 };
 setInterval(draw, 250);
 const status = document.getElementById("status");
-const source = new EventSource("events");
+// The page's own query (?token=…) goes with it: the event stream asks for the same token.
+const source = new EventSource("events" + location.search);
 source.onopen = () => { status.textContent = "live"; };
 source.onerror = () => { if (status.dataset.done !== "true") status.textContent = "disconnected (retrying)…"; };
 source.onmessage = (message) => {

@@ -235,6 +235,28 @@ describe("Solver (Caffe's Step/Solve/Test/Snapshot)", () => {
     expect(ticks).toBeGreaterThan(0)
   })
 
+  it("stepContinuing logs and trains as one long Step: smoothed loss and iter/s carry over between calls", () => {
+    const withClock = (ticks: { now: number }) => {
+      const log = new CapturingLogger()
+      const train = new ToyNet(targets)
+      const param = baseParam({ display: 2, average_loss: 3, test_iter: [], test_interval: 0, snapshot: 0, snapshot_after_train: false, max_iter: 100 })
+      return { log, train, solver: new Solver({ param, trainNet: train, log, clock: () => (ticks.now += 250) }) }
+    }
+    const a = withClock({ now: 0 })
+    a.solver.step(8)
+    const b = withClock({ now: 0 })
+    for (let i = 0; i < 8; i++) b.solver.stepContinuing()
+    expect(b.solver.iter).toBe(8)
+    expect(b.log.messages).toEqual(a.log.messages)
+    expect(Array.from(b.train.weights.data)).toEqual(Array.from(a.train.weights.data))
+    // 2 iterations between displays, one clock tick (250 ms) per display: 8 iter/s, not step(1)'s 0.
+    expect(b.log.messages.filter((m) => /^Iteration [2468] \(8 iter\/s, 0\.25s\/2 iters\), loss = /.test(m))).toHaveLength(3)
+    // Moved from outside (a worker resuming elsewhere): a new Step starts there.
+    b.solver.iter = 20
+    b.solver.stepContinuing()
+    expect(b.solver.iter).toBe(21)
+  })
+
   it("writes lines that Caffe's parse_log.py patterns read", () => {
     const { solver, log } = makeSolver()
     solver.solve()

@@ -146,6 +146,43 @@ export class Solver {
     drain(this.stepIterations(iters))
   }
 
+  /** The Step that `stepContinuing` advances, and the iteration it stopped at. */
+  private continuing: { readonly steps: Steps; at: number } | undefined
+
+  /**
+   * One iteration of a Step the caller drives one iteration at a time (a distributed worker, which
+   * exchanges parameters between iterations). Unlike `step(1)`, the display's timer, iter/s and smoothed
+   * loss carry over from the previous call, so the log reads as Caffe's log of one long Step (its
+   * `Iteration N (x iter/s, …), loss = …` lines are what parse_log.py reads). A new Step begins when
+   * `iter` was changed from outside since the last call, or the last one ended with an exception.
+   * Synchronous nets only, as `step`.
+   */
+  stepContinuing(): void {
+    if (this.continuing === undefined || this.continuing.at !== this.iter)
+      this.continuing = { steps: this.stepIterations(Number.MAX_SAFE_INTEGER - this.iter), at: this.iter }
+    const current = this.continuing
+    const target = this.iter + 1
+    try {
+      // Test batches also yield: run until the iteration's update is done.
+      while (this.iter < target) {
+        const r = current.steps.next()
+        if (r.done) {
+          // Stopped (a requested stop): the next call begins a new Step.
+          this.continuing = undefined
+          return
+        }
+        if (r.value instanceof Promise) {
+          void r.value.catch(() => undefined)
+          throw new Error("this solver's net runs on a device (asynchronous): use stepAsync")
+        }
+      }
+    } catch (e) {
+      this.continuing = undefined
+      throw e
+    }
+    current.at = this.iter
+  }
+
   private *solveSteps(): Steps {
     this.log.info(`Solving ${this.trainNet.name}`)
     this.log.info(`Learning Rate Policy: ${this.param.lr_policy ?? ""}`)
