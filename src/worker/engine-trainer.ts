@@ -108,7 +108,8 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
   const deviceStep = async (): Promise<number> => {
     const solver = session.solver
     try {
-      await solver.stepAsync(1)
+      // One iteration of one long Step, as on the cpu: the log's iter/s and smoothed loss span the exchanges.
+      await solver.stepContinuingAsync()
     } catch (e) {
       if (e instanceof NonFiniteLossError) return e.loss
       throw e

@@ -257,6 +257,24 @@ describe("Solver (Caffe's Step/Solve/Test/Snapshot)", () => {
     expect(b.solver.iter).toBe(21)
   })
 
+  it("stepContinuingAsync (any net, device-resident included) logs and trains exactly as stepContinuing", async () => {
+    const make = () => {
+      let now = 0
+      const log = new CapturingLogger()
+      const train = new ToyNet(targets)
+      const param = baseParam({ display: 2, average_loss: 3, test_iter: [3], test_interval: 4, snapshot: 0, snapshot_after_train: false, max_iter: 100 })
+      return { log, train, solver: new Solver({ param, trainNet: train, testNets: [new ToyNet([[0, 0]])], log, clock: () => (now += 250) }) }
+    }
+    const a = make()
+    for (let i = 0; i < 9; i++) a.solver.stepContinuing()
+    const b = make()
+    for (let i = 0; i < 9; i++) await b.solver.stepContinuingAsync()
+    expect(b.solver.iter).toBe(9)
+    expect(b.log.messages).toEqual(a.log.messages)
+    expect(Array.from(b.train.weights.data)).toEqual(Array.from(a.train.weights.data))
+    expect(b.log.messages.some((m) => /^Iteration 8 \(8 iter\/s, 0\.25s\/2 iters\)/.test(m))).toBe(true)
+  })
+
   it("writes lines that Caffe's parse_log.py patterns read", () => {
     const { solver, log } = makeSolver()
     solver.solve()

@@ -183,6 +183,35 @@ export class Solver {
     current.at = this.iter
   }
 
+  /**
+   * `stepContinuing` for any net, device-resident ones included: awaits the device's results, so a
+   * distributed worker on the GPU logs one long Step too (iter/s and the smoothed loss across exchanges).
+   */
+  async stepContinuingAsync(): Promise<void> {
+    if (this.continuing === undefined || this.continuing.at !== this.iter)
+      this.continuing = { steps: this.stepIterations(Number.MAX_SAFE_INTEGER - this.iter), at: this.iter }
+    const current = this.continuing
+    const target = this.iter + 1
+    try {
+      let sent: unknown = undefined
+      for (;;) {
+        const r = current.steps.next(sent)
+        sent = undefined
+        if (r.done) {
+          this.continuing = undefined
+          return
+        }
+        // A device result is handed back before the iteration may end (a snapshot's read-back follows the update).
+        if (r.value instanceof Promise) sent = await r.value
+        else if (this.iter >= target) break
+      }
+    } catch (e) {
+      this.continuing = undefined
+      throw e
+    }
+    current.at = this.iter
+  }
+
   private *solveSteps(): Steps {
     this.log.info(`Solving ${this.trainNet.name}`)
     this.log.info(`Learning Rate Policy: ${this.param.lr_policy ?? ""}`)
