@@ -39,6 +39,8 @@ export interface RunCenterOptions {
   readonly settings: EasgdSettings
   /** Planned workers: the decay schedule's N, and the run ends once that many have finished. */
   readonly workers: number
+  /** Workers may join (`deepspark worker --join`) and leave during the run (see elastic-plan.ts). */
+  readonly elastic?: boolean
   /** Stop the run after this many exchanges in total (counting those before a resume); 0 = never. */
   readonly maxExchanges?: number
   /** Checkpoint every this many exchanges (0 = only at the end, when a prefix is set). */
@@ -90,7 +92,8 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
     settings: options.settings,
     workers: options.workers,
     initial: resumed ? resumed.x : job.initialParams(),
-    ...(options.maxExchanges ? { maxExchanges: options.maxExchanges } : {})
+    ...(options.maxExchanges ? { maxExchanges: options.maxExchanges } : {}),
+    ...(options.elastic ? { elastic: true } : {})
   }
   const display = options.display ?? 0
   const onEvent = (e: CenterEvent) => {

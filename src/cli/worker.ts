@@ -40,6 +40,8 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "max-restarts", type: "integer", min: 0, value: "N", description: "restart budget of the trainer process (10)" },
   { name: "backoff-ms", type: "integer", min: 0, value: "MS", description: "first restart delay, doubling up to 30 s (500)" },
   { name: "max-message-mb", type: "number", min: 0, minExclusive: true, value: "MB", description: "largest message (512)" },
+  { name: "join", type: "boolean", description: "join a running job: the (--elastic) center assigns this worker's records; --partition is not needed" },
+  { name: "leave", type: "boolean", description: "on SIGTERM or Ctrl-C, leave the job for good after the current exchange (exit 0; a second signal interrupts)" },
   { name: "stage-from", type: "string", value: "HOST:PORT", description: "stage this worker's partition of the training data from this staging server …" },
   { name: "stage-to", type: "string", value: "DIR", description: "… into DIR, and train on the copy" }
 ]
@@ -86,7 +88,22 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
     io.stderr(`deepspark worker: solver ${solver}: no such readable file (from ${process.cwd()})`)
     return 3
   }
-  const signals = abortOnSignals()
+  // --leave: the first SIGTERM / SIGINT asks the trainer to leave after its current exchange; the
+  // second interrupts as usual.
+  const leave = p.flag("leave") ? new AbortController() : undefined
+  const leaveOnSignal = () => {
+    io.stdout(`worker ${workerId}: leaving the job after the current exchange (a second signal interrupts)`)
+    leave!.abort()
+    process.once("SIGINT", interrupt)
+    process.once("SIGTERM", interrupt)
+  }
+  const interruptions = new AbortController()
+  const interrupt = () => interruptions.abort()
+  const signals = leave ? { signal: interruptions.signal, dispose: () => {} } : abortOnSignals()
+  if (leave) {
+    process.once("SIGINT", leaveOnSignal)
+    process.once("SIGTERM", leaveOnSignal)
+  }
   try {
     const outcome = await superviseTrainer({
       remote: {
@@ -99,6 +116,7 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
           period: p.number("period") ?? 50,
           maxIter,
           adaptivePeriod: p.flag("adaptive-period"),
+          ...(p.flag("join") ? { join: true } : {}),
           spec
         },
         heartbeatEveryMs: (p.number("heartbeat-every") ?? 5) * 1000,
@@ -110,7 +128,8 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
       maxRestarts: p.number("max-restarts") ?? 10,
       backoffMs: p.number("backoff-ms") ?? 500,
       log: (line) => io.stdout(line),
-      signal: signals.signal
+      signal: signals.signal,
+      ...(leave ? { leave: leave.signal } : {})
     })
     if (outcome.status === "done") return 0
     if (outcome.status === "aborted") return 130
@@ -122,5 +141,9 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
     return outcome.status === "rejected" ? 3 : 1
   } finally {
     signals.dispose()
+    for (const h of [leaveOnSignal, interrupt]) {
+      process.off("SIGINT", h)
+      process.off("SIGTERM", h)
+    }
   }
 })
