@@ -99,6 +99,8 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
   const onEvent = (e: CenterEvent) => {
     options.onEvent?.(e)
     if (e.type === "registered") log(`Worker ${forLog(e.workerId)} registered (incarnation ${e.incarnation}${e.resumed ? ", resuming" : ""})`)
+    else if (e.type === "assigned")
+      log(`Worker ${forLog(e.workerId)} reads records [${e.assignment.from}, ${e.assignment.to}) of epoch ${e.assignment.epoch} (${e.why})`)
     else if (e.type === "diverged") log(`Worker ${forLog(e.workerId)} diverged at iteration ${e.clock}: reset from the center`)
     else if (e.type === "rejected") log(`Rejected a request from ${JSON.stringify(forLog(e.workerId))}: ${e.reason} (${forLog(e.message, 400)})`)
     else if (e.type === "exchange" && display > 0 && e.exchanges % display === 0)

@@ -35,6 +35,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "period", type: "integer", min: 1, value: "T", description: "local iterations between exchanges (50)" },
   { name: "adaptive-period", type: "boolean", description: "DeepSpark's adaptive τ" },
   { name: "seed", type: "integer", min: 0, value: "S", description: "the synthetic trainer's seed (100)" },
+  { name: "synthetic-iteration-ms", type: "number", min: 0, value: "MS", description: "simulated compute time per iteration of --synthetic (0)" },
   { name: "heartbeat-every", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "heartbeat interval while computing (5)" },
   { name: "call-timeout", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "a call to the center unanswered this long fails, and the trainer restarts (120)" },
   { name: "max-restarts", type: "integer", min: 0, value: "N", description: "restart budget of the trainer process (10)" },
@@ -70,7 +71,7 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
   const backend = p.string("backend")
   const spec: TrainerSpec =
     synthetic !== undefined
-      ? { kind: "softmax-problem", problemSeed: synthetic, seed }
+      ? { kind: "softmax-problem", problemSeed: synthetic, seed, ...(p.number("synthetic-iteration-ms") ? { iterationMs: p.number("synthetic-iteration-ms")! } : {}) }
       : { kind: "caffe", solverPath: solver!, ...(weights ? { weights } : {}), ...(backend ? { backend } : {}) }
   const maxIter = p.number("max-iter") ?? 0
   if (synthetic !== undefined && maxIter === 0) throw new CliUsageError("--max-iter N is required with --synthetic")
