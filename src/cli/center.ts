@@ -14,7 +14,7 @@ import { dashboardAddress, dashboardLine, dashboardOption } from "./dashboard-op
 import { makeEasgdSettings } from "../easgd/settings.js"
 
 export const CENTER_USAGE =
-  "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
+  "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--elastic] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
   "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--dashboard [HOST:]PORT] [--rule R --period T --moving-rate A …]"
 

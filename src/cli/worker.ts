@@ -16,7 +16,7 @@ import type { TrainerSpec } from "../worker/trainer-spec.js"
 import { superviseTrainer } from "../worker/worker-supervisor.js"
 
 export const WORKER_USAGE =
-  "deepspark worker --connect HOST:PORT -solver S [--partition i/N] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
+  "deepspark worker --connect HOST:PORT -solver S [--partition i/N | --join] [--leave] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
   "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
   "[--call-timeout SECONDS] [--max-memory SIZE] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR]"
 
@@ -81,6 +81,8 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
   if ((stageFrom === undefined) !== (stageTo === undefined))
     throw new CliUsageError("--stage-from HOST:PORT and --stage-to DIR go together (the staging server, and where the staged partitions go)")
   if (stageFrom !== undefined && synthetic !== undefined) throw new CliUsageError("--stage-from stages a Caffe net's training data: give -solver S, not --synthetic")
+  if (stageFrom !== undefined && p.flag("join"))
+    throw new CliUsageError("--join reads the records an elastic center assigns, which change during the run: it cannot train on a staged partition (--stage-from)")
   const staging = stageFrom !== undefined ? { ...parseAddress(stageFrom, "stage-from"), dir: stageTo! } : undefined
   const tls = tlsFilesFrom(p, "client")
   // A solver that is not there is a configuration error: say so once and exit 3 (restarting cannot help),
