@@ -1,6 +1,8 @@
+import { Effect, Fiber } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeEasgdSettings } from "../easgd/settings.js"
 import { CenterRejected } from "../transport/protocol.js"
+import { Center, layerCenter } from "./center-service.js"
 import { CenterState, type CenterCheckpointState } from "./center-state.js"
 import { ElasticPlan, type Assignment, type ReadSpan } from "./elastic-plan.js"
 
@@ -180,4 +182,74 @@ describe("an elastic center", () => {
     expect(reg(resumed, "b", 1).assignment).toMatchObject({ epoch: 0, from: 5, to: 10 })
     expect(reg(resumed, "a", 0).assignment).toMatchObject({ epoch: 0, from: 3, to: 5 })
   })
+})
+
+describe("an elastic center service", () => {
+  const run = <A>(body: Effect.Effect<A, unknown, Center>) =>
+    Effect.runPromise(
+      body.pipe(
+        Effect.scoped,
+        Effect.provide(
+          layerCenter(
+            { token: "t", settings: makeEasgdSettings({ rule: "downpour", period: 1 }), workers: 2, initial: Float32Array.of(0, 0), elastic: true },
+            { heartbeatTimeout: "200 millis" }
+          )
+        )
+      )
+    )
+  const registration = (id: string, extra: { join?: boolean; index?: number } = {}) => ({
+    workerId: id,
+    token: "t",
+    paramCount: 2,
+    partition: { index: extra.index ?? 0, count: 2 },
+    records: 100,
+    ...(extra.join ? { join: true } : {})
+  })
+  const exchange = (id: string, incarnation: number, seq: number, range: { id: number; read: number }) => ({
+    workerId: id,
+    incarnation,
+    token: "t",
+    seq,
+    clock: seq,
+    params: Float32Array.of(0.1, 0.1),
+    lossSum: 1,
+    iterations: 1,
+    cursor: null,
+    range
+  })
+
+  it("a joiner's Register waits for a running worker's exchange, which cuts that worker's rest in two", () =>
+    run(
+      Effect.gen(function* () {
+        const center = yield* Center
+        const w0 = yield* center.register(registration("w0"))
+        yield* center.register(registration("w1", { index: 1 }))
+        expect(w0.assignment).toMatchObject({ epoch: 0, from: 0, to: 50 })
+        const joiner = yield* Effect.fork(center.register(registration("w2", { join: true })))
+        yield* Effect.sleep("50 millis")
+        expect(joiner.unsafePoll()).toBeNull() // still waiting: every range is held
+        const reply = yield* center.exchange(exchange("w0", 1, 1, { id: w0.assignment!.id, read: 10 }))
+        expect(reply.assignment).toMatchObject({ epoch: 0, from: 10, to: 30 })
+        const w2 = yield* Fiber.join(joiner)
+        expect(w2.assignment).toMatchObject({ epoch: 0, from: 30, to: 50 })
+      })
+    ))
+
+  it("a worker dropped after the heartbeat timeout leaves its rest to the next worker that needs records", () =>
+    run(
+      Effect.gen(function* () {
+        const center = yield* Center
+        const w0 = yield* center.register(registration("w0"))
+        const w1 = yield* center.register(registration("w1", { index: 1 }))
+        yield* center.exchange(exchange("w1", 1, 1, { id: w1.assignment!.id, read: 20 }))
+        // w1 goes silent; w0 keeps exchanging (its heartbeats) until w1 is dropped.
+        for (let i = 0; i < 8; i++) {
+          yield* Effect.sleep("60 millis")
+          yield* center.heartbeat({ workerId: "w0", incarnation: 1, token: "t", clock: 0 })
+        }
+        expect((yield* center.view).workers.get("w1")!.connected).toBe(false)
+        const reply = yield* center.exchange(exchange("w0", 1, 1, { id: w0.assignment!.id, read: 50 }))
+        expect(reply.assignment).toMatchObject({ epoch: 0, from: 70, to: 100 })
+      })
+    ))
 })
