@@ -1,7 +1,7 @@
 import { Effect, Fiber } from "effect"
 import { describe, expect, it } from "vitest"
 import { makeEasgdSettings } from "../easgd/settings.js"
-import { CenterRejected } from "../transport/protocol.js"
+import { CenterRejected } from "../transport/center-rpcs.js"
 import { Center, layerCenter } from "./center-service.js"
 import { CenterState, type CenterCheckpointState } from "./center-state.js"
 import { ElasticPlan, type Assignment, type ReadSpan } from "./elastic-plan.js"
