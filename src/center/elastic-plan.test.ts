@@ -32,6 +32,9 @@ describe("the elastic data plan", () => {
     expect(plan.take("c", { pieces: 3, startEpoch: false })).toBeUndefined()
     const s = plan.split("a", "c")!
     expect([s.donor.from, s.donor.to, s.joiner.from, s.joiner.to]).toEqual([10, 30, 30, 50])
+    // b reads 20 records a period: its 30 left are not two periods' worth, so it is not split.
+    expect(plan.progress("b", b.id, 20, 3)).toBeUndefined()
+    expect(plan.split("b", "d")).toBeUndefined()
   })
 
   it("a leaver's range, from its cursor, goes to the next worker that needs records; epochs tile exactly", () => {

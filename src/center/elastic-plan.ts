@@ -13,8 +13,9 @@ import { Data } from "effect"
  *   epoch that has one (a range left by a worker that left), else a piece of the next epoch, whose plan
  *   (N equal ranges, N = the workers present) is made when the first worker needs it.
  * - A worker that joins takes an open range if there is one; otherwise it waits for the next exchange of
- *   any worker with at least `minSplit` records left, and that remaining range [cursor, end) is split in
- *   two at its middle: the donor keeps the first half (its reply says so), the joiner gets the second.
+ *   any worker with two exchange periods' worth of records left (and at least `minSplit`), and that
+ *   remaining range [cursor, end) is split in two at its middle: the donor keeps the first half (its
+ *   reply says so), the joiner gets the second.
  * - A worker that leaves (or is dropped after the heartbeat timeout) leaves its remaining range, from
  *   its last reported cursor, open for the others.
  *
@@ -39,6 +40,8 @@ export interface Assignment extends RecordRange {
 interface Held {
   readonly assignment: Assignment
   read: number
+  /** Records read between its last two reports (one exchange period's worth). */
+  lastAdvance: number
 }
 
 interface OpenRange extends RecordRange {
@@ -111,7 +114,7 @@ export class ElasticPlan {
 
   private assign(workerId: string, r: RecordRange): Assignment {
     const a: Assignment = { id: this.nextId++, epoch: r.epoch, from: r.from, to: r.to }
-    this.held.set(workerId, { assignment: a, read: 0 })
+    this.held.set(workerId, { assignment: a, read: 0, lastAdvance: this.held.get(workerId)?.lastAdvance ?? 0 })
     return a
   }
 
@@ -175,6 +178,7 @@ export class ElasticPlan {
       const to = a.from + Math.min(read, len)
       if (to > from) this.onRead({ workerId, epoch: a.epoch, from, to })
       this.repeated += Math.max(0, read - Math.max(before, len))
+      h.lastAdvance = read - before
       h.read = read
     }
     if (h.read >= len) return this.take(workerId, { pieces, startEpoch: true })
@@ -184,7 +188,9 @@ export class ElasticPlan {
   /**
    * Splits `donor`'s remaining range for a joiner (called at the donor's exchange, right after its
    * progress, so its cursor is exact): the donor keeps [cursor, middle), the joiner gets [middle, end).
-   * Returns both new assignments, or undefined when the donor has fewer than `minSplit` records left.
+   * Returns both new assignments, or undefined when the donor has fewer than `minSplit` records left,
+   * or fewer than two of its exchange periods' worth (each half must last a period: a shorter range
+   * would be read around more than once before its reader's next exchange).
    */
   split(donor: string, joiner: string): { donor: Assignment; joiner: Assignment } | undefined {
     const h = this.held.get(donor)
@@ -192,7 +198,7 @@ export class ElasticPlan {
     const a = h.assignment
     const cursor = a.from + h.read
     const left = a.to - cursor
-    if (left < this.minSplit) return undefined
+    if (left < Math.max(this.minSplit, 2 * h.lastAdvance)) return undefined
     const middle = cursor + Math.ceil(left / 2)
     const kept = this.assign(donor, { epoch: a.epoch, from: cursor, to: middle })
     const given = this.assign(joiner, { epoch: a.epoch, from: middle, to: a.to })
