@@ -1,4 +1,4 @@
-import { Data, Duration, Effect, FiberSet } from "effect"
+import { Data, Deferred, Duration, Effect, FiberSet } from "effect"
 import { MessageChannel, Worker } from "node:worker_threads"
 import { CenterHandlersLive } from "../center/center-service.js"
 import { serveCenterRpcsOverMessagePorts } from "../transport/message-port-rpc.js"
@@ -121,11 +121,18 @@ export const runLocalWorkers = (options: LocalWorkersOptions) =>
     // when every worker, joined ones included, has.
     const set = yield* FiberSet.make<LocalWorkerOutcome, WorkerFailedError>()
     const fork = yield* FiberSet.runtime(set)<never>()
+    // Completed (inside the failing fiber, before it ends) by the first worker that fails for good.
+    const failed = yield* Deferred.make<never, WorkerFailedError>()
     const outcomes: LocalWorkerOutcome[] = []
     const start = (assignment: WorkerAssignment) => {
       const slot = outcomes.length
       outcomes.length++
-      fork(supervise(assignment).pipe(Effect.tap((o) => Effect.sync(() => (outcomes[slot] = o)))))
+      fork(
+        supervise(assignment).pipe(
+          Effect.tap((o) => Effect.sync(() => (outcomes[slot] = o))),
+          Effect.tapError((e) => Deferred.fail(failed, e))
+        )
+      )
     }
     for (const a of options.assignments) start(a)
     options.onStart?.({
@@ -138,6 +145,11 @@ export const runLocalWorkers = (options: LocalWorkersOptions) =>
         live.get(workerId)?.postMessage({ type: "leave" })
       }
     })
-    yield* Effect.raceFirst(FiberSet.join(set), FiberSet.awaitEmpty(set))
+    // On a failure the other workers are interrupted at once (not when the caller's scope closes).
+    yield* Effect.raceFirst(Deferred.await(failed), FiberSet.awaitEmpty(set))
+    if (yield* Deferred.isDone(failed)) {
+      yield* FiberSet.clear(set)
+      return yield* Deferred.await(failed)
+    }
     return outcomes
   })
