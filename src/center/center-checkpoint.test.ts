@@ -104,3 +104,23 @@ describe("the center's checkpoint (one format for deepspark center and the drive
     expect((await failure(files.state)).message).toMatch(/diloco\.dsstate: field "ruleState\.outer_momentum" must be base64 of float32 values$/)
   })
 })
+
+describe("an elastic run's checkpoint", () => {
+  const elastic = {
+    plan: { records: 100, nextId: 4, plannedEpochs: 1, repeated: 3, open: [{ epoch: 0, from: 10, to: 50, previousOwner: "w0" }] },
+    scheduleClock: 12.5
+  }
+  it("keeps the data plan and the schedule's clock through a .dsstate", async () => {
+    const files = await writeCenterCheckpoint(job, path.join(dir, "elastic_exchange_12"), job.initialParams(), { ...state, elastic })
+    const back = await readCenterCheckpoint(job, files.state)
+    expect(back.state.elastic).toEqual(elastic)
+  })
+
+  it("refuses a plan whose range lies outside the training set, naming the field", async () => {
+    const files = await writeCenterCheckpoint(job, path.join(dir, "bad_elastic"), job.initialParams(), {
+      ...state,
+      elastic: { ...elastic, plan: { ...elastic.plan, open: [{ epoch: 0, from: 90, to: 120 }] } }
+    })
+    expect((await failure(files.state)).message).toMatch(/bad_elastic\.dsstate: field "elastic\.plan": .*bad open range/)
+  })
+})

@@ -6,6 +6,7 @@ import { Data, Effect, Either, Schema } from "effect"
 import { decodeInput } from "../transport/decode-input.js"
 import type { CenterJob } from "./center-job.js"
 import type { CenterCheckpointState } from "./center-state.js"
+import { ElasticPlan } from "./elastic-plan.js"
 
 /**
  * The center's checkpoint, one format for every run (`deepspark center`, `deepspark train --workers`,
@@ -49,6 +50,18 @@ const float32Base64 = Schema.String.pipe(
   Schema.filter((v) => /^[A-Za-z0-9+/]*={0,2}$/.test(v) && Buffer.from(v, "base64").length % 4 === 0)
 ).annotations({ message: () => "must be base64 of float32 values" })
 
+/** Elastic runs: the data plan (every unfinished range, open) and the rate schedule's clock. */
+const ElasticCheckpointSchema = Schema.Struct({
+  plan: Schema.Struct({
+    records: Schema.NullOr(count),
+    nextId: count,
+    plannedEpochs: count,
+    repeated: count,
+    open: Schema.Array(Schema.Struct({ epoch: count, from: count, to: count, previousOwner: Schema.optionalWith(Schema.String, { exact: true }) }))
+  }),
+  scheduleClock: Schema.Number.pipe(Schema.nonNegative())
+})
+
 /**
  * The .dsstate as it is read back. `caffemodel` is how runDistributedTrain named the model file before
  * both runs shared this format; `model` or `caffemodel` must be there (checked after decoding).
@@ -75,6 +88,7 @@ const CenterCheckpointFileSchema = Schema.Struct({
       exchanges: count
     })
   ).annotations({ message: () => "must be an array" }),
+  elastic: Schema.optionalWith(ElasticCheckpointSchema, { exact: true }),
   model: Schema.optionalWith(Schema.String, { exact: true }),
   caffemodel: Schema.optionalWith(Schema.String, { exact: true })
 }).annotations({ message: () => "is not a JSON object" })
@@ -94,6 +108,14 @@ export const readCenterCheckpoint = async (
   if (format !== "deepspark-center/1") throw CheckpointError.of(statePath, `format ${JSON.stringify(format)} is not deepspark-center/1`)
   const decoded = Either.getOrThrowWith(decodeInput(CenterCheckpointFileSchema, statePath)(json), (e) => new CheckpointError({ file: statePath, message: e.message }))
   const { caffemodel, model: modelField, ...state } = decoded
+  // The plan's ranges must lie in the training set and not be empty: checked by restoring a scratch plan.
+  if (state.elastic !== undefined) {
+    try {
+      new ElasticPlan(1).restore(state.elastic.plan)
+    } catch (e) {
+      throw CheckpointError.of(statePath, `field "elastic.plan": ${(e as Error).message}`)
+    }
+  }
   const name = modelField ?? caffemodel
   if (name === undefined) throw CheckpointError.of(statePath, `field "model" (the model file) is missing`)
   if (!job.readModel) throw CheckpointError.of(statePath, `${job.description}: this job cannot read checkpoints`)

@@ -10,8 +10,11 @@ import {
   type CenterEvent,
   type ExchangeReply,
   type ExchangeRequest,
+  type RegisterReply,
+  type RegisterRequest,
   type WorkerRecord
 } from "./center-state.js"
+import type { Assignment } from "./elastic-plan.js"
 
 /**
  * The center variable as an actor: the CenterState (x̃ and its bookkeeping) owned by one Effect
@@ -76,17 +79,19 @@ export interface CenterApi {
   readonly plannedWorkersFinished: (planned: number) => Effect.Effect<boolean>
   /** x̃ and the bookkeeping from a checkpoint (--resume); says whether the rule's own state was in it. */
   readonly restore: (x: Float32Array, state: CenterCheckpointState) => Effect.Effect<{ readonly ruleStateRestored: boolean }>
-  readonly register: (p: {
-    workerId: string
-    token: string
-    paramCount: number
-    partition: { index: number; count: number }
-  }) => Effect.Effect<ReturnType<CenterState["register"]>, CenterRejected>
+  /** On an elastic center a joiner's Register waits until it has records to read (a split or an open range). */
+  readonly register: (p: RegisterRequest) => Effect.Effect<RegisterReply, CenterRejected>
   /** `replyTensor`: where the reply's x̃ goes (a transport's pooled buffer; a fresh array by default). */
   readonly exchange: (p: ExchangeRequest, replyTensor?: (n: number) => Float32Array) => Effect.Effect<ExchangeReply, CenterRejected>
   readonly report: (p: Parameters<CenterState["report"]>[0]) => Effect.Effect<void, CenterRejected>
   readonly heartbeat: (p: Parameters<CenterState["heartbeat"]>[0]) => Effect.Effect<{ stop: boolean }, CenterRejected>
-  readonly stopWorker: (p: { workerId: string; incarnation: number; token: string; reason: string }) => Effect.Effect<void, CenterRejected>
+  readonly stopWorker: (p: {
+    workerId: string
+    incarnation: number
+    token: string
+    reason: string
+    leaving?: boolean | undefined
+  }) => Effect.Effect<void, CenterRejected>
   readonly snapshot: (token: string) => Effect.Effect<{ caffemodel: string; state: string }, CenterRejected>
   /** Tests x̃ now (waits for the result). */
   readonly testNow: Effect.Effect<CenterEvaluation | undefined>
@@ -174,6 +179,57 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       if (state.shouldStop()) yield* Deferred.succeed(stopped, undefined)
     })
 
+    // Elastic runs: joiners waiting for records, served by the next exchange that can give them some
+    // (a split of the exchanging worker's remaining range) or by a range left open.
+    let joiners: Array<{ req: RegisterRequest; done: Deferred.Deferred<RegisterReply, CenterRejected> }> = []
+    const admit = (j: (typeof joiners)[number], a: Assignment) =>
+      catchDefects(() => state.register(j.req, now(), a)).pipe(
+        Effect.tap(() => Effect.sync(() => log(`Worker ${forLog(j.req.workerId)} joined: records [${a.from}, ${a.to}) of epoch ${a.epoch}`))),
+        Effect.exit,
+        Effect.flatMap((exit) => Deferred.done(j.done, exit))
+      )
+    /** Serves waiting joiners from open ranges (after a leave or a drop). */
+    const serveJoinersFromOpen = Effect.gen(function* () {
+      const waiting = joiners
+      joiners = []
+      for (const j of waiting) {
+        const a = yield* catchDefects(() => state.rangeForJoiner(j.req, joiners.length))
+        if (a) yield* admit(j, a)
+        else joiners.push(j)
+      }
+    })
+    /**
+     * At a validated exchange of an elastic run: the worker's progress, then a range for it if it read
+     * its own, and waiting joiners served from what it has left. Returns the worker's new range, if any.
+     */
+    const elasticStep = (req: ExchangeRequest) =>
+      Effect.gen(function* () {
+        if (!state.plan) return undefined
+        let next = yield* catchDefects(() => state.elasticProgress(req, joiners.length))
+        yield* serveJoinersFromOpen
+        while (joiners.length > 0) {
+          const split = state.splitFor(req.workerId, joiners[0]!.req.workerId)
+          if (!split) break
+          next = split.donor
+          yield* admit(joiners.shift()!, split.joiner)
+        }
+        return next
+      })
+    const withAssignment = (reply: ExchangeReply, next: Assignment | undefined): ExchangeReply => (next ? { ...reply, assignment: next } : reply)
+
+    const register = (req: RegisterRequest): Effect.Effect<RegisterReply, CenterRejected> =>
+      !state.plan || !req.join
+        ? catchDefects(() => state.register(req, now()))
+        : Effect.gen(function* () {
+            yield* catchDefects(() => state.checkRegister(req))
+            const a = yield* catchDefects(() => state.rangeForJoiner(req, joiners.length))
+            if (a) return yield* catchDefects(() => state.register(req, now(), a))
+            log(`Worker ${forLog(req.workerId)} asks to join: waiting for a worker's exchange to split its records`)
+            const done = yield* Deferred.make<RegisterReply, CenterRejected>()
+            joiners = [...joiners.filter((j) => j.req.workerId !== req.workerId), { req, done }]
+            return yield* Deferred.await(done)
+          })
+
     // Synchronous rules: members wait here until every active worker has arrived.
     let round: Array<{ req: ExchangeRequest; done: Deferred.Deferred<ExchangeReply, CenterRejected> }> = []
     const closeRoundIfComplete = Effect.gen(function* () {
@@ -190,17 +246,21 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       state.rule.synchronous
         ? Effect.gen(function* () {
             const v = yield* catchDefects(() => state.validateForRound(req, now()))
+            const next = yield* elasticStep(req)
             if (v !== "join") {
               if (v.reset) yield* afterReset
-              return v
+              return withAssignment(v, next)
             }
             const done = yield* Deferred.make<ExchangeReply, CenterRejected>()
             round = round.filter((m) => m.req.workerId !== req.workerId)
             round.push({ req, done })
             yield* closeRoundIfComplete
-            return yield* Deferred.await(done)
+            return withAssignment(yield* Deferred.await(done), next)
           })
-        : catchDefects(() => state.exchange(req, now(), replyTensor)).pipe(Effect.tap((r) => (r.duplicate ? Effect.void : r.reset ? afterReset : afterExchange)))
+        : catchDefects(() => state.exchange(req, now(), replyTensor)).pipe(
+            Effect.tap((r) => (r.duplicate ? Effect.void : r.reset ? afterReset : afterExchange)),
+            Effect.flatMap((r) => Effect.map(elasticStep(req), (next) => withAssignment(r, next)))
+          )
 
     // Drop silent workers; a dropped worker no longer holds up a synchronous round.
     const timeout = Duration.toMillis(options.heartbeatTimeout ?? "60 seconds")
@@ -210,6 +270,7 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
         log(`Worker ${forLog(id)} dropped: no message for ${Math.round(timeout / 1000)} s`)
         options.onWorkerDropped?.(id, `no message for ${Math.round(timeout / 1000)} s`)
       }
+      if (dropped.length) yield* serveJoinersFromOpen
       if (dropped.length) yield* closeRoundIfComplete
     }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(50, Math.min(timeout / 4, 5000))))), Effect.forkScoped)
 
@@ -230,7 +291,7 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
           state.restore(x, checkpoint)
           return { ruleStateRestored: !state.restoredWithoutRuleState }
         }),
-      register: (p) => catchDefects(() => state.register(p, now())),
+      register,
       exchange,
       report: (p) => catchDefects(() => state.report(p, now())),
       heartbeat: (p) => catchDefects(() => state.heartbeat(p, now())),
@@ -240,13 +301,14 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
             Effect.sync(() => {
               log(
                 how === "finished"
-                  ? `Worker ${forLog(p.workerId)} stopped: ${forLog(p.reason)}`
+                  ? `Worker ${forLog(p.workerId)} ${p.leaving ? "left the job" : "stopped"}: ${forLog(p.reason)}`
                   : `Worker ${forLog(p.workerId)} left before its first exchange (${forLog(p.reason)}): not counted as finished`
               )
               options.onWorkerStopped?.(p.workerId, how === "finished" ? p.reason : `left before its first exchange (${p.reason})`)
             })
           ),
           Effect.asVoid,
+          Effect.zipRight(serveJoinersFromOpen),
           Effect.zipRight(closeRoundIfComplete)
         ),
       snapshot: (token) =>

@@ -5,6 +5,7 @@ import type { EasgdSettings } from "../easgd/settings.js"
 import type { AsyncRuleCenter, RuleCenterState, SyncRuleCenter, UpdateRule } from "../easgd/update-rule.js"
 import { forLog } from "../transport/bounded-string.js"
 import { CenterRejected } from "../transport/center-rpcs.js"
+import { ElasticPlan, type Assignment, type ElasticPlanState, type ReadSpan } from "./elastic-plan.js"
 
 /**
  * The center variable x̃ and the bookkeeping around it, as plain synchronous code: each method runs to
@@ -21,6 +22,11 @@ export interface CenterConfig {
   readonly initial: Float32Array
   /** Stop the run after this many exchanges (0 = workers decide by max_iter). */
   readonly maxExchanges?: number
+  /**
+   * Workers may join and leave during the run: the center assigns the records each reads (key ranges
+   * with cursors, see ./elastic-plan.ts) and the rate schedule counts progress per worker, not exchanges.
+   */
+  readonly elastic?: boolean
 }
 
 export interface WorkerRecord {
@@ -53,6 +59,8 @@ export interface ExchangeRequest {
   readonly cursor: string | null
   readonly itersPerSecond?: number
   readonly lastLatencyMs?: number
+  /** Elastic runs: the assignment read and how many of its records. */
+  readonly range?: { readonly id: number; readonly read: number } | null | undefined
 }
 
 export interface ExchangeReply {
@@ -62,6 +70,8 @@ export interface ExchangeReply {
   readonly duplicate: boolean
   readonly reset: boolean
   readonly stop: boolean
+  /** Elastic runs: the records to read from now on (absent: keep reading the current range). */
+  readonly assignment?: Assignment | null
 }
 
 /** What the center persists in its checkpoint besides x̃ (which goes into a .caffemodel). */
@@ -85,6 +95,28 @@ export interface CenterCheckpointState {
     readonly cursor: string | null
     readonly exchanges: number
   }>
+  /** Elastic runs: the data plan (every unfinished range, open) and the rate schedule's clock. */
+  readonly elastic?: { readonly plan: ElasticPlanState; readonly scheduleClock: number }
+}
+
+export interface RegisterRequest {
+  readonly workerId: string
+  readonly token: string
+  readonly paramCount: number
+  readonly partition: { readonly index: number; readonly count: number }
+  readonly join?: boolean | undefined
+  readonly records?: number | undefined
+}
+
+export interface RegisterReply {
+  readonly incarnation: number
+  readonly center: Float32Array
+  readonly alpha: number
+  readonly rule: string
+  readonly version: number
+  readonly resumeIteration: number
+  readonly resumeCursor: string | null
+  readonly assignment: Assignment | null
 }
 
 export type CenterEvent =
@@ -104,6 +136,9 @@ export type CenterEvent =
   | { readonly type: "duplicate"; readonly workerId: string; readonly seq: number }
   | { readonly type: "diverged"; readonly workerId: string; readonly clock: number }
   | { readonly type: "rejected"; readonly workerId: string; readonly reason: string; readonly message: string }
+  /** Elastic runs: records a worker read, as its exchange reported them. */
+  | ({ readonly type: "records-read" } & ReadSpan)
+  | { readonly type: "assigned"; readonly workerId: string; readonly assignment: Assignment; readonly why: "register" | "join" | "next" | "split" }
 
 /** Whether a worker has had an exchange applied (what makes its Stop count as finishing its partition). */
 const hasTrained = (w: WorkerRecord): boolean => w.exchanges > 0
@@ -133,9 +168,21 @@ export class CenterState {
   private readonly versionAtReply = new Map<string, number>()
   stopping = false
   onEvent: (e: CenterEvent) => void = () => {}
+  /** Elastic runs: which records each worker reads. */
+  readonly plan: ElasticPlan | undefined
+  /**
+   * The rate schedule's clock in exchanges of the planned N workers: each applied exchange adds
+   * N / (workers present), so α decays after the same number of iterations per worker however many
+   * workers come and go (equal to `exchanges` while N are present; non-elastic runs use `exchanges`).
+   */
+  scheduleClock = 0
 
   constructor(readonly config: CenterConfig) {
     this.x = config.initial.slice()
+    if (config.elastic) {
+      this.plan = new ElasticPlan(Math.max(1, config.workers))
+      this.plan.onRead = (span) => this.emit({ type: "records-read", ...span })
+    } else this.plan = undefined
     this.schedule = rateSchedule(config.settings, Math.max(1, config.workers))
     this.rule = ruleByName(config.settings.rule)
     const workers = Math.max(1, config.workers)
@@ -146,11 +193,15 @@ export class CenterState {
   get paramCount(): number {
     return this.x.length
   }
+  /** The exchange count the rate schedule and the rules see. */
+  get scheduleExchanges(): number {
+    return this.plan ? Math.floor(this.scheduleClock + 1e-9) : this.exchanges
+  }
   get alpha(): number {
-    return this.schedule.alpha(this.exchanges)
+    return this.schedule.alpha(this.scheduleExchanges)
   }
   get centerRate(): number {
-    return this.schedule.centerRate(this.exchanges)
+    return this.schedule.centerRate(this.scheduleExchanges)
   }
 
   private emit(e: CenterEvent): void {
@@ -181,20 +232,65 @@ export class CenterState {
     return w
   }
 
-  register(
-    req: { workerId: string; token: string; paramCount: number; partition: { index: number; count: number } },
-    now: number
-  ) {
+  /** Checks a Register; on an elastic center, also the worker's record count. */
+  checkRegister(req: RegisterRequest): void {
     this.authenticate(req.workerId, req.token)
     if (req.paramCount !== this.x.length)
       throw reject("shape", `worker "${req.workerId}": its net has ${req.paramCount} parameters, the center's has ${this.x.length}`)
     if (!(req.partition.count >= 1 && req.partition.index >= 0 && req.partition.index < req.partition.count))
       throw reject("bad-request", `worker "${req.workerId}": bad partition ${req.partition.index}/${req.partition.count}`)
+    if (!this.plan) {
+      if (req.join) throw reject("bad-request", `worker "${forLog(req.workerId)}" asked to join, but this center is not elastic (start it with --elastic)`)
+      return
+    }
+    if (req.records === undefined) throw reject("bad-request", `worker "${forLog(req.workerId)}": an elastic center needs the worker's training record count`)
+    try {
+      this.plan.setRecords(req.workerId, req.records)
+    } catch (e) {
+      throw reject("bad-request", (e as Error).message)
+    }
+  }
+
+  /** Workers present for planning: connected, not stopped (a joiner waiting counts via `waiting`). */
+  private pieces(waiting: number): number {
+    return this.activeWorkers().length + waiting
+  }
+
+  /**
+   * Elastic runs: records for a joiner now, if there are any without splitting a range — an open range,
+   * or the next epoch when nobody holds a range. Undefined: it waits for a split (see the service).
+   */
+  rangeForJoiner(req: RegisterRequest, waiting: number): Assignment | undefined {
+    if (!this.plan) return undefined
+    const startEpoch = this.plan.holders === 0 || this.plan.holding(req.workerId) !== undefined
+    return this.plan.take(req.workerId, { pieces: this.pieces(waiting + 1), startEpoch })
+  }
+
+  /** Elastic runs: splits `donor`'s remaining range for `joiner` (see ElasticPlan.split). */
+  splitFor(donor: string, joiner: string): { donor: Assignment; joiner: Assignment } | undefined {
+    const s = this.plan?.split(donor, joiner)
+    if (s) this.emit({ type: "assigned", workerId: donor, assignment: s.donor, why: "split" })
+    return s
+  }
+
+  /**
+   * Registers a worker. On an elastic center it also gets its records: `given` (a joiner's, found by
+   * the service), else an open range (its own first, then its static partition's in epoch 0), else a
+   * range of the next epoch.
+   */
+  register(req: RegisterRequest, now: number, given?: Assignment): RegisterReply {
+    this.checkRegister(req)
+    let assignment: Assignment | null = null
+    if (this.plan) {
+      const a = given ?? this.plan.take(req.workerId, { pieces: this.pieces(1), startEpoch: true, prefer: req.partition })!
+      assignment = a
+      this.emit({ type: "assigned", workerId: req.workerId, assignment: a, why: given ? "join" : "register" })
+    }
     const prev = this.workers.get(req.workerId)
     const record: WorkerRecord = prev ?? {
       workerId: req.workerId,
       incarnation: 0,
-      partition: req.partition,
+      partition: { ...req.partition },
       lastSeq: 0,
       clock: 0,
       cursor: null,
@@ -210,7 +306,7 @@ export class CenterState {
     }
     record.incarnation += 1
     record.lastSeq = 0
-    record.partition = req.partition
+    record.partition = { ...req.partition }
     record.lastSeen = now
     record.connected = true
     record.stopped = false
@@ -224,8 +320,25 @@ export class CenterState {
       rule: this.rule.name,
       version: this.version,
       resumeIteration: record.clock,
-      resumeCursor: record.cursor
+      resumeCursor: record.cursor,
+      assignment
     }
+  }
+
+  /**
+   * Elastic runs, at a validated exchange: records the worker's progress through its range; returns
+   * the range it must read next when it has read its own (or lost it), else undefined.
+   */
+  elasticProgress(req: ExchangeRequest, waiting: number): Assignment | undefined {
+    if (!this.plan || !req.range) return undefined
+    const a = this.plan.progress(req.workerId, req.range.id, req.range.read, this.pieces(waiting))
+    if (a) this.emit({ type: "assigned", workerId: req.workerId, assignment: a, why: "next" })
+    return a
+  }
+
+  /** Elastic runs: the worker reads no more; its remaining records are open for the others. */
+  releaseRange(workerId: string): void {
+    this.plan?.release(workerId)
   }
 
   /**
@@ -256,7 +369,7 @@ export class CenterState {
     if (!Number.isFinite(req.lossSum)) return diverged(this.x.slice())
     const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
     const reply = replyTensor(this.x.length)
-    const outcome = rule.exchange(this.x, { message: req.params, reply, staleness, exchanges: this.exchanges })
+    const outcome = rule.exchange(this.x, { message: req.params, reply, staleness, exchanges: this.scheduleExchanges })
     if (!outcome.applied) return diverged(reply) // x̃ untouched; the reply holds it
     this.accept(w, req, outcome.distance)
     this.emit(this.exchangeEvent(w, outcome.distance, staleness))
@@ -267,6 +380,7 @@ export class CenterState {
   private accept(w: WorkerRecord, req: ExchangeRequest, dist: number): void {
     this.version++
     this.exchanges++
+    this.scheduleClock += this.plan ? Math.max(1, this.config.workers) / Math.max(1, this.activeWorkers().length) : 1
     w.exchanges++
     w.clock = req.clock
     w.cursor = req.cursor
@@ -311,7 +425,7 @@ export class CenterState {
     const replies = this.syncCenter.round(
       this.x,
       members.map((m) => m.params),
-      this.exchanges
+      this.scheduleExchanges
     )
     return members.map((m, i) => {
       const w = this.workers.get(m.workerId)!
@@ -345,6 +459,7 @@ export class CenterState {
    */
   stopWorker(req: { workerId: string; incarnation: number; token: string }): "finished" | "left" {
     const w = this.current(req.workerId, req.incarnation, req.token)
+    this.plan?.release(w.workerId)
     if (!hasTrained(w)) {
       w.connected = false
       return "left"
@@ -359,6 +474,7 @@ export class CenterState {
     for (const w of this.workers.values())
       if (w.connected && !w.stopped && now - w.lastSeen > timeoutMs) {
         w.connected = false
+        this.plan?.release(w.workerId)
         dropped.push(w.workerId)
       }
     return dropped
@@ -383,6 +499,7 @@ export class CenterState {
       alpha: this.alpha,
       centerRate: this.centerRate,
       ...this.encodedRuleState(),
+      ...(this.plan ? { elastic: { plan: this.plan.save(), scheduleClock: this.scheduleClock } } : {}),
       workers: [...this.workers.values()].map((w) => ({
         workerId: w.workerId,
         incarnation: w.incarnation,
@@ -410,6 +527,13 @@ export class CenterState {
     this.x.set(x)
     this.version = state.version
     this.exchanges = state.exchanges
+    this.scheduleClock = state.exchanges
+    if (this.plan && state.elastic) {
+      this.plan.restore(state.elastic.plan)
+      if (!(Number.isFinite(state.elastic.scheduleClock) && state.elastic.scheduleClock >= 0))
+        throw new Error(`checkpoint elastic.scheduleClock must be a number ≥ 0`)
+      this.scheduleClock = state.elastic.scheduleClock
+    }
     for (const s of state.workers)
       this.workers.set(s.workerId, {
         workerId: s.workerId,

@@ -39,6 +39,8 @@ export interface RunCenterOptions {
   readonly settings: EasgdSettings
   /** Planned workers: the decay schedule's N, and the run ends once that many have finished. */
   readonly workers: number
+  /** Workers may join (`deepspark worker --join`) and leave during the run (see elastic-plan.ts). */
+  readonly elastic?: boolean
   /** Stop the run after this many exchanges in total (counting those before a resume); 0 = never. */
   readonly maxExchanges?: number
   /** Checkpoint every this many exchanges (0 = only at the end, when a prefix is set). */
@@ -92,12 +94,15 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
     settings: options.settings,
     workers: options.workers,
     initial: resumed ? resumed.x : job.initialParams(),
-    ...(options.maxExchanges ? { maxExchanges: options.maxExchanges } : {})
+    ...(options.maxExchanges ? { maxExchanges: options.maxExchanges } : {}),
+    ...(options.elastic ? { elastic: true } : {})
   }
   const display = options.display ?? 0
   const onEvent = (e: CenterEvent) => {
     options.onEvent?.(e)
     if (e.type === "registered") log(`Worker ${forLog(e.workerId)} registered (incarnation ${e.incarnation}${e.resumed ? ", resuming" : ""})`)
+    else if (e.type === "assigned")
+      log(`Worker ${forLog(e.workerId)} reads records [${e.assignment.from}, ${e.assignment.to}) of epoch ${e.assignment.epoch} (${e.why})`)
     else if (e.type === "diverged") log(`Worker ${forLog(e.workerId)} diverged at iteration ${e.clock}: reset from the center`)
     else if (e.type === "rejected") log(`Rejected a request from ${JSON.stringify(forLog(e.workerId))}: ${e.reason} (${forLog(e.message, 400)})`)
     else if (e.type === "exchange" && display > 0 && e.exchanges % display === 0)

@@ -16,7 +16,7 @@ import { dashboardLine, dashboardOption, dashboardSettings, dashboardTokenOption
 import { makeEasgdSettings } from "../easgd/settings.js"
 
 export const CENTER_USAGE =
-  "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--checkpoint-every K] " +
+  "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--elastic] [--checkpoint-every K] " +
   "[--checkpoint-prefix P] [--resume STATE.dsstate] [--max-exchanges M] [--test-interval K] [--heartbeat-timeout SECONDS] " +
   "[--max-message-mb MB] [--max-memory SIZE] [--tls-cert PEM --tls-key PEM [--tls-ca PEM]] [--display K] [--weights W] [--serve-data HOST:PORT] [--dashboard [HOST:]PORT [--dashboard-token T]] [--event-log E.jsonl] [--plot P.svg] [--rule R --period T --moving-rate A …]"
 
@@ -32,6 +32,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "listen", type: "string", value: "HOST:PORT", description: `address to serve (${DEFAULT_LISTEN}); a non-loopback address requires a token` },
   { name: "token", type: "string", value: "T", description: "shared secret every request must carry (default $DEEPSPARK_TOKEN; none: loopback only)" },
   { name: "workers", type: "integer", min: 1, value: "N", description: "planned workers: the decay schedule's N; the run ends when N workers have finished (1)" },
+  { name: "elastic", type: "boolean", description: "workers may join (worker --join) and leave (worker --leave) during the run; the center assigns their records" },
   { name: "checkpoint-every", type: "integer", min: 0, value: "K", description: "checkpoint x̃ every K exchanges (0: only when the run ends or is interrupted)" },
   { name: "checkpoint-prefix", type: "string", value: "P", description: "checkpoint files P_exchange_<n>.<model> + .dsstate (default: the solver's snapshot_prefix)" },
   { name: "resume", type: "string", value: "STATE.dsstate", description: "restore x̃ and the bookkeeping from a checkpoint and continue" },
@@ -113,6 +114,7 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
       port: listen.port,
       settings,
       workers: p.number("workers") ?? 1,
+      ...(p.flag("elastic") ? { elastic: true } : {}),
       maxExchanges: p.number("max-exchanges") ?? 0,
       checkpointEvery: p.number("checkpoint-every") ?? 0,
       ...(prefix !== undefined ? { checkpointPrefix: prefix } : {}),

@@ -17,7 +17,7 @@ import type { TrainerSpec } from "../worker/trainer-spec.js"
 import { superviseTrainer } from "../worker/worker-supervisor.js"
 
 export const WORKER_USAGE =
-  "deepspark worker --connect HOST:PORT -solver S [--partition i/N] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
+  "deepspark worker --connect HOST:PORT -solver S [--partition i/N | --join] [--leave] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
   "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
   "[--call-timeout SECONDS] [--max-memory SIZE] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR] [--log-file FILE]"
 
@@ -36,11 +36,14 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "period", type: "integer", min: 1, value: "T", description: "local iterations between exchanges (50)" },
   { name: "adaptive-period", type: "boolean", description: "DeepSpark's adaptive τ" },
   { name: "seed", type: "integer", min: 0, value: "S", description: "the synthetic trainer's seed (100)" },
+  { name: "synthetic-iteration-ms", type: "number", min: 0, value: "MS", description: "simulated compute time per iteration of --synthetic (0)" },
   { name: "heartbeat-every", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "heartbeat interval while computing (5)" },
   { name: "call-timeout", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "a call to the center unanswered this long fails, and the trainer restarts (120)" },
   { name: "max-restarts", type: "integer", min: 0, value: "N", description: "restart budget of the trainer process (10)" },
   { name: "backoff-ms", type: "integer", min: 0, value: "MS", description: "first restart delay, doubling up to 30 s (500)" },
   { name: "max-message-mb", type: "number", min: 0, minExclusive: true, value: "MB", description: "largest message (512)" },
+  { name: "join", type: "boolean", description: "join a running job: the (--elastic) center assigns this worker's records; --partition is not needed" },
+  { name: "leave", type: "boolean", description: "on SIGTERM or Ctrl-C, leave the job for good after the current exchange (exit 0; a second signal interrupts)" },
   { name: "stage-from", type: "string", value: "HOST:PORT", description: "stage this worker's partition of the training data from this staging server …" },
   { name: "stage-to", type: "string", value: "DIR", description: "… into DIR, and train on the copy" },
   { name: "log-file", type: "string", value: "FILE", description: "write the trainer's Caffe log (Iteration N …, loss = …) to FILE, as parse_log.py reads it (fresh when it starts at iteration 0)" }
@@ -72,7 +75,7 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
   if (logFile !== undefined && synthetic !== undefined) throw new CliUsageError("--log-file holds a Caffe solver's log: give -solver S, not --synthetic")
   const spec: TrainerSpec =
     synthetic !== undefined
-      ? { kind: "softmax-problem", problemSeed: synthetic, seed }
+      ? { kind: "softmax-problem", problemSeed: synthetic, seed, ...(p.number("synthetic-iteration-ms") ? { iterationMs: p.number("synthetic-iteration-ms")! } : {}) }
       : {
           kind: "caffe",
           solverPath: solver!,
@@ -88,6 +91,8 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
   if ((stageFrom === undefined) !== (stageTo === undefined))
     throw new CliUsageError("--stage-from HOST:PORT and --stage-to DIR go together (the staging server, and where the staged partitions go)")
   if (stageFrom !== undefined && synthetic !== undefined) throw new CliUsageError("--stage-from stages a Caffe net's training data: give -solver S, not --synthetic")
+  if (stageFrom !== undefined && p.flag("join"))
+    throw new CliUsageError("--join reads the records an elastic center assigns, which change during the run: it cannot train on a staged partition (--stage-from)")
   const staging = stageFrom !== undefined ? { ...parseAddress(stageFrom, "stage-from"), dir: stageTo! } : undefined
   const tls = tlsFilesFrom(p, "client")
   // A solver that is not there is a configuration error: say so once and exit 3 (restarting cannot help),
@@ -96,7 +101,22 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
     io.stderr(`deepspark worker: solver ${solver}: no such readable file (from ${process.cwd()})`)
     return 3
   }
-  const signals = abortOnSignals()
+  // --leave: the first SIGTERM / SIGINT asks the trainer to leave after its current exchange; the
+  // second interrupts as usual.
+  const leave = p.flag("leave") ? new AbortController() : undefined
+  const leaveOnSignal = () => {
+    io.stdout(`worker ${workerId}: leaving the job after the current exchange (a second signal interrupts)`)
+    leave!.abort()
+    process.once("SIGINT", interrupt)
+    process.once("SIGTERM", interrupt)
+  }
+  const interruptions = new AbortController()
+  const interrupt = () => interruptions.abort()
+  const signals = leave ? { signal: interruptions.signal, dispose: () => {} } : abortOnSignals()
+  if (leave) {
+    process.once("SIGINT", leaveOnSignal)
+    process.once("SIGTERM", leaveOnSignal)
+  }
   try {
     const outcome = await superviseTrainer({
       remote: {
@@ -109,6 +129,7 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
           period: p.number("period") ?? 50,
           maxIter,
           adaptivePeriod: p.flag("adaptive-period"),
+          ...(p.flag("join") ? { join: true } : {}),
           spec
         },
         heartbeatEveryMs: (p.number("heartbeat-every") ?? 5) * 1000,
@@ -120,7 +141,8 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
       maxRestarts: p.number("max-restarts") ?? 10,
       backoffMs: p.number("backoff-ms") ?? 500,
       log: (line) => io.stdout(line),
-      signal: signals.signal
+      signal: signals.signal,
+      ...(leave ? { leave: leave.signal } : {})
     })
     if (outcome.status === "done") return 0
     if (outcome.status === "aborted") return 130
@@ -132,5 +154,9 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
     return outcome.status === "rejected" ? 3 : 1
   } finally {
     signals.dispose()
+    for (const h of [leaveOnSignal, interrupt]) {
+      process.off("SIGINT", h)
+      process.off("SIGTERM", h)
+    }
   }
 })

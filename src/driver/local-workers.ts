@@ -1,4 +1,4 @@
-import { Data, Duration, Effect } from "effect"
+import { Data, Deferred, Duration, Effect, FiberSet } from "effect"
 import { MessageChannel, Worker } from "node:worker_threads"
 import { CenterHandlersLive } from "../center/center-service.js"
 import { serveCenterRpcsOverMessagePorts } from "../transport/message-port-rpc.js"
@@ -20,6 +20,16 @@ export interface LocalWorkersOptions {
   readonly log?: (line: string) => void
   /** Called with each live Worker (tests use it to kill one). */
   readonly onSpawn?: (workerId: string, worker: Worker, attempt: number) => void
+  /** Called once the workers are started, with the pool's controls (elastic runs: join and leave). */
+  readonly onStart?: (pool: LocalWorkersControl) => void
+}
+
+/** Changing the set of workers of a running local pool (the center must be elastic). */
+export interface LocalWorkersControl {
+  /** Starts one more supervised worker thread; with `join: true` the center assigns its records. */
+  join(assignment: WorkerAssignment): void
+  /** Asks a worker to leave the job for good after its next exchange (its thread then ends, not restarted). */
+  leave(workerId: string): void
 }
 
 export interface LocalWorkerOutcome {
@@ -81,11 +91,20 @@ export const runLocalWorkers = (options: LocalWorkersOptions) =>
     const maxRestarts = options.maxRestarts ?? 5
     const backoff = Duration.toMillis(options.backoff ?? "200 millis")
 
+    // Live threads by worker id, and the ids asked to leave (told again if their thread restarts).
+    const live = new Map<string, Worker>()
+    const leaving = new Set<string>()
+    const onSpawn = (workerId: string, worker: Worker, attempt: number) => {
+      live.set(workerId, worker)
+      if (leaving.has(workerId)) worker.postMessage({ type: "leave" })
+      options.onSpawn?.(workerId, worker, attempt)
+    }
+
     const supervise = (assignment: WorkerAssignment): Effect.Effect<LocalWorkerOutcome, WorkerFailedError> => {
       // The injected crash (a test hook) happens once: restarts run without it.
       const { crashAtIteration: _crashOnce, ...restarted } = assignment
       const attempt = (n: number): Effect.Effect<LocalWorkerOutcome, WorkerFailedError> =>
-        runThread(n === 0 ? assignment : restarted, accept, options.onSpawn, n).pipe(
+        runThread(n === 0 ? assignment : restarted, accept, onSpawn, n).pipe(
           Effect.map((result) => ({ workerId: assignment.workerId, restarts: n, result })),
           Effect.catchAll(({ reason, permanent }) => {
             // A permanent failure (e.g. an unreadable partition) stops the run at once.
@@ -98,5 +117,39 @@ export const runLocalWorkers = (options: LocalWorkersOptions) =>
       return attempt(0)
     }
 
-    return yield* Effect.all(options.assignments.map(supervise), { concurrency: "unbounded" })
+    // Every worker in one FiberSet: the first failure ends the pool (as Effect.all would), else it ends
+    // when every worker, joined ones included, has.
+    const set = yield* FiberSet.make<LocalWorkerOutcome, WorkerFailedError>()
+    const fork = yield* FiberSet.runtime(set)<never>()
+    // Completed (inside the failing fiber, before it ends) by the first worker that fails for good.
+    const failed = yield* Deferred.make<never, WorkerFailedError>()
+    const outcomes: LocalWorkerOutcome[] = []
+    const start = (assignment: WorkerAssignment) => {
+      const slot = outcomes.length
+      outcomes.length++
+      fork(
+        supervise(assignment).pipe(
+          Effect.tap((o) => Effect.sync(() => (outcomes[slot] = o))),
+          Effect.tapError((e) => Deferred.fail(failed, e))
+        )
+      )
+    }
+    for (const a of options.assignments) start(a)
+    options.onStart?.({
+      join: (a) => {
+        log(`Worker ${a.workerId} joins the run`)
+        start(a)
+      },
+      leave: (workerId) => {
+        leaving.add(workerId)
+        live.get(workerId)?.postMessage({ type: "leave" })
+      }
+    })
+    // On a failure the other workers are interrupted at once (not when the caller's scope closes).
+    yield* Effect.raceFirst(Deferred.await(failed), FiberSet.awaitEmpty(set))
+    if (yield* Deferred.isDone(failed)) {
+      yield* FiberSet.clear(set)
+      return yield* Deferred.await(failed)
+    }
+    return outcomes
   })

@@ -14,6 +14,11 @@ export interface SimProblem {
    * problem's lr × lrScale (default 1); returns the loss.
    */
   step(params: Float32Array, worker: number, workers: number, iteration: number, rng: Rng, lrScale?: number): number
+  /** Training records (elastic runs assign ranges of them). */
+  readonly trainSize: number
+  readonly batchSize: number
+  /** One minibatch SGD step on the given training records (indices in [0, trainSize)); returns the loss. */
+  stepOn(params: Float32Array, records: ArrayLike<number>, lrScale?: number): number
   evaluate(params: Float32Array): { readonly loss: number; readonly accuracy: number }
 }
 
@@ -56,6 +61,7 @@ export const softmaxRegressionProblem = (options: SoftmaxProblemOptions = {}, ma
   const P = C * D + C
   const logits = new Float64Array(C)
   const grad = new Float32Array(P)
+  const batchIndex = new Uint32Array(batch)
 
   const forwardOne = (w: Float32Array, x: Float32Array, i: number): void => {
     let max = -Infinity
@@ -80,15 +86,22 @@ export const softmaxRegressionProblem = (options: SoftmaxProblemOptions = {}, ma
       for (let i = 0; i < C * D; i++) w[i] = r.gaussian(0, 0.01)
       return w
     },
-    step: (w, worker, workers, iteration, _rng, lrScale = 1) => {
+    trainSize: train.n,
+    batchSize: batch,
+    step(w, worker, workers, iteration, _rng, lrScale = 1) {
       // Contiguous partition of the training set; minibatches in order, wrapping (like the Data layer).
       const lo = Math.floor((worker * train.n) / workers)
       const hi = Math.floor(((worker + 1) * train.n) / workers)
       const size = hi - lo
+      for (let b = 0; b < batch; b++) batchIndex[b] = lo + ((iteration * batch + b) % size)
+      return this.stepOn(w, batchIndex, lrScale)
+    },
+    stepOn: (w, records, lrScale = 1) => {
       grad.fill(0)
       let loss = 0
+      const batch = records.length
       for (let b = 0; b < batch; b++) {
-        const i = lo + ((iteration * batch + b) % size)
+        const i = records[b]!
         forwardOne(w, train.x, i)
         const label = train.y[i]!
         loss -= Math.log(Math.max(logits[label]!, 1e-30))

@@ -37,12 +37,22 @@ export const WorkerIdentity = {
 /** The cursor of a worker's partition (opaque to the center; JSON of the data package's cursor). */
 export const Cursor = Schema.NullOr(boundedString(MAX_CURSOR_LENGTH))
 
+/**
+ * Elastic runs (a center started with `elastic`): the range of training records, in key order, a worker
+ * reads — [from, to) of epoch `epoch`, from its start (see center/elastic-plan.ts).
+ */
+export const RecordAssignment = Schema.Struct({ id: Schema.Int, epoch: Schema.Int, from: Schema.Int, to: Schema.Int })
+
 export const Register = Rpc.make("Register", {
   payload: {
     workerId: WorkerId,
     token: Token,
     paramCount: Schema.Int,
-    partition: Schema.Struct({ index: Schema.Int, count: Schema.Int })
+    partition: Schema.Struct({ index: Schema.Int, count: Schema.Int }),
+    /** Joins a running job: the center assigns its records (elastic centers only). */
+    join: Schema.optional(Schema.Boolean),
+    /** Records in the worker's training set (elastic centers need it to plan ranges). */
+    records: Schema.optional(Schema.Int)
   },
   success: Schema.Struct({
     incarnation: Schema.Int,
@@ -53,7 +63,9 @@ export const Register = Rpc.make("Register", {
     version: Schema.Int,
     /** Where this worker (by id) stopped last time: its local iteration and partition cursor. */
     resumeIteration: Schema.Int,
-    resumeCursor: Cursor
+    resumeCursor: Cursor,
+    /** Elastic centers: the records to read (the worker resumes from this, not from resumeCursor). */
+    assignment: Schema.optional(Schema.NullOr(RecordAssignment))
   }),
   error: CenterRejected
 })
@@ -71,7 +83,9 @@ export const Exchange = Rpc.make("Exchange", {
     cursor: Cursor,
     /** The worker's speed over the last period and its previous exchange's round trip (metrics). */
     itersPerSecond: Schema.optionalWith(Schema.Number, { default: () => 0 }),
-    lastLatencyMs: Schema.optionalWith(Schema.Number, { default: () => 0 })
+    lastLatencyMs: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+    /** Elastic runs: the assignment the worker reads and how many of its records it has read so far. */
+    range: Schema.optional(Schema.NullOr(Schema.Struct({ id: Schema.Int, read: Schema.Int })))
   }),
   success: Schema.Struct({
     /** x̃ as it was before this exchange was applied (or the current x̃ for duplicates and resets). */
@@ -83,7 +97,9 @@ export const Exchange = Rpc.make("Exchange", {
     /** The worker's parameters were not finite: it must restart from x̃. */
     reset: Schema.Boolean,
     /** The run is over: the worker should stop after applying this reply. */
-    stop: Schema.Boolean
+    stop: Schema.Boolean,
+    /** Elastic runs: read these records from now on (a new range, or its range cut for a joiner). */
+    assignment: Schema.optional(Schema.NullOr(RecordAssignment))
   }),
   error: CenterRejected
 })
@@ -112,7 +128,12 @@ export const Snapshot = Rpc.make("Snapshot", {
 })
 
 export const Stop = Rpc.make("Stop", {
-  payload: { ...WorkerIdentity, reason: boundedString(MAX_MESSAGE_LENGTH) },
+  payload: {
+    ...WorkerIdentity,
+    reason: boundedString(MAX_MESSAGE_LENGTH),
+    /** The worker leaves the job for good before max_iter (its remaining records go to the others). */
+    leaving: Schema.optional(Schema.Boolean)
+  },
   error: CenterRejected
 })
 

@@ -15,7 +15,7 @@ export interface BoundedClientOptions {
   readonly address: string
   readonly callTimeoutMs: number
   readonly maxMessageBytes: number
-  readonly onRegistered?: (reply: { incarnation: number; resumeIteration: number }) => void
+  readonly onRegistered?: (reply: { incarnation: number; resumeIteration: number; assignment?: { from: number; to: number; epoch: number } | null | undefined }) => void
 }
 
 /** msgpack map keys, identity strings, numbers: generous room for everything but the tensor. */
@@ -35,7 +35,7 @@ export const boundCenterClient = (client: CenterClient, options: BoundedClientOp
   const bounded = {
     Register: (p: Parameters<CenterClient["Register"]>[0], o?: Parameters<CenterClient["Register"]>[1]) =>
       bound("Register", client.Register(p, o)).pipe(
-        Effect.tap((reply) => Effect.sync(() => options.onRegistered?.(reply as { incarnation: number; resumeIteration: number })))
+        Effect.tap((reply) => Effect.sync(() => options.onRegistered?.(reply as { incarnation: number; resumeIteration: number; assignment?: { from: number; to: number; epoch: number } | null })))
       ),
     Exchange: (p: Parameters<CenterClient["Exchange"]>[0], o?: Parameters<CenterClient["Exchange"]>[1]) =>
       (p.params.byteLength + ENVELOPE_BYTES > limit

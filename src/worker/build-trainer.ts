@@ -20,7 +20,17 @@ registerTrainerBuilder("softmax-problem", async (spec, partition) => {
     import("../simulator/problem-trainer.js")
   ])
   const problem = softmaxRegressionProblem({ seed: spec.problemSeed, separation: 0.6 }, (s) => new Rng(s))
-  return problemTrainer(problem, partition.index, partition.count, new Rng(spec.seed + partition.index))
+  const trainer = problemTrainer(problem, partition.index, partition.count, new Rng(spec.seed + partition.index))
+  const ms = spec.iterationMs ?? 0
+  if (ms <= 0) return trainer
+  const sleeper = new Int32Array(new SharedArrayBuffer(4))
+  const step = trainer.step
+  return Object.assign(trainer, {
+    step: () => {
+      Atomics.wait(sleeper, 0, 0, ms)
+      return step()
+    }
+  })
 })
 
 export const buildTrainer = async (spec: TrainerSpec, partition: { index: number; count: number }): Promise<LocalTrainer> => {

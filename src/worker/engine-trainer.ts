@@ -70,14 +70,14 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
     const base = updater.learningRate.bind(updater)
     updater.learningRate = (iter: number) => base(iter) * lrScaleAt({ lrScaling: "linear", lrWarmup: warmup }, factor, iter)
   }
-  const open = async (dataCursors?: Record<string, string>) => {
+  const open = async (dataCursors?: Record<string, string>, records?: { from: number; to: number }) => {
     const s = await createTrainingSession({
       solverParam,
       cwd,
       backend,
       ...(device ? { device } : {}),
       log,
-      partition: { index: partition.index, count: partition.count },
+      partition: { index: partition.index, count: partition.count, ...(records ? { records } : {}) },
       ...(dataCursors ? { dataCursors } : {}),
       ...(spec.stagedData ? { stagedData: spec.stagedData } : {})
     })
@@ -115,6 +115,15 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
       throw e
     }
     return solver.iterationLosses[solver.iterationLosses.length - 1] ?? NaN
+  }
+  // Elastic runs: the training set's size (every Data layer of the train net must hold as many records:
+  // they are read in step) and how far the current assignment has been read.
+  const sizes = session.dataPartitions().map((p) => p.source.databaseSize)
+  const readOf = (s: TrainingSession): number => {
+    const first = s.dataPartitions()[0]
+    if (!first) return 0
+    const at = first.source.position()
+    return at.epoch * first.source.records.size + at.position
   }
   return {
     paramCount: count,
@@ -162,6 +171,30 @@ registerTrainerBuilder("caffe", async (spec, partition) => {
       }
       log.info(`Solving ${session.solver.trainNet.name}`)
       log.info(`Learning Rate Policy: ${session.solver.param.lr_policy ?? ""}`)
-    }
+    },
+    // Not on the GPU: its parameters and solver history live on the device, which a new range's net
+    // would not carry over.
+    ...(!device && sizes.length > 0 && sizes.every((n) => n === sizes[0])
+      ? {
+          elastic: {
+            records: sizes[0]!,
+            // Another range: the net is rebuilt on it, carrying over its parameters, iteration and
+            // solver history, so training goes on exactly as before with other records.
+            assign: async (r: { readonly from: number; readonly to: number }) => {
+              const x = new Float32Array(count)
+              flattenParams(params(), x)
+              const previous = session
+              const next = await open(undefined, { from: r.from, to: r.to })
+              unflattenParams(next.solver.trainNet.learnableParams(), x)
+              next.solver.iter = previous.solver.iter
+              const history = previous.solver.updater.history
+              next.solver.updater.history.forEach((h, i) => h.set(history[i]!))
+              session = next
+              await previous.close()
+            },
+            read: () => readOf(session)
+          }
+        }
+      : {})
   } satisfies LocalTrainer
 })

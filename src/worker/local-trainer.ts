@@ -32,4 +32,14 @@ export interface LocalTrainer {
    * training starts, so a trainer that keeps a log of its own starts it anew or continues it.
    */
   started?(start: { readonly incarnation: number; readonly resumeIteration: number }): void
+  /**
+   * Elastic runs (see center/elastic-plan.ts): the size of the training set, in records, and reading
+   * the records an assignment names — [from, to) in key order, from `from`, wrapping to `from` at `to`
+   * until the next assignment — with how many of them have been read since it was given.
+   */
+  readonly elastic?: {
+    readonly records: number
+    assign(range: { readonly from: number; readonly to: number }): void | Promise<void>
+    read(): number
+  }
 }

@@ -43,6 +43,11 @@ const { assignment } = remote
 const tag = `worker ${assignment.workerId}`
 // If the supervising `deepspark worker` dies, do not linger as an orphan.
 process.on("disconnect", () => process.exit(1))
+// `deepspark worker --leave` got a signal: leave the job for good after the current exchange.
+let leaveRequested = false
+process.on("message", (m: { type?: string }) => {
+  if (m?.type === "leave") leaveRequested = true
+})
 
 /** The partitions staged from `remote.staging` (layer → local LMDB), known before the trainer is built. */
 const stageData = (spec: TrainerSpec) =>
@@ -93,7 +98,10 @@ const main = Effect.gen(function* () {
     callTimeoutMs: remote.callTimeoutMs,
     maxMessageBytes: remote.maxMessageBytes,
     onRegistered: (r) =>
-      console.log(`${tag}: registered as incarnation ${r.incarnation}, ${r.resumeIteration > 0 ? `resuming at iteration ${r.resumeIteration}` : "starting"}`)
+      console.log(
+        `${tag}: registered as incarnation ${r.incarnation}, ${r.resumeIteration > 0 ? `resuming at iteration ${r.resumeIteration}` : "starting"}` +
+          (r.assignment ? `, reading records [${r.assignment.from}, ${r.assignment.to}) of epoch ${r.assignment.epoch}` : "")
+      )
   })
   const result = yield* runTrainerLoop(client, trainer, {
     workerId: assignment.workerId,
@@ -102,10 +110,12 @@ const main = Effect.gen(function* () {
     period: assignment.period,
     maxIter,
     adaptivePeriod: assignment.adaptivePeriod,
-    heartbeatEvery: Duration.millis(remote.heartbeatEveryMs)
+    heartbeatEvery: Duration.millis(remote.heartbeatEveryMs),
+    ...(assignment.join ? { join: true } : {}),
+    leaveRequested: () => leaveRequested
   })
   console.log(
-    `${tag}: finished at iteration ${result.iterations} after ${result.exchanges} exchanges${result.stoppedByCenter ? " (stopped by the center)" : ""}`
+    `${tag}: ${result.left ? "left the job" : "finished"} at iteration ${result.iterations} after ${result.exchanges} exchanges${result.stoppedByCenter ? " (stopped by the center)" : ""}`
   )
   return result
 }).pipe(

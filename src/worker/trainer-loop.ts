@@ -25,6 +25,10 @@ export interface TrainerLoopOptions {
   readonly heartbeatEvery?: Duration.DurationInput
   readonly onIteration?: (iteration: number, loss: number) => void
   readonly onExchange?: (info: { seq: number; version: number; alpha: number; reset: boolean; latencyMs: number }) => void
+  /** Join a running job: the (elastic) center assigns this worker's records. */
+  readonly join?: boolean
+  /** Checked after each exchange: true makes the worker leave the job for good (Stop with `leaving`). */
+  readonly leaveRequested?: () => boolean
 }
 
 /** A worker reset from x̃ this many times in a row, with no accepted exchange between, gives up. */
@@ -35,6 +39,8 @@ export interface TrainerLoopResult {
   readonly exchanges: number
   readonly resets: number
   readonly stoppedByCenter: boolean
+  /** It left the job before max_iter (leaveRequested). */
+  readonly left?: boolean
 }
 
 const yieldToEventLoop = Effect.async<void>((resume) => {
@@ -51,14 +57,20 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
         workerId: options.workerId,
         token: options.token,
         paramCount: trainer.paramCount,
-        partition: { index: options.partition.index, count: options.partition.count }
+        partition: { index: options.partition.index, count: options.partition.count },
+        ...(options.join ? { join: true } : {}),
+        ...(trainer.elastic ? { records: trainer.elastic.records } : {})
       },
       (reply) => ({ ...reply, center: reply.center.slice() })
     )
     const identity = { workerId: options.workerId, incarnation: reg.incarnation, token: options.token }
     const rule = yield* Effect.try({ try: () => ruleByName(reg.rule), catch: (e) => new Error(`the center's ${(e as Error).message}`) }).pipe(Effect.orDie)
-    // Restore the data position first: a trainer may rebuild its net (and parameters) to do so.
-    yield* Effect.promise(async () => trainer.restoreCursor(reg.resumeCursor))
+    // Restore the data position first: a trainer may rebuild its net (and parameters) to do so. An
+    // elastic center names the records to read instead (from the cursor it keeps for this worker).
+    let range = reg.assignment ?? null
+    if (range && !trainer.elastic) return yield* Effect.die(new Error(`${options.workerId}: the center is elastic, but this trainer cannot read assigned record ranges`))
+    if (range) yield* Effect.promise(async () => trainer.elastic!.assign(range!))
+    else yield* Effect.promise(async () => trainer.restoreCursor(reg.resumeCursor))
     trainer.writeParams(reg.center)
     // x at the last pull: the rules that send progress (Δ) measure it from here.
     const lastPull = rule.sends === "params" ? new Float32Array(0) : reg.center
@@ -86,7 +98,8 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
     let periodStart = Date.now()
     let lastLatencyMs = 0
     let consecutiveResets = 0
-    while (clock < options.maxIter && !stoppedByCenter) {
+    let left = false
+    while (clock < options.maxIter && !stoppedByCenter && !left) {
       const stepped = trainer.step()
       const loss = typeof stepped === "number" ? stepped : yield* Effect.promise(() => stepped)
       clock = trainer.iteration
@@ -114,7 +127,8 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
             iterations: since,
             cursor: trainer.cursor(),
             itersPerSecond,
-            lastLatencyMs
+            lastLatencyMs,
+            ...(range && trainer.elastic ? { range: { id: range.id, read: trainer.elastic.read() } } : {})
           },
           (reply) => {
             const { center: _lent, ...rest } = reply
@@ -142,11 +156,17 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
         periodStart = Date.now()
         options.onExchange?.({ seq, version: reply.version, alpha: reply.alpha, reset: reply.reset, latencyMs: lastLatencyMs })
         stoppedByCenter = reply.stop
+        if (reply.assignment && trainer.elastic) {
+          range = reply.assignment
+          yield* Effect.promise(async () => trainer.elastic!.assign(range!))
+        }
+        left = !stoppedByCenter && clock < options.maxIter && (options.leaveRequested?.() ?? false)
         since = 0
         lossSum = 0
       }
       yield* yieldToEventLoop
     }
-    yield* client.Stop({ ...identity, reason: stoppedByCenter ? "stopped by the center" : `reached max_iter ${options.maxIter}` })
-    return { iterations: clock, exchanges, resets, stoppedByCenter } satisfies TrainerLoopResult
+    const reason = stoppedByCenter ? "stopped by the center" : left ? `left the job at iteration ${clock}` : `reached max_iter ${options.maxIter}`
+    yield* client.Stop({ ...identity, reason, ...(left ? { leaving: true } : {}) })
+    return { iterations: clock, exchanges, resets, stoppedByCenter, ...(left ? { left } : {}) } satisfies TrainerLoopResult
   })

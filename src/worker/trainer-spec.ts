@@ -48,7 +48,9 @@ export const CaffeTrainerSpec = Schema.Struct({
 export const SoftmaxProblemTrainerSpec = Schema.Struct({
   kind: Schema.Literal("softmax-problem"),
   problemSeed: Schema.Number,
-  seed: Schema.Number
+  seed: Schema.Number,
+  /** Simulated compute time per iteration (the thread sleeps), so runs last long enough to change. */
+  iterationMs: Schema.optionalWith(Schema.Number, { exact: true })
 })
 
 export const TrainerSpec = Schema.Union(CaffeTrainerSpec, SoftmaxProblemTrainerSpec)
@@ -62,6 +64,8 @@ export const WorkerAssignment = Schema.Struct({
   maxIter: Schema.Int,
   adaptivePeriod: Schema.Boolean,
   spec: TrainerSpec,
+  /** Join a running job: an elastic center assigns this worker's records (its partition is ignored). */
+  join: Schema.optionalWith(Schema.Boolean, { exact: true }),
   /** Test hook: the worker crashes (throws) once it reaches this local iteration. */
   crashAtIteration: Schema.optionalWith(Schema.Int, { exact: true })
 })

@@ -18,6 +18,12 @@ const WorkerThreadData = Schema.Struct({
 })
 const { assignment, port } = decodeInputSync(WorkerThreadData, "worker thread: its workerData")(workerData)
 
+// The pool asks this worker to leave the job for good: it does so after its next exchange.
+let leaveRequested = false
+parentPort?.on("message", (m: { type?: string }) => {
+  if (m?.type === "leave") leaveRequested = true
+})
+
 const main = Effect.gen(function* () {
   const base = yield* Effect.promise(() => import("./engine-trainer.js").then(() => buildTrainer(assignment.spec, assignment.partition)))
   const trainer =
@@ -36,7 +42,9 @@ const main = Effect.gen(function* () {
     partition: assignment.partition,
     period: assignment.period,
     maxIter: assignment.maxIter,
-    adaptivePeriod: assignment.adaptivePeriod
+    adaptivePeriod: assignment.adaptivePeriod,
+    ...(assignment.join ? { join: true } : {}),
+    leaveRequested: () => leaveRequested
   })
   parentPort?.postMessage({ type: "done", result })
 }).pipe(

@@ -21,6 +21,8 @@ export interface SuperviseOptions {
   readonly onChild?: (child: ChildProcess, attempt: number) => void
   /** Aborting kills the child and ends supervision. */
   readonly signal?: AbortSignal
+  /** Aborting asks the trainer to leave the job for good after its current exchange (`--leave`). */
+  readonly leave?: AbortSignal
 }
 
 export interface SuperviseResult {
@@ -41,8 +43,12 @@ const runChild = (options: SuperviseOptions, attempt: number): Promise<{ code: n
     })
     const abort = () => child.kill("SIGTERM")
     options.signal?.addEventListener("abort", abort, { once: true })
+    const leave = () => child.connected && child.send({ type: "leave" })
+    if (options.leave?.aborted) child.once("spawn", leave)
+    else options.leave?.addEventListener("abort", leave, { once: true })
     child.on("exit", (code, signal) => {
       options.signal?.removeEventListener("abort", abort)
+      options.leave?.removeEventListener("abort", leave)
       resolve(result === undefined ? { code, signal } : { code, signal, result })
     })
     options.log(`worker ${options.remote.assignment.workerId}: trainer process ${child.pid} started (attempt ${attempt + 1})`)

@@ -30,6 +30,12 @@ export interface PartitionSpec {
   readonly index: number
   readonly count: number
   readonly mode: PartitionMode
+  /**
+   * Elastic runs: read records [from, to) of the database's key order instead of partition index of
+   * count (the center assigns such ranges when workers join and leave). Cursors speak of positions
+   * within the range.
+   */
+  readonly records?: { readonly from: number; readonly to: number }
 }
 
 export interface PartitionBatchSourceOptions extends Omit<BatchSourceOptions, "startKey"> {
@@ -67,6 +73,8 @@ export interface PartitionBatchSource extends BatchSource<CursorState> {
   readonly partition: PartitionSpec
   /** The partition's records (count, keys, values), e.g. for verifyPartitionSource. */
   readonly records: Dataset<Datum>
+  /** Records in the whole database (an elastic center plans ranges of it). */
+  readonly databaseSize: number
 }
 
 const checkSpec = (layer: string, spec: PartitionSpec): void => {
@@ -105,7 +113,7 @@ export const openPartitionBatchSource = async (options: PartitionBatchSourceOpti
   const saved = options.cursor !== undefined ? parseCursor(layer, options.cursor) : undefined
   if (saved !== undefined) {
     const p = saved.partition
-    if (p.index !== spec.index || p.count !== spec.count || p.mode !== spec.mode) {
+    if (p.index !== spec.index || p.count !== spec.count || p.mode !== spec.mode || JSON.stringify(p.records) !== JSON.stringify(spec.records)) {
       throw new TransformError({
         source: layer,
         message: `layer "${layer}": cursor is for partition ${p.index} of ${p.count} (${p.mode}), this source reads partition ${spec.index} of ${spec.count} (${spec.mode})`
@@ -119,8 +127,19 @@ export const openPartitionBatchSource = async (options: PartitionBatchSourceOpti
   // A staged copy is always an LMDB (whatever the source's backend), holding only the partition.
   const whole = staged !== undefined ? await Dataset.lmdb(staged) : await Dataset.database(sourcePath, parseBackend(dataParam.backend))
   try {
-    const records = staged !== undefined ? whole : whole.partition(spec.count, { mode: spec.mode })[spec.index]!
-    const name = `${spec.mode} partition ${spec.index} of ${spec.count} of ${sourcePath}${staged !== undefined ? ` (staged at ${staged})` : ""}`
+    if (spec.records !== undefined && staged !== undefined)
+      throw new TransformError({ source: layer, message: `layer "${layer}": an assigned record range cannot be read from a staged partition` })
+    if (spec.records !== undefined && !(spec.records.from >= 0 && spec.records.from < spec.records.to && spec.records.to <= whole.size))
+      throw new TransformError({
+        source: layer,
+        message: `layer "${layer}": assigned records [${spec.records.from}, ${spec.records.to}) are not within ${sourcePath}'s ${whole.size} records`
+      })
+    const records =
+      staged !== undefined ? whole : spec.records !== undefined ? whole.slice(spec.records.from, spec.records.to) : whole.partition(spec.count, { mode: spec.mode })[spec.index]!
+    const name =
+      spec.records !== undefined
+        ? `records [${spec.records.from}, ${spec.records.to}) of ${sourcePath}`
+        : `${spec.mode} partition ${spec.index} of ${spec.count} of ${sourcePath}${staged !== undefined ? ` (staged at ${staged})` : ""}`
     if (records.size === 0) {
       const worker = options.worker ?? `layer "${layer}"`
       throw new PartitionError({ worker, partition: name, message: `${worker}: ${name} has no records (the database holds ${whole.size})` })
@@ -151,6 +170,7 @@ export const openPartitionBatchSource = async (options: PartitionBatchSourceOpti
       source: name,
       partition: spec,
       records,
+      databaseSize: whole.size,
       next: (data, label) => inner.next(data, label),
       position: () => inner.position(),
       expectLabels: (rule) => inner.expectLabels(rule),

@@ -96,6 +96,18 @@ export class Dataset<A> implements RecordSource<A> {
     return this.source.at(this.ordinal(i))
   }
 
+  /**
+   * Records [from, to) of the key order, as a dataset of their own (an elastic worker's assigned range;
+   * a range partition is such a slice).
+   */
+  slice(from: number, to: number): Dataset<A> {
+    if (!(Number.isInteger(from) && Number.isInteger(to) && 0 <= from && from < to && to <= this.size))
+      throw new RangeError(`${this.name}: record range [${from}, ${to}) is not within [0, ${this.size}) or is empty`)
+    const idx = new Uint32Array(to - from)
+    for (let i = from; i < to; i++) idx[i - from] = this.ordinal(i)
+    return new Dataset(this.source, idx, `${this.name}#records-${from}-${to}`)
+  }
+
   /** A lazily transformed view; keys and order are unchanged. */
   map<B>(f: (record: A, key: string) => B): Dataset<B> {
     const self = this

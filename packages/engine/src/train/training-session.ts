@@ -56,7 +56,7 @@ export interface TrainingSessionOptions {
    * Train on one partition of the train net's Data layers (a distributed worker), optionally resuming
    * from saved cursors (by Data layer name, as returned by `dataCursors()`). Test nets read everything.
    */
-  readonly partition?: { readonly index: number; readonly count: number }
+  readonly partition?: { readonly index: number; readonly count: number; readonly records?: { readonly from: number; readonly to: number } }
   readonly dataCursors?: Readonly<Record<string, string>>
   /**
    * With `partition`: train-net Data layers whose partition was staged into an LMDB of its own (layer
@@ -108,7 +108,12 @@ export const createTrainingSession = async (options: TrainingSessionOptions): Pr
       if (partitioned && options.partition) {
         const p = await openPartitionNetDataSources(net, {
           ...base,
-          partition: { index: options.partition.index, count: options.partition.count, mode: "range" },
+          partition: {
+            index: options.partition.index,
+            count: options.partition.count,
+            mode: "range",
+            ...(options.partition.records ? { records: options.partition.records } : {})
+          },
           ...(options.dataCursors ? { cursors: options.dataCursors } : {}),
           ...(options.stagedData ? { staged: options.stagedData } : {}),
           worker: `worker ${options.partition.index}`
