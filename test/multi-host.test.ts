@@ -232,6 +232,58 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     console.log(context())
   }, 120_000)
 
+  it("elastic workers across hosts: one joins from a third host; a host cut off is dropped and its records go to the others; it rejoins when its link returns", async () => {
+    // deepspark center --elastic on the driver host; w1 on r1 and w2 on r2 start with the static halves,
+    // w3 on r3 joins with --join once training is under way. Then r1's link is pulled: the center drops
+    // w1 after its heartbeat timeout and the rest of w1's records go to the next worker that needs some;
+    // when the link returns, w1's calls have timed out, it registers again and gets records of its own.
+    const center = net.hosts.driver!
+    const c = center.spawn(
+      process.execPath,
+      [deepspark, "center", "--synthetic", "3", "--elastic", "--workers", "2", "--listen", `${center.ip}:7277`, "--token", "tok", "--display", "1", "--period", "5",
+        "--moving-rate", "0.3", "--heartbeat-timeout", "4", "--max-exchanges", "900"],
+      { env }
+    )
+    perTest.push(c)
+    await c.waitFor(/listening|Listening/, 60_000)
+    const worker = (host: string, id: string, extra: ReadonlyArray<string>) => {
+      const w = net.hosts[host]!.spawn(
+        process.execPath,
+        [deepspark, "worker", "--synthetic", "3", "--synthetic-iteration-ms", "30", "--max-iter", "1000000", "--period", "5", "--connect", `${center.ip}:7277`,
+          "--id", id, "--token", "tok", "--heartbeat-every", "1", "--call-timeout", "5", "--backoff-ms", "200", "--max-restarts", "20", ...extra],
+        { env }
+      )
+      perTest.push(w)
+      return w
+    }
+    const w1 = worker("r1", "w1", ["--partition", "0/2"])
+    const w2 = worker("r2", "w2", ["--partition", "1/2"])
+    const context = () => `--- center ---\n${c.out()}\n--- w1 ---\n${w1.out()}\n--- w2 ---\n${w2.out()}`
+    await c.waitFor(/Exchange 4:/, 60_000).catch((e) => Promise.reject(new Error(`${e}\n${context()}`)))
+    const w3 = worker("r3", "w3", ["--join"])
+    await c.waitFor(/Worker w3 reads records \[\d+, \d+\) of epoch \d+ \((join|split)\)/, 60_000).catch((e) => Promise.reject(new Error(`${e}\n${context()}`)))
+    net.cut("r1")
+    const afterCut = from(c)
+    await waitUntil("the center drops w1", 30_000, () => /Worker w1 dropped: no message for 4 s/.test(afterCut()), context)
+    // w1's last range before the drop, and its handover: a later assignment of records inside it to w2 or w3.
+    type Assigned = { readonly worker: string; readonly from: number; readonly to: number; readonly epoch: number; readonly why: string; readonly at: number }
+    const assignments = (): Assigned[] =>
+      [...c.out().matchAll(/Worker (w\d) reads records \[(\d+), (\d+)\) of epoch (\d+) \((\w+)\)/g)].map((m) => ({
+        worker: m[1]!, from: Number(m[2]), to: Number(m[3]), epoch: Number(m[4]), why: m[5]!, at: m.index!
+      }))
+    const dropAt = c.out().indexOf("Worker w1 dropped")
+    const w1Last = assignments().filter((a) => a.worker === "w1" && a.at < dropAt).at(-1)
+    expect(w1Last, context()).toBeDefined()
+    await waitUntil("w1's records handed over", 30_000, () =>
+      assignments().some((a) => a.at > dropAt && a.worker !== "w1" && a.epoch === w1Last!.epoch && a.from >= w1Last!.from && a.to <= w1Last!.to && a.why === "next"), context)
+    net.restore("r1")
+    await waitUntil("w1 registers again and reads records", 60_000, () => assignments().some((a) => a.worker === "w1" && a.at > dropAt), context)
+    const centerExit = await Promise.race([c.exit, new Promise<"running">((resolve) => setTimeout(() => resolve("running"), 90_000))])
+    expect(centerExit, context()).toBe(0)
+    expect(c.out(), context()).toMatch(/Center stopping/)
+    console.log(`elastic across hosts: w3 joined, w1 dropped and rejoined; ${assignments().length} assignments; w3: ${/Worker w3 reads records[^\n]*/.exec(c.out())?.[0]}`)
+  }, 240_000)
+
   it("the cluster over mutual TLS: runners, driver, center and staging all with certificates the cluster's CA signed", async () => {
     // A cluster of its own (its own database), so that its TLS runners never meet the plain ones.
     query("CREATE DATABASE tls_cluster")
