@@ -96,6 +96,14 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
     // The trainers ran on runner hosts and reached the center at the driver's address.
     const trained = RUNNERS.filter((h) => new RegExp(`training worker\\d .* for the center at ${net.hosts.driver!.ip}:7077`).test(runners.get(h)!.out()))
     expect(trained.length, runnerOutputs()).toBeGreaterThanOrEqual(1)
+    // Each trainer wrote its own Caffe log on its runner's host, under the job's working directory
+    // (these namespaces share one file system, so the driver's folder shows them).
+    for (const i of [0, 1]) {
+      const file = path.join(mnist.dir, `cross_host_solver.worker${i}.log`)
+      expect(fs.existsSync(file), runnerOutputs()).toBe(true)
+      // (The tiny solver has display 0: its Caffe log holds the set-up and Solving lines, no Iteration lines.)
+      expect(fs.readFileSync(file, "utf8")).toMatch(/\] Initializing solver from parameters: [\s\S]*\] Solving /)
+    }
     console.log(`cross-host run: accuracy ${accuracy}; trainers on ${trained.join(", ")}`)
   }, 120_000)
 

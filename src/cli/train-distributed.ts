@@ -28,7 +28,7 @@ export const distributedOptions: ReadonlyArray<OptionSpec> = [
   dashboardOption,
   dashboardTokenOption,
   { name: "verbose-workers", type: "boolean", description: "also print each worker's own Caffe log on stderr, prefixed" },
-  { name: "log-dir", type: "string", value: "DIR", description: "write each worker's Caffe log to DIR/<prefix>.worker<i>.log (default: beside the snapshot prefix)" },
+  { name: "log-dir", type: "string", value: "DIR", description: "write each worker's Caffe log to DIR/<prefix>.worker<i>.log (default: beside the snapshot prefix; with --cluster-db on the trainer's runner host, under the job's working directory)" },
   { name: "crash-worker", type: "string", value: "I@ITER", description: "fault injection: worker I crashes once at iteration ITER" },
   ...clusterTrainOptions
 ]
@@ -73,8 +73,6 @@ export const runTrainDistributed = async (
   // `deepspark train` ~50 MB of RSS it never uses.
   const { runDistributedTrain, runLocalDistributedTrain } = await import("../driver/distributed-train.js")
   // --cluster-db: the trainers live on @effect/cluster runners; otherwise in worker threads.
-  if (o.has("log_dir") && o.has("cluster_db"))
-    throw new CliUsageError("--log-dir: trainers on cluster runners write no log files yet (their Caffe lines stay on the runners' processes)")
   const clusterPool = await clusterPoolFrom(o, (line) => log.info(line))
   const run = (options: Parameters<typeof runDistributedTrain>[0]) =>
     clusterPool ? runDistributedTrain(options).pipe(Effect.provide(clusterPool)) : runLocalDistributedTrain(options)

@@ -183,8 +183,12 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     })
     const pool = yield* WorkerPool
     log.info(`Trainers: ${pool.description}`)
-    const workerLogFiles = pool.trainersOnThisHost && options.workerLogs !== false ? workerLogPaths(prefix, options.workerLogs?.dir, cwd, N) : undefined
-    if (workerLogFiles) {
+    const workerLogs = options.workerLogs !== false ? workerLogPaths(prefix, options.workerLogs?.dir, cwd, N) : undefined
+    // Trainers on other hosts (cluster runners) write their logs there, at the same path under the job's
+    // working directory (as glog leaves each Caffe process's log on its machine); given relative to it,
+    // so a runner confines it to its --root like the job's other paths.
+    const workerLogFiles = pool.trainersOnThisHost ? workerLogs : workerLogs?.map((file) => path.relative(cwd, file))
+    if (workerLogFiles && pool.trainersOnThisHost) {
       // Made (empty) before any trainer starts: a log that cannot be written is the user's setting, said once.
       for (const file of workerLogFiles)
         yield* Effect.try({
