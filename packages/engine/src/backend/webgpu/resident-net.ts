@@ -47,6 +47,36 @@ type Step =
   | { readonly kind: "clear"; readonly buffer: GPUBuffer }
   | { readonly kind: "copy"; readonly from: GPUBuffer; readonly to: GPUBuffer; readonly floats: number }
 
+/** A convolution's kernel shape (Convolution, and Deconvolution seen as the convolution it transposes). */
+const convShape = (
+  s: ReturnType<BaseConvolutionLayer["resolvedSettings"]>,
+  numOutput: number,
+  weightOffset: number,
+  biasOffset: number
+): K.ConvShape => {
+  const g = s.geometry
+  return {
+    num: s.num,
+    channels: g.channels,
+    height: g.height,
+    width: g.width,
+    numOutput,
+    group: s.group,
+    kernelH: g.kernelH,
+    kernelW: g.kernelW,
+    padH: g.padH,
+    padW: g.padW,
+    strideH: g.strideH,
+    strideW: g.strideW,
+    dilationH: g.dilationH,
+    dilationW: g.dilationW,
+    outH: g.outH,
+    outW: g.outW,
+    weightOffset,
+    biasOffset
+  }
+}
+
 const SOURCE_TYPES = new Set(["Data", "Input", "DummyData", "MemoryData", "ImageData", "HDF5Data", "WindowData"])
 
 export class ResidentNet {
@@ -174,27 +204,7 @@ export class ResidentNet {
     switch (type) {
       case "Convolution": {
         const s = (layer as BaseConvolutionLayer).resolvedSettings()
-        const g = s.geometry
-        const shape: K.ConvShape = {
-          num: s.num,
-          channels: g.channels,
-          height: g.height,
-          width: g.width,
-          numOutput: s.numOutput,
-          group: s.group,
-          kernelH: g.kernelH,
-          kernelW: g.kernelW,
-          padH: g.padH,
-          padW: g.padW,
-          strideH: g.strideH,
-          strideW: g.strideW,
-          dilationH: g.dilationH,
-          dilationW: g.dilationW,
-          outH: g.outH,
-          outW: g.outW,
-          weightOffset: this.paramOffset(name, type, layer.blobs[0]),
-          biasOffset: s.biasTerm ? this.paramOffset(name, type, layer.blobs[1]) : -1
-        }
+        const shape = convShape(s, s.numOutput, this.paramOffset(name, type, layer.blobs[0]), s.biasTerm ? this.paramOffset(name, type, layer.blobs[1]) : -1)
         bottom.forEach((b, j) => {
           const x = this.device(b)
           const y = this.device(top[j]!)
@@ -580,26 +590,7 @@ export class ResidentNet {
         // backward-data, backward-data = its forward, the weight gradient is the same kernel.
         const s = (layer as BaseConvolutionLayer).resolvedSettings()
         const g = s.geometry
-        const conv: K.ConvShape = {
-          num: s.num,
-          channels: g.channels,
-          height: g.height,
-          width: g.width,
-          numOutput: bottom[0]!.shape[1]!,
-          group: s.group,
-          kernelH: g.kernelH,
-          kernelW: g.kernelW,
-          padH: g.padH,
-          padW: g.padW,
-          strideH: g.strideH,
-          strideW: g.strideW,
-          dilationH: g.dilationH,
-          dilationW: g.dilationW,
-          outH: g.outH,
-          outW: g.outW,
-          weightOffset: this.paramOffset(name, type, layer.blobs[0]),
-          biasOffset: -1
-        }
+        const conv = convShape(s, bottom[0]!.shape[1]!, this.paramOffset(name, type, layer.blobs[0]), -1)
         const biasOffset = s.biasTerm ? this.paramOffset(name, type, layer.blobs[1]) : -1
         const spatial = g.height * g.width
         bottom.forEach((b, j) => {
