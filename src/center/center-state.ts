@@ -369,7 +369,8 @@ export class CenterState {
     if (!Number.isFinite(req.lossSum)) return diverged(this.x.slice())
     const staleness = this.version - (this.versionAtReply.get(w.workerId) ?? 0)
     const reply = replyTensor(this.x.length)
-    const outcome = rule.exchange(this.x, { message: req.params, reply, staleness, exchanges: this.scheduleExchanges })
+    const workersPresent = this.activeWorkers().length
+    const outcome = rule.exchange(this.x, { message: req.params, reply, staleness, exchanges: this.scheduleExchanges, workersPresent })
     if (!outcome.applied) return diverged(reply) // x̃ untouched; the reply holds it
     this.accept(w, req, outcome.distance)
     this.emit(this.exchangeEvent(w, outcome.distance, staleness))

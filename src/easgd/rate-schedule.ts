@@ -28,14 +28,25 @@ export const rateSchedule = (s: EasgdSettings, workers: number) => {
 }
 
 /**
+ * How many workers' worth of progress downpour's center adds per round of N arrivals, once warmed up:
+ * progress_gain G with up to 2G workers, then shrinking as 2G²/N down to one worker's worth (their
+ * mean) — measured on LeNet at Caffe's lr: 4 workers trained with G = 2, 8 workers diverged with 2
+ * workers' worth and trained with 1 (asynchrony adds momentum as N grows, so the safe step shrinks).
+ * G = 0: no bound (the plain sum, N workers' worth).
+ */
+export const progressBound = (gain: number, workers: number): number =>
+  gain > 0 ? Math.max(1, Math.min(gain, (2 * gain * gain) / workers)) : workers
+
+/**
  * downpour's factor on a worker's progress Δ after `exchanges` exchanges of N workers exchanging every τ
- * iterations: min(1, progress_gain / N) once warmed up (1 when progress_gain is 0) (the sum of the workers' progress, bounded to
- * progress_gain workers' worth), ramped linearly from 1/N (their mean) over the first progress_warmup
- * local iterations per worker (≈ exchanges · τ / N of them have passed).
+ * iterations: min(1, progressBound / N) once warmed up (the sum of the workers' progress, bounded), ramped
+ * linearly from 1/N (their mean) over the first progress_warmup local iterations per worker (≈
+ * exchanges · τ / N of them have passed). N is the number of workers present, so a run that lost a
+ * worker, or whose workers are still starting, adds the progress of those that train.
  */
 export const progressScaleAt = (s: Pick<EasgdSettings, "period" | "progressWarmup" | "progressGain">, workers: number, exchanges: number): number => {
   if (workers <= 1) return 1
-  const full = s.progressGain > 0 ? Math.min(1, s.progressGain / workers) : 1
+  const full = Math.min(1, progressBound(s.progressGain, workers) / workers)
   if (s.progressWarmup <= 0) return full
   const done = Math.min(1, (exchanges * s.period) / (workers * s.progressWarmup))
   return 1 / workers + (full - 1 / workers) * done

@@ -142,6 +142,33 @@ describe("downpour", () => {
     expect(step({}, 1, 0)).toBe(8)
   })
 
+  it("beyond 2·progress_gain workers the bound shrinks as 2G²/N, down to the workers' mean", () => {
+    const full = (gain: number, workers: number) => {
+      const center = f32(0)
+      const side = asyncRule("downpour").center(settings({ rule: "downpour", progress_gain: gain }), workers, 1)
+      side.exchange(center, { message: f32(48), reply: new Float32Array(1), staleness: 0, exchanges: 1e6 })
+      return center[0]! * workers / 48 // workers' worth per round of N arrivals
+    }
+    expect([2, 3, 4, 5, 6, 8, 16].map((n) => full(2, n))).toEqual([2, 2, 2, 1.6, 8 / 6, 1, 1].map((v) => expect.closeTo(v, 6)))
+    expect([8, 16, 32, 64].map((n) => full(4, n))).toEqual([4, 2, 1, 1].map((v) => expect.closeTo(v, 6)))
+    expect(full(1, 8)).toBeCloseTo(1, 6)
+  })
+
+  it("scales by the workers present: a run that lost a worker adds the progress of those that train", () => {
+    const step = (workers: number, workersPresent: number | undefined, exchanges: number) => {
+      const center = f32(0)
+      const side = asyncRule("downpour").center(settings({ rule: "downpour" }), workers, 1)
+      side.exchange(center, { message: f32(8), reply: new Float32Array(1), staleness: 0, exchanges, ...(workersPresent === undefined ? {} : { workersPresent }) })
+      return center[0]
+    }
+    // Two planned workers, one left: the one that trains adds its whole Δ, warm-up or not.
+    expect(step(2, 1, 0)).toBe(8)
+    expect(step(2, 1, 5000)).toBe(8)
+    // Four planned, two present: as a 2-worker run (½ Δ at first).
+    expect(step(4, 2, 0)).toBe(4)
+    expect(step(4, undefined, 0)).toBe(2)
+  })
+
   it("a non-finite Δ is not absorbed", () => {
     const center = f32(1, 2)
     const { outcome, reply } = exchange("downpour", {}, center, f32(Infinity, 0))

@@ -27,6 +27,12 @@ export interface AsyncExchange {
   readonly staleness: number
   /** Exchanges applied before this one (drives the rate schedule). */
   readonly exchanges: number
+  /**
+   * Workers training now (registered, connected, not finished; this one included). Undefined: the
+   * planned N. Rules that add the workers' progress scale it by the workers actually present, so a run
+   * whose workers are lost or still starting does not slow down to a fraction of one worker's pace.
+   */
+  readonly workersPresent?: number
 }
 
 export type AsyncOutcome =

@@ -232,7 +232,8 @@ export const simulate = (config: SimulationConfig): SimulationResult => {
           }
           break
         }
-        const outcome = asyncCenter!.exchange(center, { message: w.message, reply: w.reply, staleness: stale, exchanges })
+        const workersPresent = workers.filter((x) => !x.done).length
+        const outcome = asyncCenter!.exchange(center, { message: w.message, reply: w.reply, staleness: stale, exchanges, workersPresent })
         if (!outcome.applied) {
           w.replyAlpha = 1 // reset from x̃, which the reply holds
           replyTo(w, at)

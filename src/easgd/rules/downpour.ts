@@ -27,7 +27,8 @@ export const downpour: AsyncRule<"downpour"> = {
         e.reply.set(center)
         return { applied: false }
       }
-      centerAddScaled(center, e.message, progressScaleAt(settings, workers, e.exchanges) * stalenessScale(settings, e.staleness))
+      const present = e.workersPresent === undefined ? workers : Math.max(1, e.workersPresent)
+      centerAddScaled(center, e.message, progressScaleAt(settings, present, e.exchanges) * stalenessScale(settings, e.staleness))
       e.reply.set(center)
       let s = 0
       for (let k = 0; k < e.message.length; k++) s += e.message[k]! * e.message[k]!
