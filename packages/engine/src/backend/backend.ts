@@ -64,8 +64,11 @@ export type DirectConvolution = (
  * output element keeps its k order and K blocks (only N grows), so results are bit-identical to per image.
  */
 export interface ConvolutionBatching {
-  /** Bytes the column matrix of a group may take; the layer sizes its groups to fit (one image at least). */
-  readonly columnBytes: number
+  /**
+   * Images per group for a convolution of `images` images whose column matrix is kernelDim·groups ×
+   * pixels floats per image (1: per image); asked once per shape, at reshape.
+   */
+  groupImages(kernelDim: number, columnFloats: number, pixels: number, images: number): number
   /** im2col of one image into columns [colOffset, colOffset + outH·outW) of rows `colRowLength` floats long. */
   im2col(g: ConvGeometry, data: Float32Array, dataOffset: number, col: Float32Array, colOffset: number, colRowLength: number): void
   /** col2im (overwrites the image) from columns [colOffset, colOffset + outH·outW) of rows `colRowLength` long. */

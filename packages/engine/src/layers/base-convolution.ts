@@ -171,14 +171,13 @@ export abstract class BaseConvolutionLayer extends Layer {
     this.directForward = eligible ? this.ctx.backend.directConvolution?.(g, this.convOutChannels) : undefined
   }
 
-  /**
-   * As many images as the backend's column budget holds (at most the batch); 1 without a budget or
-   * with the direct forward kernel (per image by design).
-   */
+  /** The backend's group size; 1 without batching or with the direct forward kernel (per image by design). */
   private chooseGroupImages(colCount: number): number {
     const batching = this.ctx.backend.convolutionBatching
     if (!batching || this.directForward || this.num < 2) return 1
-    return Math.max(1, Math.min(this.num, Math.floor(batching.columnBytes / (4 * colCount))))
+    const images = batching.groupImages(this.kernelDim, colCount, this.convOutSpatialDim, this.num)
+    if (!(Number.isInteger(images) && images >= 1 && images <= this.num)) throw new RangeError(`backend asked for groups of ${images} images (batch ${this.num})`)
+    return images
   }
 
   /** How the forward pass computes (logged by `deepspark time`). */

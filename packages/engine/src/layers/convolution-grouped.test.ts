@@ -120,7 +120,7 @@ beforeAll(async () => {
 describe.each(["Convolution", "Deconvolution"] as const)("%s a group of images per GEMM", (kind) => {
   it.each(cases)("is bit-identical to per image: $name", async (c) => {
     const budget = 4 * columnFloats(kind, c) * c.groupImages + 3
-    const grouped = await createCpuBackend({ convolutionBatchBytes: budget })
+    const grouped = await createCpuBackend({ convolutionBatchBytes: budget, convolutionBatchMinK: 1 })
     const a = run(kind, c, grouped)
     const b = run(kind, c, perImage)
     expect(a.method).toMatch(new RegExp(` over groups of ${c.groupImages} images$`))
@@ -133,7 +133,7 @@ describe("a group of images per GEMM with the threaded GEMM", () => {
   let threaded: CpuBackend
   beforeAll(async () => {
     // minFlops 0: every GEMM is split over both threads.
-    threaded = await createCpuBackend({ threads: 2, split: { minFlops: 0 }, convolutionBatchBytes: 1 << 23 })
+    threaded = await createCpuBackend({ threads: 2, split: { minFlops: 0 }, convolutionBatchBytes: 1 << 23, convolutionBatchMinK: 1 })
   })
   afterAll(async () => {
     await threaded?.dispose()
@@ -150,6 +150,13 @@ describe("a group of images per GEMM with the threaded GEMM", () => {
 })
 
 describe("the group size", () => {
+  const methodOn = async (c: Case, options: Parameters<typeof createCpuBackend>[0]) => {
+    const backend = await createCpuBackend(options)
+    const method = run("Convolution", c, backend).method
+    await backend.dispose()
+    return method
+  }
+
   it("keeps the column matrix within the budget, one image at least, the batch at most", async () => {
     const c: Case = { name: "", bottom: [10, 3, 8, 8], p: { num_output: 4, kernel_size: [3] }, groupImages: 0 }
     const perImageFloats = 3 * 9 * 36
@@ -158,10 +165,20 @@ describe("the group size", () => {
       [4 * perImageFloats * 3 + 100, 3],
       [1 << 30, 10]
     ] as const) {
-      const backend = await createCpuBackend({ convolutionBatchBytes: budget })
-      const method = run("Convolution", c, backend).method
+      const method = await methodOn(c, { convolutionBatchBytes: budget, convolutionBatchMinK: 1 })
       if (expected === undefined) expect(method).toBe("im2col + GEMM")
       else expect(method).toBe(`im2col + GEMM over groups of ${expected} images`)
     }
+  })
+
+  it("by default groups only with GEMM threads, and only a K of one K block (256) or more", async () => {
+    const conv2: Case = { name: "", bottom: [6, 20, 12, 12], p: { num_output: 8, kernel_size: [5] }, groupImages: 0 }
+    const conv1: Case = { name: "", bottom: [6, 1, 28, 28], p: { num_output: 8, kernel_size: [5] }, groupImages: 0 }
+    expect(await methodOn(conv2, {})).toBe("im2col + GEMM")
+    expect(await methodOn(conv2, { threads: 2 })).toBe("im2col + GEMM over groups of 6 images")
+    expect(await methodOn(conv1, { threads: 2 })).toBe("im2col + GEMM")
+    // K = 25 groups once the minimum allows it; one thread groups once a budget is given.
+    expect(await methodOn(conv1, { threads: 2, convolutionBatchMinK: 25 })).toBe("im2col + GEMM over groups of 6 images")
+    expect(await methodOn(conv2, { convolutionBatchBytes: 1 << 22 })).toBe("im2col + GEMM over groups of 6 images")
   })
 })

@@ -36,16 +36,24 @@ export interface CpuBackendOptions {
   readonly split?: Partial<GemmSplit>
   /**
    * Column-matrix budget in bytes for im2col + GEMM over a group of images (one GEMM per group, N =
-   * images·outH·outW; bit-identical to per image); 0: one image at a time, as Caffe. Default:
-   * DEEPSPARK_CONV_BATCH_BYTES, else defaultConvolutionBatchBytes.
+   * images·outH·outW, for convolutions whose K spans at least one K block; bit-identical to per image);
+   * 0: one image at a time, as Caffe. Default: DEEPSPARK_CONV_BATCH_BYTES, else
+   * defaultConvolutionBatchBytes with 2 or more threads (larger GEMMs split into larger chunks) and 0
+   * with one (grouping measured no faster on one thread).
    */
   readonly convolutionBatchBytes?: number
+  /**
+   * Group only convolutions whose K (input channels per group · kh · kw) is at least this (default: the
+   * GEMM's K block, 256): below it the GEMM is memory-bound, and a group adds the packing of its wide
+   * B and a copy of the output, which measured slower (LeNet's and CIFAR-10 quick's conv1).
+   */
+  readonly convolutionBatchMinK?: number
 }
 
 /**
- * 4 MiB: LeNet's convolutions and CIFAR-10 quick's run in groups of 5–64 images; AlexNet's conv1 and
- * conv2 (4.4 and 7 MB per image) stay per image, so no net's column buffer grows past its largest
- * single image's or 4 MiB.
+ * 4 MiB: LeNet's conv2 runs in groups of 32 images, CIFAR-10 quick's conv2 of 5 and conv3 of 20;
+ * AlexNet's conv1 and conv2 (4.4 and 7 MB per image) stay per image, so no net's column buffer grows
+ * past its largest single image's or 4 MiB.
  */
 export const defaultConvolutionBatchBytes = 4 * 1024 * 1024
 
@@ -80,14 +88,16 @@ export class CpuBackend implements Backend {
     threads = 1,
     split: GemmSplit = defaultSplit,
     private readonly convolution: ConvolutionChoice = "im2col",
-    convolutionBatchBytes = defaultConvolutionBatchBytes
+    convolutionBatchBytes = threads > 1 ? defaultConvolutionBatchBytes : 0,
+    convolutionBatchMinK = blocking.kc
   ) {
     this.kc = blocking.kc
     if (!(convolutionBatchBytes >= 0)) throw new RangeError(`cpu backend: convolutionBatchBytes must be ≥ 0, got ${convolutionBatchBytes}`)
     this.convolutionBatching =
       convolutionBatchBytes > 0
         ? {
-            columnBytes: convolutionBatchBytes,
+            groupImages: (kernelDim, columnFloats, _pixels, images) =>
+              kernelDim < convolutionBatchMinK ? 1 : Math.max(1, Math.min(images, Math.floor(convolutionBatchBytes / (4 * columnFloats)))),
             im2col: (g, data, dataOffset, col, colOffset, colRowLength) => this.im2colInto(g, data, dataOffset, col, colOffset, colRowLength),
             col2im: (g, col, colOffset, colRowLength, data, dataOffset) => this.col2imFrom(g, col, colOffset, colRowLength, data, dataOffset),
             copyBlocks: (blocks, rows, length, src, so, sb, sr, dst, dO, db, dr) => this.copyBlocks(blocks, rows, length, src, so, sb, sr, dst, dO, db, dr)
@@ -564,14 +574,15 @@ export const createCpuBackend = async (options: CpuBackendOptions = {}): Promise
     options.threads ?? 1,
     { ...defaultSplit, ...options.split },
     options.convolution,
-    options.convolutionBatchBytes ?? convolutionBatchBytesFromEnv()
+    options.convolutionBatchBytes ?? convolutionBatchBytesFromEnv(),
+    options.convolutionBatchMinK
   )
 }
 
-/** DEEPSPARK_CONV_BATCH_BYTES (bytes, 0: per image), else the default. */
-const convolutionBatchBytesFromEnv = (): number => {
+/** DEEPSPARK_CONV_BATCH_BYTES (bytes, 0: per image), else undefined (the backend's default). */
+const convolutionBatchBytesFromEnv = (): number | undefined => {
   const text = typeof process === "undefined" ? undefined : process.env["DEEPSPARK_CONV_BATCH_BYTES"]
-  if (text === undefined || text === "") return defaultConvolutionBatchBytes
+  if (text === undefined || text === "") return undefined
   const n = Number(text)
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`DEEPSPARK_CONV_BATCH_BYTES must be a whole number of bytes ≥ 0, got '${text}'`)
   return n
