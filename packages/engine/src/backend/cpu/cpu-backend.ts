@@ -250,7 +250,7 @@ export class CpuBackend implements Backend {
     this.col2imFrom(g, col, 0, g.outH * g.outW, data, dataOffset)
   }
 
-  /** Groups of images through one GEMM when the budget allows two or more (convolutionBatchBytes). */
+  /** Groups of images per convolution GEMM (convolutionBatchBytes > 0; undefined: per image). */
   readonly convolutionBatching: ConvolutionBatching | undefined
 
   /** im2col into columns [colOffset, +outH·outW) of a column matrix with rows colRowLength floats long. */
