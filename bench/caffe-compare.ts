@@ -14,6 +14,8 @@
  *   DEEPSPARK_BENCH_NETS=lenet,cifar10
  *   DEEPSPARK_BENCH_CPU_THREADS=2                               deepspark's threaded GEMM (a lone trainer's setting)
  *                                                               against Caffe's one OpenBLAS thread
+ *   DEEPSPARK_BENCH_BASELINE_ENV="DEEPSPARK_CONV_BATCH_BYTES=0"  each round also times deepspark with these
+ *                                                               variables (old vs new in the same rounds)
  *
  * Without CAFFE_BIN (a machine without Caffe) it times deepspark alone and prints the reference figures
  * measured against Caffe on a quiet machine of this class.
@@ -86,7 +88,20 @@ const run = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEn
 const caffeTime = (bin: string, model: string, iterations: number): TimeReport =>
   run(bin, ["time", "-model", model, "-iterations", String(iterations)], { ...process.env, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? "1" })
 
-const deepsparkTime = (model: string, iterations: number): TimeReport =>
+/** DEEPSPARK_BENCH_BASELINE_ENV ("NAME=value NAME=value"): the baseline deepspark run's extra variables. */
+const baselineEnv = (): NodeJS.ProcessEnv | undefined => {
+  const text = process.env["DEEPSPARK_BENCH_BASELINE_ENV"]
+  if (!text) return undefined
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  for (const pair of text.trim().split(/\s+/)) {
+    const eq = pair.indexOf("=")
+    if (eq <= 0) throw new Error(`DEEPSPARK_BENCH_BASELINE_ENV: '${pair}' is not NAME=value`)
+    env[pair.slice(0, eq)] = pair.slice(eq + 1)
+  }
+  return env
+}
+
+const deepsparkTime = (model: string, iterations: number, env: NodeJS.ProcessEnv = process.env): TimeReport =>
   run(process.execPath, [
     path.join(repoRoot, "bin/deepspark.mjs"),
     "time",
@@ -98,7 +113,7 @@ const deepsparkTime = (model: string, iterations: number): TimeReport =>
     "cpu",
     "--cpu-threads",
     process.env["DEEPSPARK_BENCH_CPU_THREADS"] ?? "1"
-  ])
+  ], env)
 
 const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b)
@@ -124,9 +139,19 @@ export async function benchCaffeCompare(): Promise<void> {
     const theirs: TimeReport[] = []
     const oursCpu: number[] = []
     const theirsCpu: number[] = []
+    const baseline = baselineEnv()
+    const base: TimeReport[] = []
     for (let r = 0; r < rounds; r++) {
       if (bin) theirs.push(caffeTime(bin, model, iterations))
       ours.push(deepsparkTime(model, iterations))
+      if (baseline) {
+        base.push(deepsparkTime(model, iterations, baseline))
+        console.log(
+          `  ${net.label} round ${r + 1}: baseline (${process.env["DEEPSPARK_BENCH_BASELINE_ENV"]}) ${fmt(base[r]!.fwdBwdMs)} ms wall` +
+            (theirs[r] ? ` → ${(base[r]!.fwdBwdMs / theirs[r]!.fwdBwdMs).toFixed(2)}× Caffe` : "") +
+            `; deepspark/baseline ${(ours[r]!.fwdBwdMs / base[r]!.fwdBwdMs).toFixed(2)}×`
+        )
+      }
       // CPU ms per iteration: (CPU of a 2I-iteration run − CPU of the I-iteration run) / I.
       if (withCpuTime) {
         if (bin) theirsCpu.push((caffeTime(bin, model, 2 * iterations).cpuMs - theirs[r]!.cpuMs) / iterations)
@@ -143,6 +168,17 @@ export async function benchCaffeCompare(): Promise<void> {
       )
     }
     for (const note of ours[0]!.notes) console.log(`  deepspark: ${note}`)
+    if (baseline) {
+      const vsBase = ours.map((t, i) => t.fwdBwdMs / base[i]!.fwdBwdMs)
+      console.log(
+        `${net.label}: deepspark vs baseline wall per round ${Math.min(...vsBase).toFixed(2)}–${Math.max(...vsBase).toFixed(2)}×, median ${median(vsBase).toFixed(2)}×` +
+          (theirs.length > 0 ? `; baseline vs Caffe median ${median(base.map((t, i) => t.fwdBwdMs / theirs[i]!.fwdBwdMs)).toFixed(2)}×` : "")
+      )
+      for (const layer of base[0]!.layers.filter((l) => l.name.startsWith("conv"))) {
+        const pick = (ts: TimeReport[], key: "forwardMs" | "backwardMs") => median(ts.map((t) => t.layers.find((l) => l.name === layer.name)?.[key] ?? Number.NaN))
+        console.log(`    ${layer.name.padEnd(8)} median fwd/bwd ms: deepspark ${fmt(pick(ours, "forwardMs"))}/${fmt(pick(ours, "backwardMs"))}, baseline ${fmt(pick(base, "forwardMs"))}/${fmt(pick(base, "backwardMs"))}`)
+      }
+    }
     const oursMedian = median(ours.map((t) => t.fwdBwdMs))
     if (theirs.length > 0) {
       const theirsMedian = median(theirs.map((t) => t.fwdBwdMs))

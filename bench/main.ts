@@ -4,7 +4,8 @@
  *
  *   data   Data-layer throughput (records/s with the transform) vs raw LMDB reads
  *   cpu    GEMM GFLOPS (512³, 1024³, LeNet's shapes) for the wasm SIMD backend vs naive JS
- *   conv   convolution forward per image: im2col + GEMM vs the direct kernel (5×5 and 3×3 shapes)
+ *   conv   convolution forward per image: im2col + GEMM vs the direct kernel (5×5 and 3×3 shapes); then
+ *          the Convolution layer per image vs a group of images per GEMM (1 and 2 threads)
  *   cpu-threads  the threaded GEMM (lone trainer): per-shape speed-up and LeNet fwd+bwd, 1 vs 2 threads
  *   lenet  LeNet / CIFAR-10 quick training iterations per backend vs TensorFlow.js wasm and gpu.js, then
  *          `deepspark time` vs real Caffe's `caffe time` (CAFFE_BIN) alternately (caffe-compare.ts)

@@ -1,6 +1,10 @@
 /**
  * im2col / col2im for one image (Caffe's 2-D case, with padding, stride and dilation).
  *
+ * Every kernel takes `colGap`: bytes skipped after each column-matrix row (c, kh, kw), 0 for one image's
+ * own matrix; a group of images side by side in one matrix (one GEMM for the group) passes the other
+ * images' share of a row.
+ *
  * For each column-matrix row (c, kh, kw) and output row oh, the valid output columns form one interval
  * [owLo, owHi) computed up front, so the inner loop never tests bounds: im2col zero-fills the two ends
  * and copies the middle (f32x4 when stride is 1); col2im adds the middle into the image (f32x4
@@ -87,6 +91,7 @@ export const convWat = (): string => {
           (br $oh_loop)))
         ${invalidRows("(i32.mul (i32.sub (local.get $outH) (local.get $ohHi)) (local.get $outW))")}
         (local.set $col (i32.add (local.get $col) (i32.shl (i32.mul (i32.sub (local.get $outH) (local.get $ohHi)) (local.get $outW)) (i32.const 2))))
+        (local.set $col (i32.add (local.get $col) (local.get $colGap)))
         (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
         (br $kj_loop)))
       (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
@@ -100,7 +105,7 @@ export const convWat = (): string => {
   (local $owLo i32) (local $owHi i32) (local $t i32) (local $src i32) (local $dst i32) (local $end i32) (local $ow i32)
   (local $z i32) (local $zend i32) (local $ohLo i32) (local $ohHi i32) (local $rowSrc i32) (local $srcStep i32)`
   return `
-(func $im2col (export "im2col") ${params} (param $data i32) (param $col i32)
+(func $im2col (export "im2col") ${params} (param $data i32) (param $col i32) (param $colGap i32)
   ${loc}
   ${rows(
     `
@@ -144,8 +149,9 @@ export const convWat = (): string => {
 ${im2colValidWat()}
 ${col2imValidWat()}
 ${padCropWat()}
+${copyBlocksWat()}
 
-(func $col2im (export "col2im") ${params} (param $col i32) (param $data i32)
+(func $col2im (export "col2im") ${params} (param $col i32) (param $data i32) (param $colGap i32)
   ${loc}
   (memory.fill (local.get $data) (i32.const 0)
     (i32.shl (i32.mul (local.get $channels) (i32.mul (local.get $height) (local.get $width))) (i32.const 2)))
@@ -181,7 +187,7 @@ ${padCropWat()}
  */
 const im2colValidWat = (): string => `
 (func $im2col_valid (export "im2col_valid") (param $channels i32) (param $height i32) (param $width i32)
-  (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $data i32) (param $col i32)
+  (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $data i32) (param $col i32) (param $colGap i32)
   (local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $j i32) (local $src i32) (local $rowSrc i32)
   (local $rowBytes i32) (local $vecEnd i32) (local $last i32)
   (local.set $rowBytes (i32.shl (local.get $outW) (i32.const 2)))
@@ -212,6 +218,7 @@ const im2colValidWat = (): string => `
           (local.set $rowSrc (i32.add (local.get $rowSrc) (i32.shl (local.get $width) (i32.const 2))))
           (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
           (br $oh_loop)))
+        (local.set $col (i32.add (local.get $col) (local.get $colGap)))
         (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
         (br $kj_loop)))
       (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
@@ -225,7 +232,7 @@ const im2colValidWat = (): string => `
  */
 const col2imValidWat = (): string => `
 (func $col2im_valid (export "col2im_valid") (param $channels i32) (param $height i32) (param $width i32)
-  (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $col i32) (param $data i32)
+  (param $kh i32) (param $kw i32) (param $outH i32) (param $outW i32) (param $col i32) (param $data i32) (param $colGap i32)
   (local $c i32) (local $ki i32) (local $kj i32) (local $oh i32) (local $j i32) (local $rowDst i32)
   (local $rowBytes i32) (local $vecEnd i32) (local $a i32)
   (memory.fill (local.get $data) (i32.const 0)
@@ -263,6 +270,7 @@ const col2imValidWat = (): string => `
           (local.set $rowDst (i32.add (local.get $rowDst) (i32.shl (local.get $width) (i32.const 2))))
           (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
           (br $oh_loop)))
+        (local.set $col (i32.add (local.get $col) (local.get $colGap)))
         (local.set $kj (i32.add (local.get $kj) (i32.const 1)))
         (br $kj_loop)))
       (local.set $ki (i32.add (local.get $ki) (i32.const 1)))
@@ -323,3 +331,40 @@ const padCropWat = (): string => {
 (func $crop_image (export "crop_image") ${sig}
   ${rowsOf(`(local.set $s (local.get $pp)) (local.set $d (local.get $ip)) ${copyRow("(local.get $width)")}`)})`
 }
+
+
+/**
+ * copy_blocks (blocks rows len src srcBlock srcRow dst dstBlock dstRow): for b < blocks, r < rows,
+ * copies `len` floats from src + b·srcBlock + r·srcRow to dst + b·dstBlock + r·dstRow (strides in
+ * bytes) — the images of a group ↔ one matrix with the images' columns side by side (a batched
+ * convolution's GEMM output and its backward input). f32x4 then scalar; plain copies, so exact.
+ */
+const copyBlocksWat = (): string => `
+(func $copy_blocks (export "copy_blocks") (param $blocks i32) (param $rows i32) (param $len i32)
+  (param $src i32) (param $srcBlock i32) (param $srcRow i32) (param $dst i32) (param $dstBlock i32) (param $dstRow i32)
+  (local $b i32) (local $r i32) (local $s i32) (local $d i32) (local $e i32) (local $vend i32)
+  (block $b_done (loop $b_loop
+    (br_if $b_done (i32.ge_s (local.get $b) (local.get $blocks)))
+    (local.set $r (i32.const 0))
+    (block $r_done (loop $r_loop
+      (br_if $r_done (i32.ge_s (local.get $r) (local.get $rows)))
+      (local.set $s (i32.add (i32.add (local.get $src) (i32.mul (local.get $b) (local.get $srcBlock))) (i32.mul (local.get $r) (local.get $srcRow))))
+      (local.set $d (i32.add (i32.add (local.get $dst) (i32.mul (local.get $b) (local.get $dstBlock))) (i32.mul (local.get $r) (local.get $dstRow))))
+      (local.set $e (i32.add (local.get $s) (i32.shl (local.get $len) (i32.const 2))))
+      (local.set $vend (i32.add (local.get $s) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+      (block $v_done (loop $v_loop
+        (br_if $v_done (i32.ge_u (local.get $s) (local.get $vend)))
+        (v128.store (local.get $d) (v128.load (local.get $s)))
+        (local.set $s (i32.add (local.get $s) (i32.const 16)))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (br $v_loop)))
+      (block $f_done (loop $f_loop
+        (br_if $f_done (i32.ge_u (local.get $s) (local.get $e)))
+        (f32.store (local.get $d) (f32.load (local.get $s)))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+        (br $f_loop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $r_loop)))
+    (local.set $b (i32.add (local.get $b) (i32.const 1)))
+    (br $b_loop))))`

@@ -58,6 +58,40 @@ export type DirectConvolution = (
   outOffset: number
 ) => void
 
+/**
+ * im2col + GEMM over a group of images at once: the images' column matrices side by side in one matrix
+ * (row length images·outH·outW), so one GEMM with N = images·outH·outW replaces one per image. Each
+ * output element keeps its k order and K blocks (only N grows), so results are bit-identical to per image.
+ */
+export interface ConvolutionBatching {
+  /**
+   * Images per group for a convolution of `images` images whose column matrix is kernelDim·groups ×
+   * pixels floats per image (1: per image); asked once per shape, at reshape.
+   */
+  groupImages(kernelDim: number, columnFloats: number, pixels: number, images: number): number
+  /** im2col of one image into columns [colOffset, colOffset + outH·outW) of rows `colRowLength` floats long. */
+  im2col(g: ConvGeometry, data: Float32Array, dataOffset: number, col: Float32Array, colOffset: number, colRowLength: number): void
+  /** col2im (overwrites the image) from columns [colOffset, colOffset + outH·outW) of rows `colRowLength` long. */
+  col2im(g: ConvGeometry, col: Float32Array, colOffset: number, colRowLength: number, data: Float32Array, dataOffset: number): void
+  /**
+   * For b < blocks and r < rows copies `length` floats from src[srcOffset + b·srcBlock + r·srcRow] to
+   * dst[dstOffset + b·dstBlock + r·dstRow]: the images of a group ↔ their columns side by side.
+   */
+  copyBlocks(
+    blocks: number,
+    rows: number,
+    length: number,
+    src: Float32Array,
+    srcOffset: number,
+    srcBlock: number,
+    srcRow: number,
+    dst: Float32Array,
+    dstOffset: number,
+    dstBlock: number,
+    dstRow: number
+  ): void
+}
+
 /** Pooling geometry over a whole (num × channels) batch. */
 export interface PoolGeometry {
   readonly num: number
@@ -167,6 +201,9 @@ export interface Backend {
    * undefined: use im2col + GEMM. Asked once per shape, at reshape.
    */
   directConvolution?(g: ConvGeometry, numOutput: number): DirectConvolution | undefined
+
+  /** Optional: im2col + GEMM over groups of images (absent: Caffe's one image at a time). */
+  readonly convolutionBatching?: ConvolutionBatching | undefined
 
   /** Optional: faster bulk random fills (Rng.fillGaussian's kernels), same samples as the JavaScript. */
   readonly bulkRandom?: BulkRandom

@@ -37,6 +37,13 @@ export abstract class BaseConvolutionLayer extends Layer {
   protected geometry!: ConvGeometry
   protected col: Float32Array = new Float32Array(0)
   protected ones: Float32Array = new Float32Array(0)
+  /**
+   * Images per im2col + GEMM group (chosen at reshape from the backend's column budget): 1 runs Caffe's
+   * per-image loop; more put the group's column matrices side by side for one GEMM per group.
+   */
+  protected groupImages = 1
+  /** The group's GEMM output (forward) or gathered output diff (backward data): conv-out rows × group columns. */
+  private groupOut: Float32Array = new Float32Array(0)
   /** The backend's im2col-free forward for this shape, when it has a faster one (chosen at reshape). */
   private directForward: DirectConvolution | undefined
   private directForwardKey = ""
@@ -140,7 +147,12 @@ export abstract class BaseConvolutionLayer extends Layer {
     this.bottomDim = b0.countRange(this.channelAxis)
     this.topDim = top[0]!.countRange(this.channelAxis)
     const colCount = this.kernelDim * this.group * this.convOutSpatialDim
-    if (!this.is1x1 && this.col.length < colCount) this.col = this.ctx.backend.allocator.allocFloat32(colCount)
+    this.groupImages = this.chooseGroupImages(colCount)
+    const batched = this.groupImages > 1
+    const colFloats = batched ? colCount * this.groupImages : this.is1x1 ? 0 : colCount
+    if (this.col.length < colFloats) this.col = this.ctx.backend.allocator.allocFloat32(colFloats)
+    const outFloats = batched ? this.convOutChannels * this.convOutSpatialDim * this.groupImages : 0
+    if (this.groupOut.length < outFloats) this.groupOut = this.ctx.backend.allocator.allocFloat32(outFloats)
     if (this.biasTerm && this.ones.length !== this.outSpatialDim) this.ones = this.ctx.backend.allocator.allocFloat32(this.outSpatialDim).fill(1)
   }
 
@@ -159,10 +171,62 @@ export abstract class BaseConvolutionLayer extends Layer {
     this.directForward = eligible ? this.ctx.backend.directConvolution?.(g, this.convOutChannels) : undefined
   }
 
+  /** The backend's group size; 1 without batching or with the direct forward kernel (per image by design). */
+  private chooseGroupImages(colCount: number): number {
+    const batching = this.ctx.backend.convolutionBatching
+    if (!batching || this.directForward || this.num < 2) return 1
+    const images = batching.groupImages(this.kernelDim, colCount, this.convOutSpatialDim, this.num)
+    if (!(Number.isInteger(images) && images >= 1 && images <= this.num)) throw new RangeError(`backend asked for groups of ${images} images (batch ${this.num})`)
+    return images
+  }
+
   /** How the forward pass computes (logged by `deepspark time`). */
   get forwardMethod(): string {
     if (this.directForward) return "direct kernel (no im2col)"
-    return this.is1x1 ? "GEMM (1×1, no im2col)" : "im2col + GEMM"
+    const groups = this.groupImages > 1 ? ` over groups of ${this.groupImages} images` : ""
+    return (this.is1x1 ? "GEMM (1×1, no im2col)" : "im2col + GEMM") + groups
+  }
+
+  /**
+   * forwardGemm for every image, a group of images per GEMM (groupImages > 1): each image's im2col
+   * goes into its columns of one matrix, one GEMM per convolution group computes the whole group's
+   * output (N = images·spatial), and its columns are copied to the images. Each output element is the
+   * same k-ordered sum in the same K blocks as per image: bit-identical.
+   */
+  protected forwardGemmGrouped(input: Float32Array, inDim: number, weights: Float32Array, output: Float32Array, outDim: number): void {
+    const be = this.ctx.backend
+    const batching = be.convolutionBatching!
+    const S = this.convOutSpatialDim
+    const m = this.convOutChannels / this.group
+    for (let n0 = 0; n0 < this.num; n0 += this.groupImages) {
+      const images = Math.min(this.groupImages, this.num - n0)
+      const row = images * S
+      if (this.is1x1) batching.copyBlocks(images, this.kernelDim * this.group, S, input, n0 * inDim, inDim, S, this.col, 0, S, row)
+      else for (let i = 0; i < images; i++) batching.im2col(this.geometry, input, (n0 + i) * inDim, this.col, i * S, row)
+      for (let g = 0; g < this.group; g++)
+        be.gemm(false, false, m, row, this.kernelDim, 1, weights, this.weightOffset * g, this.col, this.kernelDim * row * g, 0, this.groupOut, m * row * g)
+      batching.copyBlocks(images, this.convOutChannels, S, this.groupOut, 0, S, row, output, n0 * outDim, outDim, S)
+    }
+  }
+
+  /**
+   * backwardGemm for every image, a group per GEMM: the group's output diffs gathered side by side,
+   * one GEMM per convolution group into the column matrix, then col2im per image. Bit-identical.
+   */
+  protected backwardGemmGrouped(outputDiff: Float32Array, outDim: number, weights: Float32Array, inputDiff: Float32Array, inDim: number): void {
+    const be = this.ctx.backend
+    const batching = be.convolutionBatching!
+    const S = this.convOutSpatialDim
+    const m = this.convOutChannels / this.group
+    for (let n0 = 0; n0 < this.num; n0 += this.groupImages) {
+      const images = Math.min(this.groupImages, this.num - n0)
+      const row = images * S
+      batching.copyBlocks(images, this.convOutChannels, S, outputDiff, n0 * outDim, outDim, S, this.groupOut, 0, S, row)
+      for (let g = 0; g < this.group; g++)
+        be.gemm(true, false, this.kernelDim, row, m, 1, weights, this.weightOffset * g, this.groupOut, m * row * g, 0, this.col, this.kernelDim * row * g)
+      if (this.is1x1) batching.copyBlocks(images, this.kernelDim * this.group, S, this.col, 0, S, row, inputDiff, n0 * inDim, inDim, S)
+      else for (let i = 0; i < images; i++) batching.col2im(this.geometry, this.col, i * S, row, inputDiff, (n0 + i) * inDim)
+    }
   }
 
   /** output = W ∗ input for one image (Caffe's forward_cpu_gemm). */

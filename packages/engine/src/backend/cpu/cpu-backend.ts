@@ -4,7 +4,7 @@
  * helper threads sharing the module's memory, bit-identical to one thread (gemm.ts). Blobs allocated through `allocator` live inside the module's shared
  * memory and are used in place; any other Float32Array is staged through scratch (wasm-kernels.ts).
  */
-import type { Backend, BlobAllocator, ConvGeometry, DirectConvolution, LrnGeometry, PoolGeometry } from "../backend.js"
+import type { Backend, BlobAllocator, ConvGeometry, ConvolutionBatching, DirectConvolution, LrnGeometry, PoolGeometry } from "../backend.js"
 import { allocationStats } from "../../core/allocation-stats.js"
 import type { BulkRandom } from "../../core/rng.js"
 import { zigguratTables } from "../../core/ziggurat.js"
@@ -34,7 +34,28 @@ export interface CpuBackendOptions {
   readonly convolution?: ConvolutionChoice
   /** When a GEMM is split over the threads and into how many chunks (defaults: defaultSplit); any subset. */
   readonly split?: Partial<GemmSplit>
+  /**
+   * Column-matrix budget in bytes for im2col + GEMM over a group of images (one GEMM per group, N =
+   * images·outH·outW, for convolutions whose K spans at least one K block; bit-identical to per image);
+   * 0: one image at a time, as Caffe. Default: DEEPSPARK_CONV_BATCH_BYTES, else
+   * defaultConvolutionBatchBytes with 2 or more threads (larger GEMMs split into larger chunks) and 0
+   * with one (grouping measured no faster on one thread).
+   */
+  readonly convolutionBatchBytes?: number
+  /**
+   * Group only convolutions whose K (input channels per group · kh · kw) is at least this (default: the
+   * GEMM's K block, 256): below it the GEMM is memory-bound, and a group adds the packing of its wide
+   * B and a copy of the output, which measured slower (LeNet's and CIFAR-10 quick's conv1).
+   */
+  readonly convolutionBatchMinK?: number
 }
+
+/**
+ * 4 MiB: LeNet's conv2 runs in groups of 32 images, CIFAR-10 quick's conv2 of 5 and conv3 of 20;
+ * AlexNet's conv1 and conv2 (4.4 and 7 MB per image) stay per image, so no net's column buffer grows
+ * past its largest single image's or 4 MiB.
+ */
+export const defaultConvolutionBatchBytes = 4 * 1024 * 1024
 
 export type ConvolutionChoice = "im2col" | "direct"
 
@@ -66,9 +87,22 @@ export class CpuBackend implements Backend {
     blocking: GemmBlocking = defaultBlocking,
     threads = 1,
     split: GemmSplit = defaultSplit,
-    private readonly convolution: ConvolutionChoice = "im2col"
+    private readonly convolution: ConvolutionChoice = "im2col",
+    convolutionBatchBytes = threads > 1 ? defaultConvolutionBatchBytes : 0,
+    convolutionBatchMinK = blocking.kc
   ) {
     this.kc = blocking.kc
+    if (!(convolutionBatchBytes >= 0)) throw new RangeError(`cpu backend: convolutionBatchBytes must be ≥ 0, got ${convolutionBatchBytes}`)
+    this.convolutionBatching =
+      convolutionBatchBytes > 0
+        ? {
+            groupImages: (kernelDim, columnFloats, _pixels, images) =>
+              kernelDim < convolutionBatchMinK ? 1 : Math.max(1, Math.min(images, Math.floor(convolutionBatchBytes / (4 * columnFloats)))),
+            im2col: (g, data, dataOffset, col, colOffset, colRowLength) => this.im2colInto(g, data, dataOffset, col, colOffset, colRowLength),
+            col2im: (g, col, colOffset, colRowLength, data, dataOffset) => this.col2imFrom(g, col, colOffset, colRowLength, data, dataOffset),
+            copyBlocks: (blocks, rows, length, src, so, sb, sr, dst, dO, db, dr) => this.copyBlocks(blocks, rows, length, src, so, sb, sr, dst, dO, db, dr)
+          }
+        : undefined
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`cpu backend: threads must be a whole number ≥ 1, got ${threads}`)
     const g = kernels.options.gemm ?? defaultGemmShape
     this.description =
@@ -209,35 +243,72 @@ export class CpuBackend implements Backend {
   }
 
   im2col(g: ConvGeometry, data: Float32Array, dataOffset: number, col: Float32Array): void {
+    this.im2colInto(g, data, dataOffset, col, 0, g.outH * g.outW)
+  }
+
+  col2im(g: ConvGeometry, col: Float32Array, data: Float32Array, dataOffset: number): void {
+    this.col2imFrom(g, col, 0, g.outH * g.outW, data, dataOffset)
+  }
+
+  /** Groups of images per convolution GEMM (convolutionBatchBytes > 0; undefined: per image). */
+  readonly convolutionBatching: ConvolutionBatching | undefined
+
+  /** im2col into columns [colOffset, +outH·outW) of a column matrix with rows colRowLength floats long. */
+  private im2colInto(g: ConvGeometry, data: Float32Array, dataOffset: number, col: Float32Array, colOffset: number, colRowLength: number): void {
     const k = this.kernels
     const imageLen = g.channels * g.height * g.width
-    const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
+    const colSpan = columnSpan(g, colRowLength)
+    const gap = 4 * (colRowLength - g.outH * g.outW)
     const d = k.input(s0, data, dataOffset, imageLen)
-    const c = k.inout(s1, col, 0, colLen, false)
+    // A staged column matrix keeps the other images' columns: copied in first when they are there.
+    const c = k.inout(s1, col, colOffset, colSpan, gap > 0)
     if (isStride1(g)) {
       // Padded: im2col_valid over a zero-bordered copy of the image (see pad_image).
       const { padH, padW } = g
       const src = padH === 0 && padW === 0 ? d : k.scratch(slotPadded, paddedCount(g))
       if (src !== d) k.exports.pad_image(g.channels, g.height, g.width, padH, padW, d, src)
-      k.exports.im2col_valid(g.channels, g.height + 2 * padH, g.width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, src, c)
-    } else k.exports.im2col(...geometryArgs(g), d, c)
-    k.output(c, col, 0, colLen)
+      k.exports.im2col_valid(g.channels, g.height + 2 * padH, g.width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, src, c, gap)
+    } else k.exports.im2col(...geometryArgs(g), d, c, gap)
+    k.output(c, col, colOffset, colSpan)
   }
 
-  col2im(g: ConvGeometry, col: Float32Array, data: Float32Array, dataOffset: number): void {
+  /** col2im from columns [colOffset, +outH·outW) of a column matrix with rows colRowLength floats long. */
+  private col2imFrom(g: ConvGeometry, col: Float32Array, colOffset: number, colRowLength: number, data: Float32Array, dataOffset: number): void {
     const k = this.kernels
     const imageLen = g.channels * g.height * g.width
-    const colLen = g.channels * g.kernelH * g.kernelW * g.outH * g.outW
-    const c = k.input(s0, col, 0, colLen)
+    const gap = 4 * (colRowLength - g.outH * g.outW)
+    const c = k.input(s0, col, colOffset, columnSpan(g, colRowLength))
     const d = k.inout(s1, data, dataOffset, imageLen, false)
     if (isStride1(g)) {
       // Padded: col2im_valid into a zero-bordered image, then its interior (see pad_image).
       const { padH, padW } = g
       const dst = padH === 0 && padW === 0 ? d : k.scratch(slotPadded, paddedCount(g))
-      k.exports.col2im_valid(g.channels, g.height + 2 * padH, g.width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, c, dst)
+      k.exports.col2im_valid(g.channels, g.height + 2 * padH, g.width + 2 * padW, g.kernelH, g.kernelW, g.outH, g.outW, c, dst, gap)
       if (dst !== d) k.exports.crop_image(g.channels, g.height, g.width, padH, padW, d, dst)
-    } else k.exports.col2im(...geometryArgs(g), c, d)
+    } else k.exports.col2im(...geometryArgs(g), c, d, gap)
     k.output(d, data, dataOffset, imageLen)
+  }
+
+  private copyBlocks(
+    blocks: number,
+    rows: number,
+    length: number,
+    src: Float32Array,
+    srcOffset: number,
+    srcBlock: number,
+    srcRow: number,
+    dst: Float32Array,
+    dstOffset: number,
+    dstBlock: number,
+    dstRow: number
+  ): void {
+    if (blocks <= 0 || rows <= 0 || length <= 0) return
+    const k = this.kernels
+    const dstSpan = (blocks - 1) * dstBlock + (rows - 1) * dstRow + length
+    const sa = k.input(s0, src, srcOffset, (blocks - 1) * srcBlock + (rows - 1) * srcRow + length)
+    const da = k.inout(s1, dst, dstOffset, dstSpan, true)
+    k.exports.copy_blocks(blocks, rows, length, sa, 4 * srcBlock, 4 * srcRow, da, 4 * dstBlock, 4 * dstRow)
+    k.output(da, dst, dstOffset, dstSpan)
   }
 
   maxPoolForward(g: PoolGeometry, bottom: Float32Array, top: Float32Array, mask: Int32Array): void {
@@ -434,6 +505,10 @@ const geometryArgs = (g: ConvGeometry): number[] => [
 const isStride1 = (g: ConvGeometry): boolean =>
   g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.outW >= 4
 
+/** Floats from a column matrix's first element of an image to its last (rows colRowLength long). */
+const columnSpan = (g: ConvGeometry, colRowLength: number): number =>
+  (g.channels * g.kernelH * g.kernelW - 1) * colRowLength + g.outH * g.outW
+
 const paddedCount = (g: ConvGeometry): number => g.channels * (g.height + 2 * g.padH) * (g.width + 2 * g.padW)
 
 const poolArgs = (g: PoolGeometry): number[] => [
@@ -493,5 +568,22 @@ export const createCpuBackend = async (options: CpuBackendOptions = {}): Promise
   if (!hasSimd128()) throw new CpuBackendUnavailable("cpu backend: this runtime has no WebAssembly SIMD (simd128)")
   const fma = (options.fma ?? true) && hasRelaxedSimd()
   const kernels = await WasmKernels.create({ fma, ...(options.gemmShape ? { gemm: options.gemmShape } : {}) })
-  return new CpuBackend(kernels, { ...defaultBlocking, ...options.blocking }, options.threads ?? 1, { ...defaultSplit, ...options.split }, options.convolution)
+  return new CpuBackend(
+    kernels,
+    { ...defaultBlocking, ...options.blocking },
+    options.threads ?? 1,
+    { ...defaultSplit, ...options.split },
+    options.convolution,
+    options.convolutionBatchBytes ?? convolutionBatchBytesFromEnv(),
+    options.convolutionBatchMinK
+  )
+}
+
+/** DEEPSPARK_CONV_BATCH_BYTES (bytes, 0: per image), else undefined (the backend's default). */
+const convolutionBatchBytesFromEnv = (): number | undefined => {
+  const text = typeof process === "undefined" ? undefined : process.env["DEEPSPARK_CONV_BATCH_BYTES"]
+  if (text === undefined || text === "") return undefined
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`DEEPSPARK_CONV_BATCH_BYTES must be a whole number of bytes ≥ 0, got '${text}'`)
+  return n
 }
