@@ -18,7 +18,7 @@ import { superviseTrainer } from "../worker/worker-supervisor.js"
 
 export const WORKER_USAGE =
   "deepspark worker --connect HOST:PORT -solver S [--partition i/N | --join] [--leave] [--token T | env DEEPSPARK_TOKEN] [--id NAME] " +
-  "[--max-iter N] [--period T] [--adaptive-period] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
+  "[--max-iter N] [--period T] [--adaptive-period] [--overlap-exchange] [--seed S] [--weights W] [--backend B] [--heartbeat-every SECONDS] " +
   "[--call-timeout SECONDS] [--max-memory SIZE] [--tls-ca PEM [--tls-cert PEM --tls-key PEM]] [--max-restarts N] [--backoff-ms MS] [--max-message-mb MB] [--stage-from HOST:PORT --stage-to DIR] [--log-file FILE]"
 
 const options: ReadonlyArray<OptionSpec> = [
@@ -35,6 +35,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "max-iter", type: "integer", min: 0, value: "N", description: "train to this iteration instead of the solver's max_iter" },
   { name: "period", type: "integer", min: 1, value: "T", description: "local iterations between exchanges (50)" },
   { name: "adaptive-period", type: "boolean", description: "DeepSpark's adaptive τ" },
+  { name: "overlap-exchange", type: "boolean", description: "downpour, async-diloco: train on while an exchange is in flight" },
   { name: "seed", type: "integer", min: 0, value: "S", description: "the synthetic trainer's seed (100)" },
   { name: "synthetic-iteration-ms", type: "number", min: 0, value: "MS", description: "simulated compute time per iteration of --synthetic (0)" },
   { name: "heartbeat-every", type: "number", min: 0, minExclusive: true, value: "SECONDS", description: "heartbeat interval while computing (5)" },
@@ -129,6 +130,7 @@ export const workerCommand = standaloneCommand({ name: "worker", usage: WORKER_U
           period: p.number("period") ?? 50,
           maxIter,
           adaptivePeriod: p.flag("adaptive-period"),
+          ...(p.flag("overlap-exchange") ? { overlapExchange: true } : {}),
           ...(p.flag("join") ? { join: true } : {}),
           spec
         },

@@ -253,6 +253,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         period: tau,
         maxIter,
         adaptivePeriod: options.settings.adaptivePeriod,
+        ...(options.settings.overlapExchange ? { overlapExchange: true } : {}),
         spec: {
           kind: "caffe",
           solverPath: options.solverFile,

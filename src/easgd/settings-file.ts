@@ -45,7 +45,8 @@ const schema = schemaFromDescriptors(
         f("lr_scaling", 16, "string"),
         f("lr_warmup", 17, "int32"),
         f("progress_warmup", 18, "int32"),
-        f("progress_gain", 19, "double")
+        f("progress_gain", 19, "double"),
+        f("overlap_exchange", 20, "bool")
       ]
     }
   ],

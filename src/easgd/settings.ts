@@ -47,6 +47,11 @@ export interface EasgdSettings {
    * lr: the sum of 3 or 4 workers diverges, 2 trains). 0: no bound.
    */
   readonly progressGain: number
+  /**
+   * downpour, async-diloco: the worker trains on while its exchange is in flight and applies the reply
+   * between two iterations as x_i ← x̃ + (x_i − x_sent), so it never waits for the center.
+   */
+  readonly overlapExchange: boolean
 }
 
 /**
@@ -75,7 +80,8 @@ export const defaultEasgdSettings: EasgdSettings = {
   lrScaling: "none",
   lrWarmup: 0,
   progressWarmup: 0,
-  progressGain: 0
+  progressGain: 0,
+  overlapExchange: false
 }
 
 export class EasgdSettingsError extends Data.TaggedError("EasgdSettingsError")<{
@@ -108,7 +114,8 @@ const names: ReadonlyArray<readonly [string, keyof EasgdSettings]> = [
   ["lr_scaling", "lrScaling"],
   ["lr_warmup", "lrWarmup"],
   ["progress_warmup", "progressWarmup"],
-  ["progress_gain", "progressGain"]
+  ["progress_gain", "progressGain"],
+  ["overlap_exchange", "overlapExchange"]
 ]
 
 export const settingNames = names.map(([n]) => n)
@@ -147,7 +154,7 @@ export const makeEasgdSettings = (values: Readonly<Record<string, string | numbe
     if (field === "rule") {
       if (typeof raw !== "string" || !isRuleName(raw)) throw new EasgdSettingsError(name, `unknown rule ${JSON.stringify(raw)} (known: ${ruleNames.join(", ")})`)
       given.rule = raw
-    } else if (field === "adaptivePeriod" || field === "stalenessAware") {
+    } else if (field === "adaptivePeriod" || field === "stalenessAware" || field === "overlapExchange") {
       given[field] = booleanValue(name, raw)
     } else if (field === "lrScaling") {
       if (raw !== "none" && raw !== "linear") throw new EasgdSettingsError(name, `must be "none" or "linear", got ${JSON.stringify(raw)}`)

@@ -110,6 +110,7 @@ const main = Effect.gen(function* () {
     period: assignment.period,
     maxIter,
     adaptivePeriod: assignment.adaptivePeriod,
+    ...(assignment.overlapExchange ? { overlapExchange: true } : {}),
     heartbeatEvery: Duration.millis(remote.heartbeatEveryMs),
     ...(assignment.join ? { join: true } : {}),
     leaveRequested: () => leaveRequested

@@ -63,6 +63,8 @@ export const WorkerAssignment = Schema.Struct({
   period: Schema.Int,
   maxIter: Schema.Int,
   adaptivePeriod: Schema.Boolean,
+  /** Train on while an exchange is in flight (downpour, async-diloco; TrainerLoopOptions.overlapExchange). */
+  overlapExchange: Schema.optionalWith(Schema.Boolean, { exact: true }),
   spec: TrainerSpec,
   /** Join a running job: an elastic center assigns this worker's records (its partition is ignored). */
   join: Schema.optionalWith(Schema.Boolean, { exact: true }),

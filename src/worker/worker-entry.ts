@@ -43,6 +43,7 @@ const main = Effect.gen(function* () {
     period: assignment.period,
     maxIter: assignment.maxIter,
     adaptivePeriod: assignment.adaptivePeriod,
+    ...(assignment.overlapExchange ? { overlapExchange: true } : {}),
     ...(assignment.join ? { join: true } : {}),
     leaveRequested: () => leaveRequested
   })

@@ -25,7 +25,7 @@ export const asyncDiloco: AsyncRule<"async-diloco"> = {
   summary: "asynchronous DiLoCo: each Δ_i = x̃ − x_i scaled by 1/(1+staleness) takes a Nesterov outer step",
   synchronous: false,
   sends: "pseudo-gradient",
-  settings: ["outer_lr", "outer_momentum"],
+  settings: ["outer_lr", "outer_momentum", "overlap_exchange"],
   defaults: { outerLr: 0.35 },
   center: (settings, _workers, paramCount) => {
     const momentum = outerMomentum(paramCount)

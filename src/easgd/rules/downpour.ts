@@ -14,7 +14,7 @@ export const downpour: AsyncRule<"downpour"> = {
   summary: "the worker pushes Δ = x_i − x_at_last_pull, x̃ += Δ, and pulls x̃",
   synchronous: false,
   sends: "progress",
-  settings: ["staleness_aware", "progress_warmup", "progress_gain"],
+  settings: ["staleness_aware", "progress_warmup", "progress_gain", "overlap_exchange"],
   // τ 5: the period measured fastest on MNIST. On LeNet at Caffe's lr the plain sum diverged: 4 workers at
   // iteration ≈ 40, 3 workers as soon as a 300-iteration warm-up reached the sum, 2 workers once at ≈ 180;
   // starting from the mean and bounding the step to 2 workers' worth trained all of them (README).
