@@ -147,9 +147,9 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
     const applyArrived = (reply: Settled & { readonly sentAt: number; readonly arrivedAt: number }) =>
       Effect.gen(function* () {
         if (reply.reset) {
-          if (!countReset(reply.stop)) takeResetFrom(arrived)
-          yield* afterReply({ ...reply, diverged: consecutiveResets >= MAX_CONSECUTIVE_RESETS && !reply.stop }, reply.sentAt, reply.arrivedAt)
-          return
+          const diverged = countReset(reply.stop)
+          if (!diverged) takeResetFrom(arrived)
+          return yield* afterReply({ ...reply, diverged }, reply.sentAt, reply.arrivedAt)
         }
         consecutiveResets = 0
         // x_i ← x̃ + (x_i − x_sent): the center's news plus what was learned since the message left;
