@@ -85,6 +85,17 @@ describe("every update rule trains a reduced LeNet on real MNIST through worker 
     }, 120_000)
   }
 
+  it("downpour with overlap_exchange: workers train on while exchanges are in flight, and the center still learns", async () => {
+    const { result, lines } = await train("downpour", { settings: { overlap_exchange: true } })
+    const test = await data.test(result.snapshot.caffemodel)
+    console.log(`downpour, overlapped: accuracy ${test.accuracy.toFixed(3)}, ${result.exchanges} exchanges`)
+    expect(result.diverged).toBeUndefined()
+    expect(test.accuracy).toBeGreaterThanOrEqual(TARGET)
+    // Every iteration's progress went out: each worker still exchanged every τ iterations.
+    expect(result.exchanges).toBe((2 * ITERATIONS) / 5)
+    expect(lines.some((l) => /diverged/.test(l))).toBe(false)
+  }, 120_000)
+
   it("a center its workers cannot train from is reported as diverged, and the run stops", async () => {
     // An absurd outer learning rate throws x̃ far away (its values finite, so the center takes them);
     // every worker's loss then blows up at once after each pull.
