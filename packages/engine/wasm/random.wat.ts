@@ -13,21 +13,73 @@ const twistStep = (i: string, next: string, far: string): string => `
       (i32.store ${i} (i32.xor (i32.xor (i32.load ${far}) (i32.shr_u (local.get $y) (i32.const 1)))
         (i32.and (i32.sub (i32.const 0) (i32.and (local.get $y) (i32.const 1))) (i32.const 0x9908b0df))))`
 
+/**
+ * Four twist steps at once (words p .. p+3): each reads mt[i+1] before the next group overwrites it and a
+ * far word that is either still old (i + 397 < 624) or already new (i − 227 < i), as the scalar loop does.
+ */
+const twistStep4 = (far: string): string => `
+      (local.set $v (v128.or (v128.and (v128.load (local.get $p)) (v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000))
+        (v128.and (v128.load offset=4 (local.get $p)) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff))))
+      (v128.store (local.get $p) (v128.xor (v128.xor (v128.load ${far}) (i32x4.shr_u (local.get $v) (i32.const 1)))
+        (v128.and (i32x4.shr_s (i32x4.shl (local.get $v) (i32.const 31)) (i32.const 31))
+          (v128.const i32x4 0x9908b0df 0x9908b0df 0x9908b0df 0x9908b0df))))`
+
+const splat = (x: number): string => `(v128.const i32x4 ${x} ${x} ${x} ${x})`
+
+/** mt19937's tempering of one word in $y, or of four in $v. */
+const temper = `
+    (local.set $y (i32.xor (local.get $y) (i32.shr_u (local.get $y) (i32.const 11))))
+    (local.set $y (i32.xor (local.get $y) (i32.and (i32.shl (local.get $y) (i32.const 7)) (i32.const 0x9d2c5680))))
+    (local.set $y (i32.xor (local.get $y) (i32.and (i32.shl (local.get $y) (i32.const 15)) (i32.const 0xefc60000))))
+    (local.set $y (i32.xor (local.get $y) (i32.shr_u (local.get $y) (i32.const 18))))`
+const temper4 = `
+      (local.set $v (v128.xor (local.get $v) (i32x4.shr_u (local.get $v) (i32.const 11))))
+      (local.set $v (v128.xor (local.get $v) (v128.and (i32x4.shl (local.get $v) (i32.const 7)) ${splat(0x9d2c5680 | 0)})))
+      (local.set $v (v128.xor (local.get $v) (v128.and (i32x4.shl (local.get $v) (i32.const 15)) ${splat(0xefc60000 | 0)})))
+      (local.set $v (v128.xor (local.get $v) (i32x4.shr_u (local.get $v) (i32.const 18))))`
+
+/** Address of table entry `layer` (an i32 expression) of `bytes`-wide entries at $table. */
+const entry = (table: string, layer: string, shift: number): string =>
+  `(i32.add (local.get $${table}) (i32.shl ${layer} (i32.const ${shift})))`
+
+/** Two samples (lanes `half` of the group) in f64x2: mean + std · ((j · w[layer]) with y's bit 7 as sign). */
+const samples2 = (half: "low" | "high"): string => {
+  const [a, b] = half === "low" ? ["$l0", "$l1"] : ["$l2", "$l3"]
+  const j = half === "low" ? "(local.get $jv)" : "(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $jv) (local.get $jv))"
+  return `(f32x4.demote_f64x2_zero (f64x2.add (local.get $mean2) (f64x2.mul (local.get $std2)
+        (v128.xor
+          (f64x2.mul (f64x2.convert_low_i32x4_u ${j})
+            (f64x2.replace_lane 1 (f64x2.splat (f64.load ${entry("w", `(local.get ${a})`, 3)})) (f64.load ${entry("w", `(local.get ${b})`, 3)})))
+          (i64x2.shl (i64x2.extend_${half}_i32x4_u (local.get $sign)) (i32.const 32))))))`
+}
+
+/** Records lane `lane` of the group as set aside when its bit is in $m. */
+const setAside = (lane: number): string => `
+          (if (i32.and (local.get $m) (i32.const ${1 << lane})) (then
+            (i32.store (i32.add (local.get $rej) (i32.shl (local.get $n) (i32.const 2))) (i32.add (local.get $o) (i32.const ${lane})))
+            (i32.store offset=4 (i32.add (local.get $rej) (i32.shl (local.get $n) (i32.const 2))) (i32x4.extract_lane ${lane} (local.get $v)))
+            (local.set $n (i32.add (local.get $n) (i32.const 2)))))`
+
 export const randomWat = (): string => `
 (func $mt_twist (export "mt_twist") (param $mt i32)
-  (local $p i32) (local $y i32) (local $end i32)
-  ;; i < 227: mt[i] = mt[i + 397] ^ …
+  (local $p i32) (local $y i32) (local $end i32) (local $v v128)
+  ;; i < 224 in fours: mt[i] = mt[i + 397] ^ … (mt[i + 397 .. i + 400] are all still old)
   (local.set $p (local.get $mt))
-  (local.set $end (i32.add (local.get $mt) (i32.const ${227 * 4})))
+  (local.set $end (i32.add (local.get $mt) (i32.const ${224 * 4})))
   (loop $a
-    ${twistStep("(local.get $p)", "(i32.add (local.get $p) (i32.const 4))", `(i32.add (local.get $p) (i32.const ${397 * 4}))`)}
-    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+    ${twistStep4(`(i32.add (local.get $p) (i32.const ${397 * 4}))`)}
+    (local.set $p (i32.add (local.get $p) (i32.const 16)))
     (br_if $a (i32.lt_u (local.get $p) (local.get $end))))
-  ;; 227 ≤ i < 623: mt[i] = mt[i − 227] ^ …
+  ;; 224 ≤ i < 227 one by one: mt[i + 397] would reach past the state in fours.
+  ${twistStep("(local.get $p)", "(i32.add (local.get $p) (i32.const 4))", `(i32.add (local.get $p) (i32.const ${397 * 4}))`)}
+  ${twistStep("(i32.add (local.get $p) (i32.const 4))", "(i32.add (local.get $p) (i32.const 8))", `(i32.add (local.get $p) (i32.const ${398 * 4}))`)}
+  ${twistStep("(i32.add (local.get $p) (i32.const 8))", "(i32.add (local.get $p) (i32.const 12))", `(i32.add (local.get $p) (i32.const ${399 * 4}))`)}
+  ;; 227 ≤ i < 623 (99 fours): mt[i] = mt[i − 227] ^ … (mt[i − 227 .. i − 224] are all new already)
+  (local.set $p (i32.add (local.get $mt) (i32.const ${227 * 4})))
   (local.set $end (i32.add (local.get $mt) (i32.const ${623 * 4})))
   (loop $b
-    ${twistStep("(local.get $p)", "(i32.add (local.get $p) (i32.const 4))", `(i32.sub (local.get $p) (i32.const ${227 * 4}))`)}
-    (local.set $p (i32.add (local.get $p) (i32.const 4)))
+    ${twistStep4(`(i32.sub (local.get $p) (i32.const ${227 * 4}))`)}
+    (local.set $p (i32.add (local.get $p) (i32.const 16)))
     (br_if $b (i32.lt_u (local.get $p) (local.get $end))))
   ;; i = 623 wraps to mt[0].
   ${twistStep("(local.get $p)", "(local.get $mt)", `(i32.add (local.get $mt) (i32.const ${396 * 4}))`)})
@@ -35,25 +87,49 @@ export const randomWat = (): string => `
 (func $ziggurat_run (export "ziggurat_run") (param $mt i32) (param $first i32) (param $stop i32) (param $out i32)
   (param $mean f64) (param $std f64) (param $k i32) (param $w i32) (param $rej i32) (result i32)
   (local $p i32) (local $end i32) (local $o i32) (local $y i32) (local $layer i32) (local $j i32) (local $n i32)
+  (local $v v128) (local $jv v128) (local $sign v128) (local $layers v128) (local $mean2 v128) (local $std2 v128)
+  (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $m i32)
   (local.set $p (i32.add (local.get $mt) (i32.shl (local.get $first) (i32.const 2))))
   (local.set $end (i32.add (local.get $mt) (i32.shl (local.get $stop) (i32.const 2))))
   (local.set $o (i32.const 0))
   (local.set $n (i32.const 0))
+  (local.set $mean2 (f64x2.splat (local.get $mean)))
+  (local.set $std2 (f64x2.splat (local.get $std)))
+  ;; Four words at a time: tempering and the magnitudes in i32x4, the samples in two f64x2 (the same
+  ;; double operations as the one-word loop below, so the same bits), the tables read per lane.
+  (block $fours (loop $four
+    (br_if $fours (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+    (local.set $v (v128.load (local.get $p)))
+    ${temper4}
+    (local.set $jv (i32x4.shr_u (local.get $v) (i32.const 8)))
+    (local.set $sign (v128.and (i32x4.shl (local.get $v) (i32.const 24)) ${splat(0x80000000 | 0)}))
+    (local.set $layers (v128.and (local.get $v) ${splat(127)}))
+    (local.set $l0 (i32x4.extract_lane 0 (local.get $layers)))
+    (local.set $l1 (i32x4.extract_lane 1 (local.get $layers)))
+    (local.set $l2 (i32x4.extract_lane 2 (local.get $layers)))
+    (local.set $l3 (i32x4.extract_lane 3 (local.get $layers)))
+    (v128.store (i32.add (local.get $out) (i32.shl (local.get $o) (i32.const 2)))
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ${samples2("low")} ${samples2("high")}))
+    (local.set $m (i32x4.bitmask (i32x4.ge_u (local.get $jv)
+      (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1
+        (i32x4.splat (i32.load ${entry("k", "(local.get $l0)", 2)}))
+        (i32.load ${entry("k", "(local.get $l1)", 2)})) (i32.load ${entry("k", "(local.get $l2)", 2)})) (i32.load ${entry("k", "(local.get $l3)", 2)})))))
+    (if (local.get $m) (then ${[0, 1, 2, 3].map(setAside).join("")}))
+    (local.set $p (i32.add (local.get $p) (i32.const 16)))
+    (local.set $o (i32.add (local.get $o) (i32.const 4)))
+    (br $four)))
   (block $done (loop $next
     (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
     (local.set $y (i32.load (local.get $p)))
-    (local.set $y (i32.xor (local.get $y) (i32.shr_u (local.get $y) (i32.const 11))))
-    (local.set $y (i32.xor (local.get $y) (i32.and (i32.shl (local.get $y) (i32.const 7)) (i32.const 0x9d2c5680))))
-    (local.set $y (i32.xor (local.get $y) (i32.and (i32.shl (local.get $y) (i32.const 15)) (i32.const 0xefc60000))))
-    (local.set $y (i32.xor (local.get $y) (i32.shr_u (local.get $y) (i32.const 18))))
+    ${temper}
     (local.set $layer (i32.and (local.get $y) (i32.const 127)))
     (local.set $j (i32.shr_u (local.get $y) (i32.const 8)))
     (f32.store (i32.add (local.get $out) (i32.shl (local.get $o) (i32.const 2)))
       (f32.demote_f64 (f64.add (local.get $mean) (f64.mul (local.get $std)
         (f64.mul
-          (f64.mul (f64.convert_i32_u (local.get $j)) (f64.load (i32.add (local.get $w) (i32.shl (local.get $layer) (i32.const 3)))))
+          (f64.mul (f64.convert_i32_u (local.get $j)) (f64.load ${entry("w", "(local.get $layer)", 3)}))
           (f64.convert_i32_s (i32.sub (i32.const 1) (i32.and (i32.shr_u (local.get $y) (i32.const 6)) (i32.const 2)))))))))
-    (if (i32.ge_u (local.get $j) (i32.load (i32.add (local.get $k) (i32.shl (local.get $layer) (i32.const 2)))))
+    (if (i32.ge_u (local.get $j) (i32.load ${entry("k", "(local.get $layer)", 2)}))
       (then
         (i32.store (i32.add (local.get $rej) (i32.shl (local.get $n) (i32.const 2))) (local.get $o))
         (i32.store offset=4 (i32.add (local.get $rej) (i32.shl (local.get $n) (i32.const 2))) (local.get $y))
