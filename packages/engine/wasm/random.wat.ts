@@ -1,12 +1,20 @@
+import { zigguratR } from "../src/core/ziggurat.js"
+
 /**
- * mt19937 and the ziggurat's common path for bulk Gaussian fills (DummyData's per-forward refill), the
- * same operations as src/core/rng.ts's JavaScript — twist, tempering, then per word
- * out = f32(mean + std · (j · w[layer] · ±1)) in doubles — so both give the same samples bit for bit.
+ * mt19937 and the ziggurat for bulk Gaussian fills (DummyData's per-forward refill), the same
+ * operations as src/core/rng.ts's JavaScript — twist, tempering, then per word
+ * out = f32(mean + std · (j · w[layer] · ±1)) in doubles, the rare draws outside their layer's inner
+ * rectangle finished after each run of state words by the exact test (Math.exp / Math.log imported, the
+ * very functions the JavaScript calls) — so both give the same samples and state bit for bit.
  *
  *   mt_twist(mt)                               the next 624 state words in place
  *   ziggurat_run(mt first stop out mean std k w rej) → entries
  *       samples from words mt[first .. stop) into out[0 ..]; a draw outside its layer's inner
- *       rectangle is recorded as (output position, draw) int32 pairs at rej for the exact path (JS)
+ *       rectangle is recorded as (output position, draw) int32 pairs at rej
+ *   exp_estimate(z) → exp(z) within 1e-14 relative for −6 ≤ z ≤ 0 (gaussian_fill's test, below)
+ *   gaussian_fill(mt index out count mean std tables rej) → index
+ *       count samples into out from state word `index` on (twisting as needed): runs of ziggurat_run,
+ *       each followed by its recorded draws' exact path; returns the next state index
  */
 const twistStep = (i: string, next: string, far: string): string => `
       (local.set $y (i32.or (i32.and (i32.load ${i}) (i32.const 0x80000000)) (i32.and (i32.load ${next}) (i32.const 0x7fffffff))))
@@ -60,7 +68,46 @@ const setAside = (lane: number): string => `
             (i32.store offset=4 (i32.add (local.get $rej) (i32.shl (local.get $n) (i32.const 2))) (i32x4.extract_lane ${lane} (local.get $v)))
             (local.set $n (i32.add (local.get $n) (i32.const 2)))))`
 
-export const randomWat = (): string => `
+/** The next tempered word into $\{into}, twisting when the state is used up (Rng.nextUint32). */
+const nextWord = (into: string): string => `
+      (if (i32.ge_u (local.get $index) (i32.const 624)) (then (call $mt_twist (local.get $mt)) (local.set $index (i32.const 0))))
+      (local.set $y (i32.load (i32.add (local.get $mt) (i32.shl (local.get $index) (i32.const 2)))))
+      (local.set $index (i32.add (local.get $index) (i32.const 1)))
+      ${temper}
+      (local.set $${into} (local.get $y))`
+
+/** Uniform in (0, 1) from the next word, never 0 (Rng.openUnit). */
+const openUnit = (): string => `${nextWord("a")}
+      (f64.div (f64.add (f64.convert_i32_u (local.get $a)) (f64.const 0.5)) (f64.const 4294967296))`
+
+/**
+ * exp(z) for −6 ≤ z ≤ 0 within 1e-14 relative (z = n·ln 2 + r, |r| ≤ ln2/2, Taylor to r¹¹: truncation
+ * < 7e-15, rounding a few ulps) — only to decide the ziggurat's test without calling out to JavaScript
+ * (≈ 50 ns a call) unless the two sides are within 1e-12 relative, where Math.exp itself decides. As
+ * Math.exp is within 1 ulp of exp, a decision outside that band is the one Math.exp would give.
+ */
+const expEstimateWat = (): string => {
+  // 1/i! for i = 0 … 11, innermost (r¹¹) first.
+  const taylor = Array.from({ length: 12 }, (_, i) => Array.from({ length: i }, (_, m) => m + 1).reduce((c, m) => c / m, 1))
+  const horner = taylor.reduceRight(
+    (inner, c, i) => (i === 11 ? `(f64.const ${c})` : `(f64.add (f64.const ${c}) (f64.mul (local.get $rr) ${inner}))`),
+    ""
+  )
+  return `
+(func $exp_estimate (export "exp_estimate") (param $z f64) (result f64)
+  (local $en f64) (local $rr f64)
+  (local.set $en (f64.nearest (f64.mul (local.get $z) (f64.const ${1 / Math.LN2}))))
+  (local.set $rr (f64.sub (local.get $z) (f64.mul (local.get $en) (f64.const ${Math.LN2}))))
+  (f64.mul ${horner}
+    (f64.reinterpret_i64 (i64.shl (i64.add (i64.trunc_f64_s (local.get $en)) (i64.const 1023)) (i64.const 52)))))`
+}
+
+/** Imports the ziggurat's exact path calls: the JavaScript Math functions themselves. */
+export const randomImportsWat = (): string => `
+  (import "math" "exp" (func $exp (param f64) (result f64)))
+  (import "math" "log" (func $log (param f64) (result f64)))`
+
+export const randomWat = (): string => `${expEstimateWat()}
 (func $mt_twist (export "mt_twist") (param $mt i32)
   (local $p i32) (local $y i32) (local $end i32) (local $v v128)
   ;; i < 224 in fours: mt[i] = mt[i + 397] ^ … (mt[i + 397 .. i + 400] are all still old)
@@ -138,4 +185,62 @@ export const randomWat = (): string => `
     (local.set $o (i32.add (local.get $o) (i32.const 1)))
     (br $next)))
   (local.get $n))
+
+(func $gaussian_fill (export "gaussian_fill") (param $mt i32) (param $index i32) (param $out i32) (param $count i32)
+  (param $mean f64) (param $std f64) (param $tables i32) (param $rej i32) (result i32)
+  (local $o i32) (local $stop i32) (local $run i32) (local $n i32) (local $r i32) (local $y i32) (local $a i32) (local $b i32)
+  (local $draw i32) (local $layer i32) (local $j i32) (local $x f64) (local $t f64) (local $fl f64)
+  (local $lhs f64) (local $z f64) (local $e f64)
+  (local.set $o (i32.const 0))
+  (block $filled (loop $runs
+    (br_if $filled (i32.ge_u (local.get $o) (local.get $count)))
+    (if (i32.ge_u (local.get $index) (i32.const 624)) (then (call $mt_twist (local.get $mt)) (local.set $index (i32.const 0))))
+    (local.set $stop (i32.add (local.get $index) (i32.sub (local.get $count) (local.get $o))))
+    (if (i32.gt_u (local.get $stop) (i32.const 624)) (then (local.set $stop (i32.const 624))))
+    (local.set $run (i32.add (local.get $out) (i32.shl (local.get $o) (i32.const 2))))
+    (local.set $n (call $ziggurat_run (local.get $mt) (local.get $index) (local.get $stop) (local.get $run)
+      (local.get $mean) (local.get $std) (local.get $tables) (i32.add (local.get $tables) (i32.const ${4 * 128})) (local.get $rej)))
+    (local.set $o (i32.add (local.get $o) (i32.sub (local.get $stop) (local.get $index))))
+    (local.set $index (local.get $stop))
+    ;; The run's set-aside draws in order, their extra words following the run's (Rng.zigguratSlow).
+    (local.set $r (i32.const 0))
+    (block $finished (loop $slow
+      (br_if $finished (i32.ge_u (local.get $r) (local.get $n)))
+      (local.set $draw (i32.load offset=4 (i32.add (local.get $rej) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $b (local.get $draw))
+      (block $got (loop $retry
+        (local.set $layer (i32.and (local.get $b) (i32.const 127)))
+        (local.set $j (i32.shr_u (local.get $b) (i32.const 8)))
+        (local.set $x (f64.mul (f64.convert_i32_u (local.get $j)) (f64.load offset=${4 * 128} (i32.add (local.get $tables) (i32.shl (local.get $layer) (i32.const 3))))))
+        (br_if $got (i32.lt_u (local.get $j) (i32.load (i32.add (local.get $tables) (i32.shl (local.get $layer) (i32.const 2))))))
+        (if (i32.eqz (local.get $layer)) (then
+          ;; The tail beyond r (Marsaglia's method): x = −ln(U1)/r accepted when −2 ln(U2) > x².
+          (loop $tail
+            (local.set $x (f64.div (f64.neg (call $log ${openUnit()})) (f64.const ${zigguratR})))
+            (local.set $t (f64.neg (call $log ${openUnit()})))
+            (br_if $tail (f64.lt (f64.add (local.get $t) (local.get $t)) (f64.mul (local.get $x) (local.get $x)))))
+          (local.set $x (f64.add (f64.const ${zigguratR}) (local.get $x)))
+          (br $got)))
+        ;; f[layer] + U · (f[layer − 1] − f[layer]) < exp(−x²/2), U with 53 bits from two words.
+        (local.set $fl (f64.load offset=${4 * 128 + 8 * 128} (i32.add (local.get $tables) (i32.shl (local.get $layer) (i32.const 3)))))
+        ${nextWord("a")}
+        ${nextWord("b")}
+        (local.set $lhs (f64.add (local.get $fl) (f64.mul
+            (f64.div (f64.add (f64.mul (f64.convert_i32_u (i32.shr_u (local.get $a) (i32.const 5))) (f64.const 67108864))
+              (f64.convert_i32_u (i32.shr_u (local.get $b) (i32.const 6)))) (f64.const 9007199254740992))
+            (f64.sub (f64.load offset=${4 * 128 + 8 * 127} (i32.add (local.get $tables) (i32.shl (local.get $layer) (i32.const 3)))) (local.get $fl)))))
+        (local.set $z (f64.mul (f64.mul (f64.const -0.5) (local.get $x)) (local.get $x)))
+        (local.set $e (call $exp_estimate (local.get $z)))
+        (br_if $got (f64.lt (local.get $lhs) (f64.mul (local.get $e) (f64.const ${1 - 1e-12}))))
+        (if (f64.le (local.get $lhs) (f64.mul (local.get $e) (f64.const ${1 + 1e-12})))
+          (then (br_if $got (f64.lt (local.get $lhs) (call $exp (local.get $z))))))
+        ${nextWord("b")}
+        (br $retry)))
+      (if (i32.and (local.get $draw) (i32.const 128)) (then (local.set $x (f64.neg (local.get $x)))))
+      (f32.store (i32.add (local.get $run) (i32.shl (i32.load (i32.add (local.get $rej) (i32.shl (local.get $r) (i32.const 2)))) (i32.const 2)))
+        (f32.demote_f64 (f64.add (local.get $mean) (f64.mul (local.get $std) (local.get $x)))))
+      (local.set $r (i32.add (local.get $r) (i32.const 2)))
+      (br $slow)))
+    (br $runs)))
+  (local.get $index))
 `

@@ -33,3 +33,16 @@ describe("cpu backend bulkRandom (wasm mt19937 twist + ziggurat)", () => {
     expect(js.gaussian(0, 1)).toBe(wasm.gaussian(0, 1))
   })
 })
+
+describe("cpu backend exp_estimate (the ziggurat test's stand-in for Math.exp)", () => {
+  it("is within 1e-14 relative of Math.exp over the test's range, so decisions outside its 1e-12 band are Math.exp's", async () => {
+    const cpu = await createCpuBackend()
+    const estimate = cpu.kernels.exports.exp_estimate as (z: number) => number
+    let worst = 0
+    for (let i = 0; i <= 200_000; i++) {
+      const z = -6 * (i / 200_000) ** 0.7
+      worst = Math.max(worst, Math.abs(estimate(z) - Math.exp(z)) / Math.exp(z))
+    }
+    expect(worst).toBeLessThan(1e-14)
+  })
+})
