@@ -50,15 +50,27 @@ const temper4 = `
 const entry = (table: string, layer: string, shift: number): string =>
   `(i32.add (local.get $${table}) (i32.shl ${layer} (i32.const ${shift})))`
 
-/** Two samples (lanes `half` of the group) in f64x2: mean + std · ((j · w[layer]) with y's bit 7 as sign). */
+/** Byte offset of the (w[layer], k[layer]·w[layer]) f64 pairs in the tables (cpu-backend.ts writes them). */
+export const zigguratPairsOffset = 2560
+
+/**
+ * Two draws (lanes `half` of the group) in f64x2: x = j · w[layer] into $x (the pair of table entries
+ * loaded as one vector each: w and the bound k·w), set aside where x ≥ k·w (as j ≥ k: w > 0 and
+ * k·w > (k−1)·w after rounding), then the samples mean + std · (x with y's bit 7 as sign).
+ */
 const samples2 = (half: "low" | "high"): string => {
   const [a, b] = half === "low" ? ["$l0", "$l1"] : ["$l2", "$l3"]
   const j = half === "low" ? "(local.get $jv)" : "(i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $jv) (local.get $jv))"
-  return `(f32x4.demote_f64x2_zero (f64x2.add (local.get $mean2) (f64x2.mul (local.get $std2)
-        (v128.xor
-          (f64x2.mul (f64x2.convert_low_i32x4_u ${j})
-            (f64x2.replace_lane 1 (f64x2.splat (f64.load ${entry("w", `(local.get ${a})`, 3)})) (f64.load ${entry("w", `(local.get ${b})`, 3)})))
-          (i64x2.shl (i64x2.extend_${half}_i32x4_u (local.get $sign)) (i32.const 32))))))`
+  const x = half === "low" ? "$xlo" : "$xhi"
+  return `
+    (local.set $e0 (v128.load (local.get ${a})))
+    (local.set $e1 (v128.load (local.get ${b})))
+    (local.set ${x} (f64x2.mul (f64x2.convert_low_i32x4_u ${j})
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $e0) (local.get $e1))))
+    (local.set $m (i32.or (local.get $m) (i32.shl (i64x2.bitmask (f64x2.ge (local.get ${x})
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $e0) (local.get $e1)))) (i32.const ${half === "low" ? 0 : 2}))))
+    (local.set ${x} (f32x4.demote_f64x2_zero (f64x2.add (local.get $mean2) (f64x2.mul (local.get $std2)
+      (v128.xor (local.get ${x}) (i64x2.shl (i64x2.extend_${half}_i32x4_u (local.get $sign)) (i32.const 32)))))))`
 }
 
 /** Records lane `lane` of the group as set aside when its bit is in $m. */
@@ -135,11 +147,13 @@ export const randomWat = (): string => `${expEstimateWat()}
   (param $mean f64) (param $std f64) (param $k i32) (param $w i32) (param $rej i32) (result i32)
   (local $p i32) (local $end i32) (local $o i32) (local $y i32) (local $layer i32) (local $j i32) (local $n i32)
   (local $v v128) (local $jv v128) (local $sign v128) (local $layers v128) (local $mean2 v128) (local $std2 v128)
+  (local $pairs v128) (local $e0 v128) (local $e1 v128) (local $xlo v128) (local $xhi v128)
   (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $m i32)
   (local.set $p (i32.add (local.get $mt) (i32.shl (local.get $first) (i32.const 2))))
   (local.set $end (i32.add (local.get $mt) (i32.shl (local.get $stop) (i32.const 2))))
   (local.set $o (i32.const 0))
   (local.set $n (i32.const 0))
+  (local.set $pairs (i32x4.splat (i32.add (local.get $k) (i32.const ${zigguratPairsOffset}))))
   (local.set $mean2 (f64x2.splat (local.get $mean)))
   (local.set $std2 (f64x2.splat (local.get $std)))
   ;; Four words at a time: tempering and the magnitudes in i32x4, the samples in two f64x2 (the same
@@ -150,17 +164,16 @@ export const randomWat = (): string => `${expEstimateWat()}
     ${temper4}
     (local.set $jv (i32x4.shr_u (local.get $v) (i32.const 8)))
     (local.set $sign (v128.and (i32x4.shl (local.get $v) (i32.const 24)) ${splat(0x80000000 | 0)}))
-    (local.set $layers (v128.and (local.get $v) ${splat(127)}))
+    (local.set $layers (i32x4.add (i32x4.shl (v128.and (local.get $v) ${splat(127)}) (i32.const 4)) (local.get $pairs)))
     (local.set $l0 (i32x4.extract_lane 0 (local.get $layers)))
     (local.set $l1 (i32x4.extract_lane 1 (local.get $layers)))
     (local.set $l2 (i32x4.extract_lane 2 (local.get $layers)))
     (local.set $l3 (i32x4.extract_lane 3 (local.get $layers)))
+    (local.set $m (i32.const 0))
+    ${samples2("low")}
+    ${samples2("high")}
     (v128.store (i32.add (local.get $out) (i32.shl (local.get $o) (i32.const 2)))
-      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ${samples2("low")} ${samples2("high")}))
-    (local.set $m (i32x4.bitmask (i32x4.ge_u (local.get $jv)
-      (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1
-        (i32x4.splat (i32.load ${entry("k", "(local.get $l0)", 2)}))
-        (i32.load ${entry("k", "(local.get $l1)", 2)})) (i32.load ${entry("k", "(local.get $l2)", 2)})) (i32.load ${entry("k", "(local.get $l3)", 2)})))))
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $xlo) (local.get $xhi)))
     (if (local.get $m) (then ${[0, 1, 2, 3].map(setAside).join("")}))
     (local.set $p (i32.add (local.get $p) (i32.const 16)))
     (local.set $o (i32.add (local.get $o) (i32.const 4)))

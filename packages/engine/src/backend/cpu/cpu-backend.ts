@@ -13,6 +13,7 @@ import { GemmThreads } from "./gemm-threads.js"
 import { WasmKernels } from "./wasm-kernels.js"
 import { hasRelaxedSimd, hasSimd128 } from "./wasm-module.js"
 import { type GemmShape, defaultGemmShape } from "../../../wasm/gemm.wat.js"
+import { zigguratPairsOffset } from "../../../wasm/random.wat.js"
 
 export interface CpuBackendOptions {
   /** Use relaxed-SIMD FMA when available (default true); false forces the mul+add path. */
@@ -140,13 +141,21 @@ export class CpuBackend implements Backend {
   private zigguratTables: Int32Array | undefined
   private zigguratTablesAt = 0
 
-  /** The ziggurat's k (128 × u32), w then f (128 × f64 each) tables in wasm memory, copied there on first use. */
+  /**
+   * The ziggurat's k (128 × u32), w then f (128 × f64 each) tables in wasm memory, then (w, k·w) pairs
+   * for the four-word path (random.wat.ts), copied there on first use.
+   */
   private zigguratTablesAddress(): number {
     if (!this.zigguratTables) {
-      const words = this.kernels.heap.allocInt32(128 + 4 * 128)
+      const words = this.kernels.heap.allocInt32(128 + 4 * 128 + 4 * 128)
       words.set(zigguratTables.k)
       new Float64Array(words.buffer, words.byteOffset + 4 * 128, 128).set(zigguratTables.w)
       new Float64Array(words.buffer, words.byteOffset + 4 * 128 + 8 * 128, 128).set(zigguratTables.f)
+      const pairs = new Float64Array(words.buffer, words.byteOffset + zigguratPairsOffset, 2 * 128)
+      for (let layer = 0; layer < 128; layer++) {
+        pairs[2 * layer] = zigguratTables.w[layer]!
+        pairs[2 * layer + 1] = zigguratTables.k[layer]! * zigguratTables.w[layer]!
+      }
       this.zigguratTables = words
       this.zigguratTablesAt = this.kernels.heap.addressOf(words)
     }
