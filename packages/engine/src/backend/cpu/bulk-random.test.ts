@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { Rng } from "../../core/rng.js"
+import { zigguratTables } from "../../core/ziggurat.js"
 import { createCpuBackend } from "./cpu-backend.js"
 
 describe("cpu backend bulkRandom (wasm mt19937 twist + ziggurat)", () => {
@@ -44,5 +45,15 @@ describe("cpu backend exp_estimate (the ziggurat test's stand-in for Math.exp)",
       worst = Math.max(worst, Math.abs(estimate(z) - Math.exp(z)) / Math.exp(z))
     }
     expect(worst).toBeLessThan(1e-14)
+  })
+})
+
+describe("the four-word ziggurat path's bound", () => {
+  it("x = j·w ≥ k·w holds exactly when j ≥ k in every layer (w > 0, and (k−1)·w < k·w after rounding)", () => {
+    const { k, w } = zigguratTables
+    for (let layer = 0; layer < 128; layer++) {
+      expect(w[layer]!, `layer ${layer}`).toBeGreaterThan(0)
+      if (k[layer]! > 0) expect((k[layer]! - 1) * w[layer]!, `layer ${layer}`).toBeLessThan(k[layer]! * w[layer]!)
+    }
   })
 })
