@@ -191,6 +191,22 @@ const packWat = (name: string, P: number): string => {
       (else (if (i32.and (i32.eq ${get("cs")} (i32.const 1)) (i32.le_s (i32.add ${get("p")} (i32.const ${P})) ${get("rows")}))
       (then ${rowContiguousPanel})
       (else
+        ;; A last, partial panel: zero it with vector stores, then copy the rows that exist (a zero per
+        ;; missing row and k, one scalar store each, cost LeNet conv1's weight gradient ≈ 20 % of its time).
+        (if (i32.gt_s (i32.add ${get("p")} (i32.const ${P})) ${get("rows")})
+          (then
+            ${set("d", get("dst"))}
+            ${set("r", `(i32.add ${get("dst")} ${get("panelb")})`)}
+            (block $z_done (loop $z_loop
+              (br_if $z_done (i32.gt_u (i32.add ${get("d")} (i32.const 16)) ${get("r")}))
+              (v128.store ${get("d")} (v128.const i32x4 0 0 0 0))
+              ${set("d", `(i32.add ${get("d")} (i32.const 16))`)}
+              (br $z_loop)))
+            (block $z1_done (loop $z1_loop
+              (br_if $z1_done (i32.ge_u ${get("d")} ${get("r")}))
+              (f32.store ${get("d")} (f32.const 0))
+              ${set("d", `(i32.add ${get("d")} (i32.const 4))`)}
+              (br $z1_loop)))))
         ${forLoop(
           "i",
           i32(0),
@@ -209,15 +225,6 @@ const packWat = (name: string, P: number): string => {
                 1,
                 `(f32.store ${get("d")} (f32.mul (f32.load ${get("s")}) ${get("scale")}))
                 ${set("s", `(i32.add ${get("s")} ${get("csb")})`)}
-                ${set("d", `(i32.add ${get("d")} (i32.const ${P * 4}))`)}`
-              )})
-            (else
-              ${forLoop(
-                "k",
-                i32(0),
-                get("cols"),
-                1,
-                `(f32.store ${get("d")} (f32.const 0))
                 ${set("d", `(i32.add ${get("d")} (i32.const ${P * 4}))`)}`
               )}))`
         )}))))
@@ -247,9 +254,18 @@ const macroWat = (f: KernelFeatures, s: GemmShape): string => {
       micros.push(microWat(f, s, m, v))
     }
   }
+  // Table entries from MR·NV: g full row panels × n trailing columns at MR·NV + 4(n − 1) + g − 1.
+  for (let n = 1; n <= 3; n++) {
+    for (let g = 1; g <= columnGroup(n); g++) {
+      names.push(`$columns_${g}_${n}`)
+      micros.push(columnsWat(f, MR, g, n))
+    }
+    for (let g = columnGroup(n) + 1; g <= 4; g++) names.push(`$columns_${columnGroup(n)}_${n}`)
+  }
   const microArgs = `${get("a")} ${get("as")} ${get("pbj")} ${get("bsj")} ${get("kc")}`
   return `
 (type $micro_t (func (param i32 i32 i32 i32 i32 i32 i32 f32)))
+(type $columns_t (func (param i32 i32 i32 i32 i32 i32 i32 i32 f32)))
 (table ${names.length} funcref)
 (elem (i32.const 0) ${names.join(" ")})
 ${micros.join("\n")}
@@ -257,7 +273,7 @@ ${micros.join("\n")}
   (param $mc i32) (param $nc i32) (param $kc i32) (param $pa i32) (param $aps i32) (param $as i32)
   (param $pb i32) (param $bps i32) (param $bs i32) (param $bedge i32) (param $c i32) (param $ldc i32)
   (param $beta f32) (param $tile i32)
-  ${locals("i32", ["ir", "jr", "a", "pbj", "bsj", "ldcb", "mre", "nre", "nve", "fullCols", "cp", "i", "j", "t", "cc", "fn"])}
+  ${locals("i32", ["ir", "jr", "g", "a", "pbj", "bsj", "ldcb", "mre", "nre", "nve", "fullCols", "cp", "i", "j", "t", "cc", "fn"])}
   (local.set $ldcb (i32.shl ${get("ldc")} (i32.const 2)))
   ${forLoop(
     "jr",
@@ -292,7 +308,16 @@ ${micros.join("\n")}
             (then (call $micro_${MR}_${NV} ${microArgs} ${get("cp")} ${get("ldcb")} ${get("beta")}))
             (else (call_indirect (type $micro_t) ${microArgs} ${get("cp")} ${get("ldcb")} ${get("beta")}
               (i32.add (i32.mul (i32.sub ${get("mre")} (i32.const 1)) (i32.const ${NV})) (i32.sub ${get("nve")} (i32.const 1)))))))
-        (else
+        (else (if (i32.and (i32.eq ${get("mre")} (i32.const ${MR})) (i32.lt_u ${get("nre")} (i32.const 4)))
+          (then
+            ;; g row panels at once (their independent sums hide the multiply-add latency).
+            (local.set $g (i32.div_u (i32.sub ${get("mc")} ${get("ir")}) (i32.const ${MR})))
+            (if (i32.gt_u ${get("g")} (i32.const 4)) (then (local.set $g (i32.const 4))))
+            (if (i32.and (i32.eq ${get("nre")} (i32.const 3)) (i32.gt_u ${get("g")} (i32.const ${columnGroup(3)}))) (then (local.set $g (i32.const ${columnGroup(3)}))))
+            (call_indirect (type $columns_t) ${get("a")} ${get("as")} ${get("aps")} ${get("pbj")} ${get("bsj")} ${get("kc")} ${get("cp")} ${get("ldcb")} ${get("beta")}
+              (i32.add (i32.const ${MR * NV - 5}) (i32.add (i32.shl ${get("nre")} (i32.const 2)) ${get("g")})))
+            (local.set $ir (i32.add ${get("ir")} (i32.mul (i32.sub ${get("g")} (i32.const 1)) (i32.const ${MR})))))
+          (else
           (call_indirect (type $micro_t) ${microArgs} ${get("tile")} (i32.const ${NR * 4}) (f32.const 0)
             (i32.add (i32.mul (i32.sub ${get("mre")} (i32.const 1)) (i32.const ${NV})) (i32.sub ${get("nve")} (i32.const 1))))
           ${forLoop(
@@ -312,9 +337,56 @@ ${micros.join("\n")}
                 (then (f32.store ${get("cc")} (f32.load ${get("t")})))
                 (else (f32.store ${get("cc")} (f32.add (f32.load ${get("t")}) (f32.mul ${get("beta")} (f32.load ${get("cc")}))))))`
             )}`
-          )}))`
+          )}))))`
     )}`
   )})`
+}
+
+/** Row panels per trailing-column call: g·n accumulators + n broadcasts + one A vector fit 15 registers. */
+const columnGroup = (n: number): number => (n === 3 ? 3 : 4)
+
+/**
+ * (func $columns_g_n (a as aps b bs kc c ldcb beta)): the (g·MR) × n block of C (n < 4 trailing columns,
+ * the last B panel packed; g full MR-row panels of A at a + p·aps) with the rows in vectors — per k, g
+ * A loads, n broadcasts of B and g·n multiply-adds with independent sums, where the MR × 4 edge
+ * micro-kernel spent MR broadcasts and MR multiply-adds per panel on one useful column. Each element
+ * gets the same products (a·b) in the same k order from 0, and C the same scalar update as the tile path.
+ */
+const columnsWat = (f: KernelFeatures, MR: number, g: number, n: number): string => {
+  if (MR !== 4) throw new Error(`gemm: the trailing-column kernel holds MR=4 rows in a vector, got MR=${MR}`)
+  const acc = (p: number, c: number) => `c${p}_${c}`
+  const accs = Array.from({ length: g }, (_, p) => Array.from({ length: n }, (_, c) => acc(p, c))).flat()
+  const bs = Array.from({ length: n }, (_, c) => `b${c}`)
+  const panel = (p: number) => (p === 0 ? get("a") : `(i32.add ${get("a")} (i32.mul ${get("aps")} (i32.const ${p})))`)
+  const store = (p: number, c: number, lane: number): string => {
+    const at = `(i32.add ${get("c")} (i32.add (i32.mul ${get("ldcb")} (i32.const ${p * MR + lane})) (i32.const ${4 * c})))`
+    const t = `(f32x4.extract_lane ${lane} ${get(acc(p, c))})`
+    return `(f32.store ${at} (if (result f32) (f32.eq ${get("beta")} (f32.const 0)) (then ${t}) (else (f32.add ${t} (f32.mul ${get("beta")} (f32.load ${at}))))))`
+  }
+  const step: string[] = []
+  for (let c = 0; c < n; c++) step.push(set(bs[c]!, `(v128.load32_splat offset=${4 * c} ${get("b")})`))
+  for (let p = 0; p < g; p++) {
+    step.push(set("a0", `(v128.load ${p === 0 ? get("a") : `(i32.add ${get("a")} ${get(`o${p}`)})`})`))
+    for (let c = 0; c < n; c++) step.push(set(acc(p, c), madd(f, get("a0"), get(bs[c]!), get(acc(p, c)))))
+  }
+  const stores: string[] = []
+  for (let p = 0; p < g; p++) for (let c = 0; c < n; c++) for (let lane = 0; lane < MR; lane++) stores.push(store(p, c, lane))
+  const offsets = Array.from({ length: g - 1 }, (_, i) => `o${i + 1}`)
+  return `
+(func $columns_${g}_${n} (type $columns_t) (param $a i32) (param $as i32) (param $aps i32) (param $b i32) (param $bs i32) (param $kc i32)
+  (param $c i32) (param $ldcb i32) (param $beta f32)
+  ${locals("i32", ["k", ...offsets])} ${locals("v128", [...accs, ...bs, "a0"])}
+  ${offsets.map((o, i) => set(o, `(i32.sub ${panel(i + 1)} ${get("a")})`)).join("\n  ")}
+  (local.set $k ${get("kc")})
+  (block $k_done
+    (br_if $k_done (i32.eqz ${get("k")}))
+    (loop $k1
+      ${step.join("\n      ")}
+      (local.set $a (i32.add ${get("a")} ${get("as")}))
+      (local.set $b (i32.add ${get("b")} ${get("bs")}))
+      (local.set $k (i32.sub ${get("k")} (i32.const 1)))
+      (br_if $k1 ${get("k")})))
+  ${stores.join("\n  ")})`
 }
 
 /**

@@ -10,7 +10,7 @@ import { type GemmShape, defaultGemmShape, gemmWat } from "./gemm.wat.js"
 import { lrnWat } from "./lrn.wat.js"
 import { mathWat } from "./math.wat.js"
 import { maxPool2x2Wat, maxPool3x3s2Wat, poolWat } from "./pool.wat.js"
-import { randomWat } from "./random.wat.js"
+import { randomImportsWat, randomWat } from "./random.wat.js"
 import { solverWat } from "./solver.wat.js"
 import { type KernelFeatures, resetLabels } from "./wat.js"
 
@@ -28,6 +28,7 @@ export const kernelsWat = (o: KernelOptions): string => {
 
 const kernelsModule = (o: KernelOptions): string => `(module
   (import "env" "memory" (memory 1 ${maxMemoryPages} shared))
+  ${randomImportsWat()}
   ${gemmWat(o, o.gemm ?? defaultGemmShape)}
   ${blas1Wat(o)}
   ${mathWat()}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { Rng } from "../../core/rng.js"
+import { zigguratTables } from "../../core/ziggurat.js"
 import { createCpuBackend } from "./cpu-backend.js"
 
 describe("cpu backend bulkRandom (wasm mt19937 twist + ziggurat)", () => {
@@ -31,5 +32,28 @@ describe("cpu backend bulkRandom (wasm mt19937 twist + ziggurat)", () => {
     // Other draws keep working on the moved state.
     expect(js.nextDouble()).toBe(wasm.nextDouble())
     expect(js.gaussian(0, 1)).toBe(wasm.gaussian(0, 1))
+  })
+})
+
+describe("cpu backend exp_estimate (the ziggurat test's stand-in for Math.exp)", () => {
+  it("is within 1e-14 relative of Math.exp over the test's range, so decisions outside its 1e-12 band are Math.exp's", async () => {
+    const cpu = await createCpuBackend()
+    const estimate = cpu.kernels.exports.exp_estimate as (z: number) => number
+    let worst = 0
+    for (let i = 0; i <= 200_000; i++) {
+      const z = -6 * (i / 200_000) ** 0.7
+      worst = Math.max(worst, Math.abs(estimate(z) - Math.exp(z)) / Math.exp(z))
+    }
+    expect(worst).toBeLessThan(1e-14)
+  })
+})
+
+describe("the four-word ziggurat path's bound", () => {
+  it("x = j·w ≥ k·w holds exactly when j ≥ k in every layer (w > 0, and (k−1)·w < k·w after rounding)", () => {
+    const { k, w } = zigguratTables
+    for (let layer = 0; layer < 128; layer++) {
+      expect(w[layer]!, `layer ${layer}`).toBeGreaterThan(0)
+      if (k[layer]! > 0) expect((k[layer]! - 1) * w[layer]!, `layer ${layer}`).toBeLessThan(k[layer]! * w[layer]!)
+    }
   })
 })

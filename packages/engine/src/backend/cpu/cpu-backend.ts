@@ -13,6 +13,7 @@ import { GemmThreads } from "./gemm-threads.js"
 import { WasmKernels } from "./wasm-kernels.js"
 import { hasRelaxedSimd, hasSimd128 } from "./wasm-module.js"
 import { type GemmShape, defaultGemmShape } from "../../../wasm/gemm.wat.js"
+import { zigguratPairsOffset } from "../../../wasm/random.wat.js"
 
 export interface CpuBackendOptions {
   /** Use relaxed-SIMD FMA when available (default true); false forces the mul+add path. */
@@ -115,26 +116,23 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * mt19937's twist and the ziggurat's common path in wasm (wasm/random.wat.ts). Called once per 624
-   * samples, so the arrays' addresses are remembered (a heap lookup per call cost ≈ 2 ns per sample).
+   * mt19937 and the whole ziggurat fill in wasm (wasm/random.wat.ts): the twist, the common path four
+   * words at a time, and the rare exact path (Math.exp / Math.log imported). The arrays' addresses are
+   * remembered (a heap lookup per call cost ≈ 2 ns per sample when this was called once per 624).
    */
   readonly bulkRandom: BulkRandom = {
     allocWords: (count) => this.kernels.heap.allocInt32(count),
     twist: (mt) => this.kernels.exports.mt_twist(this.stateAddress(mt)),
-    zigguratRun: (mt, first, stop, out, start, mean, std, rejected) => {
+    fillGaussian: (mt, index, out, start, count, mean, std, rejected) => {
       const k = this.kernels
-      const count = stop - first
       if (out !== this.randomOut) {
         this.randomOut = out
         this.randomOutAddress = k.heap.addressOf(out)
       }
       const o = this.randomOutAddress >= 0 ? this.randomOutAddress + 4 * start : k.inout(s0, out, start, count, false)
-      const tables = this.zigguratTablesAddress()
-      const entries = k.exports.ziggurat_run(this.stateAddress(mt), first, stop, o, mean, std, tables, tables + 4 * 128, this.stateAddress(rejected)) as number
+      const next = k.exports.gaussian_fill(this.stateAddress(mt), index, o, count, mean, std, this.zigguratTablesAddress(), this.stateAddress(rejected)) as number
       if (this.randomOutAddress < 0) k.output(o, out, start, count)
-      // The kernel records positions within this run; the caller wants output indexes.
-      for (let r = 0; r < entries; r += 2) rejected[r] = rejected[r]! + start
-      return entries
+      return next
     }
   }
   private randomOut: Float32Array | undefined
@@ -143,12 +141,21 @@ export class CpuBackend implements Backend {
   private zigguratTables: Int32Array | undefined
   private zigguratTablesAt = 0
 
-  /** The ziggurat's k (128 × u32) then w (128 × f64) tables in wasm memory, copied there on first use. */
+  /**
+   * The ziggurat's k (128 × u32), w then f (128 × f64 each) tables in wasm memory, then (w, k·w) pairs
+   * for the four-word path (random.wat.ts), copied there on first use.
+   */
   private zigguratTablesAddress(): number {
     if (!this.zigguratTables) {
-      const words = this.kernels.heap.allocInt32(128 + 2 * 128)
+      const words = this.kernels.heap.allocInt32(128 + 4 * 128 + 4 * 128)
       words.set(zigguratTables.k)
       new Float64Array(words.buffer, words.byteOffset + 4 * 128, 128).set(zigguratTables.w)
+      new Float64Array(words.buffer, words.byteOffset + 4 * 128 + 8 * 128, 128).set(zigguratTables.f)
+      const pairs = new Float64Array(words.buffer, words.byteOffset + zigguratPairsOffset, 2 * 128)
+      for (let layer = 0; layer < 128; layer++) {
+        pairs[2 * layer] = zigguratTables.w[layer]!
+        pairs[2 * layer + 1] = zigguratTables.k[layer]! * zigguratTables.w[layer]!
+      }
       this.zigguratTables = words
       this.zigguratTablesAt = this.kernels.heap.addressOf(words)
     }

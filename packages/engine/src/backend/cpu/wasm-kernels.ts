@@ -32,6 +32,15 @@ export interface KernelExports {
   [name: string]: (...args: number[]) => number | void
 }
 
+/**
+ * The kernel module's imports: the shared memory, and Math.exp / Math.log for the ziggurat's exact path
+ * (the functions the JavaScript generator calls, so both give the same bits).
+ */
+export const kernelImports = (memory: WebAssembly.Memory) => ({
+  env: { memory },
+  math: { exp: Math.exp, log: Math.log }
+})
+
 /** A growable scratch region inside the heap, reused across calls. */
 export class Scratch {
   private address = 0
@@ -71,7 +80,7 @@ export class WasmKernels {
   static async create(options: KernelOptions): Promise<WasmKernels> {
     const heap = new WasmHeap()
     const built = await buildKernelModule(options)
-    const instance = new WebAssembly.Instance(built.module, { env: { memory: heap.memory } })
+    const instance = new WebAssembly.Instance(built.module, kernelImports(heap.memory))
     return new WasmKernels(heap, built.module, instance, options, built.buildMs, built.fromCache)
   }
 
