@@ -21,6 +21,7 @@ import type { Net } from "../../net/net.js"
 import type { UpdateSettings } from "../../solvers/update-settings.js"
 import { type Dispatch, type GpuContext } from "./gpu-context.js"
 import * as L from "./wgsl-layer-kernels.js"
+import * as C from "./wgsl-conv-kernels.js"
 import * as K from "./wgsl-kernels.js"
 
 export class ResidentNetUnsupported extends Data.TaggedError("ResidentNetUnsupported")<{ readonly layer: string; readonly type: string; readonly reason: string }> {
@@ -195,6 +196,16 @@ export class ResidentNet {
     const needBackward = gl.needBackward
     const downTo = (j: number): boolean => needBackward && gl.bottomNeedBackward[j] === true
     const unsupported = (reason: string) => new ResidentNetUnsupported({ layer: name, type, reason })
+    // The weight diff of a convolution from its top diff `dy` and its image `x`: one kernel, or per-chunk partial banks and their sum.
+    const convWeightDiff = (shape: K.ConvShape, dy: GPUBuffer, x: GPUBuffer): void => {
+      const { chunks } = C.convWeightChunks(shape)
+      const k = C.convBackwardWeightTiled(shape)
+      if (chunks === 1) return bwd(k.source, [dy, x, this.paramDiff], k.threads)
+      const partial = ctx.buffer(chunks * layer.blobs[0]!.count, `${name} weight diff chunks`)
+      bwd(k.source, [dy, x, partial], k.threads)
+      const sum = C.convWeightChunkSum(shape)
+      bwd(sum.source, [partial, this.paramDiff], sum.threads)
+    }
 
     if (bottom.length === 0 && SOURCE_TYPES.has(type)) {
       this.sourceLayers.push(i)
@@ -208,7 +219,8 @@ export class ResidentNet {
         bottom.forEach((b, j) => {
           const x = this.device(b)
           const y = this.device(top[j]!)
-          fwd(K.convForward(shape), [x.data, this.paramData, y.data], top[j]!.count)
+          const k = C.convForwardTiled(shape)
+          fwd(k.source, [x.data, this.paramData, y.data], k.threads)
         })
         if (!needBackward) return
         // Caffe's order: bias diff, weight diff, then bottom diff, per bottom.
@@ -216,8 +228,9 @@ export class ResidentNet {
           const x = this.device(b)
           const y = this.device(top[j]!)
           if (shape.biasOffset >= 0) bwd(K.channelSumInto(shape.num, shape.numOutput, shape.outH * shape.outW, shape.biasOffset), [y.diff, this.paramDiff], shape.numOutput)
-          bwd(K.convBackwardWeight(shape), [y.diff, x.data, this.paramDiff], layer.blobs[0]!.count)
-          if (downTo(j)) bwd(K.convBackwardData(shape), [y.diff, this.paramData, x.diff], b.count)
+          convWeightDiff(shape, y.diff, x.data)
+          const k = C.convBackwardDataTiled(shape)
+          if (downTo(j)) bwd(k.source, [y.diff, this.paramData, x.diff], k.threads)
         })
         return
       }
@@ -596,7 +609,8 @@ export class ResidentNet {
         bottom.forEach((b, j) => {
           const x = this.device(b)
           const y = this.device(top[j]!)
-          fwd(K.convBackwardData(conv), [x.data, this.paramData, y.data], top[j]!.count)
+          const k = C.convBackwardDataTiled(conv)
+          fwd(k.source, [x.data, this.paramData, y.data], k.threads)
           if (biasOffset >= 0) fwd(L.addChannelBias(top[j]!.count, s.numOutput, spatial, biasOffset), [this.paramData, y.data], top[j]!.count)
         })
         if (!needBackward) return
@@ -604,8 +618,9 @@ export class ResidentNet {
           const x = this.device(b)
           const y = this.device(top[j]!)
           if (biasOffset >= 0) bwd(K.channelSumInto(s.num, s.numOutput, spatial, biasOffset), [y.diff, this.paramDiff], s.numOutput)
-          bwd(K.convBackwardWeight(conv), [x.data, y.diff, this.paramDiff], layer.blobs[0]!.count)
-          if (downTo(j)) bwd(K.convForward(conv), [y.diff, this.paramData, x.diff], b.count)
+          convWeightDiff(conv, x.data, y.diff)
+          const k = C.convForwardTiled(conv)
+          if (downTo(j)) bwd(k.source, [y.diff, this.paramData, x.diff], k.threads)
         })
         return
       }
