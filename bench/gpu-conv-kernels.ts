@@ -55,21 +55,37 @@ for (const s of [conv("conv1", 64, 1, 28, 20), conv("conv2", 64, 20, 12, 50)]) {
   const xs = s.num * s.channels * s.height * s.width
   const ys = s.num * s.numOutput * s.outH * s.outW
   const ws = s.numOutput * s.channels * 25
-  const tiledWeight = (): (() => void) => {
+  const tiledWeight = (columns?: GPUBuffer): (() => void) => {
     const { chunks } = C.convWeightChunks(s)
-    const k = C.convBackwardWeightTiled(s)
-    if (chunks === 1) return run1(k.source, [y, x, pd], k.threads)
+    const k = columns ? C.convWeightColumns(s) : C.convBackwardWeightTiled(s)
+    const image = columns ?? x
+    if (chunks === 1) return run1(k.source, [y, image, pd], k.threads)
     const partial = ctx.buffer(chunks * ws)
-    const a = run1(k.source, [y, x, partial], k.threads)
+    const a = run1(k.source, [y, image, partial], k.threads)
     const sum = C.convWeightChunkSum(s)
     const b = run1(sum.source, [partial, pd], sum.threads)
     return () => (a(), b())
   }
   const label = (s as unknown as { name: string }).name
   const f = C.convForwardTiled(s)
-  await compare(`${label} forward`, [{ name: "direct", run: run1(K.convForward(s), [x, p, y], ys) }, { name: "tiled", run: run1(f.source, [x, p, y], f.threads) }])
+  const col = ctx.buffer(C.columnCount(s))
+  const unfold = C.im2col(s)
+  const fc = C.convForwardColumns(s)
+  const columnsForward = [run1(unfold.source, [x, col], unfold.threads), run1(fc.source, [col, p, y], fc.threads)]
+  await compare(`${label} forward`, [
+    { name: "direct", run: run1(K.convForward(s), [x, p, y], ys) },
+    { name: "tiled", run: run1(f.source, [x, p, y], f.threads) },
+    { name: "im2col + product", run: () => columnsForward.forEach((r) => r()) }
+  ])
   const d = C.convBackwardDataTiled(s)
-  await compare(`${label} bottom diff`, [{ name: "direct", run: run1(K.convBackwardData(s), [y, p, x], xs) }, { name: "tiled", run: run1(d.source, [y, p, x], d.threads) }])
-  await compare(`${label} weight diff`, [{ name: "direct", run: run1(K.convBackwardWeight(s), [y, x, pd], ws) }, { name: "tiled", run: tiledWeight() }])
+  const bc = C.convBackwardColumns(s)
+  const fold = C.col2im(s)
+  const columnsBackward = [run1(bc.source, [y, p, col], bc.threads), run1(fold.source, [col, x], fold.threads)]
+  await compare(`${label} bottom diff`, [
+    { name: "direct", run: run1(K.convBackwardData(s), [y, p, x], xs) },
+    { name: "tiled", run: run1(d.source, [y, p, x], d.threads) },
+    { name: "product + col2im", run: () => columnsBackward.forEach((r) => r()) }
+  ])
+  await compare(`${label} weight diff`, [{ name: "direct", run: run1(K.convBackwardWeight(s), [y, x, pd], ws) }, { name: "tiled", run: tiledWeight() }, { name: "from the columns", run: tiledWeight(col) }])
 }
 ctx.destroy()

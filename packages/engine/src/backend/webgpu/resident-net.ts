@@ -196,10 +196,39 @@ export class ResidentNet {
     const needBackward = gl.needBackward
     const downTo = (j: number): boolean => needBackward && gl.bottomNeedBackward[j] === true
     const unsupported = (reason: string) => new ResidentNetUnsupported({ layer: name, type, reason })
+    // A convolution's image → output product (forward) and output diff → image diff (bottom diff): through a
+    // column matrix (one scratch buffer per layer, shared by both) where it fits, else the tiled direct kernels.
+    let columns: GPUBuffer | undefined
+    const columnBuffer = (shape: K.ConvShape): GPUBuffer => (columns ??= ctx.buffer(C.columnCount(shape), `${name} columns`))
+    const convProduct = (shape: K.ConvShape, x: GPUBuffer, y: GPUBuffer, into: Step[]): void => {
+      if (!C.usesColumns(shape)) {
+        const k = C.convForwardTiled(shape)
+        return fwd(k.source, [x, this.paramData, y], k.threads, into)
+      }
+      const col = columnBuffer(shape)
+      const unfold = C.im2col(shape)
+      fwd(unfold.source, [x, col], unfold.threads, into)
+      const k = C.convForwardColumns(shape)
+      fwd(k.source, [col, this.paramData, y], k.threads, into)
+    }
+    const convTransposedProduct = (shape: K.ConvShape, dy: GPUBuffer, dx: GPUBuffer, into: Step[]): void => {
+      if (!C.usesColumns(shape)) {
+        const k = C.convBackwardDataTiled(shape)
+        return fwd(k.source, [dy, this.paramData, dx], k.threads, into)
+      }
+      const col = columnBuffer(shape)
+      const k = C.convBackwardColumns(shape)
+      fwd(k.source, [dy, this.paramData, col], k.threads, into)
+      const fold = C.col2im(shape)
+      fwd(fold.source, [col, dx], fold.threads, into)
+    }
     // The weight diff of a convolution from its top diff `dy` and its image `x`: one kernel, or per-chunk partial banks and their sum.
-    const convWeightDiff = (shape: K.ConvShape, dy: GPUBuffer, x: GPUBuffer): void => {
+    // `fromColumns`: the forward's column matrix of x is still in the layer's scratch (a Convolution with one bottom).
+    const convWeightDiff = (shape: K.ConvShape, dy: GPUBuffer, x: GPUBuffer, fromColumns = false): void => {
       const { chunks } = C.convWeightChunks(shape)
-      const k = C.convBackwardWeightTiled(shape)
+      const columnsKept = fromColumns && C.usesColumns(shape)
+      const k = columnsKept ? C.convWeightColumns(shape) : C.convBackwardWeightTiled(shape)
+      if (columnsKept) x = columnBuffer(shape)
       if (chunks === 1) return bwd(k.source, [dy, x, this.paramDiff], k.threads)
       const partial = ctx.buffer(chunks * layer.blobs[0]!.count, `${name} weight diff chunks`)
       bwd(k.source, [dy, x, partial], k.threads)
@@ -219,8 +248,7 @@ export class ResidentNet {
         bottom.forEach((b, j) => {
           const x = this.device(b)
           const y = this.device(top[j]!)
-          const k = C.convForwardTiled(shape)
-          fwd(k.source, [x.data, this.paramData, y.data], k.threads)
+          convProduct(shape, x.data, y.data, this.forwardSteps)
         })
         if (!needBackward) return
         // Caffe's order: bias diff, weight diff, then bottom diff, per bottom.
@@ -228,9 +256,8 @@ export class ResidentNet {
           const x = this.device(b)
           const y = this.device(top[j]!)
           if (shape.biasOffset >= 0) bwd(K.channelSumInto(shape.num, shape.numOutput, shape.outH * shape.outW, shape.biasOffset), [y.diff, this.paramDiff], shape.numOutput)
-          convWeightDiff(shape, y.diff, x.data)
-          const k = C.convBackwardDataTiled(shape)
-          if (downTo(j)) bwd(k.source, [y.diff, this.paramData, x.diff], k.threads)
+          convWeightDiff(shape, y.diff, x.data, bottom.length === 1)
+          if (downTo(j)) convTransposedProduct(shape, y.diff, x.diff, this.layerBackward)
         })
         return
       }
@@ -609,8 +636,7 @@ export class ResidentNet {
         bottom.forEach((b, j) => {
           const x = this.device(b)
           const y = this.device(top[j]!)
-          const k = C.convBackwardDataTiled(conv)
-          fwd(k.source, [x.data, this.paramData, y.data], k.threads)
+          convTransposedProduct(conv, x.data, y.data, this.forwardSteps)
           if (biasOffset >= 0) fwd(L.addChannelBias(top[j]!.count, s.numOutput, spatial, biasOffset), [this.paramData, y.data], top[j]!.count)
         })
         if (!needBackward) return
@@ -619,8 +645,7 @@ export class ResidentNet {
           const y = this.device(top[j]!)
           if (biasOffset >= 0) bwd(K.channelSumInto(s.num, s.numOutput, spatial, biasOffset), [y.diff, this.paramDiff], s.numOutput)
           convWeightDiff(conv, x.data, y.diff)
-          const k = C.convForwardTiled(conv)
-          if (downTo(j)) bwd(k.source, [y.diff, this.paramData, x.diff], k.threads)
+          if (downTo(j)) convProduct(conv, y.diff, x.diff, this.layerBackward)
         })
         return
       }

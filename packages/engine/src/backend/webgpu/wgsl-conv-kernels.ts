@@ -212,3 +212,163 @@ export const convWeightChunkSum = (s: ConvShape): SizedKernel => {
   for (var c = 0u; c < ${u(chunks)}; c++) { sum = sum + partial[c * ${u(count)} + i]; }
   pd[${u(s.weightOffset)} + i] = pd[${u(s.weightOffset)} + i] + sum;`)
 }
+
+/**
+ * The column form of a convolution's image, Caffe's im2col batched over the images: a (C/G·KH·KW) ×
+ * (N·OH·OW) matrix (group 1), row (c, ky, kx), column (n, oy, ox), zero where the window leaves the
+ * image. With it the convolution's products have contiguous operands and no bounds tests in their
+ * inner loops (columnProduct); it costs a scratch buffer of that size per convolution.
+ */
+export const columnCount = (s: ConvShape): number => (s.channels / s.group) * s.kernelH * s.kernelW * s.num * s.outH * s.outW
+
+/** Scratch a convolution's column matrix may take (floats) before the kernels fall back to the direct tiled ones. */
+export const COLUMN_LIMIT = 16 * 2 ** 20
+
+/** Whether the column kernels serve this shape: one group, and a column matrix within COLUMN_LIMIT. */
+export const usesColumns = (s: ConvShape): boolean => s.group === 1 && columnCount(s) <= COLUMN_LIMIT
+
+/** col[(c,ky,kx), (n,oy,ox)] = x[n, c, oy·s − p + ky·d, …] or 0. Bindings: x, col. */
+export const im2col = (s: ConvShape): SizedKernel => {
+  const pixels = s.outH * s.outW
+  const cols = s.num * pixels
+  return sized(columnCount(s), [ro("x"), rw("col")], `
+  let column = i % ${u(cols)};
+  let row = i / ${u(cols)};
+  let kx = row % ${u(s.kernelW)};
+  let ky = (row / ${u(s.kernelW)}) % ${u(s.kernelH)};
+  let c = row / ${u(s.kernelH * s.kernelW)};
+  let n = column / ${u(pixels)};
+  let q = column % ${u(pixels)};
+  let y = i32((q / ${u(s.outW)}) * ${u(s.strideH)} + ky * ${u(s.dilationH)}) - ${i(s.padH)};
+  let x0 = i32((q % ${u(s.outW)}) * ${u(s.strideW)} + kx * ${u(s.dilationW)}) - ${i(s.padW)};
+  let ok = y >= 0 && y < ${i(s.height)} && x0 >= 0 && x0 < ${i(s.width)};
+  let at = ((n * ${u(s.channels)} + c) * ${u(s.height)} + u32(select(0i, y, ok))) * ${u(s.width)} + u32(select(0i, x0, ok));
+  col[i] = select(0.0, x[at], ok);`)
+}
+
+/** dx[n,c,h,w] = Σ over the (ky,kx) whose window covers (h,w) of col[(c,ky,kx), (n,oy,ox)] (Caffe's col2im order; overwrites). Bindings: col, dx. */
+export const col2im = (s: ConvShape): SizedKernel => {
+  const pixels = s.outH * s.outW
+  const cols = s.num * pixels
+  return sized(s.num * s.channels * s.height * s.width, [ro("col"), rw("dx")], `
+  let w = i32(i % ${u(s.width)}) + ${i(s.padW)};
+  let h = i32((i / ${u(s.width)}) % ${u(s.height)}) + ${i(s.padH)};
+  let c = (i / ${u(s.width * s.height)}) % ${u(s.channels)};
+  let n = i / ${u(s.width * s.height * s.channels)};
+  var sum = 0.0;
+  for (var ky = 0u; ky < ${u(s.kernelH)}; ky++) {
+    let ty = h - i32(ky * ${u(s.dilationH)});
+    let oy = ty / ${i(s.strideH)};
+    if (ty < 0 || ty % ${i(s.strideH)} != 0 || oy >= ${i(s.outH)}) { continue; }
+    for (var kx = 0u; kx < ${u(s.kernelW)}; kx++) {
+      let tx = w - i32(kx * ${u(s.dilationW)});
+      let ox = tx / ${i(s.strideW)};
+      if (tx < 0 || tx % ${i(s.strideW)} != 0 || ox >= ${i(s.outW)}) { continue; }
+      sum = sum + col[((c * ${u(s.kernelH)} + ky) * ${u(s.kernelW)} + kx) * ${u(cols)} + n * ${u(pixels)} + u32(oy) * ${u(s.outW)} + u32(ox)];
+    }
+  }
+  dx[i] = sum;`)
+}
+
+/**
+ * A matrix product whose operands are WGSL index expressions: out(r, col) = Σ_k a(r,k)·b(k,col), over
+ * CONV_TILE × CONV_TILE register tiles (adjacent invocations take adjacent column tiles). `columnSetup`
+ * declares per-column values (suffixed by the tile column j) that `b` and `store` may use.
+ */
+interface ColumnProduct {
+  readonly rows: number
+  readonly cols: number
+  readonly depth: number
+  readonly bindings: ReadonlyArray<string>
+  readonly a: (row: string, k: string) => string
+  readonly columnSetup: (j: number, col: string) => string
+  readonly b: (k: string, j: number) => string
+  readonly store: (row: string, j: number, value: string) => string
+  /** The depth split into chunks of `perChunk` (the store sees `chunk`); one chunk when absent. */
+  readonly chunks?: { readonly count: number; readonly perChunk: number }
+}
+
+const columnProduct = (p: ColumnProduct): SizedKernel => {
+  const colTiles = tiles(p.cols)
+  const rowTiles = tiles(p.rows)
+  const R = range(CONV_TILE)
+  const chunks = p.chunks ?? { count: 1, perChunk: p.depth }
+  return sized(chunks.count * rowTiles * colTiles, p.bindings, `
+  let colTile = i % ${u(colTiles)};
+  let r0 = ((i / ${u(colTiles)}) % ${u(rowTiles)}) * ${u(CONV_TILE)};
+  let chunk = i / ${u(colTiles * rowTiles)};
+  let kEnd = min(chunk * ${u(chunks.perChunk)} + ${u(chunks.perChunk)}, ${u(p.depth)});
+${R.map((r) => `  let row${r} = min(r0 + ${u(r)}, ${u(p.rows - 1)});`).join("\n")}
+${R.map((j) => `  let live${j} = colTile * ${u(CONV_TILE)} + ${u(j)} < ${u(p.cols)};
+  let col${j} = min(colTile * ${u(CONV_TILE)} + ${u(j)}, ${u(p.cols - 1)});
+${p.columnSetup(j, `col${j}`)}`).join("\n")}
+${R.map((r) => `  var acc${r} = vec4<f32>(0.0);`).join("\n")}
+  for (var k = chunk * ${u(chunks.perChunk)}; k < kEnd; k++) {
+    let v = ${vec(R.map((j) => p.b("k", j)))};
+${R.map((r) => `    acc${r} = acc${r} + ${p.a(`row${r}`, "k")} * v;`).join("\n")}
+  }
+${R.map((r) => `  if (r0 + ${u(r)} < ${u(p.rows)}) {
+${R.map((j) => `    if (live${j}) { ${p.store(`row${r}`, j, `acc${r}[${j}]`)} }`).join("\n")}
+  }`).join("\n")}`)
+}
+
+/** Forward from the column matrix: y[n,o,q] = Σ_k W[o,k]·col[k,(n,q)] + b[o] (the direct kernels' order). Bindings: col, params, y. */
+export const convForwardColumns = (s: ConvShape): SizedKernel => {
+  const pixels = s.outH * s.outW
+  const cols = s.num * pixels
+  const depth = s.channels * s.kernelH * s.kernelW
+  return columnProduct({
+    rows: s.numOutput,
+    cols,
+    depth,
+    bindings: [ro("col"), ro("p"), rw("y")],
+    a: (r, k) => `p[${u(s.weightOffset)} + ${r} * ${u(depth)} + ${k}]`,
+    columnSetup: (j, col) => `  let out${j} = (${col} / ${u(pixels)}) * ${u(s.numOutput * pixels)} + ${col} % ${u(pixels)};`,
+    b: (k, j) => `col[${k} * ${u(cols)} + col${j}]`,
+    store: (r, j, v) => `y[out${j} + ${r} * ${u(pixels)}] = ${v}${s.biasOffset >= 0 ? ` + p[${u(s.biasOffset)} + ${r}]` : ""};`
+  })
+}
+
+/** The bottom diff's column matrix: col[k,(n,q)] = Σ_o W[o,k]·dy[n,o,q] (then col2im). Bindings: dy, params, col. */
+export const convBackwardColumns = (s: ConvShape): SizedKernel => {
+  const pixels = s.outH * s.outW
+  const cols = s.num * pixels
+  const depth = s.channels * s.kernelH * s.kernelW
+  return columnProduct({
+    rows: depth,
+    cols,
+    depth: s.numOutput,
+    bindings: [ro("dy"), ro("p"), rw("col")],
+    a: (r, k) => `p[${u(s.weightOffset)} + ${k} * ${u(depth)} + ${r}]`,
+    columnSetup: (j, col) => `  let dyAt${j} = (${col} / ${u(pixels)}) * ${u(s.numOutput * pixels)} + ${col} % ${u(pixels)};`,
+    b: (k, j) => `dy[dyAt${j} + ${k} * ${u(pixels)}]`,
+    store: (r, j, v) => `col[${r} * ${u(cols)} + col${j}] = ${v};`
+  })
+}
+
+/**
+ * The weight diff from the forward's column matrix: dW[o,k] (+)= Σ_{n,q} dy[n,o,q]·col[k,(n,q)], the
+ * images in convWeightChunks' chunks (one: added into the parameter diffs; several: partial banks for
+ * convWeightChunkSum). Bindings: dy, col, paramDiff | dy, col, partial.
+ */
+export const convWeightColumns = (s: ConvShape): SizedKernel => {
+  const pixels = s.outH * s.outW
+  const cols = s.num * pixels
+  const depth = s.channels * s.kernelH * s.kernelW
+  const { chunks, perChunk } = convWeightChunks(s)
+  const count = s.numOutput * depth
+  return columnProduct({
+    rows: s.numOutput,
+    cols: depth,
+    depth: cols,
+    bindings: [ro("dy"), ro("col"), rw(chunks === 1 ? "pd" : "partial")],
+    a: (r, k) => `dy[(${k} / ${u(pixels)}) * ${u(s.numOutput * pixels)} + ${r} * ${u(pixels)} + ${k} % ${u(pixels)}]`,
+    columnSetup: (j, col) => `  let colRow${j} = ${col} * ${u(cols)};`,
+    b: (k, j) => `col[colRow${j} + ${k}]`,
+    store: (r, j, v) =>
+      chunks === 1
+        ? `let at = ${u(s.weightOffset)} + ${r} * ${u(depth)} + col${j}; pd[at] = pd[at] + ${v};`
+        : `partial[chunk * ${u(count)} + ${r} * ${u(depth)} + col${j}] = ${v};`,
+    chunks: { count: chunks, perChunk: perChunk * pixels }
+  })
+}
