@@ -2,7 +2,7 @@
  * Bench (node bin/run-ts.mjs bench/gpu-conv-kernels.ts): LeNet's two convolutions (batch 64) and its
  * inner products on the WebGPU device, each kernel variant timed alternately in the same run (the median
  * of DEEPSPARK_BENCH_REPS submissions, 5 by default): the one-thread-per-output direct kernels against
- * the register-tiled ones, and the GEMM variants. Prints the machine's load with the numbers.
+ * the register-tiled ones and the column-matrix ones, and ip1's GEMMs with and without workgroup tiles. Prints the machine's load with the numbers.
  */
 import os from "node:os"
 import { GpuContext } from "../packages/engine/src/backend/webgpu/gpu-context.js"
@@ -87,5 +87,24 @@ for (const s of [conv("conv1", 64, 1, 28, 20), conv("conv2", 64, 20, 12, 50)]) {
     { name: "product + col2im", run: () => columnsBackward.forEach((r) => r()) }
   ])
   await compare(`${label} weight diff`, [{ name: "direct", run: run1(K.convBackwardWeight(s), [y, x, pd], ws) }, { name: "tiled", run: tiledWeight() }, { name: "from the columns", run: tiledWeight(col) }])
+}
+// LeNet's ip1 (batch 64, 800 → 500): forward, weight diff (accumulating, Aᵀ), bottom diff (Bᵀ), both GEMMs per shape.
+for (const [label, g] of [
+  ["ip1 forward", { M: 64, N: 500, K: 800, transA: false, transB: true, accumulate: false }],
+  ["ip1 weight diff", { M: 500, N: 800, K: 64, transA: true, transB: false, accumulate: true }],
+  ["ip1 bottom diff", { M: 64, N: 800, K: 500, transA: false, transB: false, accumulate: false }]
+] as const) {
+  const shape: K.GemmShape = { ...g, aOffset: 0, bOffset: 0, cOffset: 0 }
+  const a = filled(g.M * g.K)
+  const b = filled(g.K * g.N)
+  const c = filled(g.M * g.N)
+  const uniform = ctx.uniform(32)
+  ctx.write(uniform, K.gemmUniform(shape))
+  const variant = (software: boolean): Variant => {
+    const kernel = K.gemmFor(software)
+    const d = ctx.dispatchGroups(kernel.source(shape), [rw(a, false), rw(b, false), rw(c, true), { buffer: uniform, access: "uniform" }], ...kernel.groups(shape))
+    return { name: software ? "no barriers" : "workgroup tiles", run: () => ctx.run(d) }
+  }
+  await compare(label, [variant(false), variant(true)])
 }
 ctx.destroy()

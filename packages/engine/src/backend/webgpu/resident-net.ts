@@ -277,10 +277,11 @@ export class ResidentNet {
         const y = this.device(top[0]!)
         const { M, N, K: k, transpose, weightOffset, biasOffset } = shape
         const gemm = (g: K.GemmShape, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, into: Step[]): void => {
-          const [gx, gy] = K.gemmGroups(g)
+          const kernel = K.gemmFor(ctx.adapter.software)
+          const [gx, gy] = kernel.groups(g)
           const shape = ctx.uniform(32, `${name} gemm`)
           ctx.write(shape, K.gemmUniform(g))
-          into.push({ kind: "run", d: ctx.dispatchGroups(K.gemm(g), [{ buffer: a, access: "read" }, { buffer: b, access: "read" }, { buffer: c, access: "rw" }, { buffer: shape, access: "uniform" }], gx, gy) })
+          into.push({ kind: "run", d: ctx.dispatchGroups(kernel.source(g), [{ buffer: a, access: "read" }, { buffer: b, access: "read" }, { buffer: c, access: "rw" }, { buffer: shape, access: "uniform" }], gx, gy) })
         }
         const at = { aOffset: 0, bOffset: 0, cOffset: 0 }
         // y = x·op(W) (W is N×K, or K×N with transpose), then + b.
