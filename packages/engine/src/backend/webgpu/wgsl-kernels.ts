@@ -1,8 +1,10 @@
 /**
  * WGSL sources of the device-resident kernels. Shapes, offsets into the parameter arenas and loss
  * weights are baked in as constants (one pipeline per layer shape, like gpu.js's constants); only the
- * solver's per-iteration rates travel in a uniform. Every kernel is one thread per output element, reads
- * its inputs in place and sums in float32 in a fixed order.
+ * solver's per-iteration rates travel in a uniform. Every kernel here but the GEMMs is one thread per
+ * output element, reads its inputs in place and sums in float32 in a fixed order. The nets' convolutions
+ * run on wgsl-conv-kernels.ts; the one-thread-per-output convolutions below are the baseline
+ * bench/gpu-conv-kernels.ts measures them against.
  *
  * Written in WGSL instead of gpu.js because gpu.js 2.24's webgpu backend returns each kernel's output to
  * the host (a mapAsync per call) and cannot hand one kernel's output buffer to the next, nor bind
