@@ -347,9 +347,11 @@ export const convBackwardColumns = (s: ConvShape): SizedKernel => {
 }
 
 /**
- * The weight diff from the forward's column matrix: dW[o,k] (+)= Σ_{n,q} dy[n,o,q]·col[k,(n,q)], the
+ * The weight diff from the forward's column matrix: dW[o,k] (+)= Σ_{n,q} col[k,(n,q)]·dy[n,o,q], the
  * images in convWeightChunks' chunks (one: added into the parameter diffs; several: partial banks for
- * convWeightChunkSum). Bindings: dy, col, paramDiff | dy, col, partial.
+ * convWeightChunkSum). Tiles run over k (rows) × o (columns), so adjacent invocations read the same
+ * column-matrix rows and nearby dy planes: with k along the invocations, 32 lanes would stream 32 rows
+ * N·OH·OW apart — a power of two for LeNet, all in one cache set. Bindings: dy, col, paramDiff | dy, col, partial.
  */
 export const convWeightColumns = (s: ConvShape): SizedKernel => {
   const pixels = s.outH * s.outW
@@ -358,17 +360,17 @@ export const convWeightColumns = (s: ConvShape): SizedKernel => {
   const { chunks, perChunk } = convWeightChunks(s)
   const count = s.numOutput * depth
   return columnProduct({
-    rows: s.numOutput,
-    cols: depth,
+    rows: depth,
+    cols: s.numOutput,
     depth: cols,
     bindings: [ro("dy"), ro("col"), rw(chunks === 1 ? "pd" : "partial")],
-    a: (r, k) => `dy[(${k} / ${u(pixels)}) * ${u(s.numOutput * pixels)} + ${r} * ${u(pixels)} + ${k} % ${u(pixels)}]`,
-    columnSetup: (j, col) => `  let colRow${j} = ${col} * ${u(cols)};`,
-    b: (k, j) => `col[colRow${j} + ${k}]`,
+    a: (r, k) => `col[${r} * ${u(cols)} + ${k}]`,
+    columnSetup: (j, col) => `  let dyPlane${j} = ${col} * ${u(pixels)};`,
+    b: (k, j) => `dy[(${k} / ${u(pixels)}) * ${u(s.numOutput * pixels)} + dyPlane${j} + ${k} % ${u(pixels)}]`,
     store: (r, j, v) =>
       chunks === 1
-        ? `let at = ${u(s.weightOffset)} + ${r} * ${u(depth)} + col${j}; pd[at] = pd[at] + ${v};`
-        : `partial[chunk * ${u(count)} + ${r} * ${u(depth)} + col${j}] = ${v};`,
+        ? `let at = ${u(s.weightOffset)} + col${j} * ${u(depth)} + ${r}; pd[at] = pd[at] + ${v};`
+        : `partial[chunk * ${u(count)} + col${j} * ${u(depth)} + ${r}] = ${v};`,
     chunks: { count: chunks, perChunk: perChunk * pixels }
   })
 }
