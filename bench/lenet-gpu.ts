@@ -10,7 +10,7 @@
  *    ones included (lavapipe), with smaller sizes: correctness-class numbers only.
  * 2. Prints the adapter and its limits, then per net (LeNet batch 64, CIFAR-10 quick batch 100, AlexNet's
  *    training net at batch 10 where its layers are on the device) the training-iteration time on the
- *    device and on `cpu`, the ratio, and per-layer device times; then a GEMM's GFLOPS (4096³ on a GPU).
+ *    device and on `cpu`, the ratio, and per-layer device times; then both GEMMs' GFLOPS (4096³ on a GPU).
  */
 import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
@@ -22,6 +22,7 @@ import { Net, referenceBackend } from "@deepspark/engine"
 import { timeTraining } from "./lenet.js"
 import { createCpuBackend } from "../packages/engine/src/backend/cpu/cpu-backend.js"
 import { GpuContext } from "../packages/engine/src/backend/webgpu/gpu-context.js"
+import { deviceStartupLines } from "../packages/engine/src/backend/webgpu/open-gpu-device.js"
 import { ResidentNet, ResidentNetUnsupported } from "../packages/engine/src/backend/webgpu/resident-net.js"
 import * as K from "../packages/engine/src/backend/webgpu/wgsl-kernels.js"
 import { updateSettingsFrom } from "../packages/engine/src/solvers/update-settings.js"
@@ -115,8 +116,8 @@ const timeResident = async (ctx: GpuContext, file: string, seconds: number) => {
   return { medianMs: median(wall), iterations, loss, warmMs, readPerIteration, writtenPerIteration, layers, pipelines: ctx.pipelineCount }
 }
 
-/** GFLOPS of the tiled WGSL GEMM on an n³ product (median of a few runs after one warm-up). */
-const gemmGflops = async (ctx: GpuContext, n: number): Promise<number> => {
+/** GFLOPS of a WGSL GEMM (the workgroup-tiled one, or the one without barriers) on an n³ product (median of a few runs after one warm-up). */
+const gemmGflops = async (ctx: GpuContext, n: number, software: boolean): Promise<number> => {
   const a = ctx.buffer(n * n)
   const b = ctx.buffer(n * n)
   const c = ctx.buffer(n * n)
@@ -126,7 +127,8 @@ const gemmGflops = async (ctx: GpuContext, n: number): Promise<number> => {
   const g: K.GemmShape = { M: n, N: n, K: n, transA: false, transB: false, aOffset: 0, bOffset: 0, cOffset: 0, accumulate: false }
   const shape = ctx.uniform(32)
   ctx.write(shape, K.gemmUniform(g))
-  const d = ctx.dispatchGroups(K.gemm(g), [{ buffer: a, access: "read" }, { buffer: b, access: "read" }, { buffer: c, access: "rw" }, { buffer: shape, access: "uniform" }], ...K.gemmGroups(g))
+  const kernel = K.gemmFor(software)
+  const d = ctx.dispatchGroups(kernel.source(g), [{ buffer: a, access: "read" }, { buffer: b, access: "read" }, { buffer: c, access: "rw" }, { buffer: shape, access: "uniform" }], ...kernel.groups(g))
   ctx.run(d)
   await ctx.finish()
   const runs: number[] = []
@@ -156,7 +158,7 @@ export async function benchLenetGpu(): Promise<void> {
   const software = a.software
   console.log(`adapter: ${a.description} (vendor ${a.vendor}, architecture ${a.architecture}, device ${a.device}${software ? ", software" : ""})`)
   console.log(`  limits: storage buffer ${(a.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB, buffer ${(a.maxBufferSize / 2 ** 20).toFixed(0)} MiB, workgroup memory ${a.maxComputeWorkgroupStorageSize} B, ${a.maxComputeInvocationsPerWorkgroup} invocations per workgroup`)
-  console.log("  kernels: GEMM 64×64 tiles (16×16 threads, 4×4 each, K step 16); others one thread per output, 64 per workgroup")
+  console.log(`  ${deviceStartupLines(0, ctx)[2]}`)
   const cpu = await createCpuBackend()
   console.log(`cpu backend: ${cpu.description}; machine load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}, ${os.cpus().length} cores`)
   const nets = [
@@ -183,7 +185,7 @@ export async function benchLenetGpu(): Promise<void> {
     console.log("  device per layer (forward/backward ms, each layer submitted alone): " + g.layers.map((l) => `${l.name} ${fmt(l.forwardMs)}/${fmt(l.backwardMs)}`).join(", "))
   }
   const size = software ? 512 : 4096
-  console.log(`GEMM ${size}³ (tiled WGSL): ${(await gemmGflops(ctx, size)).toFixed(1)} GFLOPS`)
+  for (const variant of [false, true]) console.log(`GEMM ${size}³ (${K.gemmFor(variant).name}${variant === software ? ", this adapter's" : ""}): ${(await gemmGflops(ctx, size, variant)).toFixed(1)} GFLOPS`)
   console.log(`bench:gpu done in ${((performance.now() - started) / 1000).toFixed(0)} s`)
   ctx.destroy()
 }

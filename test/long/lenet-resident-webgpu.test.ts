@@ -3,8 +3,8 @@
  * policy) trained for 1,000 iterations by Caffe's Solver loop on the gpu backend — the path of
  * `deepspark train -gpu 0`: device-resident tensors, the update on the device, only the loss read back
  * per iteration — then tested by the solver on the full 10,000 MNIST test images (the test net takes the
- * train net's weights on the device): accuracy ≥ 0.97. On lavapipe this takes hours on a small machine
- * (≈ 6 s per iteration on 2 loaded vCPUs); DEEPSPARK_GPU_LONG_ITERATIONS shortens it for a smoke run.
+ * train net's weights on the device): accuracy ≥ 0.97. On lavapipe this takes 7–18 minutes on 2 shared
+ * vCPUs (≈ 0.3–1 s per iteration, then the test); DEEPSPARK_GPU_LONG_ITERATIONS shortens it for a smoke run.
  */
 import { readSolverPrototxtSync } from "@deepspark/caffe"
 import { createTrainingSession, GlogLogger, GpuContext, referenceBackend } from "@deepspark/engine"

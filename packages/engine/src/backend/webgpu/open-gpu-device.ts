@@ -1,21 +1,21 @@
 /**
  * Opening the device a command trains, tests or times on, with the start-up lines Caffe's users look
  * for: the adapter as Dawn describes it, the limits the kernels are sized against, and the kernels'
- * tile sizes (the same on every card; only their speed differs).
+ * tile sizes (the GEMM's chosen per adapter: without barriers on a software one).
  */
 import type { Logger } from "../../train/logger.js"
 import { GpuContext, WORKGROUP } from "./gpu-context.js"
 import { describeAdapter } from "./webgpu-adapter.js"
-import { GEMM_TILE } from "./wgsl-kernels.js"
+import { COLUMN_LIMIT, CONV_TILE } from "./wgsl-conv-kernels.js"
+import { gemmFor } from "./wgsl-kernels.js"
 
 /** The lines that describe `ctx`'s adapter, limits and kernel tiling (index = its position among usable adapters). */
 export const deviceStartupLines = (index: number, ctx: GpuContext): ReadonlyArray<string> => {
   const a = ctx.adapter
-  const t = GEMM_TILE
   return [
     `Using GPU ${describeAdapter(index, a)}`,
     `GPU limits: max storage buffer binding ${(a.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB, max buffer ${(a.maxBufferSize / 2 ** 20).toFixed(0)} MiB, workgroup memory ${a.maxComputeWorkgroupStorageSize} B, ${a.maxComputeInvocationsPerWorkgroup} invocations per workgroup`,
-    `GPU kernels (WGSL, device-resident): GEMM tiles ${t.rows}x${t.cols}, K step ${t.depth}, ${t.threadsX}x${t.threadsY} threads of ${t.perThread}x${t.perThread} outputs; elementwise, convolution and pooling kernels ${WORKGROUP} threads per workgroup`
+    `GPU kernels (WGSL, device-resident): GEMM ${gemmFor(a.software).name}; convolution through a batched im2col column matrix (up to ${COLUMN_LIMIT / 2 ** 20} Mi floats of scratch per layer, one group) and ${CONV_TILE}x${CONV_TILE} register-tiled products, else ${CONV_TILE}x${CONV_TILE} register-tiled direct kernels; elementwise and pooling kernels ${WORKGROUP} threads per workgroup`
   ]
 }
 

@@ -73,6 +73,23 @@ layer { name: "silence" type: "Silence" bottom: "unused" }
 layer { name: "loss" type: "SoftmaxWithLoss" bottom: "f2" bottom: "label" top: "loss" }
 `
 
+// Convolutions of one group, which run through the column matrix: stride, padding, dilation, a rectangular
+// kernel; one with two bottoms (its weight diff from the image, not the columns). Their tops flattened and
+// concatenated into an InnerProduct.
+const columnsNet = `
+name: "columns"
+force_backward: true
+layer { name: "in" type: "Input" top: "x" top: "x2" top: "label" input_param { shape { dim: 3 dim: 2 dim: 9 dim: 7 } shape { dim: 3 dim: 2 dim: 9 dim: 7 } shape { dim: 3 } } }
+layer { name: "conv" type: "Convolution" bottom: "x" top: "c" convolution_param { num_output: 5 kernel_h: 3 kernel_w: 2 pad_h: 1 pad_w: 2 stride_h: 2 stride_w: 3 dilation: 2 weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.1 } } }
+layer { name: "twin" type: "Convolution" bottom: "x" bottom: "x2" top: "t1" top: "t2" convolution_param { num_output: 3 kernel_size: 3 stride: 2 pad: 1 weight_filler { type: "gaussian" std: 0.3 } bias_filler { type: "gaussian" std: 0.1 } } }
+layer { name: "f1" type: "Flatten" bottom: "c" top: "f1" }
+layer { name: "f2" type: "Flatten" bottom: "t1" top: "f2" }
+layer { name: "f3" type: "Flatten" bottom: "t2" top: "f3" }
+layer { name: "cat" type: "Concat" bottom: "f1" bottom: "f2" bottom: "f3" top: "cat" }
+layer { name: "ip" type: "InnerProduct" bottom: "cat" top: "ip" inner_product_param { num_output: 4 weight_filler { type: "gaussian" std: 0.3 } } }
+layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "loss" }
+`
+
 const dropoutNet = `
 name: "dropout"
 force_backward: true
@@ -103,6 +120,29 @@ describe.skipIf(ctx === undefined)(`device-resident WebGPU net (${ctx?.adapter.d
     outputs.forEach((o) => expect(Math.abs(o.value - host.blobByName(o.name)!.data[0]!) / host.blobByName(o.name)!.data[0]!).toBeLessThan(1e-4))
     expect(relativeError(diffs, hostDiffs(host))).toBeLessThan(1e-4)
     expect(relativeError(inputDiff, x.diff.slice(0, x.count))).toBeLessThan(1e-4)
+  }, 120_000)
+
+  it("convolutions through the column matrix (stride, padding, dilation, rectangular kernel, two bottoms): loss, input and parameter diffs match the reference backend (relative 1e-4)", async () => {
+    const host = new Net(parsePrototxt("NetParameter", columnsNet), { backend: referenceBackend })
+    const [x, x2] = [host.blobByName("x")!, host.blobByName("x2")!]
+    for (let k = 0; k < x.count; k++) {
+      x.data[k] = Math.sin(k * 0.37) * 1.5
+      x2.data[k] = Math.cos(k * 0.23)
+    }
+    host.blobByName("label")!.data.set([1, 3, 0])
+    const dev = new ResidentNet(ctx!, host)
+    dev.recordClearParamDiffs()
+    dev.recordForward()
+    const [loss] = await dev.readOutputs()
+    dev.recordBackward()
+    const diffs = await dev.readParamDiffs()
+    const inputDiffs = [await dev.readBlob(x, "diff"), await dev.readBlob(x2, "diff")]
+    host.clearParamDiffs()
+    host.forwardBackward()
+    expect(Math.abs(loss!.value - host.blobByName("loss")!.data[0]!) / host.blobByName("loss")!.data[0]!).toBeLessThan(1e-4)
+    expect(relativeError(diffs, hostDiffs(host))).toBeLessThan(1e-4)
+    expect(relativeError(inputDiffs[0]!, x.diff.slice(0, x.count))).toBeLessThan(1e-4)
+    expect(relativeError(inputDiffs[1]!, x2.diff.slice(0, x2.count))).toBeLessThan(1e-4)
   }, 120_000)
 
   it("Accuracy: top-k with ties and an ignored label, as the reference backend", async () => {

@@ -21,6 +21,7 @@ import type { Net } from "../../net/net.js"
 import type { UpdateSettings } from "../../solvers/update-settings.js"
 import { type Dispatch, type GpuContext } from "./gpu-context.js"
 import * as L from "./wgsl-layer-kernels.js"
+import * as C from "./wgsl-conv-kernels.js"
 import * as K from "./wgsl-kernels.js"
 
 export class ResidentNetUnsupported extends Data.TaggedError("ResidentNetUnsupported")<{ readonly layer: string; readonly type: string; readonly reason: string }> {
@@ -195,6 +196,45 @@ export class ResidentNet {
     const needBackward = gl.needBackward
     const downTo = (j: number): boolean => needBackward && gl.bottomNeedBackward[j] === true
     const unsupported = (reason: string) => new ResidentNetUnsupported({ layer: name, type, reason })
+    // A convolution's image → output product (forward) and output diff → image diff (bottom diff): through a
+    // column matrix (one scratch buffer per layer, shared by both) where it fits, else the tiled direct kernels.
+    let columns: GPUBuffer | undefined
+    const columnBuffer = (shape: K.ConvShape): GPUBuffer => (columns ??= ctx.buffer(C.columnCount(shape), `${name} columns`))
+    const convProduct = (shape: K.ConvShape, x: GPUBuffer, y: GPUBuffer, into: Step[]): void => {
+      if (!C.usesColumns(shape)) {
+        const k = C.convForwardTiled(shape)
+        return fwd(k.source, [x, this.paramData, y], k.threads, into)
+      }
+      const col = columnBuffer(shape)
+      const unfold = C.im2col(shape)
+      fwd(unfold.source, [x, col], unfold.threads, into)
+      const k = C.convForwardColumns(shape)
+      fwd(k.source, [col, this.paramData, y], k.threads, into)
+    }
+    const convTransposedProduct = (shape: K.ConvShape, dy: GPUBuffer, dx: GPUBuffer, into: Step[]): void => {
+      if (!C.usesColumns(shape)) {
+        const k = C.convBackwardDataTiled(shape)
+        return fwd(k.source, [dy, this.paramData, dx], k.threads, into)
+      }
+      const col = columnBuffer(shape)
+      const k = C.convBackwardColumns(shape)
+      fwd(k.source, [dy, this.paramData, col], k.threads, into)
+      const fold = C.col2im(shape)
+      fwd(fold.source, [col, dx], fold.threads, into)
+    }
+    // The weight diff of a convolution from its top diff `dy` and its image `x`: one kernel, or per-chunk partial banks and their sum.
+    // `fromColumns`: the forward's column matrix of x is still in the layer's scratch (a Convolution with one bottom).
+    const convWeightDiff = (shape: K.ConvShape, dy: GPUBuffer, x: GPUBuffer, fromColumns = false): void => {
+      const { chunks } = C.convWeightChunks(shape)
+      const columnsKept = fromColumns && C.usesColumns(shape)
+      const k = columnsKept ? C.convWeightColumns(shape) : C.convBackwardWeightTiled(shape)
+      if (columnsKept) x = columnBuffer(shape)
+      if (chunks === 1) return bwd(k.source, [dy, x, this.paramDiff], k.threads)
+      const partial = ctx.buffer(chunks * layer.blobs[0]!.count, `${name} weight diff chunks`)
+      bwd(k.source, [dy, x, partial], k.threads)
+      const sum = C.convWeightChunkSum(shape)
+      bwd(sum.source, [partial, this.paramDiff], sum.threads)
+    }
 
     if (bottom.length === 0 && SOURCE_TYPES.has(type)) {
       this.sourceLayers.push(i)
@@ -208,7 +248,7 @@ export class ResidentNet {
         bottom.forEach((b, j) => {
           const x = this.device(b)
           const y = this.device(top[j]!)
-          fwd(K.convForward(shape), [x.data, this.paramData, y.data], top[j]!.count)
+          convProduct(shape, x.data, y.data, this.forwardSteps)
         })
         if (!needBackward) return
         // Caffe's order: bias diff, weight diff, then bottom diff, per bottom.
@@ -216,8 +256,8 @@ export class ResidentNet {
           const x = this.device(b)
           const y = this.device(top[j]!)
           if (shape.biasOffset >= 0) bwd(K.channelSumInto(shape.num, shape.numOutput, shape.outH * shape.outW, shape.biasOffset), [y.diff, this.paramDiff], shape.numOutput)
-          bwd(K.convBackwardWeight(shape), [y.diff, x.data, this.paramDiff], layer.blobs[0]!.count)
-          if (downTo(j)) bwd(K.convBackwardData(shape), [y.diff, this.paramData, x.diff], b.count)
+          convWeightDiff(shape, y.diff, x.data, bottom.length === 1)
+          if (downTo(j)) convTransposedProduct(shape, y.diff, x.diff, this.layerBackward)
         })
         return
       }
@@ -237,10 +277,11 @@ export class ResidentNet {
         const y = this.device(top[0]!)
         const { M, N, K: k, transpose, weightOffset, biasOffset } = shape
         const gemm = (g: K.GemmShape, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, into: Step[]): void => {
-          const [gx, gy] = K.gemmGroups(g)
+          const kernel = K.gemmFor(ctx.adapter.software)
+          const [gx, gy] = kernel.groups(g)
           const shape = ctx.uniform(32, `${name} gemm`)
           ctx.write(shape, K.gemmUniform(g))
-          into.push({ kind: "run", d: ctx.dispatchGroups(K.gemm(g), [{ buffer: a, access: "read" }, { buffer: b, access: "read" }, { buffer: c, access: "rw" }, { buffer: shape, access: "uniform" }], gx, gy) })
+          into.push({ kind: "run", d: ctx.dispatchGroups(kernel.source(g), [{ buffer: a, access: "read" }, { buffer: b, access: "read" }, { buffer: c, access: "rw" }, { buffer: shape, access: "uniform" }], gx, gy) })
         }
         const at = { aOffset: 0, bOffset: 0, cOffset: 0 }
         // y = x·op(W) (W is N×K, or K×N with transpose), then + b.
@@ -596,7 +637,7 @@ export class ResidentNet {
         bottom.forEach((b, j) => {
           const x = this.device(b)
           const y = this.device(top[j]!)
-          fwd(K.convBackwardData(conv), [x.data, this.paramData, y.data], top[j]!.count)
+          convTransposedProduct(conv, x.data, y.data, this.forwardSteps)
           if (biasOffset >= 0) fwd(L.addChannelBias(top[j]!.count, s.numOutput, spatial, biasOffset), [this.paramData, y.data], top[j]!.count)
         })
         if (!needBackward) return
@@ -604,8 +645,8 @@ export class ResidentNet {
           const x = this.device(b)
           const y = this.device(top[j]!)
           if (biasOffset >= 0) bwd(K.channelSumInto(s.num, s.numOutput, spatial, biasOffset), [y.diff, this.paramDiff], s.numOutput)
-          bwd(K.convBackwardWeight(conv), [x.data, y.diff, this.paramDiff], layer.blobs[0]!.count)
-          if (downTo(j)) bwd(K.convForward(conv), [y.diff, this.paramData, x.diff], b.count)
+          convWeightDiff(conv, x.data, y.diff)
+          if (downTo(j)) convProduct(conv, y.diff, x.diff, this.layerBackward)
         })
         return
       }

@@ -1,8 +1,10 @@
 /**
  * WGSL sources of the device-resident kernels. Shapes, offsets into the parameter arenas and loss
  * weights are baked in as constants (one pipeline per layer shape, like gpu.js's constants); only the
- * solver's per-iteration rates travel in a uniform. Every kernel is one thread per output element, reads
- * its inputs in place and sums in float32 in a fixed order.
+ * solver's per-iteration rates travel in a uniform. Every kernel here but the GEMMs is one thread per
+ * output element, reads its inputs in place and sums in float32 in a fixed order. The nets' convolutions
+ * run on wgsl-conv-kernels.ts; the one-thread-per-output convolutions below are the baseline
+ * bench/gpu-conv-kernels.ts measures them against.
  *
  * Written in WGSL instead of gpu.js because gpu.js 2.24's webgpu backend returns each kernel's output to
  * the host (a mapAsync per call) and cannot hand one kernel's output buffer to the next, nor bind
@@ -243,6 +245,54 @@ fn store(row: u32, col: u32, v: vec4<f32>) {
 }
 `
 }
+
+/**
+ * The same product without workgroup memory or barriers, for software adapters: each invocation sums a
+ * 4×4 block of C straight from A and B (64 invocations per workgroup along N, one workgroup row per 4
+ * rows of C), k in order as the tiled kernel. llvmpipe runs a workgroup's invocations as SIMD lanes on
+ * one CPU thread and pays for every barrier with a switch between them; there this kernel is several
+ * times faster, while on a GPU the staged tiles win. Same bindings and uniform as gemm.
+ */
+export const gemmRegisterTiled = (s: Pick<GemmShape, "transA" | "transB" | "accumulate">): string => {
+  const a = (r: string, k: string) => (s.transA ? `a[g.aOffset + (${k}) * g.M + ${r}]` : `a[g.aOffset + ${r} * g.K + (${k})]`)
+  const b = (k: string, n: string) => (s.transB ? `b[g.bOffset + ${n} * g.K + (${k})]` : `b[g.bOffset + (${k}) * g.N + ${n}]`)
+  const R = [0, 1, 2, 3]
+  return `struct Gemm { M: u32, N: u32, K: u32, aOffset: u32, bOffset: u32, cOffset: u32 }
+@group(0) @binding(0) ${ro("a")};
+@group(0) @binding(1) ${ro("b")};
+@group(0) @binding(2) ${rw("c")};
+@group(0) @binding(3) var<uniform> g: Gemm;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * 4u;
+  let col0 = gid.x * 4u;
+  if (row0 >= g.M || col0 >= g.N) { return; }
+${R.map((q) => `  let r${q} = min(row0 + ${q}u, g.M - 1u);
+  let n${q} = min(col0 + ${q}u, g.N - 1u);`).join("\n")}
+${R.map((q) => `  var acc${q} = vec4<f32>(0.0);`).join("\n")}
+  for (var k = 0u; k < g.K; k++) {
+    let bv = vec4<f32>(${R.map((q) => b("k", `n${q}`)).join(", ")});
+${R.map((q) => `    acc${q} = acc${q} + ${a(`r${q}`, "k")} * bv;`).join("\n")}
+  }
+${R.map((q) => `  store(row0 + ${q}u, col0, acc${q});`).join("\n")}
+}
+
+fn store(row: u32, col: u32, v: vec4<f32>) {
+  if (row >= g.M) { return; }
+  for (var z = 0u; z < 4u; z++) {
+    if (col + z >= g.N) { return; }
+    let at = g.cOffset + row * g.N + col + z;
+    c[at] = ${s.accumulate ? "c[at] + " : ""}v[z];
+  }
+}
+`
+}
+
+/** The GEMM an adapter gets (software: register-tiled, no barriers; hardware: workgroup tiles), its workgroup grid, and its name for the start-up log. */
+export const gemmFor = (software: boolean) =>
+  software
+    ? { name: "4x4 outputs per thread, no workgroup memory (software adapter: barriers cost a thread switch)", source: gemmRegisterTiled, groups: (s: GemmShape): readonly [number, number] => [Math.ceil(s.N / 256), Math.ceil(s.M / 4)] }
+    : { name: `tiles ${GEMM_TILE.rows}x${GEMM_TILE.cols}, K step ${GEMM_TILE.depth}, ${GEMM_TILE.threadsX}x${GEMM_TILE.threadsY} threads of ${GEMM_TILE.perThread}x${GEMM_TILE.perThread} outputs`, source: gemm, groups: gemmGroups }
 
 export interface InnerProductShape {
   /** Rows (count before the axis), inputs per row, outputs. */
