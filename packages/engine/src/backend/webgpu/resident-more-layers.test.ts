@@ -152,6 +152,21 @@ describe.skipIf(ctx === undefined)(`device-resident layers against the reference
     await compare(stochasticNet(false), "TEST", { ...inputs, x: (k: number) => Math.abs(Math.sin(k * 0.37)) }, [])
   }, 120_000)
 
+  it("SoftmaxWithLoss's second top: the probabilities, element for element (relative 1e-4); loss and gradients unchanged", async () => {
+    // Caffe asks for a loss_weight per top once a loss layer has two.
+    const net = lrnWithinNet.replace('top: "loss" }', 'top: "loss" top: "prob" loss_weight: 1 loss_weight: 0 }')
+    await compare(net, "TRAIN", inputs, ["x"])
+    const host = new Net(parsePrototxt("NetParameter", net), { backend: referenceBackend, state: { phase: "TRAIN" } })
+    fill(host, inputs)
+    const dev = new ResidentNet(ctx!, host)
+    dev.recordForward()
+    const prob = await dev.readBlob(host.blobByName("prob")!, "data")
+    host.forward()
+    const expected = host.blobByName("prob")!
+    expect(prob.length).toBe(expected.count)
+    expect(relativeError(prob, expected.data.subarray(0, expected.count))).toBeLessThan(1e-4)
+  }, 120_000)
+
   it("STOCHASTIC pooling in TRAIN: each output is an element of its window, backward routes each top diff to it, new draws each iteration", async () => {
     const host = new Net(parsePrototxt("NetParameter", stochasticNet(true)), { backend: referenceBackend, state: { phase: "TRAIN" } })
     fill(host, { ...inputs, x: (k: number) => 0.05 + Math.abs(Math.sin(k * 0.37)) })

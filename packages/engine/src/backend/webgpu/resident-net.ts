@@ -439,9 +439,11 @@ export class ResidentNet {
           if (top.length > 1) fwd(L.accuracyPerClass(positions, shape.channels), [label.data, perPos, valid, this.device(top[1]!).data], shape.channels)
           return
         }
-        if (top.length > 1) throw unsupported("SoftmaxWithLoss's second top (the probabilities) is not on the device yet")
         const mode = normalizationMode(layer.param.loss_param)
         const prob = ctx.buffer(b.count, `${name} prob`)
+        // The second top is the probabilities themselves (Caffe copies its internal softmax output); its
+        // diff is never read: Caffe's backward takes the loss's gradient only.
+        if (top.length > 1) this.blobs.set(top[1]!, { data: prob, diff: ctx.buffer(top[1]!.count), count: top[1]!.count })
         const stats = ctx.buffer(2, `${name} stats`)
         fwd(K.softmaxLossForward(shape), [x.data, label.data, prob, perPos, valid], positions)
         fwd(K.lossReduce(positions, mode, shape.outer, shape.inner), [[perPos, "read"], [valid, "read"], [loss.data, "rw"], [stats, "rw"]], 1)
@@ -676,7 +678,7 @@ export class ResidentNet {
         return
       }
       default:
-        throw unsupported("not on the device yet (device-resident layers: Convolution, Deconvolution, Pooling MAX/AVE/STOCHASTIC, InnerProduct, ReLU, PReLU, Sigmoid, TanH, Power, Dropout, LRN, BatchNorm, Scale, Softmax, Concat, Slice, Eltwise, Flatten, Reshape, Silence, Split, SoftmaxWithLoss, EuclideanLoss, SigmoidCrossEntropyLoss, Accuracy (with its per-class top), and source layers on the host)")
+        throw unsupported("not on the device yet (device-resident layers: Convolution, Deconvolution, Pooling MAX/AVE/STOCHASTIC, InnerProduct, ReLU, PReLU, Sigmoid, TanH, Power, Dropout, LRN, BatchNorm, Scale, Softmax, Concat, Slice, Eltwise, Flatten, Reshape, Silence, Split, SoftmaxWithLoss (with its probabilities top), EuclideanLoss, SigmoidCrossEntropyLoss, Accuracy (with its per-class top), and source layers on the host)")
     }
   }
 
