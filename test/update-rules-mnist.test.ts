@@ -102,6 +102,8 @@ describe("every update rule trains a reduced LeNet on real MNIST through worker 
     const eventLog = path.join(data.dir, "diverged-events.jsonl")
     const { result, lines } = await train("async-diloco", { settings: { outer_lr: 1e6 }, eventLog })
     expect(result.diverged?.reason).toMatch(/resets from x̃ in a row/)
+    // Its center is kept for inspection, not under the finished model's name.
+    expect(path.basename(result.snapshot.caffemodel)).toMatch(/^[\w.-]+_diverged_exchange_\d+\.caffemodel$/)
     expect(result.exchanges).toBeLessThan((2 * ITERATIONS) / PERIOD)
     expect(lines.some((l) => /Center diverged at iteration .* rule async-diloco: .*not a result/.test(l))).toBe(true)
     expect(readEventLog(eventLog).some((e) => e.type === "center-diverged")).toBe(true)

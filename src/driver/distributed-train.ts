@@ -275,9 +275,11 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         lastTestAt === final.state.exchanges && lastTest
           ? lastTest
           : yield* center.testNow.pipe(Effect.map((r) => (r ? lastTest : undefined)))
+      // A diverged center is kept for inspection under a name no tool takes for the finished model.
+      const base = diverged ? `${prefix}_diverged_exchange_${final.state.exchanges}` : `${prefix}_iter_${maxIter}`
       const files = yield* Effect.tryPromise({
-        try: () => writeCenterCheckpoint(job, `${prefix}_iter_${maxIter}`, final.x, final.state),
-        catch: (e) => new TrainingSetupError({ file: `${prefix}_iter_${maxIter}`, message: `cannot write the center's snapshot: ${messageOf(e)}` })
+        try: () => writeCenterCheckpoint(job, base, final.x, final.state),
+        catch: (e) => new TrainingSetupError({ file: base, message: `cannot write the center's snapshot: ${messageOf(e)}` })
       })
       log.info(`Snapshotting to binary proto file ${files.model}`)
       hub.publish(new SnapshotWritten({ t: hub.elapsed(), file: files.model, exchanges: final.state.exchanges }))
