@@ -26,7 +26,7 @@ export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
   { name: "lr-scaling", type: "string", value: "none|linear", description: "linear: each worker's solver lr × N (Goyal et al. 2017)" },
   { name: "lr-warmup", type: "number", value: "ITERS", description: "with lr-scaling linear: ramp from × 1 to × N over this many local iterations" },
   { name: "progress-warmup", type: "number", value: "ITERS", description: "downpour: add the workers' Δ × 1/N at first, ramped to × 1 over this many local iterations per worker" },
-  { name: "progress-gain", type: "number", value: "G", description: "downpour: the center adds at most G workers' worth of progress per round (each Δ × min(1, G/N)); beyond 2G workers the bound shrinks as 2G²/N, down to their mean; 0: no bound" },
+  { name: "progress-gain", type: "number", value: "G", description: "downpour: the center adds at most G workers' worth of progress per round (each Δ × min(1, G/N)); beyond G+1 workers the bound shrinks as G(G+1)/N, down to their mean; 0: no bound" },
   { name: "overlap-exchange", type: "boolean", description: "downpour, async-diloco: train on while an exchange is in flight; apply x̃ + (x_i − x_sent) when it returns" }
 ]
 

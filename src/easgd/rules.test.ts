@@ -134,23 +134,26 @@ describe("downpour", () => {
     expect(step({}, 2, 60)).toBe(6)
     expect(step({}, 2, 120)).toBe(8)
     expect(step({}, 2, 5000)).toBe(8)
-    // Four workers: ¼ Δ at first, then at most 2 workers' worth: ½ Δ.
+    // Three workers: ⅓ Δ at first, then at most 2 workers' worth: ⅔ Δ.
+    expect(step({}, 3, 0)).toBeCloseTo(8 / 3, 5)
+    expect(step({}, 3, 5000)).toBeCloseTo(16 / 3, 5)
+    // Four workers: ¼ Δ at first, then 1.5 workers' worth: ⅜ Δ.
     expect(step({}, 4, 0)).toBe(2)
-    expect(step({}, 4, 5000)).toBe(4)
+    expect(step({}, 4, 5000)).toBe(3)
     // progress_gain 0: the plain sum; a lone worker always adds its whole Δ.
     expect(step({ progress_gain: 0, progress_warmup: 0 }, 4, 0)).toBe(8)
     expect(step({}, 1, 0)).toBe(8)
   })
 
-  it("beyond 2·progress_gain workers the bound shrinks as 2G²/N, down to the workers' mean", () => {
+  it("beyond progress_gain + 1 workers the bound shrinks as G(G+1)/N, down to the workers' mean", () => {
     const full = (gain: number, workers: number) => {
       const center = f32(0)
       const side = asyncRule("downpour").center(settings({ rule: "downpour", progress_gain: gain }), workers, 1)
       side.exchange(center, { message: f32(48), reply: new Float32Array(1), staleness: 0, exchanges: 1e6 })
       return center[0]! * workers / 48 // workers' worth per round of N arrivals
     }
-    expect([2, 3, 4, 5, 6, 8, 16].map((n) => full(2, n))).toEqual([2, 2, 2, 1.6, 8 / 6, 1, 1].map((v) => expect.closeTo(v, 6)))
-    expect([8, 16, 32, 64].map((n) => full(4, n))).toEqual([4, 2, 1, 1].map((v) => expect.closeTo(v, 6)))
+    expect([2, 3, 4, 5, 6, 8, 16].map((n) => full(2, n))).toEqual([2, 2, 1.5, 1.2, 1, 1, 1].map((v) => expect.closeTo(v, 6)))
+    expect([4, 5, 10, 20, 40].map((n) => full(4, n))).toEqual([4, 4, 2, 1, 1].map((v) => expect.closeTo(v, 6)))
     expect(full(1, 8)).toBeCloseTo(1, 6)
   })
 

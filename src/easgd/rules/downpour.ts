@@ -17,7 +17,8 @@ export const downpour: AsyncRule<"downpour"> = {
   settings: ["staleness_aware", "progress_warmup", "progress_gain", "overlap_exchange"],
   // τ 5: the period measured fastest on MNIST. On LeNet at Caffe's lr the plain sum diverged: 4 workers at
   // iteration ≈ 40, 3 workers as soon as a 300-iteration warm-up reached the sum, 2 workers once at ≈ 180;
-  // starting from the mean and bounding the step to 2 workers' worth trained all of them (README).
+  // starting from the mean and bounding the step to 2 workers' worth (less beyond 3 workers: progressBound)
+  // trained them (README).
   // A user's --period / --progress-warmup / --progress-gain still win.
   defaults: { period: 5, progressWarmup: 300, progressGain: 2 },
   center: (settings, workers) => ({
