@@ -89,7 +89,9 @@ describe.skipIf(skip !== undefined)("several hosts (network namespaces): a Postg
 
   it("a cluster run across the hosts reaches its target accuracy, its trainers staging their partitions over the network", async () => {
     const solver = mnist.solver("cross_host_solver.prototxt", { max_iter: 300 })
-    const driver = startDriver(solver)
+    // The rule its bar was calibrated with (async EASGD, τ 10): this test is about the cluster and the
+    // staging; downpour's 300-iteration warm-up spans the whole run, and under load it ended at 0.828 once.
+    const driver = startDriver(solver, ["--rule", "async-easgd", "--period", "10"])
     expect(await driver.exit, driver.out()).toBe(0)
     const accuracy = Number(/test accuracy ([\d.]+)/.exec(driver.out())?.[1])
     expect(accuracy, driver.out()).toBeGreaterThanOrEqual(0.85)
