@@ -15,6 +15,9 @@ import { zigguratR } from "../src/core/ziggurat.js"
  *   gaussian_fill(mt index out count mean std tables rej) → index
  *       count samples into out from state word `index` on (twisting as needed): runs of ziggurat_run,
  *       each followed by its recorded draws' exact path; returns the next state index
+ *   uniform_fill(mt index out count min scale) → index
+ *       count samples f32(min + (tempered word >>> 8) · scale) into out (Rng.fillUniform), four words
+ *       at a time in two f64x2; returns the next state index
  */
 const twistStep = (i: string, next: string, far: string): string => `
       (local.set $y (i32.or (i32.and (i32.load ${i}) (i32.const 0x80000000)) (i32.and (i32.load ${next}) (i32.const 0x7fffffff))))
@@ -254,6 +257,47 @@ export const randomWat = (): string => `${expEstimateWat()}
         (f32.demote_f64 (f64.add (local.get $mean) (f64.mul (local.get $std) (local.get $x)))))
       (local.set $r (i32.add (local.get $r) (i32.const 2)))
       (br $slow)))
+    (br $runs)))
+  (local.get $index))
+
+(func $uniform_fill (export "uniform_fill") (param $mt i32) (param $index i32) (param $out i32) (param $count i32)
+  (param $min f64) (param $scale f64) (result i32)
+  (local $p i32) (local $end i32) (local $o i32) (local $stop i32) (local $y i32) (local $v v128) (local $jv v128)
+  (local $min2 v128) (local $scale2 v128)
+  (local.set $min2 (f64x2.splat (local.get $min)))
+  (local.set $scale2 (f64x2.splat (local.get $scale)))
+  (local.set $o (local.get $out))
+  (block $filled (loop $runs
+    (br_if $filled (i32.eqz (local.get $count)))
+    (if (i32.ge_u (local.get $index) (i32.const 624)) (then (call $mt_twist (local.get $mt)) (local.set $index (i32.const 0))))
+    (local.set $stop (i32.add (local.get $index) (local.get $count)))
+    (if (i32.gt_u (local.get $stop) (i32.const 624)) (then (local.set $stop (i32.const 624))))
+    (local.set $count (i32.sub (local.get $count) (i32.sub (local.get $stop) (local.get $index))))
+    (local.set $p (i32.add (local.get $mt) (i32.shl (local.get $index) (i32.const 2))))
+    (local.set $end (i32.add (local.get $mt) (i32.shl (local.get $stop) (i32.const 2))))
+    (local.set $index (local.get $stop))
+    ;; Four words at a time: the same double operations per lane as the one-word loop, so the same bits.
+    (block $fours (loop $four
+      (br_if $fours (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+      (local.set $v (v128.load (local.get $p)))
+      ${temper4}
+      (local.set $jv (i32x4.shr_u (local.get $v) (i32.const 8)))
+      (v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (f64x2.add (local.get $min2) (f64x2.mul (f64x2.convert_low_i32x4_u (local.get $jv)) (local.get $scale2))))
+        (f32x4.demote_f64x2_zero (f64x2.add (local.get $min2) (f64x2.mul (f64x2.convert_low_i32x4_u
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $jv) (local.get $jv))) (local.get $scale2))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br $four)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $y (i32.load (local.get $p)))
+      ${temper}
+      (f32.store (local.get $o) (f32.demote_f64 (f64.add (local.get $min)
+        (f64.mul (f64.convert_i32_u (i32.shr_u (local.get $y) (i32.const 8))) (local.get $scale)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $next)))
     (br $runs)))
   (local.get $index))
 `

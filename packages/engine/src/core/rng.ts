@@ -20,6 +20,8 @@ export interface BulkRandom {
    * returns the next state index.
    */
   fillGaussian(mt: Uint32Array, index: number, out: Float32Array, start: number, count: number, mean: number, std: number, rejected: Int32Array): number
+  /** fillUniform from state word `index` on (`scale` = (max − min) / 2²⁴); returns the next state index. */
+  fillUniform(mt: Uint32Array, index: number, out: Float32Array, start: number, count: number, min: number, scale: number): number
 }
 
 export class Rng {
@@ -172,11 +174,17 @@ export class Rng {
   /**
    * Fills `out[start .. start+count)` with uniform samples in [min, max) from one 32-bit word each (24
    * random bits: a float32's precision) — the bulk path for per-forward fills (DummyData). A different
-   * stream from `uniform`'s (which takes 53 bits from two words).
+   * stream from `uniform`'s (which takes 53 bits from two words). With `bulk`, its kernel does the fill
+   * (same samples, same state afterwards).
    */
-  fillUniform(out: Float32Array, start: number, count: number, min: number, max: number): void {
-    const mt = this.mt
+  fillUniform(out: Float32Array, start: number, count: number, min: number, max: number, bulk?: BulkRandom): void {
     const scale = (max - min) / 16777216
+    if (bulk) {
+      this.useBulk(bulk)
+      this.index = bulk.fillUniform(this.mt, this.index, out, start, count, min, scale)
+      return
+    }
+    const mt = this.mt
     let o = start
     const end = start + count
     while (o < end) {

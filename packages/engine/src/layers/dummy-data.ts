@@ -6,8 +6,8 @@ import { fillBlob } from "../fillers/fill.js"
 /**
  * DummyData: tops of given shapes filled by fillers; constant fillers fill once at setup, the others
  * refill on every forward (Caffe's `refill_`); Gaussian and uniform refills take one 32-bit draw per
- * value (Rng.fillGaussian by the ziggurat, as Caffe's Boost normal_distribution does — in the backend's
- * kernels where it has them, same samples; Rng.fillUniform).
+ * value (Rng.fillGaussian by the ziggurat, as Caffe's Boost normal_distribution does; Rng.fillUniform) — in
+ * the backend's kernels where it has them, same samples.
  */
 export class DummyDataLayer extends Layer {
   private fillers: Array<FillerParameter | undefined> = []
@@ -51,7 +51,7 @@ export class DummyDataLayer extends Layer {
       const f = this.fillers[i]
       // Gaussian and uniform refills (Caffe's timing nets) take the bulk paths: a per-forward cost.
       if (f?.type === "gaussian" && (f.sparse ?? -1) === -1) this.ctx.rng.fillGaussian(t.data, 0, t.count, f.mean ?? 0, f.std ?? 1, this.ctx.backend.bulkRandom)
-      else if (f?.type === "uniform") this.ctx.rng.fillUniform(t.data, 0, t.count, f.min ?? 0, f.max ?? 1)
+      else if (f?.type === "uniform") this.ctx.rng.fillUniform(t.data, 0, t.count, f.min ?? 0, f.max ?? 1, this.ctx.backend.bulkRandom)
       else fillBlob(t, f, this.ctx.rng)
     })
   }

@@ -35,6 +35,45 @@ describe("cpu backend bulkRandom (wasm mt19937 twist + ziggurat)", () => {
   })
 })
 
+describe("cpu backend bulkRandom uniform fill (wasm mt19937 + four words at a time)", () => {
+  it("gives Rng.fillUniform's samples and leaves the generator in the same state, bit for bit, interleaved with Gaussian fills", async () => {
+    const cpu = await createCpuBackend()
+    const js = new Rng(1702)
+    const wasm = new Rng(1702)
+    // Uneven counts and offsets (runs that end mid-state, scalar tails), ranges Caffe's nets use and odd ones.
+    const calls: ReadonlyArray<readonly [number, number, number, number]> = [
+      [0, 1001, 0, 1],
+      [5, 50_000, -0.3, 0.7],
+      [2, 623, 1e-3, 2.5],
+      [0, 64 * 784, 0, 255],
+      [1, 3, -1, 1]
+    ]
+    for (const [start, count, min, max] of calls) {
+      const a = new Float32Array(start + count)
+      const inHeap = cpu.allocator.allocFloat32(start + count)
+      const plain = new Float32Array(start + count)
+      const b = count % 2 === 0 ? inHeap : plain
+      js.fillUniform(a, start, count, min, max)
+      wasm.fillUniform(b, start, count, min, max, cpu.bulkRandom)
+      const ai = new Int32Array(a.buffer, a.byteOffset, a.length)
+      const bi = new Int32Array(b.buffer, b.byteOffset, b.length)
+      let differing = 0
+      for (let i = 0; i < ai.length; i++) if (ai[i] !== bi[i]) differing++
+      expect(differing, `${count} values in [${min}, ${max}) from ${start}`).toBe(0)
+      const filled = Array.from(b.subarray(start))
+      expect(Math.min(...filled)).toBeGreaterThanOrEqual(Math.fround(min))
+      expect(Math.max(...filled)).toBeLessThanOrEqual(Math.fround(max))
+      expect(js.nextUint32()).toBe(wasm.nextUint32())
+      // A Gaussian fill between uniform ones draws from the same moved state.
+      const g1 = new Float32Array(97)
+      const g2 = new Float32Array(97)
+      js.fillGaussian(g1, 0, 97, 0, 1)
+      wasm.fillGaussian(g2, 0, 97, 0, 1, cpu.bulkRandom)
+      expect(Array.from(g2)).toEqual(Array.from(g1))
+    }
+  })
+})
+
 describe("cpu backend exp_estimate (the ziggurat test's stand-in for Math.exp)", () => {
   it("is within 1e-14 relative of Math.exp over the test's range, so decisions outside its 1e-12 band are Math.exp's", async () => {
     const cpu = await createCpuBackend()

@@ -116,24 +116,32 @@ export class CpuBackend implements Backend {
   }
 
   /**
-   * mt19937 and the whole ziggurat fill in wasm (wasm/random.wat.ts): the twist, the common path four
-   * words at a time, and the rare exact path (Math.exp / Math.log imported). The arrays' addresses are
+   * mt19937 and the whole ziggurat and uniform fills in wasm (wasm/random.wat.ts): the twist, the common
+   * paths four words at a time, and the ziggurat's rare exact path (Math.exp / Math.log imported). The arrays' addresses are
    * remembered (a heap lookup per call cost ≈ 2 ns per sample when this was called once per 624).
    */
   readonly bulkRandom: BulkRandom = {
     allocWords: (count) => this.kernels.heap.allocInt32(count),
     twist: (mt) => this.kernels.exports.mt_twist(this.stateAddress(mt)),
-    fillGaussian: (mt, index, out, start, count, mean, std, rejected) => {
-      const k = this.kernels
-      if (out !== this.randomOut) {
-        this.randomOut = out
-        this.randomOutAddress = k.heap.addressOf(out)
-      }
-      const o = this.randomOutAddress >= 0 ? this.randomOutAddress + 4 * start : k.inout(s0, out, start, count, false)
-      const next = k.exports.gaussian_fill(this.stateAddress(mt), index, o, count, mean, std, this.zigguratTablesAddress(), this.stateAddress(rejected)) as number
-      if (this.randomOutAddress < 0) k.output(o, out, start, count)
-      return next
+    fillGaussian: (mt, index, out, start, count, mean, std, rejected) =>
+      this.randomFill(out, start, count, (o) =>
+        this.kernels.exports.gaussian_fill(this.stateAddress(mt), index, o, count, mean, std, this.zigguratTablesAddress(), this.stateAddress(rejected))
+      ),
+    fillUniform: (mt, index, out, start, count, min, scale) =>
+      this.randomFill(out, start, count, (o) => this.kernels.exports.uniform_fill(this.stateAddress(mt), index, o, count, min, scale))
+  }
+
+  /** Runs a fill kernel on `out[start .. start+count)` in place when it lives in wasm memory, else on a scratch copy; returns the kernel's result. */
+  private randomFill(out: Float32Array, start: number, count: number, kernel: (address: number) => unknown): number {
+    const k = this.kernels
+    if (out !== this.randomOut) {
+      this.randomOut = out
+      this.randomOutAddress = k.heap.addressOf(out)
     }
+    const o = this.randomOutAddress >= 0 ? this.randomOutAddress + 4 * start : k.inout(s0, out, start, count, false)
+    const next = kernel(o) as number
+    if (this.randomOutAddress < 0) k.output(o, out, start, count)
+    return next
   }
   private randomOut: Float32Array | undefined
   private randomOutAddress = -1
