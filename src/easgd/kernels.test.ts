@@ -5,6 +5,7 @@ import {
   centerAddDelta,
   centerElastic,
   distance,
+  progressExchange,
   syncElasticRound,
   workerDelta,
   workerElastic
@@ -64,6 +65,40 @@ describe("elastic exchange kernels", () => {
     const center = f32(10, 10)
     centerAddDelta(center, delta)
     expect([...center]).toEqual([12, 13])
+  })
+
+  it("a downpour exchange adds scale·Δ with one float32 rounding per value, writes the new x̃ to the reply and returns Σ Δ²", () => {
+    const n = 10_001
+    const center = new Float32Array(n)
+    const delta = new Float32Array(n)
+    for (let k = 0; k < n; k++) {
+      center[k] = Math.sin(k) * 3
+      delta[k] = Math.cos(k * 1.7) * 1e-3
+    }
+    for (const scale of [1, 0.7, 1 / 3]) {
+      const expected = center.map((c, k) => c + Math.fround(scale) * delta[k]!)
+      const added = center.slice()
+      centerAddDelta(added, delta)
+      const reply = new Float32Array(n)
+      const x = center.slice()
+      const squared = progressExchange(x, delta, scale, reply)
+      expect(squared).toBeCloseTo(delta.reduce((s, d) => s + d * d, 0), 12)
+      expect(Array.from(x)).toEqual(Array.from(expected))
+      expect(Array.from(reply)).toEqual(Array.from(expected))
+      if (scale === 1) expect(Array.from(x)).toEqual(Array.from(added))
+    }
+  })
+
+  it("a downpour exchange with a non-finite Δ leaves x̃ and the reply untouched", () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const x = f32(1, 2, 3)
+      const reply = f32(9, 9, 9)
+      expect(Number.isFinite(progressExchange(x, f32(0.5, bad, 0.5), 1, reply))).toBe(false)
+      expect([...x]).toEqual([1, 2, 3])
+      expect([...reply]).toEqual([9, 9, 9])
+    }
+    // The largest float32 squared is still finite in double precision: no false alarm.
+    expect(Number.isFinite(progressExchange(f32(0), f32(3.4e38), 1e-38, new Float32Array(1)))).toBe(true)
   })
 
   it("detects non-finite parameters and measures distance", () => {

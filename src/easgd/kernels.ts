@@ -93,12 +93,28 @@ export const distance = (a: Float32Array, b: Float32Array): number => {
   return Math.sqrt(s)
 }
 
-/** x̃ += scale·Δ (downpour with a staleness-aware rate); scale 1 is centerAddDelta's arithmetic exactly. */
-export const centerAddScaled = (center: Float32Array, delta: Float32Array, scale: number): void => {
-  if (scale === 1) return centerAddDelta(center, delta)
-  checkLengths(center, delta, "centerAddScaled")
-  const s = Math.fround(scale)
-  for (let k = 0; k < center.length; k++) center[k] += s * delta[k]!
+/**
+ * A downpour exchange in two passes instead of four: Σ Δ_k² (in double precision, which no float32 Δ can
+ * overflow, so it is finite exactly when every Δ_k is), then — only when finite — x̃ += scale·Δ
+ * (one float32 rounding per value; scale 1 is centerAddDelta's arithmetic exactly) with x̃'s new values written to `reply` as they are made.
+ * Returns Σ Δ_k²; a sum that is not finite leaves x̃ and `reply` untouched.
+ */
+export const progressExchange = (center: Float32Array, delta: Float32Array, scale: number, reply: Float32Array): number => {
+  if (delta.length !== center.length || reply.length !== center.length)
+    throw new RangeError(`progressExchange: lengths ${center.length}, ${delta.length}, ${reply.length} differ`)
+  let s = 0
+  for (let k = 0; k < delta.length; k++) {
+    const d = delta[k]!
+    s += d * d
+  }
+  if (!Number.isFinite(s)) return s
+  const f = Math.fround(scale)
+  for (let k = 0; k < center.length; k++) {
+    const v = center[k]! + f * delta[k]!
+    center[k] = v
+    reply[k] = v
+  }
+  return s
 }
 
 /**

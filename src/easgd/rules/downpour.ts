@@ -1,4 +1,4 @@
-import { allFinite, centerAddScaled } from "../kernels.js"
+import { progressExchange } from "../kernels.js"
 import { progressScaleAt } from "../rate-schedule.js"
 import { stalenessScale, stateless, takeReply, type AsyncRule } from "../update-rule.js"
 
@@ -24,16 +24,14 @@ export const downpour: AsyncRule<"downpour"> = {
   center: (settings, workers) => ({
     ...stateless,
     exchange(center, e) {
-      if (!allFinite(e.message)) {
+      const present = e.workersPresent === undefined ? workers : Math.max(1, e.workersPresent)
+      const scale = progressScaleAt(settings, present, e.exchanges) * stalenessScale(settings, e.staleness)
+      const squared = progressExchange(center, e.message, scale, e.reply)
+      if (!Number.isFinite(squared)) {
         e.reply.set(center)
         return { applied: false }
       }
-      const present = e.workersPresent === undefined ? workers : Math.max(1, e.workersPresent)
-      centerAddScaled(center, e.message, progressScaleAt(settings, present, e.exchanges) * stalenessScale(settings, e.staleness))
-      e.reply.set(center)
-      let s = 0
-      for (let k = 0; k < e.message.length; k++) s += e.message[k]! * e.message[k]!
-      return { applied: true, alpha: 1, distance: Math.sqrt(s) }
+      return { applied: true, alpha: 1, distance: Math.sqrt(squared) }
     }
   }),
   workerStep: takeReply
