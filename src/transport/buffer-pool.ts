@@ -126,6 +126,24 @@ export const takeReceiveBuffer = (n: number): Buffer => {
 export const isReceiveBuffer = (chunk: Uint8Array): boolean => receiveBuffers.has(chunk)
 
 /**
+ * A buffer to copy an outgoing chunk into and transfer to another thread (message-port-socket.ts), taken
+ * from this thread's receive pool. There it becomes a receive buffer (adoptTransferredBuffer) and goes
+ * back to that thread's pool once its tensor is consumed, so a request and its reply ping-pong the same
+ * buffers between two threads and neither allocates.
+ */
+export const takeTransferBuffer = (n: number): Uint8Array => (n < POOL_MIN_BYTES ? new Uint8Array(n) : new Uint8Array(take("consumed", n), 0, n))
+
+/**
+ * `view`, the whole of a buffer transferred here from takeTransferBuffer in another thread, is a receive
+ * buffer of this thread (a frame exactly filling it may be leased, leaseReceived). Views of other
+ * buffers are left as they are.
+ */
+export const adoptTransferredBuffer = (view: Uint8Array): void => {
+  const capacity = view.buffer.byteLength
+  if (view.byteOffset === 0 && capacity >= POOL_MIN_BYTES && capacity % CLASS_BYTES === 0) receiveBuffers.add(view)
+}
+
+/**
  * Leases a frame assembled by takeReceiveBuffer to the consumer of the one tensor it carries (`tensor`,
  * a view into it): releaseTensor on it, or on a view sharing its lease, puts the buffer back.
  */

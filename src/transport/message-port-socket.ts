@@ -3,7 +3,7 @@ import { Socket, SocketServer } from "@effect/platform"
 import { Effect, Exit, FiberSet, Queue, Scope } from "effect"
 import { Duplex } from "node:stream"
 import type { MessagePort } from "node:worker_threads"
-import { FrameReusedError, isRetiredFrame, releaseWrittenFrame } from "./buffer-pool.js"
+import { adoptTransferredBuffer, FrameReusedError, isRetiredFrame, releaseWrittenFrame, takeTransferBuffer } from "./buffer-pool.js"
 
 /**
  * A byte stream over a worker_threads MessagePort, so local mode (trainers in worker threads) speaks
@@ -12,7 +12,10 @@ import { FrameReusedError, isRetiredFrame, releaseWrittenFrame } from "./buffer-
  * itself is never transferred: its writer may still use it (the RPC client writes its encoded Ping
  * again every 10 s, and a transferred buffer is detached, so the next post would silently send
  * nothing), and a view would clone its whole underlying buffer. A pooled send frame (buffer-pool.ts)
- * is released as soon as it is copied.
+ * is released as soon as it is copied. Large copies are pooled too (takeTransferBuffer): the receiving
+ * thread adopts each as a receive buffer, which returns to its pool when the frame's tensor is
+ * consumed, and from there carries that thread's next message back — a worker's exchange and the
+ * center's reply reuse the same buffers instead of allocating 1.7 MB (LeNet) each way per exchange.
  */
 export const messagePortDuplex = (port: MessagePort): Duplex => {
   const duplex = new Duplex({
@@ -20,7 +23,7 @@ export const messagePortDuplex = (port: MessagePort): Duplex => {
     write(chunk: Buffer | Uint8Array, _encoding, callback) {
       try {
         if (isRetiredFrame(chunk)) throw new FrameReusedError()
-        const copy = Buffer.allocUnsafeSlow(chunk.byteLength)
+        const copy = takeTransferBuffer(chunk.byteLength)
         copy.set(chunk)
         releaseWrittenFrame(chunk)
         port.postMessage(copy, [copy.buffer as ArrayBuffer])
@@ -40,7 +43,11 @@ export const messagePortDuplex = (port: MessagePort): Duplex => {
   })
   port.on("message", (m: Uint8Array | null) => {
     if (m === null) duplex.push(null)
-    else duplex.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength))
+    else {
+      const chunk = Buffer.from(m.buffer, m.byteOffset, m.byteLength)
+      adoptTransferredBuffer(chunk)
+      duplex.push(chunk)
+    }
   })
   port.on("close", () => duplex.push(null))
   return duplex
