@@ -126,6 +126,8 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
       return ++consecutiveResets >= MAX_CONSECUTIVE_RESETS && !stop
     }
     type Settled = Omit<Rpc.Success<typeof Exchange>, "center"> & { readonly seq: number; readonly diverged: boolean }
+    /** A reply that arrived while the worker trained on (overlap), with when its request left and it came. */
+    type Arrived = Settled & { readonly sentAt: number; readonly arrivedAt: number }
     /** What follows every exchange once its reply is applied: bookkeeping, the center's orders. */
     const afterReply = (reply: Settled, sentAt: number, arrivedAt: number) =>
       Effect.gen(function* () {
@@ -144,7 +146,7 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
         left = !stoppedByCenter && clock < options.maxIter && (options.leaveRequested?.() ?? false)
       })
     /** Overlap: applies a reply that arrived while this worker trained on. */
-    const applyArrived = (reply: Settled & { readonly sentAt: number; readonly arrivedAt: number }) =>
+    const applyArrived = (reply: Arrived) =>
       Effect.gen(function* () {
         if (reply.reset) {
           const diverged = countReset(reply.stop)
@@ -161,7 +163,7 @@ export const runTrainerLoop = (client: CenterClient, trainer: LocalTrainer, opti
         lastPull.set(arrived)
         yield* afterReply(reply, reply.sentAt, reply.arrivedAt)
       })
-    let inFlight: Fiber.RuntimeFiber<Settled & { readonly sentAt: number; readonly arrivedAt: number }, Effect.Effect.Error<ReturnType<CenterClient["Exchange"]>>> | null = null
+    let inFlight: Fiber.RuntimeFiber<Arrived, Effect.Effect.Error<ReturnType<CenterClient["Exchange"]>>> | null = null
     const settleInFlight = (wait: boolean) =>
       Effect.gen(function* () {
         if (!inFlight) return
