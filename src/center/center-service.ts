@@ -169,13 +169,24 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
         yield* Ref.set(lastQueuedTest, fiber)
       })
 
-    /** After each applied exchange: maybe test (queued behind a test still running) and maybe checkpoint. */
+    /**
+     * The exchange count at the previous applied exchange or round. Tests and checkpoints fall due when
+     * the count passes a multiple of their interval, not only when it lands on one: a synchronous round
+     * adds one per member, and a round closed while some workers were still registering (or after one
+     * left) puts the count off the members' multiple for good.
+     */
+    let exchangesBefore = state.exchanges
+    const passes = (every: number | undefined, before: number, after: number): boolean =>
+      every !== undefined && every > 0 && Math.floor(after / every) > Math.floor(before / every)
+
+    /** After each applied exchange or round: maybe test (queued behind a test still running) and maybe checkpoint. */
     const afterExchange = Effect.gen(function* () {
       resetsSinceApplied = 0
       const e = state.exchanges
-      if (options.testInterval && e % options.testInterval === 0) yield* queueTest(state.x.slice(), e)
-      if (options.checkpointEvery && e % options.checkpointEvery === 0)
-        yield* Effect.forkDaemon(runCheckpoint(state.x.slice(), state.checkpointState()))
+      const before = exchangesBefore
+      exchangesBefore = e
+      if (passes(options.testInterval, before, e)) yield* queueTest(state.x.slice(), e)
+      if (passes(options.checkpointEvery, before, e)) yield* Effect.forkDaemon(runCheckpoint(state.x.slice(), state.checkpointState()))
       if (state.shouldStop()) yield* Deferred.succeed(stopped, undefined)
     })
 
@@ -289,6 +300,7 @@ export const makeCenter = (config: CenterConfig, options: CenterOptions = {}) =>
       restore: (x, checkpoint) =>
         Effect.sync(() => {
           state.restore(x, checkpoint)
+          exchangesBefore = state.exchanges
           return { ruleStateRestored: !state.restoredWithoutRuleState }
         }),
       register,
