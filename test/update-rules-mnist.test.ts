@@ -27,6 +27,8 @@ const runs: Record<RuleName, { readonly workers: number; readonly settings: Reco
   eamsgd: { workers: 2, settings: { moving_rate: 0.2, eamsgd_momentum: 0.9 } },
   "sync-easgd": { workers: 2, settings: { moving_rate: 0.2 } },
   "sync-avg": { workers: 2, settings: {} },
+  // Its defaults: τ 1, lr × 4 after a 100-iteration warm-up.
+  "sync-sgd": { workers: 4, settings: { period: 1 } },
   // Plain downpour's center is noisy this early (0.70–0.89 at 150 iterations in six runs); with
   // staleness awareness it was 0.84–0.91. Both send Δ; the rule's arithmetic is unit-tested either way.
   downpour: { workers: 2, settings: { period: 5, staleness_aware: true } },

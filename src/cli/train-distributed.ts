@@ -49,7 +49,7 @@ export const runTrainDistributed = async (
   const cwd = io.cwd ?? process.cwd()
   const overrides = easgdSettingValues(o)
   const settingsFile = o.get("settings") as string | undefined
-  const settings = readEasgdSettingsFile(settingsFile ? path.resolve(cwd, settingsFile) : undefined, overrides)
+  const settings = readEasgdSettingsFile(settingsFile ? path.resolve(cwd, settingsFile) : undefined, overrides, workers)
   if (ruleByName(settings.rule).singleWorker && workers !== 1) throw new CliUsageError(`--rule ${settings.rule} trains with one worker, got --workers ${workers}`)
   const crash = o.get("crash_worker") as string | undefined
   let crashSpec: { worker: number; atIteration: number } | undefined

@@ -7,13 +7,14 @@ import { easgd } from "./rules/easgd.js"
 import { single } from "./rules/single.js"
 import { syncAvg } from "./rules/sync-avg.js"
 import { syncEasgd } from "./rules/sync-easgd.js"
+import { syncSgd } from "./rules/sync-sgd.js"
 import type { UpdateRule } from "./update-rule.js"
 
 /**
  * Every update rule by name: the one place the runtime, the simulator, the CLI and the benchmarks look
  * a rule up. The first is the default.
  */
-export const updateRules = [downpour, asyncEasgd, easgd, eamsgd, syncEasgd, syncAvg, single, diloco, asyncDiloco] as const
+export const updateRules = [downpour, asyncEasgd, easgd, eamsgd, syncEasgd, syncAvg, syncSgd, single, diloco, asyncDiloco] as const
 
 export type RuleName = (typeof updateRules)[number]["name"]
 

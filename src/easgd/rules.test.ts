@@ -17,7 +17,7 @@ const exchange = (name: string, values: Record<string, string | number | boolean
 
 describe("the rule registry", () => {
   it("lists every rule once, the default (downpour) first", () => {
-    expect(ruleNames).toEqual(["downpour", "async-easgd", "easgd", "eamsgd", "sync-easgd", "sync-avg", "single", "diloco", "async-diloco"])
+    expect(ruleNames).toEqual(["downpour", "async-easgd", "easgd", "eamsgd", "sync-easgd", "sync-avg", "sync-sgd", "single", "diloco", "async-diloco"])
     expect(isRuleName("diloco")).toBe(true)
     expect(isRuleName("gossip")).toBe(false)
     expect(() => ruleByName("gossip")).toThrow(/unknown update rule "gossip" \(known: downpour, async-easgd, /)
@@ -31,6 +31,7 @@ describe("the rule registry", () => {
       eamsgd: "params",
       "sync-easgd": "params sync",
       "sync-avg": "params sync",
+      "sync-sgd": "params sync",
       downpour: "progress",
       single: "params",
       diloco: "pseudo-gradient sync",
@@ -196,6 +197,35 @@ describe("the synchronous rounds", () => {
     const replies = side.round(center, [f32(1), f32(3)], 0)
     expect(center[0]).toBe(2)
     expect(replies.map((r) => r.reply[0])).toEqual([2, 2])
+  })
+
+  it("sync-sgd: its round of one momentum-SGD step per worker is one step of the workers' mean gradient (a batch N times larger)", () => {
+    // Worker i's loss ½‖x − a_i‖² (gradient x − a_i); each keeps its own momentum history, as Caffe's solver does.
+    const targets = [f32(1, -2, 0.5), f32(3, 4, -1.5), f32(-2, 0, 2)]
+    const [lr, mu] = [0.1, 0.9]
+    const side = syncRule("sync-sgd").center(settings({ rule: "sync-sgd" }), 3, 3)
+    const center = f32(0, 0, 0)
+    const histories = targets.map(() => new Float64Array(3))
+    const big = { x: new Float64Array(3), v: new Float64Array(3) }
+    for (let step = 0; step < 20; step++) {
+      const messages = targets.map((a, i) => {
+        const x = new Float32Array(center)
+        for (let k = 0; k < 3; k++) {
+          histories[i]![k] = mu * histories[i]![k]! + (center[k]! - a[k]!)
+          x[k] = center[k]! - lr * histories[i]![k]!
+        }
+        return x
+      })
+      const replies = side.round(center, messages, step)
+      for (let k = 0; k < 3; k++) {
+        const g = targets.reduce((s, a) => s + (big.x[k]! - a[k]!), 0) / targets.length
+        big.v[k] = mu * big.v[k]! + g
+        big.x[k] = big.x[k]! - lr * big.v[k]!
+      }
+      for (const r of replies) expect(Array.from(r.reply)).toEqual(Array.from(center))
+    }
+    for (let k = 0; k < 3; k++) expect(center[k]).toBeCloseTo(big.x[k]!, 4)
+    expect(settings({ rule: "sync-sgd" })).toMatchObject({ period: 1, lrScaling: "linear", lrWarmup: 100 })
   })
 
   it("diloco: g = mean Δ_i; u ← μu + g; x̃ ← x̃ − lr(g + μu); every worker gets the new x̃; u persists", () => {

@@ -56,11 +56,15 @@ const schema = schemaFromDescriptors(
 export const parseEasgdSettingsText = (text: string, file = "<settings>"): Record<string, string | number | boolean> =>
   parsePrototxtWith(schema, "DeepSparkParameter", text, { file }) as Record<string, string | number | boolean>
 
-/** Reads a settings file; `overrides` (e.g. CLI flags) win over the file. */
-export const readEasgdSettingsFile = (file: string | undefined, overrides: Record<string, string | number | boolean> = {}): EasgdSettings => {
+/** Reads a settings file; `overrides` (e.g. CLI flags) win over the file; `workers` picks a rule none names (defaultRuleFor). */
+export const readEasgdSettingsFile = (
+  file: string | undefined,
+  overrides: Record<string, string | number | boolean> = {},
+  workers?: number
+): EasgdSettings => {
   const fromFile = file ? parseEasgdSettingsText(fs.readFileSync(file, "utf8"), file) : {}
   try {
-    return makeEasgdSettings({ ...fromFile, ...overrides })
+    return makeEasgdSettings({ ...fromFile, ...overrides }, workers === undefined ? {} : { workers })
   } catch (e) {
     if (file && e instanceof Error) e.message = `${file}: ${e.message}`
     throw e

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { EasgdSettingsError, lrScaleAt, makeEasgdSettings, rateSchedule } from "./settings.js"
+import { defaultRuleFor, EasgdSettingsError, lrScaleAt, makeEasgdSettings, rateSchedule } from "./settings.js"
 
 describe("settings and the rate schedule", () => {
   it("uses DeepSpark's defaults and names", () => {
@@ -21,6 +21,18 @@ describe("settings and the rate schedule", () => {
     expect(makeEasgdSettings({ rule: "async-easgd" })).toMatchObject({ period: 50, movingRate: 0.1 })
     expect(makeEasgdSettings({ rule: "downpour" }).period).toBe(5)
     expect(makeEasgdSettings({ rule: "downpour", period: 20 }).period).toBe(20)
+  })
+
+  it("from 4 workers a run that names no rule gets sync-sgd: τ 1, lr × N warmed up over 100 iterations; a named rule or an elastic setting still wins", () => {
+    expect([1, 2, 3, 4, 8, 32, undefined].map(defaultRuleFor)).toEqual(["downpour", "downpour", "downpour", "sync-sgd", "sync-sgd", "sync-sgd", "downpour"])
+    expect(makeEasgdSettings({}, { workers: 2 })).toMatchObject({ rule: "downpour", period: 5, lrScaling: "none" })
+    expect(makeEasgdSettings({}, { workers: 8 })).toMatchObject({ rule: "sync-sgd", period: 1, lrScaling: "linear", lrWarmup: 100 })
+    expect(makeEasgdSettings({ lr_warmup: 50 }, { workers: 4 })).toMatchObject({ rule: "sync-sgd", lrWarmup: 50 })
+    expect(makeEasgdSettings({ rule: "downpour" }, { workers: 8 }).rule).toBe("downpour")
+    expect(makeEasgdSettings({ moving_rate: 0.2 }, { workers: 8 }).rule).toBe("async-easgd")
+    // Named, sync-sgd has the same defaults whatever the workers.
+    expect(makeEasgdSettings({ rule: "sync-sgd" })).toMatchObject({ period: 1, lrScaling: "linear", lrWarmup: 100 })
+    expect(makeEasgdSettings({ rule: "sync-sgd", lr_scaling: "none", lr_warmup: 0 }).lrScaling).toBe("none")
   })
 
   it("rejects unknown settings and bad values with the field name", () => {
