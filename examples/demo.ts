@@ -47,12 +47,16 @@ const main = async () => {
   fs.mkdirSync(out, { recursive: true })
   fs.rmSync(path.join(out, "events.jsonl"), { force: true })
   const workers = Number(values.workers)
-  // Without --rule: the default rule (downpour, τ 5); with one, that rule's own defaults unless given.
-  const settings = makeEasgdSettings({
-    ...(values.rule !== undefined ? { rule: values.rule } : {}),
-    ...(values.period !== undefined ? { period: Number(values.period) } : {}),
-    ...(values["moving-rate"] !== undefined ? { moving_rate: Number(values["moving-rate"]) } : {})
-  })
+  // Without --rule: the default rule for this many workers (downpour, τ 5, up to 3; sync-sgd from 4); with
+  // one, that rule's own defaults unless given.
+  const settings = makeEasgdSettings(
+    {
+      ...(values.rule !== undefined ? { rule: values.rule } : {}),
+      ...(values.period !== undefined ? { period: Number(values.period) } : {}),
+      ...(values["moving-rate"] !== undefined ? { moving_rate: Number(values["moving-rate"]) } : {})
+    },
+    { workers }
+  )
   console.log(`Training LeNet on MNIST with ${workers} workers (${settings.rule}, τ ${settings.period}); Caffe-format log follows.`)
   const log = new GlogLogger((line) => {
     if (!values.quiet || /Testing net|Test net output|Snapshotting|Optimization Done/.test(line)) process.stderr.write(line + "\n")
