@@ -71,8 +71,24 @@ const windowCells = (body: string): string => `
           (local.set $h (i32.add (local.get $h) (i32.const 1)))
           (br $h_loop)))`
 
+/**
+ * A window of exactly 3×3 cells (every interior window of a 3×3 pooling: CIFAR-10 quick, AlexNet),
+ * unrolled: `cell(addr)` for its nine cells in windowCells' order (rows, then columns), $addr the first.
+ */
+const cells3x3 = (cell: (addr: string) => string): string => {
+  const out: string[] = []
+  for (let r = 0; r < 3; r++)
+    for (let c = 0; c < 3; c++) out.push(cell(r === 0 && c === 0 ? "(local.get $addr)" : `(i32.add (local.get $addr) (i32.add (i32.mul (local.get $rowBytes) (i32.const ${r})) (i32.const ${4 * c})))`))
+  return out.join("\n")
+}
+
+/** Whether the current window [hs,he)×[ws,we) is 3×3; sets $addr to its first cell. */
+const is3x3 = `(i32.and (i32.eq (i32.sub (local.get $he) (local.get $hs)) (i32.const 3)) (i32.eq (i32.sub (local.get $we) (local.get $ws)) (i32.const 3)))`
+const firstCell = `(local.set $addr (i32.add (local.get $plane) (i32.shl (i32.add (i32.mul (local.get $hs) (local.get $width)) (local.get $ws)) (i32.const 2))))`
+
 const loc = `(local $p i32) (local $oh i32) (local $ow i32) (local $hs i32) (local $he i32) (local $ws i32) (local $we i32)
-  (local $h i32) (local $w i32) (local $idx i32) (local $addr i32) (local $out i32) (local $plane i32) (local $divisor f64)`
+  (local $h i32) (local $w i32) (local $idx i32) (local $addr i32) (local $out i32) (local $plane i32) (local $divisor f64)
+  (local $rowBytes i32)`
 
 export const poolWat = (): string => `
 (func $max_pool_fwd (export "max_pool_fwd") ${params} (param $ohFull i32) (param $owFull i32)
@@ -117,14 +133,48 @@ export const poolWat = (): string => `
     (br $p_loop))))
 
 (func $ave_pool_fwd (export "ave_pool_fwd") ${params} (param $bottom i32) (param $top i32)
-  ${loc} (local $s f64)
+  ${loc} (local $s f64) (local $pairs i32) (local $s2 v128) (local $v0 v128) (local $v1 v128)
   (local.set $plane (local.get $bottom))
+  (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
+  ;; 3×3 windows at stride 2 (CIFAR-10 quick's pool2/pool3): two neighbouring whole windows at once, one
+  ;; per f64x2 lane — each lane adds its nine cells in the same order as the one-window path, and both
+  ;; windows have the same divisor (the same rows, three whole columns each).
+  (local.set $pairs (i32.and (i32.and (i32.eq (local.get $kh) (i32.const 3)) (i32.eq (local.get $kw) (i32.const 3))) (i32.eq (local.get $sw) (i32.const 2))))
   ${windows(
     true,
-    `(local.set $s (f64.const 0))
-        ${windowCells(`(local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $addr)))))`)}
+    `(block $pair_done
+        (local.set $s (f64.const 0))
+        (if ${is3x3}
+          (then ${firstCell}
+            (if (i32.and (local.get $pairs) (i32.and (i32.lt_s (i32.add (local.get $ow) (i32.const 1)) (local.get $pooledW))
+                  (i32.le_s (i32.add (local.get $ws) (i32.const 5)) (local.get $width))))
+              (then
+                ;; lanes: window ow (cells ws .. ws+2) and window ow+1 (cells ws+2 .. ws+4) of each row
+                (local.set $s2 (f64x2.splat (f64.const 0)))
+                ${[0, 1, 2]
+                  .map((r) => {
+                    const row = r === 0 ? "(local.get $addr)" : `(i32.add (local.get $addr) (i32.mul (local.get $rowBytes) (i32.const ${r})))`
+                    const add = (v: string, lanes: string) =>
+                      `(local.set $s2 (f64x2.add (local.get $s2) (f64x2.promote_low_f32x4 (i8x16.shuffle ${lanes} (local.get ${v}) (local.get ${v})))))`
+                    return `(local.set $v0 (v128.load ${row}))
+                (local.set $v1 (v128.load offset=4 ${row}))
+                ${add("$v0", "0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11")}
+                ${add("$v0", "4 5 6 7 12 13 14 15 4 5 6 7 12 13 14 15")}
+                ${add("$v1", "4 5 6 7 12 13 14 15 4 5 6 7 12 13 14 15")}`
+                  })
+                  .join("\n")}
+                (local.set $s2 (f64x2.div (local.get $s2) (f64x2.splat (local.get $divisor))))
+                (f32.store (i32.add (local.get $top) (i32.shl (local.get $out) (i32.const 2))) (f32.demote_f64 (f64x2.extract_lane 0 (local.get $s2))))
+                (f32.store offset=4 (i32.add (local.get $top) (i32.shl (local.get $out) (i32.const 2))) (f32.demote_f64 (f64x2.extract_lane 1 (local.get $s2))))
+                ;; the loop's own step then moves past the second window
+                (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+                (local.set $out (i32.add (local.get $out) (i32.const 1)))
+                (br $pair_done)))
+            ${cells3x3((a) => `(local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load ${a}))))`)})
+          (else
+        ${windowCells(`(local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $addr)))))`)}))
         (f32.store (i32.add (local.get $top) (i32.shl (local.get $out) (i32.const 2)))
-          (f32.demote_f64 (f64.div (local.get $s) (local.get $divisor))))`
+          (f32.demote_f64 (f64.div (local.get $s) (local.get $divisor)))))`
   )})
 
 (func $ave_pool_bwd (export "ave_pool_bwd") ${params} (param $topDiff i32) (param $bottomDiff i32)
@@ -132,10 +182,15 @@ export const poolWat = (): string => `
   (memory.fill (local.get $bottomDiff) (i32.const 0)
     (i32.shl (i32.mul (local.get $planes) (i32.mul (local.get $height) (local.get $width))) (i32.const 2)))
   (local.set $plane (local.get $bottomDiff))
+  (local.set $rowBytes (i32.shl (local.get $width) (i32.const 2)))
   ${windows(
     true,
     `(local.set $d (f64.div (f64.promote_f32 (f32.load (i32.add (local.get $topDiff) (i32.shl (local.get $out) (i32.const 2))))) (local.get $divisor)))
-        ${windowCells(`(f32.store (local.get $addr) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $addr))) (local.get $d))))`)}`
+        (if ${is3x3}
+          (then ${firstCell}
+            ${cells3x3((a) => `(f32.store ${a} (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load ${a})) (local.get $d))))`)})
+          (else
+        ${windowCells(`(f32.store (local.get $addr) (f32.demote_f64 (f64.add (f64.promote_f32 (f32.load (local.get $addr))) (local.get $d))))`)}))`
   )})
 `
 

@@ -287,6 +287,13 @@ describe.each(variants)("cpu backend ($label)", ({ fma }) => {
       cpu.avePoolForward(g, bottom, top)
       ref.avePoolForward(g, bottom, eTop)
       expect(firstMismatch(top, eTop)).toBe(-1)
+      // Values whose sums round and then cancel (±1e12 beside small ones), so that a window's average
+      // shows the order its cells were added in: the reference's (3×3 windows are unrolled).
+      const fine = randomArray(inLen, make)
+      for (let i = 0; i < inLen; i++) fine[i] = fine[i]! + (i % 5 === 0 ? 1e12 : i % 5 === 2 ? -1e12 : 0)
+      cpu.avePoolForward(g, fine, top)
+      ref.avePoolForward(g, fine, eTop)
+      expect(firstMismatch(top, eTop)).toBe(-1)
       cpu.avePoolBackward(g, topDiff, bd)
       ref.avePoolBackward(g, topDiff, eBd)
       expect(firstMismatch(bd, eBd)).toBe(-1)
