@@ -1,5 +1,5 @@
 /**
- * Caffe's seed-1701 LeNet run (shared/caffe/reference/lenet-seed1701: its initial weights, solver and
+ * Caffe's seed-1701 LeNet run (test/fixtures/caffe/reference/lenet-seed1701: its initial weights, solver and
  * logged losses) on the device-resident WebGPU execution: the first 5 iterations' losses within 1e-4 of
  * Caffe's printed ones. Batch 64 on lavapipe is slow (seconds per iteration), hence 5 iterations only.
  */
@@ -16,8 +16,9 @@ import { Net } from "../src/net/net.js"
 import { updateSolverFromParameter } from "../src/solvers/create-solver.js"
 import { mnistIdxSource } from "./support/mnist-idx-source.js"
 
-const shared = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../shared")
-const ref = path.join(shared, "caffe/reference/lenet-seed1701")
+// The repository's copies of Caffe's reference run and of its LeNet net (no ../shared needed).
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..")
+const ref = path.join(repoRoot, "test/fixtures/caffe/reference/lenet-seed1701")
 
 const device = await openTestDevice()
 const ctx = device instanceof GpuContext ? device : undefined
@@ -25,7 +26,7 @@ afterAll(() => ctx?.destroy())
 
 describe.skipIf(ctx === undefined)("LeNet seed 1701 on the device-resident WebGPU execution", () => {
   it("the first 5 losses match Caffe's within 1e-4, reading back 4 bytes per iteration", async () => {
-    const host = new Net(readNetPrototxtSync(path.join(shared, "caffe/examples/mnist/lenet_train_test.prototxt")), {
+    const host = new Net(readNetPrototxtSync(path.join(repoRoot, "examples/mnist/lenet_train_test.prototxt")), {
       state: { phase: "TRAIN" },
       backend: referenceBackend,
       services: { dataSourceFactory: mnistIdxSource }

@@ -12,8 +12,8 @@ import { ResidentNet } from "./resident-net.js"
 import { openTestDevice } from "./test-device.js"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../..")
-const shared = path.resolve(repoRoot, "../shared")
-const lenetPrototxt = path.join(shared, "caffe/examples/mnist/lenet_train_test.prototxt")
+// The repository's verbatim copy of Caffe's LeNet (no ../shared needed).
+const lenetPrototxt = path.join(repoRoot, "examples/mnist/lenet_train_test.prototxt")
 
 const device = await openTestDevice()
 const ctx = device instanceof GpuContext ? device : undefined
