@@ -279,14 +279,10 @@ const col2imValidWat = (): string => `
     (br $c_loop))))`
 
 /**
- * pad_image: (channels, H, W) → (channels, H + 2·ph, W + 2·pw) with zero borders; crop_image the
- * reverse (the interior back). With them a padded stride-1 convolution runs im2col_valid / col2im_valid
- * on the padded image (CIFAR-10 quick's pad 2): same values, and col2im's additions to interior pixels
- * happen in the same order (the border's are dropped), so both stay exact.
+ * Copies `n` floats from $s to $d (byte addresses, both advanced; $e is set to $s's end): f32x4 then
+ * scalar. For pad_image / crop_image's rows and copy_blocks' rows.
  */
-const padCropWat = (): string => {
-  // Copies `n` floats from $s to $d (byte addresses; both advanced): f32x4 then scalar.
-  const copyRow = (n: string) => `
+const copyRow = (n: string) => `
         (local.set $e (i32.add (local.get $s) (i32.shl ${n} (i32.const 2))))
         (block $v_done (loop $v_loop
           (br_if $v_done (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $e)))
@@ -300,6 +296,14 @@ const padCropWat = (): string => {
           (local.set $s (i32.add (local.get $s) (i32.const 4)))
           (local.set $d (i32.add (local.get $d) (i32.const 4)))
           (br $f_loop)))`
+
+/**
+ * pad_image: (channels, H, W) → (channels, H + 2·ph, W + 2·pw) with zero borders; crop_image the
+ * reverse (the interior back). With them a padded stride-1 convolution runs im2col_valid / col2im_valid
+ * on the padded image (CIFAR-10 quick's pad 2): same values, and col2im's additions to interior pixels
+ * happen in the same order (the border's are dropped), so both stay exact.
+ */
+const padCropWat = (): string => {
   const rowsOf = (body: string) => `
   (local.set $pw2 (i32.add (local.get $width) (i32.shl (local.get $pw) (i32.const 1))))
   (local.set $ph2 (i32.add (local.get $height) (i32.shl (local.get $ph) (i32.const 1))))
@@ -342,7 +346,7 @@ const padCropWat = (): string => {
 const copyBlocksWat = (): string => `
 (func $copy_blocks (export "copy_blocks") (param $blocks i32) (param $rows i32) (param $len i32)
   (param $src i32) (param $srcBlock i32) (param $srcRow i32) (param $dst i32) (param $dstBlock i32) (param $dstRow i32)
-  (local $b i32) (local $r i32) (local $s i32) (local $d i32) (local $e i32) (local $vend i32)
+  (local $b i32) (local $r i32) (local $s i32) (local $d i32) (local $e i32)
   (block $b_done (loop $b_loop
     (br_if $b_done (i32.ge_s (local.get $b) (local.get $blocks)))
     (local.set $r (i32.const 0))
@@ -350,20 +354,7 @@ const copyBlocksWat = (): string => `
       (br_if $r_done (i32.ge_s (local.get $r) (local.get $rows)))
       (local.set $s (i32.add (i32.add (local.get $src) (i32.mul (local.get $b) (local.get $srcBlock))) (i32.mul (local.get $r) (local.get $srcRow))))
       (local.set $d (i32.add (i32.add (local.get $dst) (i32.mul (local.get $b) (local.get $dstBlock))) (i32.mul (local.get $r) (local.get $dstRow))))
-      (local.set $e (i32.add (local.get $s) (i32.shl (local.get $len) (i32.const 2))))
-      (local.set $vend (i32.add (local.get $s) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
-      (block $v_done (loop $v_loop
-        (br_if $v_done (i32.ge_u (local.get $s) (local.get $vend)))
-        (v128.store (local.get $d) (v128.load (local.get $s)))
-        (local.set $s (i32.add (local.get $s) (i32.const 16)))
-        (local.set $d (i32.add (local.get $d) (i32.const 16)))
-        (br $v_loop)))
-      (block $f_done (loop $f_loop
-        (br_if $f_done (i32.ge_u (local.get $s) (local.get $e)))
-        (f32.store (local.get $d) (f32.load (local.get $s)))
-        (local.set $s (i32.add (local.get $s) (i32.const 4)))
-        (local.set $d (i32.add (local.get $d) (i32.const 4)))
-        (br $f_loop)))
+      ${copyRow("(local.get $len)")}
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $r_loop)))
     (local.set $b (i32.add (local.get $b) (i32.const 1)))
