@@ -101,7 +101,7 @@ export class CpuBackend implements Backend {
               kernelDim < convolutionBatchMinK ? 1 : Math.max(1, Math.min(images, Math.floor(convolutionBatchBytes / (4 * columnFloats)))),
             im2col: (g, data, dataOffset, col, colOffset, colRowLength) => this.im2colInto(g, data, dataOffset, col, colOffset, colRowLength),
             col2im: (g, col, colOffset, colRowLength, data, dataOffset) => this.col2imFrom(g, col, colOffset, colRowLength, data, dataOffset),
-            copyBlocks: (blocks, rows, length, src, so, sb, sr, dst, dO, db, dr) => this.copyBlocks(blocks, rows, length, src, so, sb, sr, dst, dO, db, dr)
+            copyBlocks: this.copyBlocks
           }
         : undefined
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`cpu backend: threads must be a whole number ≥ 1, got ${threads}`)
@@ -304,19 +304,8 @@ export class CpuBackend implements Backend {
     k.output(d, data, dataOffset, imageLen)
   }
 
-  private copyBlocks(
-    blocks: number,
-    rows: number,
-    length: number,
-    src: Float32Array,
-    srcOffset: number,
-    srcBlock: number,
-    srcRow: number,
-    dst: Float32Array,
-    dstOffset: number,
-    dstBlock: number,
-    dstRow: number
-  ): void {
+  /** ConvolutionBatching.copyBlocks by the copy_blocks kernel (strides in floats there, bytes here). */
+  private readonly copyBlocks: ConvolutionBatching["copyBlocks"] = (blocks, rows, length, src, srcOffset, srcBlock, srcRow, dst, dstOffset, dstBlock, dstRow) => {
     if (blocks <= 0 || rows <= 0 || length <= 0) return
     const k = this.kernels
     const dstSpan = (blocks - 1) * dstBlock + (rows - 1) * dstRow + length
