@@ -13,6 +13,7 @@ import type { BaseConvolutionLayer } from "./base-convolution.js"
 import { ConvolutionLayer } from "./convolution.js"
 import { DeconvolutionLayer } from "./deconvolution.js"
 import { param } from "./layer-test-kit.js"
+import { firstBitDifference } from "../testing/bits.js"
 
 interface Case {
   readonly name: string
@@ -95,20 +96,12 @@ const run = (kind: Kind, c: Case, backend: CpuBackend): Run => {
   }
 }
 
-/** Index of the first element whose bits differ (−1: identical). */
-const firstDifference = (a: Float32Array, b: Float32Array): number => {
-  if (a.length !== b.length) return 0
-  const x = new Int32Array(a.buffer, a.byteOffset, a.length)
-  const y = new Int32Array(b.buffer, b.byteOffset, b.length)
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i
-  return -1
-}
 
 const expectSameBits = (grouped: Run, single: Run): void => {
   for (const [i, [name, a]] of grouped.arrays.entries()) {
     const [, b] = single.arrays[i]!
     expect(a.length, name).toBeGreaterThan(0)
-    expect(firstDifference(a, b), `${name}: first differing element`).toBe(-1)
+    expect(firstBitDifference(a, b), `${name}: first differing element`).toBe(-1)
   }
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type CpuBackend, createCpuBackend } from "./cpu-backend.js"
+import { firstBitDifference } from "../../testing/bits.js"
 
 /** Every GEMM of a LeNet / CIFAR-10 quick iteration that is large enough to split, plus ragged edges. */
 const shapes: ReadonlyArray<readonly [boolean, boolean, number, number, number]> = [
@@ -21,14 +22,6 @@ const fill = (a: Float32Array, seed: number): Float32Array => {
   return a
 }
 
-/** Index of the first element whose bits differ (−1: identical); NaN-safe and fast on large arrays. */
-const firstDifference = (a: Float32Array, b: Float32Array): number => {
-  if (a.length !== b.length) return 0
-  const x = new Int32Array(a.buffer, a.byteOffset, a.length)
-  const y = new Int32Array(b.buffer, b.byteOffset, b.length)
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return i
-  return -1
-}
 
 describe("threaded GEMM", () => {
   let one: CpuBackend
@@ -59,8 +52,8 @@ describe("threaded GEMM", () => {
           b.gemm(tA, tB, M, N, K, alpha, A, 0, B, 0, beta, C, 0)
           return C.slice()
         })
-        expect(firstDifference(results[1]!, results[0]!), `${tA} ${tB} ${M}×${N}×${K} α ${alpha} β ${beta}`).toBe(-1)
-        expect(firstDifference(results[2]!, results[0]!), `${tA} ${tB} ${M}×${N}×${K} α ${alpha} β ${beta}, 3 threads`).toBe(-1)
+        expect(firstBitDifference(results[1]!, results[0]!), `${tA} ${tB} ${M}×${N}×${K} α ${alpha} β ${beta}`).toBe(-1)
+        expect(firstBitDifference(results[2]!, results[0]!), `${tA} ${tB} ${M}×${N}×${K} α ${alpha} β ${beta}, 3 threads`).toBe(-1)
       }
     }
   })
@@ -74,7 +67,7 @@ describe("threaded GEMM", () => {
       b.gemm(false, true, M, N, K, 1, A, 5, B, 3, 1, C, 7)
       return C
     })
-    expect(firstDifference(results[1]!, results[0]!)).toBe(-1)
+    expect(firstBitDifference(results[1]!, results[0]!)).toBe(-1)
   })
 
   it("hands chunks to the helper threads, still bit-identical", async () => {
@@ -91,7 +84,7 @@ describe("threaded GEMM", () => {
     const deadline = Date.now() + 20_000
     while (three.helperChunks === 0 && Date.now() < deadline) {
       three.gemm(false, false, M, N, K, 1, t.A, 0, t.B, 0, 0, t.C, 0)
-      expect(firstDifference(t.C, ref.C)).toBe(-1)
+      expect(firstBitDifference(t.C, ref.C)).toBe(-1)
       await new Promise((r) => setTimeout(r, 5))
     }
     expect(three.helperChunks).toBeGreaterThan(0)
