@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto"
-import { Headers } from "@effect/platform"
-import { Entity } from "@effect/cluster"
-import { type Rpc, RpcMiddleware } from "@effect/rpc"
+import * as Headers from "@effect/platform/Headers"
+import * as Entity from "@effect/cluster/Entity"
+import type * as Rpc from "@effect/rpc/Rpc"
+import * as RpcMiddleware from "@effect/rpc/RpcMiddleware"
 import { Effect, Layer, Schema } from "effect"
 import { boundedString, MAX_MESSAGE_LENGTH } from "../transport/bounded-string.js"
 

@@ -1,4 +1,4 @@
-import { Entity } from "@effect/cluster"
+import * as Entity from "@effect/cluster/Entity"
 import { Effect, Layer } from "effect"
 import { forLog } from "../transport/bounded-string.js"
 import { layerClusterAuthServer } from "./cluster-auth.js"

@@ -1,5 +1,5 @@
-import { Entity } from "@effect/cluster"
-import { Rpc } from "@effect/rpc"
+import * as Entity from "@effect/cluster/Entity"
+import * as Rpc from "@effect/rpc/Rpc"
 import { Schema } from "effect"
 import { boundedString, MAX_ID_LENGTH, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "../transport/bounded-string.js"
 import { WorkerAssignment } from "../worker/trainer-spec.js"

@@ -1,5 +1,5 @@
-import { SocketServer } from "@effect/platform"
-import { RpcServer } from "@effect/rpc"
+import * as SocketServer from "@effect/platform/SocketServer"
+import * as RpcServer from "@effect/rpc/RpcServer"
 import { partitionServer, StagingSourceError, type PartitionServerOptions, type StagingRef } from "@deepspark/data"
 import { Effect, Layer } from "effect"
 import { layerLengthPrefixedMsgPack, type FramingOptions } from "../transport/framing.js"

@@ -1,4 +1,5 @@
-import type { Rpc, RpcGroup } from "@effect/rpc"
+import type * as Rpc from "@effect/rpc/Rpc"
+import type * as RpcGroup from "@effect/rpc/RpcGroup"
 import { Effect, Exit, type Layer } from "effect"
 import { releaseTensor, takeTensor } from "./buffer-pool.js"
 import { CenterRpcs, type CenterRejected, type Exchange, type Heartbeat, type Register, type Report, type Snapshot, type Stop } from "./center-rpcs.js"

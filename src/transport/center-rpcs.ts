@@ -1,4 +1,5 @@
-import { Rpc, RpcGroup } from "@effect/rpc"
+import * as Rpc from "@effect/rpc/Rpc"
+import * as RpcGroup from "@effect/rpc/RpcGroup"
 import { Schema } from "effect"
 import { boundedString, MAX_CURSOR_LENGTH, MAX_ID_LENGTH, MAX_MESSAGE_LENGTH, MAX_PATH_LENGTH, MAX_TOKEN_LENGTH } from "./bounded-string.js"
 import { Float32ArrayFromBytes } from "./float32-schema.js"

@@ -1,4 +1,4 @@
-import type { Rpc } from "@effect/rpc"
+import type * as Rpc from "@effect/rpc/Rpc"
 import { Effect } from "effect"
 import { releaseTensor } from "./buffer-pool.js"
 import type { Exchange, Register } from "./center-rpcs.js"

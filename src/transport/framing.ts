@@ -1,4 +1,4 @@
-import { RpcSerialization } from "@effect/rpc"
+import * as RpcSerialization from "@effect/rpc/RpcSerialization"
 import { Layer } from "effect"
 import { addExtension, Packr, Unpackr } from "msgpackr"
 import { isReceiveBuffer, leaseReceived, releaseEncodedTensor, takeFrame, takeReceiveBuffer } from "./buffer-pool.js"

@@ -1,5 +1,6 @@
-import { NodeSocket } from "@effect/platform-node"
-import { Socket, SocketServer } from "@effect/platform"
+import * as NodeSocket from "@effect/platform-node-shared/NodeSocket"
+import * as Socket from "@effect/platform/Socket"
+import * as SocketServer from "@effect/platform/SocketServer"
 import { Effect, Exit, FiberSet, Queue, Scope } from "effect"
 import { Duplex } from "node:stream"
 import type { MessagePort } from "node:worker_threads"

@@ -1,5 +1,6 @@
-import { NodeSocket } from "@effect/platform-node"
-import { Socket, SocketServer } from "@effect/platform"
+import * as NodeSocket from "@effect/platform-node-shared/NodeSocket"
+import * as Socket from "@effect/platform/Socket"
+import * as SocketServer from "@effect/platform/SocketServer"
 import { Deferred, Effect, Exit, FiberSet, Scope } from "effect"
 import net from "node:net"
 import tls from "node:tls"

@@ -1,5 +1,5 @@
 import { Duration, Effect, Fiber, Option, Schedule } from "effect"
-import type { Rpc } from "@effect/rpc"
+import type * as Rpc from "@effect/rpc/Rpc"
 import type { Exchange } from "../transport/center-rpcs.js"
 import type { CenterClient } from "../transport/tcp.js"
 import type { LocalTrainer } from "./local-trainer.js"

@@ -4,7 +4,7 @@
  * therefore scans the keys once (keys only, packed into one buffer — values are never held), and
  * records are then read with synchronous point lookups in key order.
  */
-import { ClassicLevel } from "classic-level"
+import type { ClassicLevel } from "classic-level"
 import { existsSync, mkdirSync } from "node:fs"
 import { DatumDbError } from "../errors.js"
 import type { DatumDb, DatumDbWriter, DbCursor, DbRecord } from "./datum-db.js"
@@ -15,6 +15,13 @@ import { KeyIndex, KeyIndexBuilder } from "./key-index.js"
 const plain = (v: Uint8Array): Uint8Array => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
 
 type Db = ClassicLevel<Uint8Array, Uint8Array>
+
+/**
+ * classic-level (a native addon) is loaded when a LevelDB is first opened, not with the module: every
+ * trainer thread imports the data package, and LMDB runs never need it.
+ */
+let classicLevel: typeof ClassicLevel | undefined
+const loadClassicLevel = async () => (classicLevel ??= (await import("classic-level")).ClassicLevel)
 
 const BUFFER = { keyEncoding: "view", valueEncoding: "view" } as const
 
@@ -109,7 +116,8 @@ export const openLevelDb = async (dbPath: string): Promise<DatumDb> => {
   if (!existsSync(dbPath)) {
     throw new DatumDbError({ path: dbPath, message: `${dbPath}: no such LevelDB database` })
   }
-  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dbPath, { ...BUFFER, createIfMissing: false })
+  const Level = await loadClassicLevel()
+  const db: Db = new Level<Uint8Array, Uint8Array>(dbPath, { ...BUFFER, createIfMissing: false })
   try {
     await db.open({ createIfMissing: false })
   } catch (e) {
@@ -154,9 +162,10 @@ export const createLevelDb = async (dbPath: string, batchSize = 1000): Promise<D
   if (existsSync(dbPath)) {
     throw new DatumDbError({ path: dbPath, message: `${dbPath}: already exists (expected a new database path)` })
   }
+  const Level = await loadClassicLevel()
   mkdirSync(dbPath, { recursive: true })
   // Caffe: block_size 64 KiB, write_buffer_size 256 MiB, max_open_files 100, error_if_exists.
-  const db: Db = new ClassicLevel<Uint8Array, Uint8Array>(dbPath, {
+  const db: Db = new Level<Uint8Array, Uint8Array>(dbPath, {
     ...BUFFER,
     blockSize: 65536,
     writeBufferSize: 268435456,

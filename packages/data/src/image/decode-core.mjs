@@ -3,14 +3,19 @@
 // imread/imdecode followed by Caffe's CVMatToDatum produce them. A resize (ReadImageToCVMat's
 // cv::resize, INTER_LINEAR) is ours, with OpenCV's 8-bit fixed-point arithmetic (resize-linear.mjs), applied
 // after decoding and the colour/gray conversion as in Caffe.
-import sharp from "sharp"
 import { resizeLinearU8 } from "./resize-linear.mjs"
+
+// sharp (a native library, ≈ 0.1 s to load) is loaded on the first image, not with the module: every
+// trainer thread imports the data package, and most runs read no encoded images.
+let sharpModule
+const loadSharp = async () => (sharpModule ??= (await import("sharp")).default)
 
 /**
  * @param {Uint8Array} bytes encoded image (JPEG, PNG, ...)
  * @param {{ mode: "color" | "gray" | "native", height?: number, width?: number }} options
  */
 export async function decodeToChw(bytes, options) {
+  const sharp = await loadSharp()
   let img = sharp(bytes, { failOn: "error" })
   let gray = options.mode === "gray"
   if (options.mode === "native") {
@@ -47,5 +52,6 @@ export async function encodeFromChw(image, format) {
     for (let p = 0; p < plane; p++) hwc[p * c + dst] = data[k * plane + p]
   }
   const f = format.toLowerCase() === "jpg" ? "jpeg" : format.toLowerCase()
+  const sharp = await loadSharp()
   return new Uint8Array(await sharp(hwc, { raw: { width: w, height: h, channels: c } }).toFormat(f).toBuffer())
 }
