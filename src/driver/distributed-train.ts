@@ -9,7 +9,7 @@ import type { CenterEvent } from "../center/center-state.js"
 import { ruleByName } from "../easgd/rule-registry.js"
 import type { EasgdSettings } from "../easgd/settings.js"
 import { openCenterJob } from "../center/caffe-job.js"
-import { defaultEvaluatorNiceness, makeEvaluator } from "../center/evaluator.js"
+import { defaultEvaluatorNiceness, startEvaluator } from "../center/evaluator.js"
 import type { TestNetResult } from "../center/evaluator-protocol.js"
 import type { LocalWorkerOutcome } from "./local-workers.js"
 import { LocalWorkerPool, WorkerPool } from "./worker-pool.js"
@@ -157,8 +157,9 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     }
     hub.publish(new RunStarted({ t: hub.elapsed(), solver: options.solverFile, workers: N, rule: options.settings.rule }))
     const hasTests = (solver.test_iter ?? []).length > 0
+    // Started, not awaited: the trainers start while it builds its test nets (its setup error still ends the run).
     const evaluator = hasTests
-      ? yield* makeEvaluator(
+      ? yield* startEvaluator(
           {
             solverPath: options.solverFile,
             cwd,
@@ -169,7 +170,9 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
           options.testLog ?? ((line) => process.stderr.write(line + "\n"))
         )
       : undefined
-    if (evaluator) log.info(`Testing the center in its own thread (nice ${evaluator.niceness ?? "unknown"})`)
+    const evaluatorStarted = evaluator
+      ? evaluator.ready.pipe(Effect.tap((e) => Effect.sync(() => log.info(`Testing the center in its own thread (nice ${e.niceness ?? "unknown"})`))))
+      : Effect.void
 
     // Caffe checks that it can write its snapshots before it trains; so does the center (it makes the folder).
     yield* Effect.try({
@@ -267,7 +270,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         },
         ...(options.crash && options.crash.worker === i ? { crashAtIteration: options.crash.atIteration } : {})
       }))
-      const outcomes = yield* pool.run(assignments)
+      const outcomes = yield* Effect.raceFirst(pool.run(assignments), evaluatorStarted.pipe(Effect.zipRight(Effect.never)))
       yield* center.quiesce
       // A final test unless the last periodic test already saw this x̃.
       const final = yield* center.checkpointData
