@@ -8,7 +8,8 @@ import {
   progressExchange,
   syncElasticRound,
   workerDelta,
-  workerElastic
+  workerElastic,
+  workerPseudoGradient
 } from "./kernels.js"
 
 const f32 = (...v: number[]) => Float32Array.from(v)
@@ -67,6 +68,23 @@ describe("elastic exchange kernels", () => {
     expect([...center]).toEqual([12, 13])
   })
 
+  it("a worker's progress is x_i − x_pull (DiLoCo's pseudo-gradient x_pull − x_i) in float32 for every value, the unrolled loop's remainder included", () => {
+    for (const n of [1, 4, 7, 10_003]) {
+      const x = new Float32Array(n)
+      const pull = new Float32Array(n)
+      for (let k = 0; k < n; k++) {
+        x[k] = Math.sin(k + 1) * 3
+        pull[k] = Math.cos(k * 0.7) * 2
+      }
+      const delta = new Float32Array(n)
+      const pseudo = new Float32Array(n)
+      workerDelta(x, pull, delta)
+      workerPseudoGradient(x, pull, pseudo)
+      expect(Array.from(delta)).toEqual(Array.from(x, (v, k) => Math.fround(v - pull[k]!)))
+      expect(Array.from(pseudo)).toEqual(Array.from(x, (v, k) => Math.fround(pull[k]! - v)))
+    }
+  })
+
   it("a downpour exchange adds scale·Δ with one float32 rounding per value, writes the new x̃ to the reply and returns Σ Δ²", () => {
     const n = 10_001
     const center = new Float32Array(n)
@@ -89,14 +107,16 @@ describe("elastic exchange kernels", () => {
     }
   })
 
-  it("a downpour exchange with a non-finite Δ leaves x̃ and the reply untouched", () => {
-    for (const bad of [NaN, Infinity, -Infinity]) {
-      const x = f32(1, 2, 3)
-      const reply = f32(9, 9, 9)
-      expect(Number.isFinite(progressExchange(x, f32(0.5, bad, 0.5), 1, reply))).toBe(false)
-      expect([...x]).toEqual([1, 2, 3])
-      expect([...reply]).toEqual([9, 9, 9])
-    }
+  it("a downpour exchange with a non-finite Δ leaves x̃ untouched", () => {
+    for (const bad of [NaN, Infinity, -Infinity])
+      for (const at of [1, 5, 8]) {
+        // The bad value in the unrolled body, in its last step, and in the remainder.
+        const x = f32(1, 2, 3, 4, 5, 6, 7, 8, 9)
+        const delta = new Float32Array(9).fill(0.5)
+        delta[at] = bad
+        expect(Number.isFinite(progressExchange(x, delta, 1, new Float32Array(9)))).toBe(false)
+        expect([...x]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+      }
     // The largest float32 squared is still finite in double precision: no false alarm.
     expect(Number.isFinite(progressExchange(f32(0), f32(3.4e38), 1e-38, new Float32Array(1)))).toBe(true)
   })
