@@ -150,7 +150,7 @@ export const runDistributed = (spec: RunSpec): Promise<RunOutcome> => {
       solverFile: spec.solver,
       cwd: spec.cwd,
       workers: spec.workers,
-      settings: makeEasgdSettings({ ...spec.settings, rule: spec.rule }),
+      settings: makeEasgdSettings({ ...spec.settings, rule: spec.rule }, { workers: spec.workers }),
       backend: spec.backend,
       log,
       eventLog,

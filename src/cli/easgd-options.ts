@@ -21,7 +21,7 @@ export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
   { name: "adaptive-period", type: "boolean", description: "exchange when the loss since the last exchange exceeds the first period's" },
   { name: "eamsgd-momentum", type: "number", value: "δ", description: "EAMSGD's Nesterov momentum (default 0.99)" },
   { name: "outer-lr", type: "number", value: "LR", description: "diloco / async-diloco: outer learning rate (default 0.7)" },
-  { name: "outer-momentum", type: "number", value: "μ", description: "diloco / async-diloco: outer Nesterov momentum (default 0.9)" },
+  { name: "outer-momentum", type: "number", value: "μ", description: "diloco / async-diloco: outer Nesterov momentum (default 0.9; async-diloco from 4 workers 0.5)" },
   { name: "staleness-aware", type: "boolean", description: "async-easgd, easgd, eamsgd, downpour: center rate ÷ (1 + staleness)" },
   { name: "lr-scaling", type: "string", value: "none|linear", description: "linear: each worker's solver lr × N (Goyal et al. 2017)" },
   { name: "lr-warmup", type: "number", value: "ITERS", description: "with lr-scaling linear: ramp from × 1 to × N over this many local iterations" },

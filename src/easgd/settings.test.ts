@@ -80,6 +80,17 @@ describe("the settings of the newer rules", () => {
     expect([s.outerLr, s.outerMomentum, s.stalenessAware, s.lrScaling, s.lrWarmup]).toEqual([0.5, 0.8, true, "linear", 200])
   })
 
+  it("async-diloco's outer momentum is 0.9 up to 3 workers and 0.5 from 4; a given value wins, and without a worker count it is 0.9", () => {
+    const momentum = (workers: number | undefined, values: Record<string, string | number> = {}) =>
+      makeEasgdSettings({ rule: "async-diloco", ...values }, workers === undefined ? {} : { workers }).outerMomentum
+    expect([1, 2, 3, 4, 8, 16].map((n) => momentum(n))).toEqual([0.9, 0.9, 0.9, 0.5, 0.5, 0.5])
+    expect(momentum(undefined)).toBe(0.9)
+    expect(momentum(8, { outer_momentum: 0.9 })).toBe(0.9)
+    expect(momentum(2, { "outer-momentum": "0.3" })).toBe(0.3)
+    // Another rule's momentum does not depend on the workers.
+    expect(makeEasgdSettings({ rule: "diloco" }, { workers: 8 }).outerMomentum).toBe(0.9)
+  })
+
   it("rejects bad values naming the setting", () => {
     expect(() => makeEasgdSettings({ outer_lr: 0 })).toThrow(/outer_lr: must be > 0/)
     expect(() => makeEasgdSettings({ outer_momentum: 1 })).toThrow(/outer_momentum: must be in \[0, 1\)/)

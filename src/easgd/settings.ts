@@ -156,8 +156,8 @@ const booleanValue = (name: string, raw: string | number | boolean): boolean => 
 
 /**
  * Builds settings from `snake_case → value` pairs (CLI flags or a settings file); validates each. The
- * chosen rule's own defaults (UpdateRule.defaults) apply under the values given. Without a rule (and no
- * elastic-only setting), `workers` picks it (defaultRuleFor).
+ * chosen rule's own defaults (UpdateRule.defaults, and with `workers` its defaultsFor) apply under the
+ * values given. Without a rule (and no elastic-only setting), `workers` picks it (defaultRuleFor).
  */
 export const makeEasgdSettings = (values: Readonly<Record<string, string | number | boolean>>, options: { readonly workers?: number } = {}): EasgdSettings => {
   const given: Record<string, unknown> = {}
@@ -181,7 +181,8 @@ export const makeEasgdSettings = (values: Readonly<Record<string, string | numbe
   }
   const elastic = elasticOnlySettings.some((f) => given[f] !== undefined)
   const rule = ruleByName((given.rule as RuleName | undefined) ?? (elastic ? "async-easgd" : defaultRuleFor(options.workers)))
-  const s = { ...defaultEasgdSettings, ...rule.defaults, ...given, rule: rule.name } as EasgdSettings
+  const forWorkers = options.workers !== undefined ? rule.defaultsFor?.(options.workers) : undefined
+  const s = { ...defaultEasgdSettings, ...rule.defaults, ...forWorkers, ...given, rule: rule.name } as EasgdSettings
   if (!Number.isInteger(s.period) || s.period < 1) throw new EasgdSettingsError("period", `must be an integer ≥ 1, got ${s.period}`)
   if (!(s.movingRate > 0 && s.movingRate <= 1)) throw new EasgdSettingsError("moving_rate", `must be in (0, 1], got ${s.movingRate}`)
   if (!(s.serverFactor > 0)) throw new EasgdSettingsError("server_factor", `must be > 0, got ${s.serverFactor}`)

@@ -81,6 +81,8 @@ interface RuleCommon<Name extends string> {
   readonly settings: ReadonlyArray<SettingName>
   /** Defaults of this rule that differ from the global ones (the user's values still win). */
   readonly defaults: Partial<EasgdSettings>
+  /** Defaults that depend on the run's number of workers, over `defaults` where that number is known. */
+  readonly defaultsFor?: (workers: number) => Partial<EasgdSettings>
   /** Runs with exactly one worker. */
   readonly singleWorker?: boolean
   /** The local optimiser the rule asks workers to run instead of the solver prototxt's (EAMSGD: Nesterov). */
