@@ -186,9 +186,9 @@ export const workerPseudoGradient = (worker: Float32Array, lastPull: Float32Arra
   subtractInto(lastPull, worker, out)
 }
 
-/** out ← mean(messages), summed in double precision. */
-export const meanOf = (out: Float32Array, messages: ReadonlyArray<Float32Array>): void => {
-  const sum = new Float64Array(out.length)
+/** out ← mean(messages), summed in double precision in the messages' order (in `scratch` when it fits: a caller's kept buffer). */
+export const meanOf = (out: Float32Array, messages: ReadonlyArray<Float32Array>, scratch?: Float64Array): void => {
+  const sum = scratch?.length === out.length ? scratch.fill(0) : new Float64Array(out.length)
   for (const m of messages) {
     checkLengths(out, m, "meanOf")
     for (let k = 0; k < m.length; k++) sum[k] += m[k]!

@@ -1,9 +1,9 @@
-import { distance } from "../kernels.js"
+import { distance, meanOf } from "../kernels.js"
 import { stateless, takeReply, type SyncRule } from "../update-rule.js"
 
 /**
  * sync-avg (SparkNet): every τ all workers meet; x̃ ← mean(x_i) and every x_i ← x̃. The mean is summed in
- * double precision in the members' order (averageRound's arithmetic) into a sum kept for the run, and
+ * double precision in the members' order (meanOf) into a sum kept for the run, and
  * every member's reply is one copy of the new x̃: no allocation but that copy per round, which matters
  * at τ 1 (sync-sgd) with many workers.
  */
@@ -15,19 +15,12 @@ export const syncAvg: SyncRule<"sync-avg"> = {
   settings: [],
   defaults: {},
   center: (_settings, _workers, paramCount) => {
-    let sum = new Float64Array(paramCount)
+    const sum = new Float64Array(paramCount)
     return {
       ...stateless,
       round(center, messages) {
         if (messages.length === 0) return []
-        if (sum.length !== center.length) sum = new Float64Array(center.length)
-        else sum.fill(0)
-        for (const m of messages) {
-          if (m.length !== center.length) throw new RangeError(`sync-avg: length ${m.length} != ${center.length}`)
-          for (let k = 0; k < m.length; k++) sum[k] += m[k]!
-        }
-        const p = messages.length
-        for (let k = 0; k < center.length; k++) center[k] = sum[k]! / p
+        meanOf(center, messages, sum)
         // One reply for every member: the transport only reads it (encodes it), and the next round
         // cannot start before every member has had its reply.
         const reply = center.slice()
