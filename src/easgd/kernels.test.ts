@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest"
 import {
   allFinite,
-  averageRound,
   centerAddDelta,
   centerElastic,
   distance,
+  meanOf,
   progressExchange,
   syncElasticRound,
   workerDelta,
@@ -52,12 +52,17 @@ describe("elastic exchange kernels", () => {
     expect(ws[1]![0]).toBeCloseTo(3.6, 6)
   })
 
-  it("sync-avg sets everyone to the mean", () => {
-    const center = f32(100)
-    const ws = [f32(1), f32(3)]
-    averageRound(center, ws)
-    expect(center[0]).toBe(2)
-    expect(ws.map((w) => w[0])).toEqual([2, 2])
+  it("sync-avg's mean of a round's messages: summed in double precision, in a kept scratch buffer or a fresh one", () => {
+    const out = f32(100, 100)
+    meanOf(out, [f32(1, 0.1), f32(3, 0.2)])
+    expect(out[0]).toBe(2)
+    expect(out[1]).toBe(Math.fround((Math.fround(0.1) + Math.fround(0.2)) / 2))
+    const scratch = new Float64Array(2).fill(7)
+    meanOf(out, [f32(5, 5), f32(7, 7), f32(9, 9)], scratch)
+    expect([...out]).toEqual([7, 7])
+    // A scratch buffer of the wrong length is not used.
+    meanOf(out, [f32(1, 1)], new Float64Array(1))
+    expect([...out]).toEqual([1, 1])
   })
 
   it("downpour pushes the accumulated delta", () => {

@@ -50,19 +50,6 @@ export const syncElasticRound = (center: Float32Array, workers: ReadonlyArray<Fl
   for (const w of workers) workerElastic(w, old, alpha)
 }
 
-/** SparkNet-style averaging round: x̃ ← mean(x_i); every x_i ← x̃. */
-export const averageRound = (center: Float32Array, workers: ReadonlyArray<Float32Array>): void => {
-  const p = workers.length
-  if (p === 0) return
-  const mean = new Float64Array(center.length)
-  for (const w of workers) {
-    checkLengths(center, w, "averageRound")
-    for (let k = 0; k < w.length; k++) mean[k] += w[k]!
-  }
-  for (let k = 0; k < center.length; k++) center[k] = mean[k]! / p
-  for (const w of workers) w.set(center)
-}
-
 /** Downpour push: x̃ += Δ (exactly: one float32 addition per value). */
 export const centerAddDelta = (center: Float32Array, delta: Float32Array): void => {
   checkLengths(center, delta, "centerAddDelta")
