@@ -27,6 +27,12 @@ const applyNiceness = (niceness: number | undefined): number | null => {
   }
 }
 
+/** Where the solver's test nets come from, for an error: its test_net files, its net file, or inline. */
+const testNetsOf = (solverPath: string, param: { readonly test_net?: ReadonlyArray<string>; readonly net?: string }): string => {
+  const files = param.test_net?.length ? param.test_net : param.net !== undefined ? [param.net] : []
+  return files.length ? `${solverPath}: test net ${files.join(", ")}` : `${solverPath}: its inline test net`
+}
+
 const main = async () => {
   const niceness = applyNiceness(setup.niceness)
   const log: Logger = new GlogLogger((line) => post({ type: "log", line }))
@@ -40,6 +46,9 @@ const main = async () => {
     backend,
     log,
     ...(setup.stagedData ? { partition: { index: 0, count: 1 }, stagedData: setup.stagedData } : {})
+  }).catch((e: unknown) => {
+    // The net builder names the layer; the user also needs the file it is in.
+    throw new Error(`${testNetsOf(setup.solverPath, param)}: ${e instanceof Error ? e.message : String(e)}`)
   })
   const solver = session.solver
   const params = solver.trainNet.learnableParams()

@@ -43,6 +43,8 @@ describe("the center's evaluator, started beside the trainers", () => {
     expect(Exit.isFailure(exit)).toBe(true)
     const error = Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
     expect(Option.getOrUndefined(error)).toMatchObject({ _tag: "EvaluatorError", message: expect.stringContaining("'NoSuchLayer'") })
+    // It names the files, not only the layer.
+    expect(Option.getOrUndefined(error)?.message).toMatch(/^broken\.prototxt: test net broken-test\.prototxt: layer 'loss': type 'NoSuchLayer'/)
     // 1,000,000 iterations per worker would take minutes: the failure stopped the trainers.
     expect(Date.now() - started).toBeLessThan(60_000)
   }, 120_000)
