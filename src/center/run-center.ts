@@ -17,7 +17,7 @@
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { Center, layerCenter, type CenterEvaluation, formatG } from "./center-service.js"
 import type { CenterCheckpointState, CenterConfig, CenterEvent } from "./center-state.js"
-import type { EasgdSettings } from "../easgd/settings.js"
+import { describeRuleSettings, type EasgdSettings } from "../easgd/settings.js"
 import type { CenterJob } from "./center-job.js"
 import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } from "./center-checkpoint.js"
 import { forLog } from "../transport/bounded-string.js"
@@ -132,7 +132,7 @@ export const runCenter = async (options: RunCenterOptions): Promise<RunCenterRes
         options.onDataListening?.(served.data)
       }
       const address = served.center
-      log(`Center listening on ${address.host}:${address.port}${options.tls !== undefined ? " (TLS)" : ""}: ${job.description}, rule ${options.settings.rule}, ${options.workers} worker(s)`)
+      log(`Center listening on ${address.host}:${address.port}${options.tls !== undefined ? " (TLS)" : ""}: ${job.description}, rule ${options.settings.rule} (${describeRuleSettings(options.settings)}), ${options.workers} worker(s)`)
       options.onListening?.(address)
 
       const poll = (done: Effect.Effect<boolean>) =>

@@ -13,7 +13,8 @@ import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
 import { isLoopbackHost, MiB, parseAddress, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
 import { dashboardLine, dashboardOption, dashboardSettings, dashboardTokenOption } from "./dashboard-option.js"
-import { makeEasgdSettings } from "../easgd/settings.js"
+import { defaultEasgdSettings, makeEasgdSettings } from "../easgd/settings.js"
+import { ruleNames } from "../easgd/rule-registry.js"
 
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--elastic] [--checkpoint-every K] " +
@@ -31,7 +32,7 @@ const options: ReadonlyArray<OptionSpec> = [
   ...tlsOptions("server"),
   { name: "listen", type: "string", value: "HOST:PORT", description: `address to serve (${DEFAULT_LISTEN}); a non-loopback address requires a token` },
   { name: "token", type: "string", value: "T", description: "shared secret every request must carry (default $DEEPSPARK_TOKEN; none: loopback only)" },
-  { name: "workers", type: "integer", min: 1, value: "N", description: "planned workers: the decay schedule's N; the run ends when N workers have finished (1)" },
+  { name: "workers", type: "integer", min: 1, value: "N", description: "planned workers: the decay schedule's N and a named rule's defaults for N; the run ends when N workers have finished (1)" },
   { name: "elastic", type: "boolean", description: "workers may join (worker --join) and leave (worker --leave) during the run; the center assigns their records" },
   { name: "checkpoint-every", type: "integer", min: 0, value: "K", description: "checkpoint x̃ every K exchanges (0: only when the run ends or is interrupted)" },
   { name: "checkpoint-prefix", type: "string", value: "P", description: "checkpoint files P_exchange_<n>.<model> + .dsstate (default: the solver's snapshot_prefix)" },
@@ -46,7 +47,10 @@ const options: ReadonlyArray<OptionSpec> = [
   dashboardTokenOption,
   { name: "event-log", type: "string", value: "FILE", description: "write the run's events as JSON lines (a fresh file per run)" },
   { name: "plot", type: "string", value: "FILE.svg", description: "keep a loss/accuracy plot of the run (redrawn after each test, during the run, and at the end)" },
-  ...easgdSettingOptions
+  // The center's default rule does not depend on --workers (see below).
+  ...easgdSettingOptions.map((o) =>
+    o.name === "rule" ? { ...o, description: `update rule: ${ruleNames.join(" | ")} (default ${defaultEasgdSettings.rule}; async-easgd when an elastic setting such as --moving-rate is given without one)` } : o
+  )
 ]
 
 export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_USAGE, options }, async (p, io) => {
@@ -61,7 +65,11 @@ export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_U
   const serveData = serveDataFlag !== undefined ? parseAddress(serveDataFlag, "serve-data") : undefined
   if (serveData !== undefined && !token && !isLoopbackHost(serveData.host))
     throw new CliUsageError(`refusing to serve data on ${serveData.host} without a token: give --token T or set DEEPSPARK_TOKEN`)
-  const settings = makeEasgdSettings(easgdSettingValues(p))
+  // A named rule gets its defaults for the planned workers (async-diloco's outer momentum). With none
+  // named the rule stays downpour whatever N: train's choice from 4 workers, sync-sgd, is period 1 and
+  // lr × N, while `deepspark worker` processes run their own --period and their solver's lr as given.
+  const settingValues = easgdSettingValues(p)
+  const settings = makeEasgdSettings(settingValues, settingValues["rule"] !== undefined ? { workers: p.number("workers") ?? 1 } : {})
   const dashboardFlag = p.string("dashboard")
   const dashboard = dashboardFlag !== undefined ? dashboardSettings(dashboardFlag, p.string("dashboard-token"), process.env) : undefined
   const solver = p.string("solver")

@@ -7,7 +7,7 @@ import { exchangeCheckpointBase, readCenterCheckpoint, writeCenterCheckpoint } f
 import { Center, layerCenter } from "../center/center-service.js"
 import type { CenterEvent } from "../center/center-state.js"
 import { ruleByName } from "../easgd/rule-registry.js"
-import type { EasgdSettings } from "../easgd/settings.js"
+import { describeRuleSettings, type EasgdSettings } from "../easgd/settings.js"
 import { openCenterJob } from "../center/caffe-job.js"
 import { defaultEvaluatorNiceness, startEvaluator } from "../center/evaluator.js"
 import type { TestNetResult } from "../center/evaluator-protocol.js"
@@ -136,7 +136,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const prefix = job.defaultCheckpointPrefix ?? path.resolve(cwd, path.dirname(options.solverFile), path.basename(options.solverFile).replace(/\.[^.]*$/, ""))
     const equivalentIteration = (exchanges: number) => Math.round((exchanges * tau) / N)
 
-    log.info(`Solving ${options.solverFile} with ${N} workers: rule ${options.settings.rule}, period ${tau}, moving_rate ${options.settings.movingRate}`)
+    log.info(`Solving ${options.solverFile} with ${N} workers: rule ${options.settings.rule} (${describeRuleSettings(options.settings)})`)
     log.info(`Center variable: ${job.paramCount} parameters; testing every ${testInterval || "—"} exchanges, checkpoint every ${checkpointEvery || "—"}`)
 
     const hub = options.events ?? (yield* makeRunEventHub())

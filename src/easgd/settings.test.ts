@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { defaultRuleFor, EasgdSettingsError, lrScaleAt, makeEasgdSettings, rateSchedule } from "./settings.js"
+import { defaultRuleFor, describeRuleSettings, EasgdSettingsError, lrScaleAt, makeEasgdSettings, rateSchedule } from "./settings.js"
 
 describe("settings and the rate schedule", () => {
   it("uses DeepSpark's defaults and names", () => {
@@ -29,6 +29,9 @@ describe("settings and the rate schedule", () => {
     expect(makeEasgdSettings({}, { workers: 8 })).toMatchObject({ rule: "sync-sgd", period: 1, lrScaling: "linear", lrWarmup: 100 })
     expect(makeEasgdSettings({ lr_warmup: 50 }, { workers: 4 })).toMatchObject({ rule: "sync-sgd", lrWarmup: 50 })
     expect(makeEasgdSettings({ rule: "downpour" }, { workers: 8 }).rule).toBe("downpour")
+    // What a log says of them: the period, the rule's own settings, the lr scaling where it is on.
+    expect(describeRuleSettings(makeEasgdSettings({}, { workers: 8 }))).toBe("period 1, lr_scaling linear, lr_warmup 100")
+    expect(describeRuleSettings(makeEasgdSettings({ rule: "diloco" }))).toBe("period 50, outer_lr 0.7, outer_momentum 0.9")
     expect(makeEasgdSettings({ moving_rate: 0.2 }, { workers: 8 }).rule).toBe("async-easgd")
     // Named, sync-sgd has the same defaults whatever the workers.
     expect(makeEasgdSettings({ rule: "sync-sgd" })).toMatchObject({ period: 1, lrScaling: "linear", lrWarmup: 100 })

@@ -134,6 +134,15 @@ const names: ReadonlyArray<readonly [string, keyof EasgdSettings]> = [
 export const settingNames = names.map(([n]) => n)
 
 /**
+ * The settings a rule reads, as a log shows them: "period 50, outer_lr 0.35, outer_momentum 0.5, …", and
+ * the lr scaling where it is on (any rule may scale the workers' lr).
+ */
+export const describeRuleSettings = (s: EasgdSettings): string => {
+  const read = ["period", ...ruleByName(s.rule).settings, ...(s.lrScaling === "linear" ? ["lr_scaling", "lr_warmup"] : [])]
+  return read.map((n) => `${n} ${String(s[names.find(([name]) => name === n)![1]])}`).join(", ")
+}
+
+/**
  * Settings only DeepSpark's elastic rules read: a DeepSpark settings file or flags that give one of them
  * and no rule mean DeepSpark's async EASGD, not the default rule (which would ignore them).
  */
