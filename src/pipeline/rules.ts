@@ -31,10 +31,16 @@ const settingsError = (e: unknown) =>
     ? new TrainingSettingsError({ field: e.field, message: e.message })
     : new TrainingSettingsError({ field: "rule", message: e instanceof Error ? e.message : String(e) })
 
-/** The checked settings of a rule choice (or of settings built elsewhere: their rule must exist). */
-const settings = (choice: RuleChoice | EasgdSettings): Effect.Effect<EasgdSettings, TrainingSettingsError> =>
+/**
+ * The checked settings of a rule choice (or of settings built elsewhere: their rule must exist). With
+ * `workers`, a choice gets its rule's defaults for that many (async-diloco's outer momentum), and no
+ * choice at all is the CLI's default rule for them (downpour up to 3 workers, sync-sgd from 4).
+ */
+const settings = (choice: RuleChoice | EasgdSettings | undefined, workers?: number): Effect.Effect<EasgdSettings, TrainingSettingsError> =>
   Effect.try({
     try: () => {
+      const forWorkers = workers === undefined ? {} : { workers }
+      if (choice === undefined) return makeEasgdSettings({}, forWorkers)
       if (!("_tag" in choice)) {
         if (!isRuleName(choice.rule)) throw new EasgdSettingsError("rule", `unknown rule ${JSON.stringify(choice.rule)} (known: ${ruleNames.join(", ")})`)
         return choice
@@ -43,7 +49,7 @@ const settings = (choice: RuleChoice | EasgdSettings): Effect.Effect<EasgdSettin
       const values: Record<string, string | number | boolean> = { rule: choice.rule }
       for (const [k, v] of Object.entries(rest)) if (v !== undefined) values[k] = v as string | number | boolean
       if (momentum !== undefined) values["eamsgd_momentum"] = momentum
-      return makeEasgdSettings(values)
+      return makeEasgdSettings(values, forWorkers)
     },
     catch: settingsError
   })
@@ -55,6 +61,14 @@ const settingsConfig: Config.Config<Record<string, string>> = Config.all(
   Config.map((o) => Object.fromEntries(Object.entries(o).flatMap(([k, v]) => (Option.isSome(v) ? [[k, v.value]] : [])))),
   Config.nested("DEEPSPARK")
 )
+
+const configFor = (workers: number | undefined): Effect.Effect<EasgdSettings, TrainingSettingsError> =>
+  Effect.gen(function* () {
+    const values = yield* settingsConfig.pipe(
+      Effect.mapError((e) => new TrainingSettingsError({ field: "DEEPSPARK_*", message: `deepspark settings from the configuration: ${e.toString()}` }))
+    )
+    return yield* Effect.try({ try: () => makeEasgdSettings(values, workers === undefined ? {} : { workers }), catch: settingsError })
+  })
 
 export const Rules = {
   asyncEasgd: rule("async-easgd"),
@@ -68,10 +82,7 @@ export const Rules = {
   asyncDiloco: rule("async-diloco"),
   settings,
   /** The settings from Effect Config; a bad value is a TrainingSettingsError naming the setting. */
-  config: Effect.gen(function* () {
-    const values = yield* settingsConfig.pipe(
-      Effect.mapError((e) => new TrainingSettingsError({ field: "DEEPSPARK_*", message: `deepspark settings from the configuration: ${e.toString()}` }))
-    )
-    return yield* Effect.try({ try: () => makeEasgdSettings(values), catch: settingsError })
-  })
+  config: configFor(undefined),
+  /** The settings from Effect Config for a run of `workers` (its default rule and the rule's defaults for that many). */
+  configFor
 }

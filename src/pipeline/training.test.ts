@@ -72,7 +72,7 @@ describe("Training.distributed over data given in code", () => {
       ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void logged.push(String(Array.isArray(message) ? message[0] : message))))))
     )
     // No log given: the run's lines went to the program's Effect Logger.
-    expect(logged).toContain("Solving solver.prototxt with 2 workers: rule async-easgd, period 5, moving_rate 0.3")
+    expect(logged.find((l) => l.startsWith("Solving "))).toMatch(/^Solving solver\.prototxt with 2 workers: rule async-easgd \(period 5, moving_rate 0\.3, server_factor 1, /)
     expect(result.exchanges).toBe(8) // 2 workers × 20 iterations / τ 5
     expect(tags[0]).toBe("RunStarted")
     expect(tags.at(-1)).toBe("RunDone")
@@ -125,5 +125,23 @@ describe("Training.distributed over data given in code", () => {
     expect(Either.getOrThrow(await fromMap({}))).toEqual(makeEasgdSettings({}))
     const bad = await fromMap({ DEEPSPARK_MOVING_RATE: "2" })
     expect(Either.isLeft(bad) && bad.left).toMatchObject({ _tag: "TrainingSettingsError", field: "moving_rate" })
+    // For a run of 8 workers: the rule a run of 8 gets by default, and a named rule's defaults for 8.
+    const forEight = (entries: Record<string, string>) =>
+      Effect.runPromise(Rules.configFor(8).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries)), { pathDelim: "_" }))))
+    expect(await forEight({})).toEqual(makeEasgdSettings({}, { workers: 8 }))
+    expect((await forEight({})).rule).toBe("sync-sgd")
+    expect(await forEight({ DEEPSPARK_RULE: "async-diloco" })).toMatchObject({ rule: "async-diloco", outerMomentum: 0.5 })
+  })
+
+  it("Rules.settings with the run's workers: no choice is the CLI's default for them; a choice gets its rule's defaults for them", async () => {
+    const run = (choice: Parameters<typeof Rules.settings>[0], workers?: number) => Effect.runPromise(Rules.settings(choice, workers))
+    expect((await run(undefined, 2)).rule).toBe("downpour")
+    expect(await run(undefined, 4)).toMatchObject({ rule: "sync-sgd", lrScaling: "linear" })
+    expect((await run(Rules.asyncDiloco(), 2)).outerMomentum).toBe(0.9)
+    expect((await run(Rules.asyncDiloco(), 8)).outerMomentum).toBe(0.5)
+    // A value given wins over the rule's defaults for the workers; settings built elsewhere are kept as they are.
+    expect((await run(Rules.asyncDiloco({ outerMomentum: 0.8 }), 8)).outerMomentum).toBe(0.8)
+    const built = makeEasgdSettings({ rule: "async-diloco" })
+    expect(await run(built, 8)).toBe(built)
   })
 })

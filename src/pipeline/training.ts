@@ -45,7 +45,8 @@ export interface DistributedOptions {
   /** Trainers, when no partitions are given (default 2). */
   readonly workers?: number
   /**
-   * The update rule and its settings (default `Rules.downpour()`, the CLI's default rule with its own settings), checked
+   * The update rule and its settings (default: the CLI's default rule for the run's workers, downpour up to 3
+   * and sync-sgd from 4, with its own settings; a RuleChoice gets its rule's defaults for that many), checked
    * when the run starts: a bad one fails the run with a TrainingSettingsError naming the setting.
    */
   readonly rule?: RuleChoice | EasgdSettings
@@ -132,7 +133,8 @@ const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Su
     const viaEffect = deepsparkLoggerViaEffect(yield* Effect.runtime<never>())
     const log = options.log ?? viaEffect
     const testLog = options.testLog ?? (options.log ? undefined : viaEffect.glogLine)
-    const settings = yield* Rules.settings(options.rule ?? Rules.downpour())
+    const workers = options.partitions?.length ?? options.workers ?? 2
+    const settings = yield* Rules.settings(options.rule, workers)
     const partitions = options.partitions
     let stagedData: ((i: number) => Readonly<Record<string, string>>) | undefined
     if (partitions) {
@@ -155,7 +157,6 @@ const runOf = (job: CaffeJob, options: DistributedOptions, hub: Effect.Effect.Su
       const paths = yield* stagePartitions(partitions, dir, log)
       stagedData = (i) => ({ [layer]: paths[i]! })
     }
-    const workers = partitions?.length ?? options.workers ?? 2
     return yield* runDistributedTrain({
       solverFile: job.solverFile,
       cwd: job.cwd,
