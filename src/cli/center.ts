@@ -9,12 +9,11 @@ import { abortOnSignals } from "./abort-on-signals.js"
 import { CliUsageError } from "./command.js"
 import { applyMaxMemory, maxMemoryOption } from "./memory-option.js"
 import { tlsFilesFrom, tlsOptions } from "./tls-flags.js"
-import { easgdSettingOptions, easgdSettingValues } from "./easgd-options.js"
+import { easgdSettingOptions, easgdSettingValues, ruleOption } from "./easgd-options.js"
 import { isLoopbackHost, MiB, parseAddress, tokenFrom } from "./network-flags.js"
 import { standaloneCommand } from "./standalone-command.js"
 import { dashboardLine, dashboardOption, dashboardSettings, dashboardTokenOption } from "./dashboard-option.js"
 import { defaultEasgdSettings, makeEasgdSettings } from "../easgd/settings.js"
-import { ruleNames } from "../easgd/rule-registry.js"
 
 export const CENTER_USAGE =
   "deepspark center -solver S --listen HOST:PORT [--token T | env DEEPSPARK_TOKEN] [--workers N] [--elastic] [--checkpoint-every K] " +
@@ -48,9 +47,7 @@ const options: ReadonlyArray<OptionSpec> = [
   { name: "event-log", type: "string", value: "FILE", description: "write the run's events as JSON lines (a fresh file per run)" },
   { name: "plot", type: "string", value: "FILE.svg", description: "keep a loss/accuracy plot of the run (redrawn after each test, during the run, and at the end)" },
   // The center's default rule does not depend on --workers (see below).
-  ...easgdSettingOptions.map((o) =>
-    o.name === "rule" ? { ...o, description: `update rule: ${ruleNames.join(" | ")} (default ${defaultEasgdSettings.rule}; async-easgd when an elastic setting such as --moving-rate is given without one)` } : o
-  )
+  ...easgdSettingOptions.map((o) => (o.name === "rule" ? ruleOption(defaultEasgdSettings.rule) : o))
 ]
 
 export const centerCommand = standaloneCommand({ name: "center", usage: CENTER_USAGE, options }, async (p, io) => {

@@ -7,8 +7,16 @@ import { optionKey } from "./argv.js"
 import { ruleNames } from "../easgd/rule-registry.js"
 import { MANY_WORKERS, settingNames } from "../easgd/settings.js"
 
+/** `--rule`, saying which rule a command picks when none is named (`defaultText`). */
+export const ruleOption = (defaultText: string): OptionSpec => ({
+  name: "rule",
+  type: "string",
+  value: "NAME",
+  description: `update rule: ${ruleNames.join(" | ")} (default ${defaultText}; async-easgd when an elastic setting such as --moving-rate is given without one)`
+})
+
 export const easgdSettingOptions: ReadonlyArray<OptionSpec> = [
-  { name: "rule", type: "string", value: "NAME", description: `update rule: ${ruleNames.join(" | ")} (default ${ruleNames[0]}, sync-sgd from ${MANY_WORKERS} workers; async-easgd when an elastic setting such as --moving-rate is given without one)` },
+  ruleOption(`${ruleNames[0]}, sync-sgd from ${MANY_WORKERS} workers`),
   { name: "period", type: "number", value: "τ", description: "local iterations between exchanges (default: the rule's, downpour 5, the elastic rules 50)" },
   { name: "moving-rate", type: "number", value: "α", description: "elastic rate of async-easgd, easgd, eamsgd, sync-easgd (default 0.1)" },
   { name: "decay-rate", type: "number", value: "R", description: "α decay factor" },

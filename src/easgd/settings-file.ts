@@ -64,7 +64,7 @@ export const readEasgdSettingsFile = (
 ): EasgdSettings => {
   const fromFile = file ? parseEasgdSettingsText(fs.readFileSync(file, "utf8"), file) : {}
   try {
-    return makeEasgdSettings({ ...fromFile, ...overrides }, workers === undefined ? {} : { workers })
+    return makeEasgdSettings({ ...fromFile, ...overrides }, { workers })
   } catch (e) {
     if (file && e instanceof Error) e.message = `${file}: ${e.message}`
     throw e

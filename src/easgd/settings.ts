@@ -168,7 +168,7 @@ const booleanValue = (name: string, raw: string | number | boolean): boolean => 
  * chosen rule's own defaults (UpdateRule.defaults, and with `workers` its defaultsFor) apply under the
  * values given. Without a rule (and no elastic-only setting), `workers` picks it (defaultRuleFor).
  */
-export const makeEasgdSettings = (values: Readonly<Record<string, string | number | boolean>>, options: { readonly workers?: number } = {}): EasgdSettings => {
+export const makeEasgdSettings = (values: Readonly<Record<string, string | number | boolean>>, options: { readonly workers?: number | undefined } = {}): EasgdSettings => {
   const given: Record<string, unknown> = {}
   for (const [key, raw] of Object.entries(values)) {
     const entry = names.find(([n, f]) => n === key || f === key || n.replace(/_/g, "-") === key)

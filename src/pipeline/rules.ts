@@ -39,8 +39,7 @@ const settingsError = (e: unknown) =>
 const settings = (choice: RuleChoice | EasgdSettings | undefined, workers?: number): Effect.Effect<EasgdSettings, TrainingSettingsError> =>
   Effect.try({
     try: () => {
-      const forWorkers = workers === undefined ? {} : { workers }
-      if (choice === undefined) return makeEasgdSettings({}, forWorkers)
+      if (choice === undefined) return makeEasgdSettings({}, { workers })
       if (!("_tag" in choice)) {
         if (!isRuleName(choice.rule)) throw new EasgdSettingsError("rule", `unknown rule ${JSON.stringify(choice.rule)} (known: ${ruleNames.join(", ")})`)
         return choice
@@ -49,7 +48,7 @@ const settings = (choice: RuleChoice | EasgdSettings | undefined, workers?: numb
       const values: Record<string, string | number | boolean> = { rule: choice.rule }
       for (const [k, v] of Object.entries(rest)) if (v !== undefined) values[k] = v as string | number | boolean
       if (momentum !== undefined) values["eamsgd_momentum"] = momentum
-      return makeEasgdSettings(values, forWorkers)
+      return makeEasgdSettings(values, { workers })
     },
     catch: settingsError
   })
@@ -67,7 +66,7 @@ const configFor = (workers: number | undefined): Effect.Effect<EasgdSettings, Tr
     const values = yield* settingsConfig.pipe(
       Effect.mapError((e) => new TrainingSettingsError({ field: "DEEPSPARK_*", message: `deepspark settings from the configuration: ${e.toString()}` }))
     )
-    return yield* Effect.try({ try: () => makeEasgdSettings(values, workers === undefined ? {} : { workers }), catch: settingsError })
+    return yield* Effect.try({ try: () => makeEasgdSettings(values, { workers }), catch: settingsError })
   })
 
 export const Rules = {
