@@ -69,19 +69,49 @@ const runThread = (
     })
     let result: unknown
     let fatal: string | undefined
+    let exited = false
     worker.on("message", (m: { type: string; result?: unknown; message?: string }) => {
       if (m?.type === "done") result = m.result
       if (m?.type === "fatal") fatal = m.message
     })
     worker.on("error", (e) => resume(Effect.fail({ reason: e.message, permanent: false })))
     worker.on("exit", (code) => {
+      exited = true
       port1.close()
       if (code === 0 && result !== undefined) resume(Effect.succeed(result))
       else if (code === PERMANENT_EXIT_CODE && fatal !== undefined) resume(Effect.fail({ reason: fatal, permanent: true }))
       else resume(Effect.fail({ reason: `thread exited with code ${code}`, permanent: false }))
     })
     onSpawn?.(assignment.workerId, worker, attempt)
-    return Effect.promise(() => worker.terminate())
+    return stopThread(worker, () => exited, onDevice(assignment))
+  })
+
+/** A trainer on a WebGPU device (`gpu`, `gpu:0,1`). */
+const onDevice = (assignment: WorkerAssignment): boolean =>
+  assignment.spec.kind === "caffe" && assignment.spec.backend !== undefined && assignment.spec.backend.startsWith("gpu")
+
+/** How long a trainer on a device has to stop (its current iteration, or its start-up) before it is terminated. */
+const DEVICE_STOP_GRACE_MS = 30_000
+
+/**
+ * Ends a trainer thread the run no longer needs. A thread on a WebGPU device is asked to stop before its
+ * next iteration: terminate() while it is inside a Dawn call, or has a device promise pending, aborts
+ * this whole process (Dawn's `FATAL ERROR: … napi_throw`). Only one that does not stop in time is
+ * terminated. Other threads hold nothing of the kind and are terminated at once.
+ */
+const stopThread = (worker: Worker, hasExited: () => boolean, cooperative: boolean) =>
+  Effect.async<void>((resume) => {
+    if (hasExited()) return resume(Effect.void)
+    if (!cooperative) {
+      void worker.terminate().then(() => resume(Effect.void))
+      return
+    }
+    const deadline = setTimeout(() => void worker.terminate(), DEVICE_STOP_GRACE_MS)
+    worker.once("exit", () => {
+      clearTimeout(deadline)
+      resume(Effect.void)
+    })
+    worker.postMessage({ type: "stop" })
   })
 
 export const runLocalWorkers = (options: LocalWorkersOptions) =>

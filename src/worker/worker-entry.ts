@@ -20,21 +20,28 @@ const { assignment, port } = decodeInputSync(WorkerThreadData, "worker thread: i
 
 // The pool asks this worker to leave the job for good: it does so after its next exchange.
 let leaveRequested = false
+// The pool ends the run early (another worker failed, its scope closed): this thread stops before its
+// next iteration, never inside one. A thread on a WebGPU device cannot simply be terminated: Dawn aborts
+// the whole process when that happens inside one of its calls or with a device promise pending.
+let stopRequested = false
+class StopRequested extends Error {}
 parentPort?.on("message", (m: { type?: string }) => {
   if (m?.type === "leave") leaveRequested = true
+  if (m?.type === "stop") stopRequested = true
 })
 
 const main = Effect.gen(function* () {
   const base = yield* Effect.promise(() => import("./engine-trainer.js").then(() => buildTrainer(assignment.spec, assignment.partition)))
-  const trainer =
-    assignment.crashAtIteration === undefined
-      ? base
-      : Object.assign(Object.create(base), {
-          step: () => {
-            if (base.iteration + 1 >= assignment.crashAtIteration!) throw new Error(`injected crash at iteration ${assignment.crashAtIteration}`)
-            return base.step()
-          }
-        })
+  if (stopRequested) throw new StopRequested()
+  const trainer = Object.assign(Object.create(base), {
+    step: () => {
+      if (stopRequested) throw new StopRequested()
+      if (assignment.crashAtIteration !== undefined && base.iteration + 1 >= assignment.crashAtIteration) {
+        throw new Error(`injected crash at iteration ${assignment.crashAtIteration}`)
+      }
+      return base.step()
+    }
+  })
   const client = yield* makeCenterClient
   const result = yield* runTrainerLoop(client, trainer, {
     workerId: assignment.workerId,
@@ -56,6 +63,8 @@ const main = Effect.gen(function* () {
 Effect.runPromise(main).then(
   () => process.exit(0),
   (e) => {
+    // Asked to stop: nothing to report (the pool is no longer listening), and no device call in flight.
+    if (stopRequested) process.exit(0)
     const message = e instanceof Error ? e.message : String(e)
     console.error(`worker ${assignment.workerId}: ${message}`)
     // A failure a restart cannot fix is reported to the supervisor, which then stops the run.
