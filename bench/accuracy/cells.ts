@@ -33,13 +33,16 @@ export interface Cell {
 
 const finiteOr = (v: number | undefined): number | undefined => (v === undefined || !Number.isFinite(v) ? undefined : v)
 
+/** A record's label; the lone solver's records from before `--solver-threads` ran one GEMM thread. */
+const labelOf = (r: RunRecord): string => (r.rule === "single" && r.settingsLabel === "—" ? "threads=1" : r.settingsLabel)
+
 const cellOf = (runs: ReadonlyArray<RunRecord>, targets: ReadonlyArray<number>): Cell => {
   const first = runs[0]!
   const ok = runs.filter((r) => r.stoppedBy !== "failed")
   const reached = ok.map((r) => firstReaching(r.tests, targets))
   return {
     rule: first.rule,
-    settingsLabel: first.settingsLabel,
+    settingsLabel: labelOf(first),
     workers: first.workers,
     seeds: runs.map((r) => r.seed),
     targets: targets.map((target) => {
@@ -70,24 +73,28 @@ const cellOf = (runs: ReadonlyArray<RunRecord>, targets: ReadonlyArray<number>):
 }
 
 /**
- * Groups records into cells (rule, settings, workers), the lone solver's first, then in the order the
- * rules first appear, by settings and workers. Records of another setup must be filtered out first.
+ * Groups records into cells (rule, settings, workers), the lone solver's first (the baseline, named by
+ * its label, before its other thread counts), then in the order the rules first appear, by settings and
+ * workers. Records of another setup must be filtered out first.
  */
-export const buildCells = (records: ReadonlyArray<RunRecord>, targets: ReadonlyArray<number>): Cell[] => {
+export const buildCells = (records: ReadonlyArray<RunRecord>, targets: ReadonlyArray<number>, baselineLabel?: string): Cell[] => {
   const groups = new Map<string, RunRecord[]>()
   const ruleOrder: string[] = []
   for (const r of records) {
-    const key = JSON.stringify([r.rule, r.settingsLabel, r.workers])
+    const key = JSON.stringify([r.rule, labelOf(r), r.workers])
     const g = groups.get(key)
     if (g) g.push(r)
     else groups.set(key, [r])
     if (!ruleOrder.includes(r.rule)) ruleOrder.push(r.rule)
   }
-  const rank = (rule: string) => (rule === "single" ? -1 : ruleOrder.indexOf(rule))
+  const rank = (c: Cell) => (c.rule === "single" ? (c.settingsLabel === baselineLabel ? -2 : -1) : ruleOrder.indexOf(c.rule))
   return [...groups.values()]
     .map((runs) => cellOf(runs, targets))
-    .sort((a, b) => rank(a.rule) - rank(b.rule) || a.settingsLabel.localeCompare(b.settingsLabel) || a.workers - b.workers)
+    .sort((a, b) => rank(a) - rank(b) || a.settingsLabel.localeCompare(b.settingsLabel, "en", { numeric: true }) || a.workers - b.workers)
 }
+
+/** The lone solver the ratios are to: the first single-solver cell (buildCells puts the one named first). */
+export const baselineOf = (cells: ReadonlyArray<Cell>): Cell | undefined => cells.find((c) => c.rule === "single" && c.workers === 1)
 
 /** cell / baseline for a median, when both are known. */
 export const ratio = (value: number | undefined, baseline: number | undefined): number | undefined =>

@@ -1,6 +1,7 @@
 import { Data } from "effect"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
+import { defaultCpuThreads } from "../../src/cli/backend-option.js"
 import { updateRules } from "../../src/easgd/index.js"
 import { makeEasgdSettings } from "../../src/easgd/settings.js"
 
@@ -16,6 +17,11 @@ export interface AccuracyBenchOptions {
   readonly variants: ReadonlyArray<RuleVariant>
   /** Worker counts for the distributed rules. */
   readonly workers: ReadonlyArray<number>
+  /**
+   * GEMM threads of the lone solver, one baseline run per value and seed; the first is the baseline of
+   * the ratios. Default: what `deepspark train -solver` uses (every core, or DEEPSPARK_CPU_THREADS).
+   */
+  readonly solverThreads: ReadonlyArray<number>
   /** Solver random_seed values; every cell runs once per seed and reports the median. */
   readonly seeds: ReadonlyArray<number>
   /** Ascending; a run stops at the last. */
@@ -30,7 +36,7 @@ export interface AccuracyBenchOptions {
 }
 
 /** Flags of the benchmark itself; any other `--name=value` is an EASGD setting. */
-const benchFlags = new Set(["rules", "rule", "workers", "seeds", "seed-base", "targets", "cap-s", "test-interval", "backend", "out", "quick", "report"])
+const benchFlags = new Set(["rules", "rule", "workers", "solver-threads", "seeds", "seed-base", "targets", "cap-s", "test-interval", "backend", "out", "quick", "report"])
 
 export class AccuracyArgsError extends Data.TaggedError("AccuracyArgsError")<{ readonly message: string }> {}
 
@@ -74,6 +80,8 @@ const quickRules = (available: ReadonlyArray<string>): string[] => {
  * Reads the flags (`=` form; bare words such as the suite name are ignored):
  *   --rules=a,b         distributed rules (default: every rule src/easgd exports but `single`); --rule=a too
  *   --workers=2,4,8     worker counts for them (1 runs the rule with one worker; the single solver always runs)
+ *   --solver-threads=2,1  the lone solver's GEMM threads, one baseline per value, the first for the ratios
+ *                       (default: as `deepspark train -solver` runs it, every core or DEEPSPARK_CPU_THREADS)
  *   --seeds=3           solver random_seed values seed-base … seed-base+seeds−1 (--seed-base=1701)
  *   --targets=0.985,0.99  --cap-s=420  --test-interval=250  --backend=cpu  --out=DIR
  *   --quick             1 seed, 2 rules, 2 workers, cap 120 s (flags given beside it win)
@@ -82,7 +90,12 @@ const quickRules = (available: ReadonlyArray<string>): string[] => {
  * `--outer-lr=0.7`; see globalSettingApplies); `--RULE.NAME=V` sets it for one rule (`--diloco.period=50`).
  * A value `a,b` runs both (one row each).
  */
-export const parseAccuracyArgs = (argv: ReadonlyArray<string>, availableRules: ReadonlyArray<string>, repoRoot: string): AccuracyBenchOptions => {
+export const parseAccuracyArgs = (
+  argv: ReadonlyArray<string>,
+  availableRules: ReadonlyArray<string>,
+  repoRoot: string,
+  env: NodeJS.ProcessEnv = process.env
+): AccuracyBenchOptions => {
   const { values, tokens } = parseArgs({ args: [...argv], allowPositionals: true, strict: false, tokens: true })
   const str = (name: string): string | undefined => {
     const v = values[name]
@@ -129,6 +142,9 @@ export const parseAccuracyArgs = (argv: ReadonlyArray<string>, availableRules: R
   }
 
   const workers = list(str("workers") ?? (quick ? "2" : "2,4,8")).map((w) => positive("workers", w, true))
+  const solverThreadsRaw = str("solver-threads")
+  const solverThreads = solverThreadsRaw !== undefined ? list(solverThreadsRaw).map((t) => positive("solver-threads", t, true)) : [defaultCpuThreads(true, env)]
+  if (solverThreads.length === 0) throw bad("--solver-threads needs at least one value")
   const seedCount = positive("seeds", str("seeds") ?? (quick ? "1" : "3"), true)
   const seedBase = Number(str("seed-base") ?? "1701")
   if (!Number.isInteger(seedBase) || seedBase < 0) throw bad(`--seed-base must be an integer ≥ 0 (got ${JSON.stringify(str("seed-base"))})`)
@@ -141,6 +157,7 @@ export const parseAccuracyArgs = (argv: ReadonlyArray<string>, availableRules: R
   return {
     variants,
     workers: [...new Set(workers)].sort((a, b) => a - b),
+    solverThreads: [...new Set(solverThreads)],
     seeds: Array.from({ length: seedCount }, (_, i) => seedBase + i),
     targets: [...new Set(targets)].sort((a, b) => a - b),
     capSeconds: positive("cap-s", str("cap-s") ?? (quick ? "120" : "420"), false),
@@ -151,6 +168,9 @@ export const parseAccuracyArgs = (argv: ReadonlyArray<string>, availableRules: R
     report
   }
 }
+
+/** The lone solver's label for tables (records made before `--solver-threads` say "—": they ran one thread). */
+export const solverLabel = (threads: number): string => `threads=${threads}`
 
 /** A variant's label for tables: the period it runs with (given or the rule's default), then the other settings given. */
 export const settingsLabel = (rule: string, settings: Readonly<Record<string, string>>): string => {

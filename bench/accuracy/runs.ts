@@ -20,6 +20,8 @@ export interface RunSpec {
   readonly targets: ReadonlyArray<number>
   readonly capSeconds: number
   readonly backend: string
+  /** The lone solver's GEMM threads (the cpu backend's `cpuThreads`; a distributed run's trainers use one). */
+  readonly solverThreads?: number
   /** The Caffe log of the run (the center's test lines for a distributed run). */
   readonly logFile: string
 }
@@ -71,8 +73,9 @@ const startClocks = (label: string) => {
 }
 
 /**
- * The lone solver, as `deepspark train -solver S` runs it, stopped at the highest target or the cap.
- * It tests inline, as Caffe does (training pauses, so its wall time includes every earlier test).
+ * The lone solver, as `deepspark train -solver S` runs it (its GEMMs split over `solverThreads` threads,
+ * every core by default, as there), stopped at the highest target or the cap. It tests inline, as Caffe
+ * does (training pauses, so its wall time includes every earlier test).
  */
 export const runSingle = async (spec: RunSpec): Promise<RunOutcome> => {
   const file = openLog(spec.logFile)
@@ -84,11 +87,13 @@ export const runSingle = async (spec: RunSpec): Promise<RunOutcome> => {
   })
   let capped = false
   let stopAsked = false
+  let backend: Awaited<ReturnType<typeof chooseBackend>> | undefined
   try {
+    backend = await chooseBackend(spec.backend, log, spec.solverThreads !== undefined ? { cpuThreads: spec.solverThreads } : {})
     const session = await createTrainingSession({
       solverFile: spec.solver,
       cwd: spec.cwd,
-      backend: await chooseBackend(spec.backend, log),
+      backend,
       log,
       // Polled after every iteration and test batch: Caffe's signal path (one "stop", as a signal gives
       // one; the solver polls again until it hears "none"), used here as the stop rule.
@@ -109,6 +114,7 @@ export const runSingle = async (spec: RunSpec): Promise<RunOutcome> => {
     return clocks.outcome(tracker, capped, e)
   } finally {
     file.close()
+    await backend?.dispose?.()
   }
 }
 

@@ -1,4 +1,4 @@
-import { ratio, type Cell, type TargetStats } from "./cells.js"
+import { baselineOf, ratio, type Cell, type TargetStats } from "./cells.js"
 
 /**
  * The speed-up targets the project set itself (same run, 2 cores), as ratios to the lone solver's medians:
@@ -29,13 +29,13 @@ const verdict = (cell: Cell | undefined, stats: TargetStats | undefined, pick: (
 
 /** One line per rule × settings: each target's ratio and whether it is met; cells a rule lacks say so. */
 export const formatTargetChecks = (cells: ReadonlyArray<Cell>): string[] => {
-  const baseline = cells.find((c) => c.rule === "single" && c.workers === 1)
+  const baseline = baselineOf(cells)
   if (!baseline) return ["target check: no lone-solver run in these records"]
   const stat = (c: Cell | undefined, target: number) => c?.targets.find((t) => t.target === target)
   const base = (target: number) => stat(baseline, target)
   const lines: string[] = []
   const groups = new Map<string, Cell[]>()
-  for (const c of cells) if (c !== baseline) groups.set(`${c.rule} (${c.settingsLabel})`, [...(groups.get(`${c.rule} (${c.settingsLabel})`) ?? []), c])
+  for (const c of cells) if (c.rule !== "single") groups.set(`${c.rule} (${c.settingsLabel})`, [...(groups.get(`${c.rule} (${c.settingsLabel})`) ?? []), c])
   for (const [name, group] of groups) {
     const at = (n: number) => group.find((c) => c.workers === n)
     const wall = speedUpTargets.wallN2.map((t) => `${(t.target * 100).toFixed(1)} % wall ${verdict(at(2), stat(at(2), t.target), (x) => x.seconds, base(t.target), t.atMost)}`)

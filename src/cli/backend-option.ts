@@ -26,9 +26,11 @@ export const cpuThreadsOption: OptionSpec = {
  * The cpu backend's GEMM threads: `--cpu-threads`, else DEEPSPARK_CPU_THREADS, else every core for a
  * trainer alone on the machine (as Caffe with a multi-threaded OpenBLAS) and 1 otherwise.
  */
-export const cpuThreads = (p: ParsedOptions, alone: boolean, env: NodeJS.ProcessEnv = process.env): number => {
-  const flag = p.number("cpu-threads")
-  if (flag !== undefined) return flag
+export const cpuThreads = (p: ParsedOptions, alone: boolean, env: NodeJS.ProcessEnv = process.env): number =>
+  p.number("cpu-threads") ?? defaultCpuThreads(alone, env)
+
+/** `cpuThreads` without the flag: DEEPSPARK_CPU_THREADS, else every core for a trainer alone and 1 otherwise. */
+export const defaultCpuThreads = (alone: boolean, env: NodeJS.ProcessEnv = process.env): number => {
   const fromEnv = env["DEEPSPARK_CPU_THREADS"]
   if (fromEnv !== undefined && fromEnv !== "") {
     const n = Number(fromEnv)
