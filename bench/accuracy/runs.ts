@@ -1,4 +1,4 @@
-import { chooseBackend, createTrainingSession, GlogLogger } from "@deepspark/engine"
+import { chooseBackend, createTrainingSession, GlogLogger, type Backend } from "@deepspark/engine"
 import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -87,7 +87,7 @@ export const runSingle = async (spec: RunSpec): Promise<RunOutcome> => {
   })
   let capped = false
   let stopAsked = false
-  let backend: Awaited<ReturnType<typeof chooseBackend>> | undefined
+  let backend: Backend | undefined
   try {
     backend = await chooseBackend(spec.backend, log, spec.solverThreads !== undefined ? { cpuThreads: spec.solverThreads } : {})
     const session = await createTrainingSession({
