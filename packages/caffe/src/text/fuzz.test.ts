@@ -54,6 +54,9 @@ const apply = (text: string, m: Mutation): string => {
   }
 }
 
+/** A parse of a mutated real file (a few KB) takes well under a millisecond; this bound catches hangs. */
+const PARSE_BUDGET_MS = 250
+
 describe("prototxt fuzzing: mutated real files", () => {
   it("always give a PrototxtError or a valid message that prints and re-parses, never another throw or a hang", () => {
     let errors = 0
@@ -64,12 +67,27 @@ describe("prototxt fuzzing: mutated real files", () => {
         const text = mutations.reduce(apply, seed.text)
         const kind: CaffeMessageName = isSolverFile(seed.file) ? "SolverParameter" : "NetParameter"
         const started = performance.now()
+        // A hang or a blow-up is slow every time; a GC pause or a descheduled CI thread is not: a parse
+        // over budget is timed again (up to twice) and the fastest time counts.
+        const parseMs = (first: number) => {
+          let best = first
+          for (let k = 0; k < 2 && best >= PARSE_BUDGET_MS; k++) {
+            const again = performance.now()
+            try {
+              parsePrototxt(kind, text, { file: seed.file })
+            } catch {
+              // the outcome was checked on the first parse
+            }
+            best = Math.min(best, performance.now() - again)
+          }
+          return best
+        }
         let parsed
         try {
           parsed = parsePrototxt(kind, text, { file: seed.file })
         } catch (e) {
           if (!(e instanceof PrototxtError)) throw e
-          expect(performance.now() - started).toBeLessThan(250)
+          expect(parseMs(performance.now() - started)).toBeLessThan(PARSE_BUDGET_MS)
           expect(e.line).toBeGreaterThanOrEqual(1)
           expect(e.column).toBeGreaterThanOrEqual(1)
           expect(e.message).not.toContain("\n")
@@ -77,7 +95,7 @@ describe("prototxt fuzzing: mutated real files", () => {
           return
         }
         successes++
-        expect(performance.now() - started).toBeLessThan(250)
+        expect(parseMs(performance.now() - started)).toBeLessThan(PARSE_BUDGET_MS)
         const printed = printPrototxt(kind, parsed)
         expect(parsePrototxt(kind, printed)).toEqual(parsed)
         try {
