@@ -1,9 +1,9 @@
-import { Effect } from "effect"
+import { Deferred, Effect, Fiber } from "effect"
 import fs from "node:fs"
 import os from "node:os"
 import path from "node:path"
 import { describe, expect, it } from "vitest"
-import { makeEvaluator } from "./evaluator.js"
+import { makeEvaluator, startEvaluatorAfter } from "./evaluator.js"
 
 const net = `name: "tiny"
 layer { name: "data" type: "DummyData" top: "data" top: "label"
@@ -50,6 +50,39 @@ describe("the center's evaluator thread", () => {
       expect(outputs.accuracy).toBe(1)
       expect(outputs.loss).toBeLessThan(1e-6)
       expect(lines.some((l) => /Test net output #\d+: accuracy = 1/.test(l))).toBe(true)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it("started after a gate, starts no thread before it opens and then tests as usual", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deepspark-evaluator-gate-"))
+    fs.writeFileSync(path.join(dir, "net.prototxt"), net)
+    fs.writeFileSync(path.join(dir, "solver.prototxt"), solver)
+    const lines: string[] = []
+    try {
+      const { linesBeforeGate, results } = await Effect.runPromise(
+        Effect.scoped(
+          Effect.gen(function* () {
+            const gate = yield* Deferred.make<void>()
+            const evaluator = yield* startEvaluatorAfter(Deferred.await(gate), { solverPath: "solver.prototxt", cwd: dir, backend: "reference" }, (l) => void lines.push(l))
+            const x = new Float32Array(15)
+            x[13] = 100
+            // A test asked for before the gate opens waits for the thread.
+            const test = yield* Effect.fork(evaluator.test(x, 0))
+            // A started thread logs its solver within ≈ 0.5 s; a gated one says nothing.
+            yield* Effect.sleep("1500 millis")
+            const linesBeforeGate = lines.length
+            yield* Deferred.succeed(gate, undefined)
+            const results = yield* Fiber.join(test)
+            return { linesBeforeGate, results }
+          })
+        )
+      )
+      expect(linesBeforeGate).toBe(0)
+      expect(lines.some((l) => /Initializing solver/.test(l))).toBe(true)
+      const outputs = Object.fromEntries(results[0]!.outputs.map((o) => [o.name, o.value]))
+      expect(outputs.accuracy).toBe(1)
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }

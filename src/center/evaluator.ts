@@ -95,3 +95,23 @@ export const startEvaluator = (setup: EvaluatorSetup, onLog: (line: string) => v
     }
     return starting
   })
+
+/**
+ * Starts the evaluator thread once `gate` has completed (forked into the caller's scope), for a run whose
+ * first test is far off: the thread's start-up (≈ 0.5 s of CPU: loading the engine, building the test
+ * nets) then no longer competes with the trainers' own on few cores. Tests and `ready` wait for it.
+ */
+export const startEvaluatorAfter = (gate: Effect.Effect<void>, setup: EvaluatorSetup, onLog: (line: string) => void) =>
+  Effect.gen(function* () {
+    const started = yield* Deferred.make<StartingEvaluator>()
+    yield* gate.pipe(
+      Effect.zipRight(startEvaluator(setup, onLog)),
+      Effect.flatMap((s) => Deferred.succeed(started, s)),
+      Effect.forkScoped
+    )
+    const evaluator = Deferred.await(started)
+    return {
+      ready: Effect.flatMap(evaluator, (s) => s.ready),
+      test: (x, iteration) => Effect.flatMap(evaluator, (s) => s.test(x, iteration))
+    } satisfies StartingEvaluator
+  })

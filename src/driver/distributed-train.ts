@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Deferred, Effect } from "effect"
 import type { Logger } from "@deepspark/engine"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -9,7 +9,7 @@ import type { CenterEvent } from "../center/center-state.js"
 import { ruleByName } from "../easgd/rule-registry.js"
 import { describeRuleSettings, type EasgdSettings } from "../easgd/settings.js"
 import { openCenterJob } from "../center/caffe-job.js"
-import { defaultEvaluatorNiceness, startEvaluator } from "../center/evaluator.js"
+import { defaultEvaluatorNiceness, startEvaluatorAfter } from "../center/evaluator.js"
 import type { TestNetResult } from "../center/evaluator-protocol.js"
 import type { LocalWorkerOutcome } from "./local-workers.js"
 import { LocalWorkerPool, WorkerPool } from "./worker-pool.js"
@@ -157,9 +157,13 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     }
     hub.publish(new RunStarted({ t: hub.elapsed(), solver: options.solverFile, workers: N, rule: options.settings.rule }))
     const hasTests = (solver.test_iter ?? []).length > 0
-    // Started, not awaited: the trainers start while it builds its test nets (its setup error still ends the run).
+    // The first test comes after test_interval iterations, so the evaluator thread starts once the trainers
+    // train (the first exchange), not beside their start-up on the same cores; its setup error still ends
+    // the run. A run that ends before any exchange starts it for its final test.
+    const trainersTraining = yield* Deferred.make<void>()
     const evaluator = hasTests
-      ? yield* startEvaluator(
+      ? yield* startEvaluatorAfter(
+          Deferred.await(trainersTraining),
           {
             solverPath: options.solverFile,
             cwd,
@@ -208,6 +212,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
     const onEvent = (e: CenterEvent) => {
       const event = centerRunEvent(e, hub.elapsed())
       if (event) hub.publish(event)
+      if (e.type === "exchange") Deferred.unsafeDone(trainersTraining, Effect.void)
       if (e.type === "exchange" && (e.exchanges % Math.max(1, N) === 0 || e.exchanges < 2 * N))
         log.info(
           `Exchange ${e.exchanges} (iteration ≈ ${equivalentIteration(e.exchanges)}): ${e.workerId} at iteration ${e.clock}, loss = ${e.loss.toPrecision(6)}, ` +
@@ -271,6 +276,7 @@ export const runDistributedTrain = (options: DistributedTrainOptions) =>
         ...(options.crash && options.crash.worker === i ? { crashAtIteration: options.crash.atIteration } : {})
       }))
       const outcomes = yield* Effect.raceFirst(pool.run(assignments), evaluatorStarted.pipe(Effect.zipRight(Effect.never)))
+      yield* Deferred.succeed(trainersTraining, undefined)
       yield* center.quiesce
       // A final test unless the last periodic test already saw this x̃.
       const final = yield* center.checkpointData
